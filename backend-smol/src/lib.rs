@@ -1,0 +1,4 @@
+//! `nodenet-smol`: Node's `net` API over the pure `nodenet-core` state machines, run on
+//! smol. Only the core's types are available so far; the IO driver is tracked in issue 6.
+
+pub use nodenet_core::*;

@@ -1,0 +1,2 @@
+//! Toolkit benchmarks (BlockList `check`, `is_ip`) side by side with Node v20.
+fn main() {}
