@@ -22,6 +22,7 @@ pub mod block_list;
 pub mod defaults;
 pub mod error;
 pub mod ip;
+pub mod options;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
@@ -32,4 +33,5 @@ pub use defaults::{
 };
 pub use error::{Error, ErrorClass, ErrorCode, Result};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
+pub use options::{Endpoint, SocketOptions};
 pub use validate::{NumberArg, PortArg};
