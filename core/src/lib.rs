@@ -33,5 +33,5 @@ pub use defaults::{
 };
 pub use error::{Error, ErrorClass, ErrorCode, Result};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
-pub use options::{Endpoint, SocketOptions};
+pub use options::{AttemptId, Endpoint, LookupAddress, SocketOptions};
 pub use validate::{NumberArg, PortArg};

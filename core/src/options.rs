@@ -90,3 +90,30 @@ pub enum Endpoint {
     /// A Unix domain socket path (Node's "pipe").
     Pipe(String),
 }
+
+/// Identifies one connect attempt of a socket. Every `Connect` command carries one and
+/// every completion answers with it, so a late answer for an abandoned attempt (a timed-out
+/// happy-eyeballs attempt, a destroyed socket) is recognised and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttemptId(pub u64);
+
+/// One entry of a lookup result, as Node's `lookup` callback delivers it: the strings and
+/// numbers are kept as given, because a custom resolver may return an invalid address
+/// (`'notanip'`) or family (`5`) and Node reports those with its own errors.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LookupAddress {
+    /// The address text (`"127.0.0.1"`, `"::1"`, or anything a custom resolver returned).
+    pub address: String,
+    /// The family number (4 or 6 when valid).
+    pub family: u32,
+}
+
+impl LookupAddress {
+    /// A lookup entry.
+    pub fn new(address: impl Into<String>, family: u32) -> LookupAddress {
+        LookupAddress {
+            address: address.into(),
+            family,
+        }
+    }
+}
