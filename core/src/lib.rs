@@ -37,7 +37,7 @@ pub use error::{Error, ErrorClass, ErrorCode, Result};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use options::{AttemptId, Endpoint, LookupAddress, SocketOptions};
 pub use server::{
-    AcceptedConnection, ConnectionId, DropInfo, ListenOptions, Server, ServerCommand, ServerEvent,
-    ServerOptions,
+    create_server, AcceptedConnection, ConnectionId, DropInfo, ListenOptions, Server,
+    ServerCommand, ServerEvent, ServerOptions,
 };
 pub use validate::{NumberArg, PortArg};

@@ -127,6 +127,18 @@ impl ServerOptions {
     }
 }
 
+/// `net.createServer(options)`.
+///
+/// ```
+/// use nodenet_core::server::{create_server, ServerOptions};
+/// let server = create_server(ServerOptions::default());
+/// assert!(!server.listening());
+/// assert_eq!(server.address(), None);
+/// ```
+pub fn create_server(options: ServerOptions) -> Server {
+    Server::new(options)
+}
+
 /// Where the listening handle is.
 #[derive(Clone, Debug)]
 enum State {
