@@ -97,10 +97,9 @@ impl Server {
     ///
     /// * `bind` of `::` for a host-less listen failed → retry on `0.0.0.0` (a second
     ///   `Listen` command), except for `EADDRINUSE`, which libuv defers to `listen(2)`;
-    /// * otherwise [`ServerEvent::Error`] with Node's `listen <CODE>: <uv message>
-    ///   <address>:<port>` (`listen EADDRINUSE: address already in use :::8080`), or
-    ///   `uv_pipe_chmod <CODE>` for a chmod failure; the server is idle again and `listen`
-    ///   may be called again;
+    /// * otherwise [`ServerEvent::Error`] in Node's `listen` shape
+    ///   (`listen EADDRINUSE: address already in use :::8080`), or `uv_pipe_chmod EPERM`
+    ///   for a chmod failure; the server is idle again and `listen` may be called again;
     /// * a pipe whose file was created (the bind succeeded) gets it unlinked, as libuv does
     ///   when it closes the handle.
     pub fn handle_listen_failed(
