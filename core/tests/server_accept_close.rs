@@ -311,3 +311,16 @@ fn relisten_after_close_works() {
     assert_eq!(events(&mut s), [ServerEvent::Listening]);
     assert!(s.listening());
 }
+
+#[test]
+fn create_server_defaults_match_node() {
+    let s = nodenet_core::create_server(ServerOptions::default());
+    let o = s.socket_options();
+    assert!(!o.allow_half_open && !o.pause_on_connect && !o.no_delay && !o.keep_alive);
+    assert_eq!(o.keep_alive_initial_delay_secs, 0);
+    assert_eq!(o.high_water_mark, 16384);
+    assert_eq!(s.max_connections(), None);
+    assert_eq!(s.connections(), 0);
+    assert!(!s.listening());
+    assert_eq!(s.address(), None);
+}
