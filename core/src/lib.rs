@@ -21,8 +21,10 @@ pub mod address;
 pub mod block_list;
 pub mod defaults;
 pub mod error;
+pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
+pub mod server;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
@@ -34,4 +36,8 @@ pub use defaults::{
 pub use error::{Error, ErrorClass, ErrorCode, Result};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use options::{AttemptId, Endpoint, LookupAddress, SocketOptions};
+pub use server::{
+    create_server, AcceptedConnection, ConnectionId, DropInfo, ListenOptions, Server,
+    ServerCommand, ServerEvent, ServerOptions,
+};
 pub use validate::{NumberArg, PortArg};

@@ -1,0 +1,189 @@
+//! What a [`Server`](super::Server) hands out: the IO commands its backend performs
+//! ([`ServerCommand`]), the events its user sees ([`ServerEvent`]), and the ids and small
+//! records those carry.
+
+use std::net::SocketAddr;
+
+use crate::address::Family;
+use crate::error::Error;
+use crate::options::{Endpoint, SocketOptions};
+
+/// Identifies one listening handle (one `Listen` command). A late answer for a listener the
+/// server gave up on (closed while binding, replaced by the `0.0.0.0` fallback) is
+/// recognised by its id and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(pub u64);
+
+/// Identifies one host lookup (`Resolve` command) of `listen({host})`. A second `listen()`
+/// or a `close()` while the lookup is pending makes its answer stale, as Node's
+/// `_listeningId` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResolveId(pub u64);
+
+/// Identifies one accepted connection, from [`Server::handle_accepted`] until
+/// [`Server::handle_connection_closed`] (or its `Reject`).
+///
+/// [`Server::handle_accepted`]: super::Server::handle_accepted
+/// [`Server::handle_connection_closed`]: super::Server::handle_connection_closed
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// Which syscall of a `Listen` command failed, so the core can apply libuv's and Node's
+/// rules (fall back to `0.0.0.0` only after a failed `bind` of `::`; libuv defers a bind's
+/// `EADDRINUSE` to `listen`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ListenStage {
+    /// Creating the socket or `bind(2)`.
+    Bind,
+    /// `listen(2)`.
+    Listen,
+    /// `fchmod` of a Unix socket for `readable_all` / `writable_all` (`uv_pipe_chmod`).
+    Chmod,
+}
+
+/// An IO request for the backend, drained with [`Server::poll_command`].
+///
+/// [`Server::poll_command`]: super::Server::poll_command
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerCommand {
+    /// Resolve `host` (Node: `dns.lookup(host)`), then answer with
+    /// [`Server::handle_resolved`](super::Server::handle_resolved).
+    Resolve {
+        /// Echo this in the answer.
+        id: ResolveId,
+        /// The `host` option, as given.
+        host: String,
+    },
+    /// Create a listening handle: socket, `bind(endpoint)`, then `listen(backlog)`; for
+    /// pipes also `fchmod` when `readable_all`/`writable_all`. Answer with
+    /// [`Server::handle_listening`](super::Server::handle_listening) or
+    /// [`Server::handle_listen_failed`](super::Server::handle_listen_failed), then accept
+    /// connections on it until `CloseListener`, reporting each with
+    /// [`Server::handle_accepted`](super::Server::handle_accepted).
+    Listen {
+        /// Echo this in the answer and in every accept report.
+        id: ListenerId,
+        /// `[::]:port`, `0.0.0.0:port` (the fallback), the resolved host, or a pipe path
+        /// (a leading `\0` is a Linux abstract name).
+        endpoint: Endpoint,
+        /// The `listen(2)` backlog (`backlog || 511`).
+        backlog: u32,
+        /// Set IPV6_V6ONLY (only ever true for IPv6 endpoints).
+        ipv6_only: bool,
+        /// Node's `exclusive` (cluster handle sharing); has no effect without cluster.
+        exclusive: bool,
+        /// Pipes: add `0o444` to the socket file's mode.
+        readable_all: bool,
+        /// Pipes: add `0o222` to the socket file's mode.
+        writable_all: bool,
+    },
+    /// Close the accepted connection `id` at once (dropped by `max_connections` or blocked
+    /// by the block list). No answer.
+    Reject {
+        /// The connection from `handle_accepted`.
+        id: ConnectionId,
+    },
+    /// Stop accepting and close listener `id`. Only sent for a listener the backend reported
+    /// as listening. No answer.
+    CloseListener {
+        /// The listener from `Listen`.
+        id: ListenerId,
+    },
+    /// Remove the Unix socket file at `path` (libuv unlinks a pipe server's path when its
+    /// handle closes). Follows the `CloseListener` of a non-abstract pipe listener; a
+    /// failure is ignored, as libuv does.
+    Unlink {
+        /// The path given to `listen`.
+        path: String,
+    },
+}
+
+/// Node's `drop` event data: the endpoints of a connection refused because of
+/// `max_connections` (`{localAddress, localPort, localFamily, remoteAddress, remotePort,
+/// remoteFamily}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DropInfo {
+    /// `localAddress` (`"127.0.0.1"`, `"::ffff:127.0.0.1"`).
+    pub local_address: String,
+    /// `localPort`.
+    pub local_port: u16,
+    /// `localFamily`.
+    pub local_family: Family,
+    /// `remoteAddress`.
+    pub remote_address: String,
+    /// `remotePort`.
+    pub remote_port: u16,
+    /// `remoteFamily`.
+    pub remote_family: Family,
+}
+
+impl DropInfo {
+    /// The data for a TCP connection; `None` for pipes, where Node emits `drop()` with no
+    /// argument.
+    pub fn from_endpoints(local: &Endpoint, remote: &Endpoint) -> Option<DropInfo> {
+        match (local, remote) {
+            (Endpoint::Tcp(l), Endpoint::Tcp(r)) => Some(DropInfo {
+                local_address: l.ip().to_string(),
+                local_port: l.port(),
+                local_family: family_of(l),
+                remote_address: r.ip().to_string(),
+                remote_port: r.port(),
+                remote_family: family_of(r),
+            }),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn family_of(addr: &SocketAddr) -> Family {
+    match addr {
+        SocketAddr::V4(_) => Family::IPv4,
+        SocketAddr::V6(_) => Family::IPv6,
+    }
+}
+
+/// An accepted and admitted connection: everything needed to build the server-side
+/// socket (`Socket::accepted(&options, local, remote, now)`). The driver reports its end
+/// with [`Server::handle_connection_closed`](super::Server::handle_connection_closed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedConnection {
+    /// The connection's id (the backend holds the OS socket under it).
+    pub id: ConnectionId,
+    /// Local endpoint (`getsockname`).
+    pub local: Endpoint,
+    /// Remote endpoint (`getpeername`).
+    pub remote: Endpoint,
+    /// The server's socket options (`allowHalfOpen`, `pauseOnConnect`, `noDelay`,
+    /// `keepAlive`, `keepAliveInitialDelay`, `highWaterMark`).
+    pub options: SocketOptions,
+}
+
+/// A user-visible server event, drained with [`Server::poll_event`](super::Server::poll_event),
+/// in Node's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// `'listening'`: the server is bound and listening. Suppressed when `close()` is called
+    /// before it was drained (Node emits it on next tick only if the handle still exists).
+    Listening,
+    /// `'connection'`: a new connection to wrap in a socket.
+    Connection(AcceptedConnection),
+    /// `'drop'`: a connection refused because `max_connections` was reached. `None` for
+    /// pipe connections (Node's `drop()` without data).
+    Drop(Option<DropInfo>),
+    /// Beyond Node: a connection from a peer the server's `block_list` blocks was closed
+    /// (Node closes it silently).
+    Blocked {
+        /// The rejected connection.
+        id: ConnectionId,
+        /// The blocked peer.
+        remote: Endpoint,
+    },
+    /// `'error'`: a listen failure (`listen EADDRINUSE: ...`), a lookup failure, or an
+    /// accept failure (`accept EMFILE`). Listen failures leave the server not listening
+    /// and ready for another `listen()`.
+    Error(Error),
+    /// `'close'`: the server is closed and has no connection left. Emitted once per
+    /// `close()` call made while drained (and once when the last connection ends after a
+    /// `close()`), exactly as Node does.
+    Close,
+}
