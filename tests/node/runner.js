@@ -4,8 +4,8 @@
 // JSON on stdout: {"traces": {"<actor>": ["<entry>", ...], ...}}.
 //
 // Plain Node (v20+), no npm dependencies. The execution model is the one documented in
-// tests/src/scenario.rs (the Rust side implements the same model for every backend); keep
-// the two in step. Usage: node tests/node/runner.js <scenario.json>
+// tests/src/scenario.rs and tests/src/script.rs (the Rust side implements the same model for every backend); keep
+// the two in step. Usage: node tests/node/runner.js <scenario.json | ->
 'use strict';
 
 const net = require('net');
@@ -23,7 +23,8 @@ if (!scenarioPath) {
   process.stderr.write('usage: runner.js <scenario.json>\n');
   process.exit(64);
 }
-const scenario = JSON.parse(fs.readFileSync(scenarioPath, 'utf8'));
+// '-' reads the scenario from stdin (the Rust NodeDriver pipes its parsed model back).
+const scenario = JSON.parse(fs.readFileSync(scenarioPath === '-' ? 0 : scenarioPath, 'utf8'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenet-conf-'));
 
 const hardLimit = setTimeout(() => {
