@@ -53,3 +53,23 @@ fn node_v20_reproduces_every_recorded_trace() {
     );
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+#[test]
+fn a_wrong_recording_is_caught_with_a_readable_diff() {
+    let files = load_dir(&scenarios_dir()).expect("scenarios load");
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == "connect_refused")
+        .expect("connect_refused exists")
+        .scenario
+        .clone();
+    let client = scenario.expected.get_mut("client").unwrap();
+    let close = client.iter().position(|e| e == "close:true").unwrap();
+    client[close] = "close:false".into();
+    let failure = check(&mut NodeDriver::new(), &scenario).expect_err("must differ");
+    let text = failure.to_string();
+    assert!(text.contains("[client]"), "{text}");
+    assert!(text.contains("- close:false"), "{text}");
+    assert!(text.contains("+ close:true"), "{text}");
+    assert!(text.contains("  error:ECONNREFUSED"), "{text}");
+}
