@@ -56,6 +56,10 @@ enum Command {
         /// Seconds per timed run (overrides --quick).
         #[arg(long)]
         secs: Option<f64>,
+        /// Comma-separated workload kinds to run (throughput, ping-pong, connect, idle);
+        /// all by default.
+        #[arg(long, value_delimiter = ',')]
+        workloads: Option<Vec<String>>,
         /// Idle connections for the memory measurement.
         #[arg(long, default_value_t = 10_000)]
         idle_connections: usize,
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
             impls,
             reps,
             secs,
+            workloads,
             idle_connections,
         } => {
             let self_exe = match std::env::current_exe() {
@@ -104,6 +109,16 @@ fn main() -> ExitCode {
                 if let nodenet_bench::workload::Workload::IdleMemory { connections } = w {
                     *connections = idle_connections;
                 }
+            }
+            if let Some(kinds) = workloads {
+                let known = ["throughput", "ping-pong", "connect", "idle"];
+                if let Some(bad) = kinds.iter().find(|k| !known.contains(&k.as_str())) {
+                    eprintln!("unknown workload {bad:?} (known: {})", known.join(", "));
+                    return ExitCode::FAILURE;
+                }
+                config
+                    .workloads
+                    .retain(|w| kinds.iter().any(|k| k == w.kind_name()));
             }
             let report = match harness::run(&config, &mut |line| eprintln!("{line}")) {
                 Ok(r) => r,

@@ -1,8 +1,8 @@
 //! The raw tokio echo server: the floor every nodenet backend is measured against.
 //!
 //! It is the idiomatic tokio echo server and nothing more: one task per connection, a
-//! 64 KiB heap buffer per connection (the size libuv reads with, so Node and the floor
-//! make the same number of read syscalls), `read` then `write_all`, on the shared
+//! 64 KiB `BytesMut` per connection (the size libuv reads with, so Node and the floor
+//! make the same number of read syscalls), `read_buf` then `write_all`, on the shared
 //! [`tokio_server_runtime`](super::tokio_server_runtime). TCP_NODELAY is left at the
 //! kernel default, as Node leaves it for accepted sockets (`noDelay: false`), so both
 //! reference servers send with the same socket options.
@@ -10,6 +10,7 @@
 use std::io;
 use std::net::SocketAddr;
 
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -63,16 +64,19 @@ fn is_per_connection_error(e: &io::Error) -> bool {
 
 /// Echoes one connection until EOF or error, then closes it.
 async fn echo(mut stream: TcpStream) {
-    let mut buf = vec![0u8; READ_BUFFER_SIZE];
+    // `BytesMut` + `read_buf` reads into uninitialised capacity, so the buffer's pages
+    // become resident only as data lands in them; a zeroed `vec![0; N]` would be touched
+    // whole by calloc and make the floor's idle memory an allocator artefact.
+    let mut buf = BytesMut::with_capacity(READ_BUFFER_SIZE);
     loop {
-        let n = match stream.read(&mut buf).await {
+        match stream.read_buf(&mut buf).await {
             Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let Some(chunk) = buf.get(..n) else { break };
-        if stream.write_all(chunk).await.is_err() {
+            Ok(_) => {}
+        }
+        if stream.write_all(&buf).await.is_err() {
             break;
         }
+        buf.clear();
     }
     // Half-close politely so a client draining its reads sees EOF, not a reset.
     let _ = stream.shutdown().await;

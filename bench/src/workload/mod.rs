@@ -86,6 +86,17 @@ impl Workload {
         ]
     }
 
+    /// The workload's kind as named on the command line: `throughput`, `ping-pong`,
+    /// `connect` or `idle`.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Workload::Throughput { .. } => "throughput",
+            Workload::PingPong { .. } => "ping-pong",
+            Workload::ConnectRate { .. } => "connect",
+            Workload::IdleMemory { .. } => "idle",
+        }
+    }
+
     /// What [`LoadOutcome::ops`] counts for this workload.
     pub fn unit(self) -> OpUnit {
         match self {
