@@ -63,6 +63,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let mut machine = MachineInfo::detect();
     let mut failures = Vec::new();
     let workloads = fit_idle_connections(&config.workloads, &mut failures);
     let mut measured = Vec::new();
@@ -115,12 +116,8 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
         impls: config.impls.clone(),
         workloads,
     };
-    Ok(Report::new(
-        MachineInfo::detect(),
-        settings,
-        measured,
-        failures,
-    ))
+    machine.load_at_end = crate::machine::load_average();
+    Ok(Report::new(machine, settings, measured, failures))
 }
 
 /// Raises the open-file limit for the idle-connection workloads (the servers inherit it)

@@ -5,7 +5,7 @@ use std::io;
 use serde::Serialize;
 
 /// The facts about the machine that the report prints beside the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MachineInfo {
     /// Logical CPUs available to this process (`nproc`).
     pub nproc: usize,
@@ -17,6 +17,11 @@ pub struct MachineInfo {
     pub node_version: Option<String>,
     /// Clock ticks per second used to convert `/proc` CPU times.
     pub clock_ticks_per_second: u64,
+    /// 1-minute load average when the run started: other work on a shared machine
+    /// competes with client and server and makes rates noisy.
+    pub load_at_start: Option<f64>,
+    /// 1-minute load average when the run ended.
+    pub load_at_end: Option<f64>,
 }
 
 impl MachineInfo {
@@ -42,8 +47,25 @@ impl MachineInfo {
             kernel,
             node_version,
             clock_ticks_per_second: crate::proc_stat::clock_ticks_per_second(),
+            load_at_start: load_average(),
+            load_at_end: None,
         }
     }
+}
+
+/// The 1-minute load average from `/proc/loadavg`.
+pub fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    parse_load_average(&text)
+}
+
+/// The first field of the text of `/proc/loadavg`.
+///
+/// ```
+/// assert_eq!(nodenet_bench::machine::parse_load_average("2.50 1.00 0.50 3/200 999\n"), Some(2.5));
+/// ```
+pub fn parse_load_average(text: &str) -> Option<f64> {
+    text.split_ascii_whitespace().next()?.parse().ok()
 }
 
 /// The first `model name` in the text of `/proc/cpuinfo`.
@@ -102,5 +124,7 @@ mod tests {
         assert!(m.nproc >= 1);
         assert!(m.clock_ticks_per_second > 0);
         assert!(!m.kernel.is_empty());
+        assert!(m.load_at_start.is_some_and(|l| l >= 0.0));
+        assert_eq!(parse_load_average(""), None);
     }
 }

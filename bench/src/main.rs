@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use nodenet_bench::harness::{self, RunConfig};
 use nodenet_bench::process::ready_line;
-use nodenet_bench::servers::ServerImpl;
+use nodenet_bench::servers::{Launch, ServerImpl};
 
 #[derive(Parser)]
 #[command(
@@ -66,23 +66,44 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Serve { imp, port } => {
+/// Runs one server in the foreground: Rust implementations in this process, external ones
+/// (Node) as a child whose stdout (the ready line) is passed through.
+fn serve(imp: ServerImpl, port: u16) -> ExitCode {
+    let result = match imp.launch() {
+        Launch::SelfServe => {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let result = imp.serve_in_process(addr, |bound| {
+            imp.serve_in_process(addr, |bound| {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{}", ready_line(bound.port()));
                 let _ = out.flush();
-            });
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("nodenet-bench serve --impl {imp}: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            })
         }
+        Launch::External { program, args } => std::process::Command::new(&program)
+            .args(args)
+            .arg(port.to_string())
+            .status()
+            .and_then(|status| {
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other(format!(
+                        "{program} exited with {status}"
+                    )))
+                }
+            }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nodenet-bench serve --impl {imp}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Serve { imp, port } => serve(imp, port),
         Command::Run {
             quick,
             json,

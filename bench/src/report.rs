@@ -313,13 +313,16 @@ impl Report {
              (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
             self.settings.reps, self.settings.duration_secs
         );
+        let load = |l: Option<f64>| l.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"));
         let _ = writeln!(
             out,
-            "machine: {} CPUs, {}, Linux {}, node {}",
+            "machine: {} CPUs, {}, Linux {}, node {}; load average {} at start, {} at end",
             m.nproc,
             m.cpu_model,
             m.kernel,
-            m.node_version.as_deref().unwrap_or("absent")
+            m.node_version.as_deref().unwrap_or("absent"),
+            load(m.load_at_start),
+            load(m.load_at_end),
         );
         for f in &self.failures {
             let _ = writeln!(out, "not measured: {f}");
@@ -378,6 +381,8 @@ mod tests {
             kernel: "6.0".into(),
             node_version: Some("v20.0.0".into()),
             clock_ticks_per_second: 100,
+            load_at_start: Some(0.5),
+            load_at_end: None,
         }
     }
 
@@ -450,6 +455,10 @@ mod tests {
         assert!(table.contains("ping-pong c=64"));
         assert!(table.contains("200.0k rt/s"), "{table}");
         assert!(table.contains("0.50"), "{table}");
+        assert!(
+            table.contains("load average 0.50 at start, ? at end"),
+            "{table}"
+        );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["entries"][1]["impl"], "node");
         assert_eq!(json["entries"][1]["workload"]["kind"], "ping-pong");
