@@ -101,19 +101,42 @@ impl ServerImpl {
     }
 }
 
-/// The runtime every tokio-based echo server runs on: tokio's current-thread scheduler.
+/// Environment variable choosing the tokio server runtime: unset or `0` for the
+/// current-thread scheduler (the default), `N` for the multi-threaded one with `N` workers.
+pub const TOKIO_WORKERS_ENV: &str = "NODENET_BENCH_TOKIO_WORKERS";
+
+/// The runtime every tokio-based echo server runs on: by default tokio's current-thread
+/// scheduler.
 ///
 /// One thread, like Node's event loop, so each server gets one core's worth of work and
 /// the load generator keeps the other core of a 2-core machine; a multi-threaded server
-/// runtime there only adds contention with the client (measured: noisier rates, more
-/// server CPU per operation).
+/// runtime there only adds contention with the client. Set [`TOKIO_WORKERS_ENV`] to
+/// measure the multi-threaded scheduler instead (the harness's children inherit it).
 ///
 /// # Errors
 /// Fails when the runtime cannot be built (no epoll, no file descriptors).
 pub fn tokio_server_runtime() -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    match tokio_workers(std::env::var(TOKIO_WORKERS_ENV).ok().as_deref()) {
+        0 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    }
+}
+
+/// Parses [`TOKIO_WORKERS_ENV`]: a worker count, 0 (current-thread) when unset or invalid.
+///
+/// ```
+/// use nodenet_bench::servers::tokio_workers;
+/// assert_eq!(tokio_workers(None), 0);
+/// assert_eq!(tokio_workers(Some("2")), 2);
+/// assert_eq!(tokio_workers(Some("many")), 0);
+/// ```
+pub fn tokio_workers(value: Option<&str>) -> usize {
+    value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
 /// The `node` binary to run (`NODENET_BENCH_NODE` overrides `node` on `PATH`).
