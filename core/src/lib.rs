@@ -23,6 +23,7 @@ pub mod defaults;
 pub mod error;
 pub mod ip;
 pub mod options;
+pub mod socket;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
@@ -34,4 +35,5 @@ pub use defaults::{
 pub use error::{Error, ErrorClass, ErrorCode, Result};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use options::{AttemptId, Endpoint, LookupAddress, SocketOptions};
+pub use socket::{Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult};
 pub use validate::{NumberArg, PortArg};
