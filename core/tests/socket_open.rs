@@ -367,7 +367,7 @@ fn timeout_refreshed_by_reads_and_writes() {
     let mut h = H::connected();
     h.s.set_timeout(100, h.now).unwrap();
     let mut fired = Vec::new();
-    let mut step = |h: &mut H, until: u64, fired: &mut Vec<u128>| {
+    let step = |h: &mut H, until: u64, fired: &mut Vec<u128>| {
         while let Some(t) = h.s.poll_timeout() {
             if t > h.t0 + Duration::from_millis(until) {
                 break;
