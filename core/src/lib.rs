@@ -25,6 +25,8 @@ pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
 pub mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod validate;
 
