@@ -110,3 +110,49 @@ fn sim_replay() {
     }
     assert!(o.violations.is_empty(), "seed {seed}: {:?}", o.violations);
 }
+
+/// The sweep really exercises what it claims: across a few hundred seeds every kind of
+/// fault and every interesting event shows up in the traces.
+#[test]
+fn sim_sweep_coverage() {
+    let wanted = [
+        "Drain",
+        "End",
+        "Finish",
+        "Timeout",
+        "Error(ECONNRESET",
+        "Error(ECONNREFUSED",
+        "Error(ETIMEDOUT",
+        "Error(ENETUNREACH",
+        "Error(ENOTFOUND",
+        "Error(EMFILE",
+        "Drop(",
+        "RST",
+        "(unread data)",
+        "(reset)",
+        "injected RST",
+        "backlog full",
+        "data to closed socket",
+        "Lookup svc.test fd00::",
+        "Close { had_error: Some(false) }",
+        "Close { had_error: Some(true) }",
+    ];
+    let mut seen = vec![0u32; wanted.len()];
+    for seed in 0..300 {
+        let o = sweep::run(seed, TraceMode::Full);
+        assert!(o.violations.is_empty(), "seed {seed}: {:?}", o.violations);
+        for (i, w) in wanted.iter().enumerate() {
+            if o.trace.iter().any(|l| l.contains(w)) {
+                seen[i] += 1;
+            }
+        }
+    }
+    let missing: Vec<_> = wanted
+        .iter()
+        .zip(&seen)
+        .filter(|(_, n)| **n == 0)
+        .map(|(w, _)| *w)
+        .collect();
+    println!("{:?}", wanted.iter().zip(&seen).collect::<Vec<_>>());
+    assert!(missing.is_empty(), "never seen in 300 seeds: {missing:?}");
+}
