@@ -18,6 +18,8 @@ use proptest::prelude::*;
 #[derive(Clone, Debug)]
 enum Op {
     Write(u8),
+    /// `write_with`: the length, and how much the synchronous dispatch takes (or EPIPE).
+    WriteWith(u8, u8),
     End,
     EndWith(u8),
     Destroy(bool),
@@ -48,6 +50,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => any::<u8>().prop_map(Op::Write),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::WriteWith(a, b)),
         1 => Just(Op::End),
         1 => any::<u8>().prop_map(Op::EndWith),
         1 => any::<bool>().prop_map(Op::Destroy),
@@ -214,6 +217,22 @@ impl Run {
             Op::Write(len) => {
                 let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
                 let r = self.s.write(data.clone(), now);
+                self.c.issued.push((r.id, data));
+                if !r.ok {
+                    self.c.saw_false = true;
+                }
+            }
+            Op::WriteWith(len, take) => {
+                let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
+                let sent = &mut self.sent;
+                let r = self.s.write_with(data.clone(), now, |chunk| {
+                    if take == 255 {
+                        return Err(ErrorCode::EPIPE);
+                    }
+                    let t = (take as usize) % (chunk.len() + 1);
+                    sent.extend_from_slice(&chunk[..t]);
+                    Ok(t)
+                });
                 self.c.issued.push((r.id, data));
                 if !r.ok {
                     self.c.saw_false = true;

@@ -59,7 +59,10 @@ use write_queue::WriteQueue;
 ///   [`write_chunks`](Socket::write_chunks) yields (borrowed [`bytes::Bytes`], ideal for
 ///   one `writev`) and reports every success with `handle_written(n)`, continuing until
 ///   `write_chunks` is empty. A new `Write` arrives when data is queued into an empty
-///   queue.
+///   queue. A backend that can write without blocking should implement the user's
+///   `write` with [`write_with`](Socket::write_with): the core then lets it try the
+///   write at once, as libuv does inside Node's `write()`, and answers with Node's
+///   return value (a 16 KiB write the kernel takes whole returns `true`, no `Drain`).
 /// * **Node's ticks.** Work Node defers to `process.nextTick` (the connect to an IP
 ///   literal, the automatic `end()` after `End` when `allow_half_open` is false, the
 ///   error of a write on a never-connected socket) is queued inside the socket:
@@ -422,7 +425,8 @@ impl Socket {
         self.high_water_mark
     }
     /// `socket.writableLength` (also `bufferSize` once there is a handle): bytes queued
-    /// and not yet written.
+    /// and not yet written. (Node keeps counting a partly sent write in full until it
+    /// completes; `write`'s return value follows Node, this getter counts bytes.)
     pub fn writable_length(&self) -> usize {
         self.queue.len()
     }
