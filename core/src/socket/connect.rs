@@ -1,7 +1,7 @@
 //! `socket.connect(options)` (§4): Node's argument normalisation and validation, the
 //! `Resolve` → `Lookup` → `Connect` sequence for the single-address path, and the
-//! [`Connector`] seam where the happy-eyeballs planner plugs in for multi-address
-//! results.
+//! [`Connector`] that hands multi-address results to the happy-eyeballs planner
+//! (`multi`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;

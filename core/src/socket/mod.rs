@@ -3,7 +3,8 @@
 //! in the core and every IO action delegated to a backend through [`Command`]s.
 //!
 //! Files: `state` (flags → `readyState`), `events` (commands, events, ids), `connect`
-//! (options, validation, resolve/connect, the connector seam), `write_queue` and
+//! (options, validation, resolve/connect, the connector seam), `multi` (driving the
+//! happy-eyeballs planner for multi-address lookups), `write_queue` and
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
 //! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
 
