@@ -21,6 +21,9 @@ pub mod address;
 pub mod block_list;
 pub mod defaults;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
@@ -31,7 +34,7 @@ pub mod socket;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
-pub use block_list::BlockList;
+pub use block_list::{AddressArg, BlockList};
 pub use defaults::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout,
     set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
