@@ -252,6 +252,17 @@ impl Checker {
         }
     }
 
+    /// `getConnections()` equals the connections opened and not yet closed.
+    pub(crate) fn check_connections(&mut self, s: ServerId, connections: usize) {
+        let live = self.servers.get(&s).map_or(0, |st| st.live);
+        if live != connections as u64 {
+            self.violation(format!(
+                "server {}: connections() = {connections} but {live} are open",
+                s.0
+            ));
+        }
+    }
+
     /// After `close()` and teardown a server must have emitted `Close`.
     pub(crate) fn check_server_closed(&mut self, s: ServerId) {
         if self.servers.get(&s).map_or(0, |st| st.closes) == 0 {
@@ -301,5 +312,134 @@ impl SockState {
             errors: self.errors,
             drain_armed: self.drain_armed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::socket::WriteId;
+
+    fn checker_with_pair() -> Checker {
+        let mut c = Checker::default();
+        c.add_socket(None);
+        c.add_socket(Some(ServerId(0)));
+        c.set_peers(SocketId(0), SocketId(1));
+        c
+    }
+
+    #[test]
+    fn catches_data_after_end_and_double_close() {
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ab")),
+            None,
+        );
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+        c.on_socket_event(SocketId(0), &SocketEvent::End, Some(2));
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"cd")),
+            None,
+        );
+        assert!(c.violations()[0].contains("Data after End"));
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        c.on_socket_event(SocketId(0), &close, None);
+        c.on_socket_event(SocketId(0), &close, None);
+        assert!(c.violations().iter().any(|v| v.contains("second Close")));
+    }
+
+    #[test]
+    fn catches_corrupted_and_truncated_streams() {
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ax")),
+            None,
+        );
+        assert!(c.violations()[0].contains("differ"));
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ab")),
+            None,
+        );
+        c.on_socket_event(SocketId(0), &SocketEvent::End, Some(4));
+        assert!(c.violations()[0].contains("peer sent 4"));
+    }
+
+    #[test]
+    fn catches_error_order_and_spurious_drain() {
+        let mut c = checker_with_pair();
+        c.on_socket_event(SocketId(0), &SocketEvent::Drain, None);
+        assert!(c.violations()[0].contains("Drain without"));
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        c.on_socket_event(SocketId(1), &close, None);
+        c.on_socket_event(
+            SocketId(1),
+            &SocketEvent::Error(Error::socket_closed()),
+            None,
+        );
+        assert!(c.violations().iter().any(|v| v.contains("after Close")));
+        let mut c = checker_with_pair();
+        c.on_socket_event(
+            SocketId(1),
+            &SocketEvent::Error(Error::socket_closed()),
+            None,
+        );
+        c.on_socket_event(SocketId(1), &close, None);
+        assert!(c.violations()[0].contains("had_error: false"));
+        // A completion after Close is fine (writes issued after Close).
+        let mut c = checker_with_pair();
+        c.on_write_result(
+            SocketId(0),
+            WriteResult {
+                id: WriteId(1),
+                ok: false,
+            },
+            3,
+        );
+        c.on_socket_event(SocketId(0), &close, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::WriteDone {
+                id: WriteId(1),
+                result: Err(Error::socket_closed()),
+            },
+            None,
+        );
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+    }
+
+    #[test]
+    fn catches_server_accounting() {
+        let mut c = Checker::default();
+        c.check_accounting(ServerId(0), 1);
+        assert!(c.violations()[0].contains("kernel handed over 1"));
+        let mut c = Checker::default();
+        let conn = crate::server::AcceptedConnection {
+            id: crate::server::ConnectionId(1),
+            local: crate::options::Endpoint::Tcp("10.0.0.1:80".parse().unwrap()),
+            remote: crate::options::Endpoint::Tcp("10.0.0.2:4000".parse().unwrap()),
+            options: Default::default(),
+        };
+        c.on_server_event(ServerId(0), &ServerEvent::Connection(conn));
+        c.check_connections(ServerId(0), 1);
+        c.on_server_event(ServerId(0), &ServerEvent::Close);
+        assert_eq!(c.violations().len(), 1);
+        assert!(c.violations()[0].contains("connections open"));
     }
 }

@@ -561,6 +561,7 @@ impl World {
                 let pipe = &mut self.kernel.conns[conn].ends[side].incoming;
                 let data = pipe.take(take);
                 let more = pipe.chunks.front().map(|(t, _)| *t).or(pipe.fin_at);
+                self.sockets[s.0].delivered += data.len() as u64;
                 self.sockets[s.0].core.handle_data(now, data);
                 // Space freed: a writer blocked on the full buffer may continue.
                 if let Some(w) = self.kernel.conns[conn].ends[1 - side].sock {

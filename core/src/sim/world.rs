@@ -84,6 +84,12 @@ pub(crate) struct SimSocket {
     pub(crate) reading: bool,
     pub(crate) want_write: bool,
     pub(crate) closed: bool,
+    /// Bytes the kernel handed to `handle_data`.
+    pub(crate) delivered: u64,
+    /// Bytes delivered as `Data` events.
+    pub(crate) received: u64,
+    /// `Text` events seen (`set_encoding`): byte counts no longer comparable.
+    pub(crate) decoded: bool,
 }
 
 pub(crate) struct SimServer {
@@ -329,6 +335,9 @@ impl World {
             reading: false,
             want_write: false,
             closed: false,
+            delivered: 0,
+            received: 0,
+            decoded: false,
         });
         if let Some(c) = &mut self.checker {
             c.add_socket(accepted.map(|(s, _)| s));
@@ -691,6 +700,11 @@ impl World {
             });
             c.on_socket_event(s, &ev, peer_sent);
         }
+        match &ev {
+            SocketEvent::Data(d) => self.sockets[s.0].received += d.len() as u64,
+            SocketEvent::Text(_) => self.sockets[s.0].decoded = true,
+            _ => {}
+        }
         let closed = matches!(ev, SocketEvent::Close { .. });
         if closed {
             self.sockets[s.0].closed = true;
@@ -782,12 +796,46 @@ impl World {
     pub(crate) fn check_after_step(&mut self) {
         let Some(c) = &mut self.checker else { return };
         for s in &self.sockets {
-            if s.closed && s.core.poll_timeout().is_some() {
-                c.violation(format!("{} has a timer armed after Close", s.name));
+            if s.closed {
+                if s.core.poll_timeout().is_some() {
+                    c.violation(format!("{} has a timer armed after Close", s.name));
+                }
+                continue;
+            }
+            // Node's counters agree with what the kernel did.
+            let core = &s.core;
+            if core.bytes_read() != s.delivered {
+                c.violation(format!(
+                    "{}: bytesRead {} but the kernel delivered {}",
+                    s.name,
+                    core.bytes_read(),
+                    s.delivered
+                ));
+            }
+            if !s.decoded && s.received + core.readable_length() as u64 != s.delivered {
+                c.violation(format!(
+                    "{}: {} bytes emitted + {} buffered != {} delivered",
+                    s.name,
+                    s.received,
+                    core.readable_length(),
+                    s.delivered
+                ));
+            }
+            let sent = s
+                .conn
+                .and_then(|(conn, side)| self.kernel.conns.get(conn).map(|c| c.ends[side].sent))
+                .unwrap_or(0);
+            let flushed = core.bytes_written() - core.writable_length() as u64;
+            if s.conn.is_some() && flushed != sent {
+                c.violation(format!(
+                    "{}: bytesWritten - writableLength = {flushed} but the kernel took {sent}",
+                    s.name
+                ));
             }
         }
         for (i, srv) in self.servers.iter().enumerate() {
             c.check_accounting(ServerId(i), srv.handed);
+            c.check_connections(ServerId(i), srv.core.connections());
         }
     }
 }
