@@ -217,6 +217,15 @@ impl World {
 
     fn abort_connect(&mut self, s: SocketId, attempt: AttemptId) {
         if let Some(p) = self.kernel.connects.remove(&(s, attempt)) {
+            // Forget the attempt's pending SYN and answer, so a dead black-hole timer
+            // does not keep virtual time running until its 127 s.
+            self.kernel.queue.retain(|_, ev| match ev {
+                KernelEvent::Syn { sock, attempt: a }
+                | KernelEvent::ConnectAnswer {
+                    sock, attempt: a, ..
+                } => !(*sock == s && *a == attempt),
+                _ => true,
+            });
             if let Some(conn) = p.conn {
                 // The handshake completed: closing the attempt's socket closes the
                 // connection the server may already have in its queue.
