@@ -43,11 +43,9 @@ fn run(seed: u64, trace: TraceMode, check: bool) -> u64 {
         let _ = world.end(c);
         clients.push(c);
     }
-    let first_client = clients[0].0;
-    let last_client = clients[CLIENTS - 1].0;
     while let Some(ev) = world.next_event(None) {
         if let WorldEvent::Socket(s, ev) = ev {
-            let is_client = (first_client..=last_client).contains(&s.0);
+            let is_client = clients.contains(&s);
             match ev {
                 SocketEvent::Data(d) if !is_client => {
                     world.write(s, d);

@@ -20,13 +20,14 @@ use super::net::{Host, Kernel};
 use super::rng::Rng;
 use super::trace::{Trace, TraceMode};
 
-/// A socket in a [`World`] (client or accepted), in creation order.
+/// A socket in a [`World`] (client or accepted), in creation order. Only the world that
+/// returned an id knows it (using it with another world is a logic error and panics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SocketId(pub usize);
+pub struct SocketId(pub(crate) usize);
 
 /// A server in a [`World`], in creation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServerId(pub usize);
+pub struct ServerId(pub(crate) usize);
 
 /// One thing a user of the world sees, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
