@@ -55,27 +55,58 @@ pub fn is_ipv4(input: &str) -> bool {
 /// assert!(!is_ipv6("fe80::1%eth_0"));
 /// ```
 pub fn is_ipv6(input: &str) -> bool {
-    let bytes = input.as_bytes();
-    // The zone alphabet has no '%', so the first '%' is the only possible separator.
-    let (addr, zone) = match bytes.iter().position(|&b| b == b'%') {
-        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
-        None => (bytes, None),
-    };
-    if let Some(zone) = zone {
-        let zone_ok = !zone.is_empty()
-            && zone
+    let s = input.as_bytes();
+    match scan_v6(s) {
+        Some((_, end)) if end == s.len() => true,
+        // The zone alphabet has no '%', so the address ends at the first '%'.
+        Some((_, end)) if s.get(end) == Some(&b'%') => match s.get(end + 1..) {
+            Some(zone) if !zone.is_empty() => zone
                 .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
-        if !zone_ok {
-            return false;
-        }
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':')),
+            _ => false,
+        },
+        _ => false,
     }
-    parse_v6(addr).is_some()
 }
 
-/// A strict dotted quad (Node's `v4Str`, which is also libuv's `inet_pton4`): exactly four
-/// decimal octets `0..=255`, no leading zeros, no sign, nothing else.
+/// Hex digit values, `NOT_HEX` for every other byte (one table lookup per byte).
+const HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+const NOT_HEX: u8 = 0xff;
+
+fn hex(b: u8) -> u8 {
+    HEX[usize::from(b)]
+}
+
+/// A strict dotted quad (Node's `v4Str`, which is also libuv's `inet_pton4`) with nothing
+/// after it.
 pub(crate) fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
+    scan_v4(s).and_then(|(ip, end)| (end == s.len()).then_some(ip))
+}
+
+/// The address part of Node's `IPv6Reg` (equivalently libuv's `inet_pton6`) with nothing
+/// after it.
+pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
+    scan_v6(s).and_then(|(ip, end)| (end == s.len()).then_some(ip))
+}
+
+/// A dotted quad at the start of `s`: exactly four decimal octets `0..=255`, no leading
+/// zeros, no sign. Returns it and the index just after it; the caller decides what may
+/// follow (nothing for `isIPv4`, a NUL for libuv, ...).
+pub(crate) fn scan_v4(s: &[u8]) -> Option<([u8; 4], usize)> {
     let mut out = [0u8; 4];
     let mut i = 0;
     for (n, octet) in out.iter_mut().enumerate() {
@@ -87,6 +118,7 @@ pub(crate) fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
         }
         let start = i;
         let mut value: u32 = 0;
+        // At most three digits; a fourth is left for the caller to reject.
         while let Some(&b) = s.get(i) {
             if !b.is_ascii_digit() || i - start == 3 {
                 break;
@@ -95,24 +127,20 @@ pub(crate) fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
             i += 1;
         }
         let len = i - start;
-        // `0` alone is fine, `01` is not; four digits never match (the loop stops at 3 and
-        // the next byte is then neither '.' nor the end).
-        if len == 0 || (len > 1 && s[start] == b'0') || value > 255 {
+        // `0` alone is fine, `01` is not.
+        if len == 0 || (len > 1 && s.get(start) == Some(&b'0')) || value > 255 {
             return None;
         }
         *octet = value as u8;
     }
-    if i == s.len() {
-        Some(out)
-    } else {
-        None
-    }
+    Some((out, i))
 }
 
-/// The address part of Node's `IPv6Reg` (equivalently libuv's `inet_pton6`): 1–4 hex digit
-/// groups separated by `:`, at most one `::` standing for one or more zero groups, and an
-/// optional trailing dotted quad worth two groups.
-pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
+/// IPv6 text at the start of `s`: 1–4 hex digit groups separated by `:`, at most one `::`
+/// standing for one or more zero groups, and an optional trailing dotted quad worth two
+/// groups. Returns the address and the index of the first byte that cannot continue it
+/// (the end of `s`, or e.g. the `%` of a zone); the caller decides what may follow.
+pub(crate) fn scan_v6(s: &[u8]) -> Option<([u8; 16], usize)> {
     let mut groups = [0u16; 8];
     let mut count = 0usize; // groups written so far
     let mut gap: Option<usize> = None; // index in `groups` where `::` sits
@@ -120,21 +148,23 @@ pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
     if s.starts_with(b"::") {
         gap = Some(0);
         i = 2;
-        if i == s.len() {
-            return Some([0; 16]);
-        }
     }
     loop {
-        // A piece starts here: hex digits, or a dotted quad that must end the input.
+        if gap == Some(count) && i > 0 {
+            // Just after `::`: the address may end here.
+            match s.get(i) {
+                Some(&b) if hex(b) != NOT_HEX || b == b':' || b == b'.' => {}
+                _ => break,
+            }
+        }
+        // A piece starts here: hex digits, or a dotted quad that ends the address.
         let start = i;
         let mut value: u32 = 0;
         while let Some(&b) = s.get(i) {
-            let d = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => break,
-            };
+            let d = hex(b);
+            if d == NOT_HEX {
+                break;
+            }
             if i - start == 4 {
                 return None;
             }
@@ -142,13 +172,14 @@ pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
             i += 1;
         }
         if s.get(i) == Some(&b'.') {
-            let v4 = parse_v4(&s[start..])?;
+            let (v4, len) = scan_v4(s.get(start..)?)?;
             if count + 2 > 8 {
                 return None;
             }
             groups[count] = u16::from_be_bytes([v4[0], v4[1]]);
             groups[count + 1] = u16::from_be_bytes([v4[2], v4[3]]);
             count += 2;
+            i = start + len;
             break;
         }
         if i == start || count == 8 {
@@ -157,19 +188,15 @@ pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
         groups[count] = value as u16;
         count += 1;
         match (s.get(i), s.get(i + 1)) {
-            (None, _) => break,
             (Some(b':'), Some(b':')) => {
                 if gap.is_some() {
                     return None;
                 }
                 gap = Some(count);
                 i += 2;
-                if i == s.len() {
-                    break;
-                }
             }
-            (Some(b':'), Some(_)) => i += 1,
-            _ => return None,
+            (Some(b':'), _) => i += 1,
+            _ => break,
         }
     }
     match gap {
@@ -186,7 +213,7 @@ pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
     for (chunk, g) in out.chunks_exact_mut(2).zip(groups) {
         chunk.copy_from_slice(&g.to_be_bytes());
     }
-    Some(out)
+    Some((out, i))
 }
 
 #[cfg(test)]
