@@ -4,7 +4,7 @@
 //! Node scans its rules linearly on every `check`. Here the rules are kept as Node keeps
 //! them (for `rules()`, newest first, duplicates included) and, on the first `check` after
 //! a change, compiled into two sorted, disjoint interval lists — one answering IPv4
-//! queries, one answering IPv6 queries — which `check` binary-searches ([`index`]). Two
+//! queries, one answering IPv6 queries — which `check` binary-searches (module `index`). Two
 //! lists are needed because Node's matching is not a function of the 128-bit mapped
 //! address alone: an IPv6 range whose bounds are not IPv4-mapped never matches an IPv4
 //! query, yet matches the same address written as `::ffff:a.b.c.d`.
