@@ -206,7 +206,10 @@ impl Socket {
         }
         let busy = if self.connecting && !matches!(self.connector, Connector::Idle) {
             Some(ErrorCode::EALREADY)
-        } else if self.handle.is_some() && !self.connecting {
+        } else if self.handle.is_some() && (!self.connecting || self.peer.is_some()) {
+            // `peer` is only set on a connected TCP handle (cleared by a reconnect), so a
+            // connected socket left `connecting` by a connect() that threw is still
+            // connected: Node's second connect() fails with EISCONN.
             Some(ErrorCode::EISCONN)
         } else {
             None
