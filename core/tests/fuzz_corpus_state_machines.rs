@@ -112,3 +112,43 @@ fn regression_connect_after_throwing_connect_on_open_socket_is_eisconn() {
         other => panic!("{other:?}"),
     }
 }
+
+/// socket_ops found (artifact kept as `fuzz/corpus/socket_ops/regression-eisconn-pipe`):
+/// on a connected IPC socket, `connect({port, host})` queues its EISCONN failure and
+/// leaves `connecting` true; a `connect(path)` before that tick ran issued a second
+/// `Connect` command (and `connectionAttempt` after `connect`). Now every connect on a
+/// connected handle fails with EISCONN: one `Error`, one `Close`, no new attempt.
+#[test]
+fn regression_connect_on_connected_pipe_while_failing_is_eisconn() {
+    use std::time::Instant;
+
+    use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    use nodenet_core::{Endpoint, ErrorCode, SocketOptions};
+
+    let now = Instant::now();
+    let mut s = Socket::accepted(
+        &SocketOptions::default(),
+        Endpoint::Pipe("/tmp/srv.sock".into()),
+        Endpoint::Pipe(String::new()),
+        now,
+    );
+    while s.poll_command().is_some() {}
+    s.connect(ConnectOptions::tcp(80, "127.0.0.1"), now)
+        .unwrap();
+    s.connect(ConnectOptions::path("/tmp/other.sock"), now)
+        .unwrap();
+    s.handle_timeout(now);
+    let commands: Vec<Command> = std::iter::from_fn(|| s.poll_command()).collect();
+    assert_eq!(commands, [Command::Close { reset: false }]);
+    let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    match events.as_slice() {
+        [SocketEvent::Error(e), SocketEvent::Close {
+            had_error: Some(true),
+        }] => assert_eq!(e.code(), ErrorCode::EISCONN),
+        other => panic!("{other:?}"),
+    }
+
+    let artifact = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus/socket_ops/regression-eisconn-pipe");
+    check_socket_ops(&fs::read(artifact).expect("regression artifact"));
+}

@@ -206,10 +206,9 @@ impl Socket {
         }
         let busy = if self.connecting && !matches!(self.connector, Connector::Idle) {
             Some(ErrorCode::EALREADY)
-        } else if self.handle.is_some() && (!self.connecting || self.peer.is_some()) {
-            // `peer` is only set on a connected TCP handle (cleared by a reconnect), so a
-            // connected socket left `connecting` by a connect() that threw is still
-            // connected: Node's second connect() fails with EISCONN.
+        } else if self.handle_connected {
+            // Also when an earlier connect() on this connected socket threw or is about
+            // to fail (leaving `connecting` true, as in Node): the OS says EISCONN.
             Some(ErrorCode::EISCONN)
         } else {
             None
@@ -514,6 +513,7 @@ impl Socket {
         };
         self.announce(&mut a);
         self.connecting = false;
+        self.handle_connected = true;
         self.sock = local;
         self.peer = match a.endpoint {
             Endpoint::Tcp(addr) => Some(addr),
