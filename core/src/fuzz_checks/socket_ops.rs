@@ -212,6 +212,9 @@ struct Lifecycle {
     connected: bool,
     finished: bool,
     saw_false: bool,
+    /// A write returned `false` with data queued on a live socket: `Drain` is owed once
+    /// the queue empties (unless `end()` or a destroy intervened).
+    drain_owed: bool,
     text_mode: bool,
     delivered: Vec<u8>,
     ok_bytes: Vec<u8>,
@@ -381,6 +384,7 @@ impl Run {
             SocketEvent::Drain => {
                 self.check(l.saw_false, "Drain without a write that returned false");
                 self.life.saw_false = false;
+                self.life.drain_owed = false;
             }
             SocketEvent::Finish => {
                 self.check(!l.finished, "Finish twice");
@@ -424,6 +428,13 @@ impl Run {
                 "writable_length above max_buffered_bytes",
             );
         }
+        if self.life.drain_owed
+            && self.s.writable_length() == 0
+            && !self.s.destroyed()
+            && !self.s.writable_ended()
+        {
+            self.fail("a write returned false, the queue emptied, and no Drain came");
+        }
         let queued: usize = self.s.write_chunks().map(<[u8]>::len).sum();
         if self.k.open && queued > 0 {
             self.check(
@@ -464,6 +475,9 @@ impl Run {
         self.issued.push((r.id, data));
         if !r.ok {
             self.life.saw_false = true;
+            if self.s.writable_length() > 0 && self.s.writable() {
+                self.life.drain_owed = true;
+            }
         }
     }
 
