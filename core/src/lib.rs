@@ -25,6 +25,7 @@ pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
 pub mod server;
+pub mod socket;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
@@ -40,4 +41,5 @@ pub use server::{
     create_server, AcceptedConnection, ConnectionId, DropInfo, ListenOptions, Server,
     ServerCommand, ServerEvent, ServerOptions,
 };
+pub use socket::{Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult};
 pub use validate::{NumberArg, PortArg};

@@ -1,0 +1,662 @@
+//! `socket.connect(options)` (§4): Node's argument normalisation and validation, the
+//! `Resolve` → `Lookup` → `Connect` sequence for the single-address path, and the
+//! [`Connector`] seam where the happy-eyeballs planner plugs in for multi-address
+//! results.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::time::Instant;
+
+use crate::block_list::BlockList;
+use crate::defaults::{
+    get_default_auto_select_family, get_default_auto_select_family_attempt_timeout,
+    MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ip::is_ip;
+use crate::options::{keep_alive_secs_from_ms, AttemptId, Endpoint, LookupAddress};
+use crate::validate::{js_string_to_number, validate_int32, validate_port, NumberArg, PortArg};
+
+use super::events::{Command, SocketEvent};
+use super::state::{HandleKind, Tick};
+use super::Socket;
+
+/// getaddrinfo's `AI_ADDRCONFIG` as Node passes it on Linux (`dns.ADDRCONFIG`).
+pub const ADDRCONFIG: u32 = 32;
+
+/// Options of `socket.connect(options)` / `net.connect(options)`: the TCP form (`port`,
+/// `host`, ...) or the IPC form (`path`).
+///
+/// ```
+/// use nodenet_core::socket::ConnectOptions;
+/// let tcp = ConnectOptions::tcp("0x50", "127.0.0.1"); // port 80, as in Node
+/// let ipc = ConnectOptions::path("/tmp/app.sock");
+/// // Node's normalizeArgs: a string that is not a non-negative number is a pipe path.
+/// assert_eq!(ConnectOptions::from_arg("-1").path.as_deref(), Some("-1"));
+/// assert!(ConnectOptions::from_arg("8080").port.is_some());
+/// # let _ = (tcp, ipc);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// `port` (number or numeric string; `'0x50'` is 80). Validated with Node's
+    /// `ERR_SOCKET_BAD_PORT` (`Port should be >= 0 and < 65536. ...`).
+    pub port: Option<PortArg>,
+    /// `host`; `None` or empty means `'localhost'`.
+    pub host: Option<String>,
+    /// `path`: connect to a Unix domain socket (an empty path means TCP, as in Node).
+    pub path: Option<String>,
+    /// `family`: 0 (any), 4 or 6; other numbers are passed through to the resolver.
+    pub family: u32,
+    /// `hints`: getaddrinfo flags (0 → `ADDRCONFIG` when `family` is not 4 or 6).
+    pub hints: u32,
+    /// `localAddress` to bind before connecting (must be an IP literal).
+    pub local_address: Option<String>,
+    /// `localPort` to bind before connecting (0 = none).
+    pub local_port: Option<u16>,
+    /// `lookup`: the user supplied a custom resolver (kept by the backend; the core only
+    /// flags the `Resolve` command).
+    pub lookup: bool,
+    /// `autoSelectFamily` (default: [`get_default_auto_select_family`]).
+    pub auto_select_family: Option<bool>,
+    /// `autoSelectFamilyAttemptTimeout` in ms: an int32 `>= 1`, raised to at least 10.
+    pub auto_select_family_attempt_timeout: Option<NumberArg>,
+    /// `blockList` (v22.13+): refuse to connect to blocked addresses (`ERR_IP_BLOCKED`).
+    pub block_list: Option<BlockList>,
+    /// `timeout` (`net.connect`): `setTimeout(timeout)` before connecting when truthy.
+    pub timeout: Option<NumberArg>,
+    /// `noDelay` (socket option given through `net.connect`).
+    pub no_delay: Option<bool>,
+    /// `keepAlive` (socket option given through `net.connect`).
+    pub keep_alive: Option<bool>,
+    /// `keepAliveInitialDelay` in ms (negative → 0, stored as whole seconds).
+    pub keep_alive_initial_delay: Option<f64>,
+}
+
+impl ConnectOptions {
+    /// `{port, host}`.
+    pub fn tcp(port: impl Into<PortArg>, host: impl Into<String>) -> ConnectOptions {
+        ConnectOptions {
+            port: Some(port.into()),
+            host: Some(host.into()),
+            ..ConnectOptions::default()
+        }
+    }
+
+    /// `{port}` (host defaults to `localhost`).
+    pub fn port(port: impl Into<PortArg>) -> ConnectOptions {
+        ConnectOptions {
+            port: Some(port.into()),
+            ..ConnectOptions::default()
+        }
+    }
+
+    /// `{path}`: an IPC (Unix domain socket) connection.
+    pub fn path(path: impl Into<String>) -> ConnectOptions {
+        ConnectOptions {
+            path: Some(path.into()),
+            ..ConnectOptions::default()
+        }
+    }
+
+    /// Node's `normalizeArgs` for `connect(arg)`: a string whose `Number()` is NaN or
+    /// negative is a pipe path (`'abc'`, `'-1'`), anything else a port (`'8080'`,
+    /// `'0x50'`, `' '` — which then fails port validation).
+    pub fn from_arg(arg: impl Into<PortArg>) -> ConnectOptions {
+        match arg.into() {
+            PortArg::String(s) => {
+                let n = js_string_to_number(&s);
+                if n.is_nan() || n < 0.0 {
+                    ConnectOptions::path(s)
+                } else {
+                    ConnectOptions::port(PortArg::String(s))
+                }
+            }
+            n => ConnectOptions::port(n),
+        }
+    }
+
+    /// Builder: `host`.
+    pub fn with_host(mut self, host: impl Into<String>) -> ConnectOptions {
+        self.host = Some(host.into());
+        self
+    }
+}
+
+/// Everything the TCP connect needs after validation.
+#[derive(Clone, Debug)]
+pub(crate) struct TcpPlan {
+    /// The host as the user gave it (`options.host`), for error messages.
+    pub(crate) options_host: Option<String>,
+    /// The host that is connected to / looked up (`options.host || 'localhost'`).
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) local_address: Option<String>,
+    pub(crate) local_port: u16,
+    pub(crate) block_list: Option<BlockList>,
+    /// Happy-eyeballs attempt timeout in ms (already clamped to >= 10); used by the
+    /// planner once it is plugged in.
+    #[allow(dead_code)]
+    pub(crate) attempt_timeout: u32,
+}
+
+/// One outstanding connect attempt.
+#[derive(Clone, Debug)]
+pub(crate) struct Attempt {
+    pub(crate) id: AttemptId,
+    /// IP text or IPC path, as the events show it.
+    pub(crate) address: String,
+    pub(crate) port: Option<u16>,
+    pub(crate) family: Option<u8>,
+    /// The `- Local (a:p)` details Node adds (local address and port both known).
+    pub(crate) local_details: Option<(String, u16)>,
+    /// `(address, port)` to report bind failures against.
+    pub(crate) bind: Option<(String, u16)>,
+    /// `connectionAttempt` already emitted (deferred until bind is known to succeed).
+    pub(crate) announced: bool,
+    pub(crate) endpoint: Endpoint,
+}
+
+/// Who is driving the connect. The single-address path lives here; the happy-eyeballs
+/// planner (multi-address results) becomes one more variant.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Connector {
+    /// Nothing in progress.
+    #[default]
+    Idle,
+    /// IP literal: the attempt starts on the next tick.
+    Literal { plan: TcpPlan, family: u8 },
+    /// Waiting for `handle_resolved(id, ..)`.
+    Resolving {
+        id: AttemptId,
+        plan: TcpPlan,
+        all: bool,
+    },
+    /// One attempt in flight.
+    Single(Attempt),
+}
+
+impl Socket {
+    /// `socket.connect(options)`: start connecting (TCP or IPC). Validation errors are
+    /// returned as Node throws them; as in Node, `connecting` is already `true` when a
+    /// TCP option fails validation (§4.2 step 7). Connecting a destroyed socket starts a
+    /// fresh lifecycle (§4.4); connecting again while a connect is in progress fails the
+    /// socket with `connect EALREADY` (and an open one with `EISCONN`).
+    pub fn connect(&mut self, options: ConnectOptions, now: Instant) -> Result<()> {
+        self.last_now = Some(now);
+        // net.connect(): setTimeout before socket.connect().
+        if let Some(t) = options.timeout {
+            if t.0 != 0.0 && !t.0.is_nan() {
+                self.set_timeout(t, now)?;
+            }
+        }
+        if let Some(v) = options.no_delay {
+            self.no_delay = v;
+        }
+        if let Some(v) = options.keep_alive {
+            self.keep_alive = v;
+        }
+        if let Some(ms) = options.keep_alive_initial_delay {
+            self.keep_alive_secs = keep_alive_secs_from_ms(ms);
+        }
+        if options.port.is_none() && options.path.is_none() {
+            return Err(Error::missing_connect_args());
+        }
+        self.write_after_fin = false;
+        if self.destroyed {
+            self.reset_for_reconnect();
+        }
+        let busy = if self.connecting && !matches!(self.connector, Connector::Idle) {
+            Some(ErrorCode::EALREADY)
+        } else if self.handle.is_some() && !self.connecting {
+            Some(ErrorCode::EISCONN)
+        } else {
+            None
+        };
+        let pipe_path = options.path.clone().filter(|p| !p.is_empty());
+        if self.handle.is_none() {
+            self.handle = Some(if pipe_path.is_some() {
+                HandleKind::Pipe
+            } else {
+                HandleKind::Tcp
+            });
+        }
+        self.timer.refresh(now);
+        self.connecting = true;
+
+        if let Some(path) = pipe_path {
+            if let Some(code) = busy {
+                self.ticks
+                    .push_back(Tick::Destroy(Error::connect(code, &path, 0, None)));
+                return Ok(());
+            }
+            let attempt = Attempt {
+                id: self.next_attempt_id(),
+                address: path.clone(),
+                port: None,
+                family: None,
+                local_details: None,
+                bind: None,
+                announced: false,
+                endpoint: Endpoint::Pipe(path),
+            };
+            self.start_attempt(attempt, None);
+            return Ok(());
+        }
+
+        // lookupAndConnect: validation in Node's order.
+        let local_address = options.local_address.clone().filter(|a| !a.is_empty());
+        if let Some(la) = &local_address {
+            if is_ip(la) == 0 {
+                return Err(Error::invalid_ip_address(la));
+            }
+        }
+        let port = match &options.port {
+            Some(p) => validate_port(p, "Port")?,
+            None => 0,
+        };
+        let auto_select_family = options
+            .auto_select_family
+            .unwrap_or_else(get_default_auto_select_family);
+        let attempt_timeout = match options.auto_select_family_attempt_timeout {
+            Some(v) => (validate_int32(
+                v,
+                "options.autoSelectFamilyAttemptTimeout",
+                1,
+                i32::MAX as i64,
+            )? as u32)
+                .max(MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT),
+            None => get_default_auto_select_family_attempt_timeout(),
+        };
+        let host = options
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_string());
+        let plan = TcpPlan {
+            options_host: options.host.clone(),
+            host: host.clone(),
+            port,
+            local_address: local_address.clone(),
+            local_port: options.local_port.unwrap_or(0),
+            block_list: options.block_list.clone(),
+            attempt_timeout,
+        };
+        if let Some(code) = busy {
+            self.ticks
+                .push_back(Tick::Destroy(Error::connect(code, &host, port, None)));
+            return Ok(());
+        }
+        let literal = is_ip(&host);
+        if literal != 0 {
+            self.connector = Connector::Literal {
+                plan,
+                family: literal,
+            };
+            self.ticks.push_back(Tick::StartConnect);
+            return Ok(());
+        }
+        let family = options.family;
+        let mut hints = options.hints;
+        if family != 4 && family != 6 && hints == 0 {
+            hints = ADDRCONFIG;
+        }
+        let all = family != 4 && family != 6 && local_address.is_none() && auto_select_family;
+        let id = self.next_attempt_id();
+        self.connector = Connector::Resolving { id, plan, all };
+        self.commands.push_back(Command::Resolve {
+            id,
+            host,
+            family,
+            hints,
+            all,
+            custom: options.lookup,
+        });
+        Ok(())
+    }
+
+    /// The backend's answer to [`Command::Resolve`]: every address the resolver returned
+    /// (or its error, passed through unchanged to the `Lookup` and `Error` events). A
+    /// stale `id` (destroyed or reconnected socket) is ignored.
+    pub fn handle_resolved(
+        &mut self,
+        now: Instant,
+        id: AttemptId,
+        result: std::result::Result<Vec<LookupAddress>, Error>,
+    ) {
+        self.input(now);
+        let (plan, all) = match &self.connector {
+            Connector::Resolving { id: cur, plan, all } if *cur == id && self.connecting => {
+                (plan.clone(), *all)
+            }
+            _ => return,
+        };
+        self.connector = Connector::Idle;
+        let list = match result {
+            Ok(list) if !list.is_empty() => list,
+            Ok(_) => {
+                // dns.lookup never succeeds with nothing; treat it as ENOTFOUND.
+                let err = Error::getaddrinfo(ErrorCode::ENOTFOUND, &plan.host);
+                return self.lookup_failed(err, plan);
+            }
+            Err(err) => return self.lookup_failed(err, plan),
+        };
+        self.timer.refresh(now);
+        if !all {
+            let first = &list[0];
+            self.events.push_back(SocketEvent::Lookup {
+                error: None,
+                address: Some(first.address.clone()),
+                family: Some(first.family),
+                host: plan.host.clone(),
+            });
+            return self.connect_to(&first.address, first.family, plan);
+        }
+        // Multi mode (§5.3 steps 2-5): one lookup event per entry, then filter, dedupe
+        // and interleave by family.
+        for entry in &list {
+            self.events.push_back(SocketEvent::Lookup {
+                error: None,
+                address: Some(entry.address.clone()),
+                family: Some(entry.family),
+                host: plan.host.clone(),
+            });
+        }
+        let candidates = interleave(&list);
+        match candidates.len() {
+            0 => {
+                let first = &list[0];
+                self.connect_to(&first.address, first.family, plan)
+            }
+            // One candidate: Node falls back to the single path. Several: the
+            // happy-eyeballs planner will take over here; until it lands, the first
+            // candidate (preferred family) is tried on the single path.
+            _ => {
+                let (addr, fam) = candidates[0].clone();
+                self.connect_to(&addr, fam as u32, plan)
+            }
+        }
+    }
+
+    fn lookup_failed(&mut self, err: Error, plan: TcpPlan) {
+        self.events.push_back(SocketEvent::Lookup {
+            error: Some(err.clone()),
+            address: None,
+            family: None,
+            host: plan.host,
+        });
+        self.destroy_inner(Some(err), false);
+    }
+
+    /// Validate one resolved address and start the attempt (end of Node's lookup
+    /// callback).
+    fn connect_to(&mut self, address: &str, family: u32, plan: TcpPlan) {
+        if is_ip(address) == 0 {
+            return self.destroy_inner(Some(Error::invalid_ip_address(address)), false);
+        }
+        if family != 4 && family != 6 {
+            let host = plan.options_host.as_deref().unwrap_or("undefined");
+            let err = Error::invalid_address_family(&family.to_string(), host, plan.port);
+            return self.destroy_inner(Some(err), false);
+        }
+        self.internal_connect(address, family as u8, &plan);
+    }
+
+    /// Node's `internalConnect` for one TCP address.
+    pub(crate) fn internal_connect(&mut self, address: &str, family: u8, plan: &TcpPlan) {
+        let Some(remote) = parse_sockaddr(address, plan.port) else {
+            return self.destroy_inner(Some(Error::invalid_ip_address(address)), false);
+        };
+        let mut bind = None;
+        let mut local = None;
+        if plan.local_address.is_some() || plan.local_port != 0 {
+            let la = plan
+                .local_address
+                .clone()
+                .unwrap_or_else(|| if family == 6 { "::" } else { "0.0.0.0" }.to_string());
+            let unspecified = if family == 6 {
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            };
+            local = Some(
+                parse_sockaddr(&la, plan.local_port)
+                    .unwrap_or(SocketAddr::new(unspecified, plan.local_port)),
+            );
+            bind = Some((la, plan.local_port));
+        }
+        let local_details = bind.clone().filter(|(_, p)| *p != 0);
+        let attempt = Attempt {
+            id: self.next_attempt_id(),
+            address: address.to_string(),
+            port: Some(plan.port),
+            family: Some(family),
+            local_details,
+            bind,
+            announced: false,
+            endpoint: Endpoint::Tcp(remote),
+        };
+        if let Some(list) = &plan.block_list {
+            let fam = if family == 6 { "ipv6" } else { "ipv4" };
+            if list.check(address, fam).unwrap_or(false) {
+                self.events.push_back(SocketEvent::ConnectionAttempt {
+                    address: attempt.address.clone(),
+                    port: attempt.port,
+                    family: attempt.family,
+                });
+                return self.destroy_inner(Some(Error::ip_blocked(address)), false);
+            }
+        }
+        self.start_attempt(attempt, local);
+    }
+
+    /// Emit `connectionAttempt` (unless a bind must succeed first) and the `Connect`
+    /// command.
+    fn start_attempt(&mut self, mut attempt: Attempt, local: Option<SocketAddr>) {
+        if local.is_none() {
+            self.announce(&mut attempt);
+        }
+        self.commands.push_back(Command::Connect {
+            attempt: attempt.id,
+            endpoint: attempt.endpoint.clone(),
+            local,
+        });
+        self.connector = Connector::Single(attempt);
+    }
+
+    fn announce(&mut self, attempt: &mut Attempt) {
+        if !attempt.announced {
+            attempt.announced = true;
+            self.events.push_back(SocketEvent::ConnectionAttempt {
+                address: attempt.address.clone(),
+                port: attempt.port,
+                family: attempt.family,
+            });
+        }
+    }
+
+    /// Run the deferred IP-literal connect (a `Tick::StartConnect`).
+    pub(crate) fn tick_start_connect(&mut self) {
+        if !self.connecting || self.destroyed {
+            return;
+        }
+        if let Connector::Literal { plan, family } = std::mem::take(&mut self.connector) {
+            let host = plan.host.clone();
+            self.internal_connect(&host, family, &plan);
+        }
+    }
+
+    /// Take the current attempt if `attempt` names it.
+    fn take_attempt(&mut self, attempt: AttemptId) -> Option<Attempt> {
+        match &self.connector {
+            Connector::Single(a) if a.id == attempt && self.connecting && !self.destroyed => {}
+            _ => return None,
+        }
+        match std::mem::take(&mut self.connector) {
+            Connector::Single(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The attempt `attempt` connected; `local` is the socket's own address (`None` for
+    /// IPC). Emits `Connect`, `Ready`, applies stored options, flushes queued writes and
+    /// starts reading unless paused. Stale attempts are ignored.
+    pub fn handle_connected(
+        &mut self,
+        now: Instant,
+        attempt: AttemptId,
+        local: Option<SocketAddr>,
+    ) {
+        self.input(now);
+        let Some(mut a) = self.take_attempt(attempt) else {
+            return;
+        };
+        self.announce(&mut a);
+        self.connecting = false;
+        self.sock = local;
+        self.peer = match a.endpoint {
+            Endpoint::Tcp(addr) => Some(addr),
+            Endpoint::Pipe(_) => None,
+        };
+        self.timer.refresh(now);
+        if self.handle == Some(HandleKind::Tcp) {
+            if self.no_delay {
+                self.commands.push_back(Command::SetNoDelay(true));
+            }
+            if self.keep_alive {
+                self.commands.push_back(Command::SetKeepAlive {
+                    enable: true,
+                    initial_delay_secs: self.keep_alive_secs,
+                });
+            }
+        }
+        self.events.push_back(SocketEvent::Connect);
+        self.events.push_back(SocketEvent::Ready);
+        self.pending_write = None;
+        if self.reset_on_connect {
+            return self.destroy_inner(None, true);
+        }
+        self.flush(now);
+        if !self.paused && !self.eof {
+            self.start_reading();
+        }
+    }
+
+    /// The attempt failed to connect with `code` (from the OS or libuv). Emits
+    /// `ConnectionAttemptFailed`, then `Error` (`connect ECONNREFUSED 127.0.0.1:80`,
+    /// with ` - Local (a:p)` when bound to a local port) and `Close`.
+    pub fn handle_connect_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+        self.input(now);
+        let Some(mut a) = self.take_attempt(attempt) else {
+            return;
+        };
+        self.announce(&mut a);
+        let local = a.local_details.as_ref().map(|(h, p)| (h.as_str(), *p));
+        let err = Error::connect(code, &a.address, a.port.unwrap_or(0), local);
+        self.connecting = false;
+        self.events.push_back(SocketEvent::ConnectionAttemptFailed {
+            address: a.address,
+            port: a.port,
+            family: a.family,
+            error: err.clone(),
+        });
+        self.destroy_inner(Some(err), false);
+    }
+
+    /// Binding the local address of the attempt failed (`bind EADDRINUSE
+    /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
+    pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+        self.input(now);
+        let Some(a) = self.take_attempt(attempt) else {
+            return;
+        };
+        let (addr, port) = a.bind.unwrap_or_default();
+        let err = Error::with_host_port(code, "bind", &addr, port, None);
+        self.destroy_inner(Some(err), false);
+    }
+
+    fn next_attempt_id(&mut self) -> AttemptId {
+        self.next_attempt += 1;
+        AttemptId(self.next_attempt)
+    }
+}
+
+/// Parse an IP literal that passed `is_ip` into a socket address, keeping a numeric IPv6
+/// zone (`fe80::1%2`) as the scope id; interface names cannot be resolved without IO
+/// and give scope 0.
+fn parse_sockaddr(address: &str, port: u16) -> Option<SocketAddr> {
+    if let Ok(ip) = address.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
+    }
+    let (addr, zone) = address.split_once('%')?;
+    let v6: Ipv6Addr = addr.parse().ok()?;
+    let scope = zone.parse::<u32>().unwrap_or(0);
+    Some(SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)))
+}
+
+/// §5.3 steps 2-4: keep valid entries, drop duplicate IPs per family, interleave the
+/// preferred family (that of the first valid entry) with the other.
+pub(crate) fn interleave(list: &[LookupAddress]) -> Vec<(String, u8)> {
+    let mut groups: [Vec<(String, u8)>; 2] = [Vec::new(), Vec::new()];
+    let mut preferred: Option<u32> = None;
+    for e in list {
+        if is_ip(&e.address) == 0 || (e.family != 4 && e.family != 6) {
+            continue;
+        }
+        let p = *preferred.get_or_insert(e.family);
+        let g = &mut groups[usize::from(e.family != p)];
+        if !g.iter().any(|(a, _)| *a == e.address) {
+            g.push((e.address.clone(), e.family as u8));
+        }
+    }
+    let [g0, g1] = groups;
+    let mut out = Vec::with_capacity(g0.len() + g1.len());
+    let mut i0 = g0.into_iter();
+    let mut i1 = g1.into_iter();
+    loop {
+        let a = i0.next();
+        let b = i1.next();
+        if a.is_none() && b.is_none() {
+            break;
+        }
+        out.extend(a);
+        out.extend(b);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleave_as_node() {
+        let l = |a: &str, f| LookupAddress::new(a, f);
+        let got = interleave(&[
+            l("127.0.0.1", 4),
+            l("127.0.0.2", 4),
+            l("::1", 6),
+            l("127.0.0.1", 4),
+        ]);
+        let addrs: Vec<_> = got.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(addrs, ["127.0.0.1", "::1", "127.0.0.2"]);
+        let got = interleave(&[
+            l("::1", 6),
+            l("127.0.0.1", 4),
+            l("::1", 6),
+            l("127.0.0.2", 4),
+            l("127.0.0.3", 4),
+        ]);
+        let addrs: Vec<_> = got.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(addrs, ["::1", "127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+        assert!(interleave(&[l("nope", 4), l("1.2.3.4", 5)]).is_empty());
+    }
+
+    #[test]
+    fn zone_ids() {
+        match parse_sockaddr("fe80::1%2", 80) {
+            Some(SocketAddr::V6(a)) => assert_eq!((a.scope_id(), a.port()), (2, 80)),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_sockaddr("fe80::1%eth0", 1).is_some());
+        assert!(parse_sockaddr("nope", 1).is_none());
+    }
+}

@@ -1,0 +1,594 @@
+//! `net.Socket` as a Sans-IO state machine: Node v20's client and accepted-connection
+//! lifecycle (§1–§4, §10 of the spec) with the write queue, idle timer and connect logic
+//! in the core and every IO action delegated to a backend through [`Command`]s.
+//!
+//! Files: `state` (flags → `readyState`), `events` (commands, events, ids), `connect`
+//! (options, validation, resolve/connect, the connector seam), `write_queue` and
+//! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
+//! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
+
+mod connect;
+mod decoder;
+mod events;
+mod reading;
+mod sockopts;
+mod state;
+mod timer;
+mod write_queue;
+mod writing;
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use crate::address::Family;
+use crate::error::{Error, Result};
+use crate::options::{Endpoint, SocketOptions};
+
+pub use connect::{ConnectOptions, ADDRCONFIG};
+pub use decoder::Encoding;
+pub use events::{Command, SocketEvent, WriteId, WriteResult};
+pub use state::{HandleKind, ReadyState};
+
+use connect::Connector;
+use decoder::Decoder;
+use state::Tick;
+use timer::IdleTimer;
+use write_queue::WriteQueue;
+
+/// A Node `net.Socket` without IO: feed it user calls and IO completions, drain what it
+/// wants done.
+///
+/// # Driving contract
+///
+/// * **Inputs.** User calls are methods (`connect`, `write`, `end`, `destroy`, `pause`,
+///   `set_timeout`, ...). IO completions are `handle_*` methods, each answering a
+///   [`Command`]: `handle_resolved` (for `Resolve`, same id), `handle_connected` /
+///   `handle_connect_failed` / `handle_bind_failed` (for `Connect`, same attempt id),
+///   `handle_data` / `handle_eof` / `handle_read_error` (while reading),
+///   `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
+///   `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
+///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
+/// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
+///   the IO, in order) and [`poll_event`](Socket::poll_event) (hand to the user) until
+///   both are empty, then wait until [`poll_timeout`](Socket::poll_timeout) or the next
+///   IO readiness, whichever is first, and call
+///   [`handle_timeout`](Socket::handle_timeout) when the deadline passes.
+/// * **Writing.** On [`Command::Write`] the backend writes what
+///   [`write_chunks`](Socket::write_chunks) yields (borrowed [`bytes::Bytes`], ideal for
+///   one `writev`) and reports every success with `handle_written(n)`, continuing until
+///   `write_chunks` is empty. A new `Write` arrives when data is queued into an empty
+///   queue.
+/// * **Node's ticks.** Work Node defers to `process.nextTick` (the connect to an IP
+///   literal, the automatic `end()` after `End` when `allow_half_open` is false, the
+///   error of a write on a never-connected socket) is queued inside the socket:
+///   `poll_timeout` then returns the `now` of the last input (already due), and it runs
+///   in `handle_timeout` or at the start of the next `handle_*` completion. So calls made
+///   while handling an event — e.g. a `write` in response to `End` — still happen "in the
+///   same tick", exactly as in Node.
+/// * **Order.** Events come out in Node's order: `Error` (at most one) before `Close`,
+///   `Close` exactly once per lifecycle and last — only the `WriteDone` answers of
+///   writes issued after `Close` can follow it.
+/// * **Closing.** [`Command::Close`] needs no answer: the socket forgets the handle at
+///   once and emits `Close` itself.
+///
+/// # Example: a complete driver loop against an in-memory peer
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+/// use nodenet_core::SocketOptions;
+///
+/// let mut now = Instant::now();
+/// let mut sock = Socket::new(SocketOptions::default());
+/// sock.connect(ConnectOptions::tcp(8124, "127.0.0.1"), now).unwrap();
+/// sock.write(Bytes::from_static(b"ping"), now);
+/// sock.end(now).unwrap();
+///
+/// let mut peer_received = Vec::new(); // what the fake peer got
+/// let mut log = Vec::new();
+/// loop {
+///     // 1. Do the IO the core asks for (here: a fake kernel that answers at once).
+///     while let Some(cmd) = sock.poll_command() {
+///         match cmd {
+///             Command::Connect { attempt, .. } => {
+///                 sock.handle_connected(now, attempt, "127.0.0.1:50000".parse().ok())
+///             }
+///             Command::Write => {
+///                 let chunks: Vec<Vec<u8>> = sock.write_chunks().map(|c| c.to_vec()).collect();
+///                 for c in chunks {
+///                     peer_received.extend_from_slice(&c);
+///                     sock.handle_written(now, c.len());
+///                 }
+///             }
+///             Command::Shutdown => {
+///                 sock.handle_shutdown(now);
+///                 // The peer answers and then closes its side too.
+///                 sock.handle_data(now, Bytes::from_static(b"pong"));
+///                 sock.handle_eof(now);
+///             }
+///             _ => {} // StartReading, StopReading, Close, options: nothing to fake
+///         }
+///     }
+///     // 2. Hand events to the user.
+///     while let Some(ev) = sock.poll_event() {
+///         log.push(ev);
+///     }
+///     // 3. Timers (and Node's deferred ticks).
+///     match sock.poll_timeout() {
+///         Some(t) if t <= now => sock.handle_timeout(now),
+///         Some(t) => { now = t; sock.handle_timeout(now) }
+///         None => break,
+///     }
+/// }
+/// assert_eq!(peer_received, b"ping");
+/// assert!(matches!(log.last(), Some(SocketEvent::Close { had_error: Some(false) })));
+/// assert!(log.contains(&SocketEvent::Data(Bytes::from_static(b"pong"))));
+/// assert!(log.contains(&SocketEvent::Finish));
+/// ```
+#[derive(Debug)]
+pub struct Socket {
+    // Configuration.
+    allow_half_open: bool,
+    high_water_mark: usize,
+    max_buffered: Option<usize>,
+    // Handle and lifecycle.
+    handle: Option<HandleKind>,
+    connecting: bool,
+    destroyed: bool,
+    // Read side.
+    paused: bool,
+    reading: bool,
+    read_buf: VecDeque<bytes::Bytes>,
+    read_buf_len: usize,
+    eof: bool,
+    end_emitted: bool,
+    decoder: Option<Decoder>,
+    bytes_read: u64,
+    // Write side.
+    queue: WriteQueue,
+    write_armed: bool,
+    ending: bool,
+    shutdown_sent: bool,
+    finished: bool,
+    errored: bool,
+    error_emitted: bool,
+    need_drain: bool,
+    write_after_fin: bool,
+    pending_write: Option<WriteId>,
+    destroy_on_finish: bool,
+    reset_on_connect: bool,
+    next_write: u64,
+    // Socket options (desired values, applied at connect or when changed).
+    no_delay: bool,
+    keep_alive: bool,
+    keep_alive_secs: u32,
+    // Address caches.
+    peer: Option<SocketAddr>,
+    sock: Option<SocketAddr>,
+    // Connecting.
+    connector: Connector,
+    next_attempt: u64,
+    // Time.
+    timer: IdleTimer,
+    timeout_value: Option<f64>,
+    ticks: VecDeque<Tick>,
+    last_now: Option<Instant>,
+    // Outputs.
+    events: VecDeque<SocketEvent>,
+    commands: VecDeque<Command>,
+}
+
+impl Socket {
+    /// `new net.Socket(options)`: an unconnected client socket (readyState `open`, as in
+    /// Node). Connect it with [`connect`](Socket::connect).
+    pub fn new(options: SocketOptions) -> Socket {
+        Socket {
+            allow_half_open: options.allow_half_open,
+            high_water_mark: options.high_water_mark,
+            max_buffered: options.max_buffered_bytes,
+            handle: None,
+            connecting: false,
+            destroyed: false,
+            paused: false,
+            reading: false,
+            read_buf: VecDeque::new(),
+            read_buf_len: 0,
+            eof: false,
+            end_emitted: false,
+            decoder: None,
+            bytes_read: 0,
+            queue: WriteQueue::default(),
+            write_armed: false,
+            ending: false,
+            shutdown_sent: false,
+            finished: false,
+            errored: false,
+            error_emitted: false,
+            need_drain: false,
+            write_after_fin: false,
+            pending_write: None,
+            destroy_on_finish: false,
+            reset_on_connect: false,
+            next_write: 0,
+            no_delay: options.no_delay,
+            keep_alive: options.keep_alive,
+            keep_alive_secs: options.keep_alive_initial_delay_secs,
+            peer: None,
+            sock: None,
+            connector: Connector::Idle,
+            next_attempt: 0,
+            timer: IdleTimer::default(),
+            timeout_value: None,
+            ticks: VecDeque::new(),
+            last_now: None,
+            events: VecDeque::with_capacity(8),
+            commands: VecDeque::with_capacity(8),
+        }
+    }
+
+    /// A server-side socket for an accepted connection, open at once with the server's
+    /// options (`allow_half_open`, `pause_on_connect`, `no_delay`, `keep_alive`,
+    /// high-water mark). Its first commands apply the options and start reading (unless
+    /// `pause_on_connect`). An [`Endpoint::Pipe`] remote makes an IPC socket.
+    pub fn accepted(
+        options: &SocketOptions,
+        local: Endpoint,
+        remote: Endpoint,
+        now: Instant,
+    ) -> Socket {
+        let mut s = Socket::new(options.clone());
+        s.last_now = Some(now);
+        s.paused = options.pause_on_connect;
+        match (&local, &remote) {
+            (_, Endpoint::Pipe(_)) | (Endpoint::Pipe(_), _) => {
+                s.handle = Some(HandleKind::Pipe);
+            }
+            (Endpoint::Tcp(l), Endpoint::Tcp(r)) => {
+                s.handle = Some(HandleKind::Tcp);
+                s.sock = Some(*l);
+                s.peer = Some(*r);
+                if options.no_delay {
+                    s.commands.push_back(Command::SetNoDelay(true));
+                }
+                if options.keep_alive {
+                    s.commands.push_back(Command::SetKeepAlive {
+                        enable: true,
+                        initial_delay_secs: options.keep_alive_initial_delay_secs,
+                    });
+                }
+            }
+        }
+        if !s.paused {
+            s.start_reading();
+        }
+        s
+    }
+
+    // ---- outputs -----------------------------------------------------------------
+
+    /// The next IO request for the backend.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// The next user event.
+    pub fn poll_event(&mut self) -> Option<SocketEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Socket::handle_timeout) must be called next: the idle
+    /// timer, or — when Node-style deferred work is pending — the `now` of the last
+    /// input (i.e. immediately).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tick = if self.ticks.is_empty() {
+            None
+        } else {
+            self.last_now
+        };
+        match (tick, self.timer.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Time passed: run deferred ticks, then fire `Timeout` if the idle period elapsed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.input(now);
+        if self.timer.expire(now) && !self.destroyed {
+            self.events.push_back(SocketEvent::Timeout);
+        }
+    }
+
+    // ---- user commands -----------------------------------------------------------
+
+    /// `socket.destroy([err])`: close at once. With an error: `Error(err)` then
+    /// `Close { had_error: Some(true) }`; without: `Close { had_error: Some(false) }`
+    /// (`None` if the socket never had a handle). Queued writes fail (writes queued while
+    /// connecting with `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`). A second call is a no-op.
+    pub fn destroy(&mut self, err: Option<Error>) {
+        self.destroy_inner(err, false);
+    }
+
+    /// `socket.destroySoon()`: `end()`, then destroy once `Finish` happened (without
+    /// waiting for the peer's end).
+    pub fn destroy_soon(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        if self.writable() {
+            self.end_inner(now);
+        }
+        if self.finished {
+            self.destroy_inner(None, false);
+        } else {
+            self.destroy_on_finish = true;
+        }
+    }
+
+    /// `socket.resetAndDestroy()`: close with an RST ([`Command::Close`] `{ reset: true }`,
+    /// local `Close { had_error: Some(false) }`). Deferred until `Connect` while
+    /// connecting; without a handle it destroys with `ERR_SOCKET_CLOSED`; on an IPC
+    /// socket it fails with `ERR_INVALID_HANDLE_TYPE` (Node throws).
+    pub fn reset_and_destroy(&mut self) -> Result<()> {
+        match self.handle {
+            Some(HandleKind::Pipe) => Err(Error::invalid_handle_type()),
+            Some(HandleKind::Tcp) if self.connecting => {
+                self.reset_on_connect = true;
+                Ok(())
+            }
+            Some(HandleKind::Tcp) => {
+                self.destroy_inner(None, true);
+                Ok(())
+            }
+            None => {
+                self.destroy_inner(Some(Error::socket_closed()), false);
+                Ok(())
+            }
+        }
+    }
+
+    // ---- getters -----------------------------------------------------------------
+
+    /// `socket.readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        let (r, w) = (self.readable(), self.writable());
+        if self.connecting {
+            ReadyState::Opening
+        } else if r && w {
+            ReadyState::Open
+        } else if r {
+            ReadyState::ReadOnly
+        } else if w {
+            ReadyState::WriteOnly
+        } else {
+            ReadyState::Closed
+        }
+    }
+    /// `socket.connecting`.
+    pub fn connecting(&self) -> bool {
+        self.connecting
+    }
+    /// `socket.pending`: no handle yet, or still connecting.
+    pub fn pending(&self) -> bool {
+        self.handle.is_none() || self.connecting
+    }
+    /// `socket.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.destroyed
+    }
+    /// `socket.readable`: the read side can still deliver data.
+    pub fn readable(&self) -> bool {
+        !self.destroyed && !self.error_emitted && !self.end_emitted
+    }
+    /// `socket.writable`: `write` is still allowed.
+    pub fn writable(&self) -> bool {
+        !(self.ending || self.destroyed || self.errored)
+    }
+    /// `socket.writableEnded`: `end()` was called.
+    pub fn writable_ended(&self) -> bool {
+        self.ending
+    }
+    /// `socket.writableFinished`: `Finish` was emitted.
+    pub fn writable_finished(&self) -> bool {
+        self.finished
+    }
+    /// `socket.readableEnded`: `End` was emitted.
+    pub fn readable_ended(&self) -> bool {
+        self.end_emitted
+    }
+    /// `socket.writableNeedDrain`.
+    pub fn writable_need_drain(&self) -> bool {
+        self.need_drain
+    }
+    /// `socket.allowHalfOpen`.
+    pub fn allow_half_open(&self) -> bool {
+        self.allow_half_open
+    }
+    /// `socket.writableHighWaterMark`.
+    pub fn writable_high_water_mark(&self) -> usize {
+        self.high_water_mark
+    }
+    /// `socket.writableLength` (also `bufferSize` once there is a handle): bytes queued
+    /// and not yet written.
+    pub fn writable_length(&self) -> usize {
+        self.queue.len()
+    }
+    /// `socket.bytesWritten`: bytes written on this handle plus bytes still queued.
+    pub fn bytes_written(&self) -> u64 {
+        self.queue.sent + self.queue.len() as u64
+    }
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+    /// `socket.readableLength`: received bytes not yet delivered (paused socket).
+    pub fn readable_length(&self) -> usize {
+        self.read_buf_len
+    }
+    /// `socket.isPaused()`.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+    /// `socket.timeout`: the last value given to `set_timeout` (stored even when it was
+    /// rejected), `None` if never called.
+    pub fn timeout(&self) -> Option<f64> {
+        self.timeout_value
+    }
+    /// The kind of handle, if any.
+    pub fn handle_kind(&self) -> Option<HandleKind> {
+        self.handle
+    }
+    /// `socket.remoteAddress` (kept after close; `None` for IPC).
+    pub fn remote_address(&self) -> Option<IpAddr> {
+        self.peer.map(|a| a.ip())
+    }
+    /// `socket.remotePort`.
+    pub fn remote_port(&self) -> Option<u16> {
+        self.peer.map(|a| a.port())
+    }
+    /// `socket.remoteFamily`.
+    pub fn remote_family(&self) -> Option<Family> {
+        self.peer.map(|a| family_of(&a))
+    }
+    /// `socket.localAddress` (cleared on close; `None` for IPC).
+    pub fn local_address(&self) -> Option<IpAddr> {
+        self.sock.map(|a| a.ip())
+    }
+    /// `socket.localPort`.
+    pub fn local_port(&self) -> Option<u16> {
+        self.sock.map(|a| a.port())
+    }
+    /// `socket.localFamily`.
+    pub fn local_family(&self) -> Option<Family> {
+        self.sock.map(|a| family_of(&a))
+    }
+    /// `socket.address()`: `None` is Node's `{}`.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.sock
+    }
+    /// `socket.autoSelectFamilyAttemptedAddresses`: `None` on the single-address path
+    /// (the only one until the happy-eyeballs planner is plugged in).
+    pub fn auto_select_family_attempted_addresses(&self) -> Option<&[String]> {
+        None
+    }
+
+    // ---- internals ---------------------------------------------------------------
+
+    /// Bookkeeping at the start of every completion: remember `now`, run Node's ticks.
+    fn input(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        self.run_ticks(now);
+    }
+
+    fn run_ticks(&mut self, now: Instant) {
+        while let Some(t) = self.ticks.pop_front() {
+            match t {
+                Tick::StartConnect => self.tick_start_connect(),
+                Tick::AutoEnd => {
+                    if !self.destroyed && !self.ending {
+                        self.end_inner(now);
+                    }
+                }
+                Tick::Destroy(err) => self.destroy_inner(Some(err), false),
+                Tick::WriteFailed(id, err) => self.events.push_back(SocketEvent::WriteDone {
+                    id,
+                    result: Err(err),
+                }),
+            }
+        }
+    }
+
+    /// Handle present, connected and alive.
+    fn is_open(&self) -> bool {
+        self.handle.is_some() && !self.connecting && !self.destroyed
+    }
+
+    pub(crate) fn destroy_inner(&mut self, err: Option<Error>, reset: bool) {
+        if self.destroyed {
+            return;
+        }
+        let was_connecting = self.connecting;
+        self.destroyed = true;
+        self.connecting = false;
+        self.timer.clear();
+        self.connector = Connector::Idle;
+        // Deferred write callbacks still run (before the error), the rest is moot.
+        for t in std::mem::take(&mut self.ticks) {
+            if let Tick::WriteFailed(id, e) = t {
+                self.events
+                    .push_back(SocketEvent::WriteDone { id, result: Err(e) });
+            }
+        }
+        let pending = self.pending_write.take();
+        let buffered_err = err.clone().unwrap_or_else(|| {
+            if was_connecting {
+                Error::socket_closed_before_connection()
+            } else {
+                Error::stream_destroyed("write")
+            }
+        });
+        let events = &mut self.events;
+        for id in self.queue.drain_ids() {
+            if Some(id) != pending {
+                events.push_back(SocketEvent::WriteDone {
+                    id,
+                    result: Err(buffered_err.clone()),
+                });
+            }
+        }
+        self.write_armed = false;
+        self.reading = false;
+        let had_error = err.is_some();
+        if let Some(e) = err {
+            self.errored = true;
+            self.error_emitted = true;
+            self.events.push_back(SocketEvent::Error(e));
+        }
+        if let Some(id) = pending {
+            self.events.push_back(SocketEvent::WriteDone {
+                id,
+                result: Err(Error::socket_closed_before_connection()),
+            });
+        }
+        let had_handle = self.handle.take().is_some();
+        if had_handle {
+            self.commands.push_back(Command::Close { reset });
+        }
+        self.sock = None;
+        self.events.push_back(SocketEvent::Close {
+            had_error: had_handle.then_some(had_error),
+        });
+    }
+
+    /// `connect()` on a destroyed socket: a fresh handle and stream state (§4.4).
+    fn reset_for_reconnect(&mut self) {
+        self.destroyed = false;
+        self.read_buf.clear();
+        self.read_buf_len = 0;
+        self.eof = false;
+        self.end_emitted = false;
+        self.bytes_read = 0;
+        self.queue.reset();
+        self.write_armed = false;
+        self.ending = false;
+        self.shutdown_sent = false;
+        self.finished = false;
+        self.errored = false;
+        self.error_emitted = false;
+        self.need_drain = false;
+        self.pending_write = None;
+        self.destroy_on_finish = false;
+        self.reset_on_connect = false;
+        self.peer = None;
+        self.sock = None;
+        self.ticks.clear();
+    }
+}
+
+fn family_of(a: &SocketAddr) -> Family {
+    if a.is_ipv4() {
+        Family::IPv4
+    } else {
+        Family::IPv6
+    }
+}

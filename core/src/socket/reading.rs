@@ -1,0 +1,131 @@
+//! The read side (§2 rules 2–4, §3.3): reading on and off (`pause`/`resume`,
+//! `pause_on_connect`), `Data` then `End` only after buffered data is delivered, the
+//! half-open rules, and `set_encoding`.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::error::{Error, ErrorCode, Result};
+
+use super::decoder::{Decoder, Encoding};
+use super::events::{Command, SocketEvent};
+use super::state::Tick;
+use super::Socket;
+
+impl Socket {
+    /// `socket.pause()`: stop delivering `Data` and ask the backend to stop reading.
+    /// (Node keeps reading into its buffer up to the high-water mark; nodenet stops at
+    /// once, which is observable only through `bytes_read`.) Data already in flight is
+    /// buffered and delivered on `resume`.
+    pub fn pause(&mut self) {
+        self.paused = true;
+        if self.reading {
+            self.reading = false;
+            self.commands.push_back(Command::StopReading);
+        }
+    }
+
+    /// `socket.resume()`: deliver buffered data (and a pending `End`), then read again.
+    pub fn resume(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        if !self.paused {
+            return;
+        }
+        self.paused = false;
+        while let Some(chunk) = self.read_buf.pop_front() {
+            self.read_buf_len -= chunk.len();
+            self.emit_data(chunk);
+        }
+        self.maybe_end();
+        if self.is_open() && !self.eof {
+            self.start_reading();
+        }
+    }
+
+    /// `socket.setEncoding(enc)`: deliver `Text` instead of `Data` (see [`Encoding`]).
+    pub fn set_encoding(&mut self, encoding: &str) -> Result<()> {
+        self.decoder = Some(Decoder::new(Encoding::parse(encoding)?));
+        Ok(())
+    }
+
+    /// Bytes arrived. Refreshes the idle timer; delivered as `Data`/`Text` unless paused.
+    pub fn handle_data(&mut self, now: Instant, data: Bytes) {
+        self.input(now);
+        if !self.is_open() || self.eof {
+            return;
+        }
+        self.bytes_read += data.len() as u64;
+        self.timer.refresh(now);
+        if self.paused || !self.read_buf.is_empty() {
+            self.read_buf_len += data.len();
+            self.read_buf.push_back(data);
+        } else {
+            self.emit_data(data);
+        }
+    }
+
+    /// The peer finished sending (EOF). `End` follows once buffered data is delivered;
+    /// with `allow_half_open == false` the write side then ends on the next tick.
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.input(now);
+        if !self.is_open() || self.eof {
+            return;
+        }
+        self.eof = true;
+        self.reading = false;
+        self.timer.refresh(now);
+        self.maybe_end();
+    }
+
+    /// Reading failed (`read ECONNRESET` when the peer reset): `Error`, `Close`.
+    pub fn handle_read_error(&mut self, now: Instant, code: ErrorCode) {
+        self.input(now);
+        if !self.is_open() {
+            return;
+        }
+        self.destroy_inner(Some(Error::errno_exception(code, "read")), false);
+    }
+
+    pub(crate) fn start_reading(&mut self) {
+        if !self.reading {
+            self.reading = true;
+            self.commands.push_back(Command::StartReading);
+        }
+    }
+
+    fn emit_data(&mut self, data: Bytes) {
+        match &mut self.decoder {
+            None => self.events.push_back(SocketEvent::Data(data)),
+            Some(d) => {
+                let s = d.write(&data);
+                if !s.is_empty() {
+                    self.events.push_back(SocketEvent::Text(s));
+                }
+            }
+        }
+    }
+
+    fn maybe_end(&mut self) {
+        if !self.eof
+            || self.end_emitted
+            || self.paused
+            || !self.read_buf.is_empty()
+            || self.destroyed
+        {
+            return;
+        }
+        if let Some(rest) = self.decoder.as_mut().and_then(|d| d.end()) {
+            self.events.push_back(SocketEvent::Text(rest));
+        }
+        self.end_emitted = true;
+        self.events.push_back(SocketEvent::End);
+        if !self.allow_half_open {
+            self.write_after_fin = true;
+            self.ticks.push_back(Tick::AutoEnd);
+        }
+        if self.finished {
+            self.destroy_inner(None, false);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The socket's write queue: chunks accepted by `write` that the backend has not yet
+//! reported written. It owns Node's write accounting (`writableLength`, the sent-byte
+//! counter behind `bytesWritten`) and hands the backend borrowed chunks so it can write
+//! them zero-copy (one `writev` over [`WriteQueue::chunks`]).
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, Bytes};
+
+use super::events::WriteId;
+
+/// One queued write; `data` is advanced in place as the backend reports progress.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) id: WriteId,
+    pub(crate) data: Bytes,
+}
+
+/// FIFO of pending writes plus byte counters.
+#[derive(Debug, Default)]
+pub(crate) struct WriteQueue {
+    chunks: VecDeque<Queued>,
+    queued: usize,
+    /// Bytes the backend has reported written on the current handle.
+    pub(crate) sent: u64,
+}
+
+impl WriteQueue {
+    /// Bytes accepted but not yet written (`writableLength`).
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    /// No chunk (not even an empty one) is waiting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    pub(crate) fn push(&mut self, id: WriteId, data: Bytes) {
+        self.queued += data.len();
+        self.chunks.push_back(Queued { id, data });
+    }
+
+    /// Borrow the unsent bytes, oldest first (empty chunks skipped).
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.chunks
+            .iter()
+            .map(|q| q.data.as_ref())
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Record that `n` bytes went out; calls `done` with the id of every write that is
+    /// now complete, in order. Extra bytes beyond the queue are ignored.
+    pub(crate) fn advance(&mut self, mut n: usize, mut done: impl FnMut(WriteId)) {
+        let n_total = n.min(self.queued);
+        self.sent += n_total as u64;
+        self.queued -= n_total;
+        n = n_total;
+        while let Some(front) = self.chunks.front_mut() {
+            let take = n.min(front.data.len());
+            front.data.advance(take);
+            n -= take;
+            if front.data.is_empty() {
+                let id = front.id;
+                self.chunks.pop_front();
+                done(id);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Remove every queued write (the socket was destroyed), returning their ids in
+    /// order.
+    pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = WriteId> + '_ {
+        self.queued = 0;
+        self.chunks.drain(..).map(|q| q.id)
+    }
+
+    /// Forget everything, including the sent counter (a new handle on reconnect).
+    pub(crate) fn reset(&mut self) {
+        self.chunks.clear();
+        self.queued = 0;
+        self.sent = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_writes_complete_in_order() {
+        let mut q = WriteQueue::default();
+        q.push(WriteId(1), Bytes::from_static(b"abc"));
+        q.push(WriteId(2), Bytes::new());
+        q.push(WriteId(3), Bytes::from_static(b"de"));
+        assert_eq!(q.len(), 5);
+        assert_eq!(
+            q.chunks().collect::<Vec<_>>(),
+            vec![&b"abc"[..], &b"de"[..]]
+        );
+        let mut done = Vec::new();
+        q.advance(2, |id| done.push(id));
+        assert!(done.is_empty());
+        assert_eq!(q.chunks().next(), Some(&b"c"[..]));
+        q.advance(2, |id| done.push(id));
+        assert_eq!(done, vec![WriteId(1), WriteId(2)]);
+        q.advance(100, |id| done.push(id));
+        assert_eq!(done, vec![WriteId(1), WriteId(2), WriteId(3)]);
+        assert_eq!((q.len(), q.sent), (0, 5));
+    }
+}
