@@ -419,3 +419,17 @@ fn auto_end_tick_after_destroy_does_nothing() {
     assert!(h.cmds().is_empty());
     assert_eq!(h.s.poll_timeout(), None);
 }
+
+/// Found by the proptest: data buffered while paused must not be delivered by a
+/// `resume` after `Close`.
+#[test]
+fn regression_resume_after_destroy_delivers_nothing() {
+    let mut h = H::connected();
+    h.s.pause();
+    h.s.handle_data(h.now, b("aaaa"));
+    h.s.destroy(None);
+    assert_eq!(h.names(), ["close(false)"]);
+    h.s.resume(h.now);
+    assert!(h.evs().is_empty());
+    assert_eq!(h.s.readable_length(), 0);
+}

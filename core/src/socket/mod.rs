@@ -538,6 +538,9 @@ impl Socket {
         }
         self.write_armed = false;
         self.reading = false;
+        // A destroyed stream discards what it buffered; nothing may follow `Close`.
+        self.read_buf.clear();
+        self.read_buf_len = 0;
         let had_error = err.is_some();
         if let Some(e) = err {
             self.errored = true;

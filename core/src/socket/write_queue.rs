@@ -51,7 +51,11 @@ impl WriteQueue {
 
     /// Record that `n` bytes went out; calls `done` with the id of every write that is
     /// now complete, in order. Extra bytes beyond the queue are ignored.
+    #[inline]
     pub(crate) fn advance(&mut self, mut n: usize, mut done: impl FnMut(WriteId)) {
+        if n == 0 && self.chunks.front().is_none_or(|q| !q.data.is_empty()) {
+            return; // fast path: nothing written and no empty write at the head
+        }
         let n_total = n.min(self.queued);
         self.sent += n_total as u64;
         self.queued -= n_total;
