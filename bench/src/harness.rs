@@ -1,0 +1,216 @@
+//! The orchestrator: for each implementation, start its server as a separate process, run
+//! every workload against it a few times while sampling the server's CPU time and memory,
+//! stop it, and assemble the [`Report`].
+//!
+//! Timed workloads share one server process per implementation; the idle-memory
+//! measurement gets a fresh server per repetition, so memory the allocator kept from the
+//! throughput runs cannot hide the cost of idle connections.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::machine::{raise_nofile_limit, MachineInfo};
+use crate::process::ServerProcess;
+use crate::report::{Rep, Report, RunSettings};
+use crate::servers::ServerImpl;
+use crate::workload::{idle, LoadOutcome, Workload};
+
+/// Pause before the closing sample, so the server's work for the connections just closed
+/// (FIN handling, task teardown) is billed to the run that caused it.
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// File descriptors kept free beside the idle connections (runtime, listener, pipes).
+const FD_HEADROOM: u64 = 256;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Implementations, in table order (put raw tokio first).
+    pub impls: Vec<ServerImpl>,
+    /// Workloads, in table order.
+    pub workloads: Vec<Workload>,
+    /// Length of one timed repetition.
+    pub duration: Duration,
+    /// Repetitions per measurement; the median is reported.
+    pub reps: usize,
+    /// The `nodenet-bench` binary, which serves the Rust implementations.
+    pub self_exe: PathBuf,
+}
+
+impl RunConfig {
+    /// The full suite (3 s per run) or the quick one (1 s per run), 3 repetitions each,
+    /// 10 000 idle connections.
+    pub fn standard(quick: bool, impls: Vec<ServerImpl>, self_exe: PathBuf) -> RunConfig {
+        RunConfig {
+            impls,
+            workloads: Workload::standard(10_000),
+            duration: Duration::from_secs(if quick { 1 } else { 3 }),
+            reps: 3,
+            self_exe,
+        }
+    }
+}
+
+/// Runs `config` and returns the report; `progress` receives one line per step.
+///
+/// A server that fails to start or a workload that fails is recorded in
+/// [`Report::failures`] and the run goes on.
+///
+/// # Errors
+/// Fails only when the load generator's runtime cannot be built.
+pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Report> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut machine = MachineInfo::detect();
+    let mut failures = Vec::new();
+    let workloads = fit_idle_connections(&config.workloads, &mut failures);
+    let mut measured = Vec::new();
+    for &imp in &config.impls {
+        let timed: Vec<Workload> = workloads
+            .iter()
+            .copied()
+            .filter(|w| !matches!(w, Workload::IdleMemory { .. }))
+            .collect();
+        if !timed.is_empty() {
+            match ServerProcess::start(imp, &config.self_exe) {
+                Ok(server) => {
+                    for &w in &timed {
+                        let mut reps = Vec::new();
+                        for i in 0..config.reps {
+                            progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
+                            match timed_rep(&runtime, &server, w, config.duration) {
+                                Ok(rep) => reps.push(rep),
+                                Err(e) => failures.push(format!("{imp} {w}: {e}")),
+                            }
+                        }
+                        measured.push((imp, w, reps));
+                    }
+                    let _ = server.stop();
+                }
+                Err(e) => {
+                    failures.push(format!("{imp}: {e}"));
+                    continue;
+                }
+            }
+        }
+        for &w in &workloads {
+            let Workload::IdleMemory { connections } = w else {
+                continue;
+            };
+            let mut reps = Vec::new();
+            for i in 0..config.reps {
+                progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
+                match idle_rep(&runtime, imp, config, connections) {
+                    Ok(rep) => reps.push(rep),
+                    Err(e) => failures.push(format!("{imp} {w}: {e}")),
+                }
+            }
+            measured.push((imp, w, reps));
+        }
+    }
+    let settings = RunSettings {
+        duration_secs: config.duration.as_secs_f64(),
+        reps: config.reps,
+        impls: config.impls.clone(),
+        workloads,
+    };
+    machine.load_at_end = crate::machine::load_average();
+    Ok(Report::new(machine, settings, measured, failures))
+}
+
+/// Raises the open-file limit for the idle-connection workloads (the servers inherit it)
+/// and shrinks their connection count if the limit cannot cover it, saying so.
+fn fit_idle_connections(workloads: &[Workload], failures: &mut Vec<String>) -> Vec<Workload> {
+    let wanted = workloads
+        .iter()
+        .filter_map(|w| match w {
+            Workload::IdleMemory { connections } => Some(*connections as u64),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    // The connect-rate and 64-connection workloads need far fewer descriptors.
+    let needed = wanted.max(1024) + FD_HEADROOM;
+    let soft = match raise_nofile_limit(needed) {
+        Ok(soft) => soft,
+        Err(e) => {
+            failures.push(format!("cannot raise RLIMIT_NOFILE: {e}"));
+            rlimit::Resource::NOFILE.get().map_or(1024, |(s, _)| s)
+        }
+    };
+    let usable = usize::try_from(soft.saturating_sub(FD_HEADROOM)).unwrap_or(usize::MAX);
+    workloads
+        .iter()
+        .map(|w| match *w {
+            Workload::IdleMemory { connections } if connections > usable => {
+                failures.push(format!(
+                    "idle connections reduced from {connections} to {usable}: RLIMIT_NOFILE is {soft}"
+                ));
+                Workload::IdleMemory {
+                    connections: usable,
+                }
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// One timed repetition with server samples around it.
+fn timed_rep(
+    runtime: &tokio::runtime::Runtime,
+    server: &ServerProcess,
+    w: Workload,
+    duration: Duration,
+) -> io::Result<Rep> {
+    let before = server.sample()?;
+    let outcome = runtime.block_on(w.run_timed(server.addr(), duration))?;
+    std::thread::sleep(SETTLE);
+    let after = server.sample()?;
+    Ok(to_rep(&outcome, &before, &after))
+}
+
+/// One idle-memory repetition on a fresh server.
+fn idle_rep(
+    runtime: &tokio::runtime::Runtime,
+    imp: ServerImpl,
+    config: &RunConfig,
+    connections: usize,
+) -> io::Result<Rep> {
+    let server = ServerProcess::start(imp, &config.self_exe)?;
+    std::thread::sleep(SETTLE);
+    let before = server.sample()?;
+    let started = std::time::Instant::now();
+    let held = runtime.block_on(idle::open(server.addr(), connections))?;
+    let elapsed = started.elapsed();
+    // Let the server finish whatever it does after the last echo before reading RSS.
+    std::thread::sleep(SETTLE * 2);
+    let after = server.sample()?;
+    let outcome = LoadOutcome {
+        ops: held.len() as u64,
+        elapsed,
+        ..LoadOutcome::default()
+    };
+    // Close the client side inside the runtime that owns the sockets' registrations.
+    runtime.block_on(async move { drop(held) });
+    server.stop()?;
+    Ok(to_rep(&outcome, &before, &after))
+}
+
+fn to_rep(
+    outcome: &LoadOutcome,
+    before: &crate::proc_stat::ProcSample,
+    after: &crate::proc_stat::ProcSample,
+) -> Rep {
+    Rep {
+        ops: outcome.ops,
+        elapsed_secs: outcome.elapsed.as_secs_f64(),
+        server_cpu_secs: after.cpu_since(before).as_secs_f64(),
+        rss_before_bytes: before.rss_bytes,
+        rss_after_bytes: after.rss_bytes,
+        errors: outcome.errors,
+        first_error: outcome.first_error.clone(),
+        latency: outcome.latency,
+    }
+}

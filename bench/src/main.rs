@@ -1,0 +1,165 @@
+//! `nodenet-bench`: run one echo server (`serve`) or the whole benchmark (`run`).
+//!
+//! ```text
+//! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 3]
+//! nodenet-bench serve --impl raw-tokio --port 0
+//! ```
+
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use nodenet_bench::harness::{self, RunConfig};
+use nodenet_bench::process::ready_line;
+use nodenet_bench::servers::{Launch, ServerImpl};
+
+#[derive(Parser)]
+#[command(
+    name = "nodenet-bench",
+    about = "Echo-server benchmarks: nodenet vs raw tokio vs Node v20"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve one echo-server implementation on 127.0.0.1 until killed; prints `ready <port>`.
+    Serve {
+        /// Implementation name (see `run --help` for the list).
+        #[arg(long = "impl")]
+        imp: ServerImpl,
+        /// Port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Run every workload against every implementation and print one table.
+    Run {
+        /// 1 s per run instead of 3 s.
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Comma-separated implementations (raw-tokio, node); all by default.
+        #[arg(long, value_delimiter = ',')]
+        impls: Option<Vec<ServerImpl>>,
+        /// Repetitions per measurement (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Seconds per timed run (overrides --quick).
+        #[arg(long)]
+        secs: Option<f64>,
+        /// Comma-separated workload kinds to run (throughput, ping-pong, connect, idle);
+        /// all by default.
+        #[arg(long, value_delimiter = ',')]
+        workloads: Option<Vec<String>>,
+        /// Idle connections for the memory measurement.
+        #[arg(long, default_value_t = 10_000)]
+        idle_connections: usize,
+    },
+}
+
+/// Runs one server in the foreground: Rust implementations in this process, external ones
+/// (Node) as a child whose stdout (the ready line) is passed through.
+fn serve(imp: ServerImpl, port: u16) -> ExitCode {
+    let result = match imp.launch() {
+        Launch::SelfServe => {
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            imp.serve_in_process(addr, |bound| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", ready_line(bound.port()));
+                let _ = out.flush();
+            })
+        }
+        Launch::External { program, args } => std::process::Command::new(&program)
+            .args(args)
+            .arg(port.to_string())
+            .status()
+            .and_then(|status| {
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other(format!(
+                        "{program} exited with {status}"
+                    )))
+                }
+            }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nodenet-bench serve --impl {imp}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Serve { imp, port } => serve(imp, port),
+        Command::Run {
+            quick,
+            json,
+            impls,
+            reps,
+            secs,
+            workloads,
+            idle_connections,
+        } => {
+            let self_exe = match std::env::current_exe() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("cannot find own executable: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let impls = impls.unwrap_or_else(|| ServerImpl::ALL.to_vec());
+            let mut config = RunConfig::standard(quick, impls, self_exe);
+            config.reps = reps.max(1);
+            if let Some(s) = secs.filter(|s| s.is_finite() && *s > 0.0) {
+                config.duration = Duration::from_secs_f64(s);
+            }
+            for w in &mut config.workloads {
+                if let nodenet_bench::workload::Workload::IdleMemory { connections } = w {
+                    *connections = idle_connections;
+                }
+            }
+            if let Some(kinds) = workloads {
+                let known = ["throughput", "ping-pong", "connect", "idle"];
+                if let Some(bad) = kinds.iter().find(|k| !known.contains(&k.as_str())) {
+                    eprintln!("unknown workload {bad:?} (known: {})", known.join(", "));
+                    return ExitCode::FAILURE;
+                }
+                config
+                    .workloads
+                    .retain(|w| kinds.iter().any(|k| k == w.kind_name()));
+            }
+            let report = match harness::run(&config, &mut |line| eprintln!("{line}")) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("benchmark failed: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            println!("{}", report.table());
+            if let Some(path) = json {
+                let written = serde_json::to_string_pretty(&report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|s| std::fs::write(&path, s + "\n"));
+                if let Err(e) = written {
+                    eprintln!("cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+                eprintln!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

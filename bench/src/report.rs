@@ -1,0 +1,488 @@
+//! The results of a run: per-repetition raw numbers, medians, ratios against raw tokio and
+//! Node, the one printed table, and the JSON written beside it.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::latency::LatencySummary;
+use crate::machine::MachineInfo;
+use crate::servers::ServerImpl;
+use crate::stats::{median, ratio};
+use crate::workload::Workload;
+
+/// One repetition of one workload against one server, as measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rep {
+    /// Operations completed (bytes echoed, round trips, or connections).
+    pub ops: u64,
+    /// Wall time of the run, seconds.
+    pub elapsed_secs: f64,
+    /// Server CPU time (user + system) consumed during the run, seconds.
+    pub server_cpu_secs: f64,
+    /// Server resident memory before the run, bytes.
+    pub rss_before_bytes: u64,
+    /// Server resident memory after the run, bytes.
+    pub rss_after_bytes: u64,
+    /// Failed operations or connections.
+    pub errors: u64,
+    /// The first failure's message.
+    pub first_error: Option<String>,
+    /// Round-trip latency, for ping-pong.
+    pub latency: Option<LatencySummary>,
+}
+
+/// The median figures of one server on one workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// The workload's main figure: GB/s, round trips/s, connections/s, or KiB per idle
+    /// connection.
+    pub value: f64,
+    /// Unit of [`Figures::value`].
+    pub value_unit: &'static str,
+    /// Whether a larger [`Figures::value`] is better (false for memory).
+    pub higher_is_better: bool,
+    /// Server CPU microseconds per KiB, round trip or connection.
+    pub server_cpu_us: Option<f64>,
+    /// Unit of [`Figures::server_cpu_us`].
+    pub server_cpu_unit: Option<&'static str>,
+    /// Median round trip, microseconds.
+    pub p50_us: Option<f64>,
+    /// 99th-percentile round trip, microseconds.
+    pub p99_us: Option<f64>,
+}
+
+impl Figures {
+    /// Medians over `reps` of `workload` (each figure's median taken on its own).
+    pub fn from_reps(workload: Workload, reps: &[Rep]) -> Option<Figures> {
+        let per_rep = |f: &dyn Fn(&Rep) -> Option<f64>| -> Option<f64> {
+            let v: Vec<f64> = reps.iter().filter_map(f).collect();
+            median(&v)
+        };
+        let rate = |r: &Rep| (r.elapsed_secs > 0.0).then(|| r.ops as f64 / r.elapsed_secs);
+        let cpu_per = |r: &Rep, per: f64| (per > 0.0).then(|| r.server_cpu_secs * 1e6 / per);
+        let p50 = per_rep(&|r| r.latency.map(|l| l.p50_us));
+        let p99 = per_rep(&|r| r.latency.map(|l| l.p99_us));
+        let f = match workload {
+            Workload::Throughput { .. } => Figures {
+                value: per_rep(&|r| rate(r).map(|b| b / 1e9))?,
+                value_unit: "GB/s",
+                higher_is_better: true,
+                server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64 / 1024.0)),
+                server_cpu_unit: Some("µs/KiB"),
+                p50_us: None,
+                p99_us: None,
+            },
+            Workload::PingPong { .. } => Figures {
+                value: per_rep(&rate)?,
+                value_unit: "rt/s",
+                higher_is_better: true,
+                server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64)),
+                server_cpu_unit: Some("µs/rt"),
+                p50_us: p50,
+                p99_us: p99,
+            },
+            Workload::ConnectRate { .. } => Figures {
+                value: per_rep(&rate)?,
+                value_unit: "conn/s",
+                higher_is_better: true,
+                server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64)),
+                server_cpu_unit: Some("µs/conn"),
+                p50_us: None,
+                p99_us: None,
+            },
+            Workload::IdleMemory { .. } => Figures {
+                value: per_rep(&|r| {
+                    let delta = r.rss_after_bytes as f64 - r.rss_before_bytes as f64;
+                    (r.ops > 0).then(|| delta / r.ops as f64 / 1024.0)
+                })?,
+                value_unit: "KiB/conn",
+                higher_is_better: false,
+                server_cpu_us: None,
+                server_cpu_unit: None,
+                p50_us: None,
+                p99_us: None,
+            },
+        };
+        Some(f)
+    }
+}
+
+/// A server's figures divided by another server's on the same workload (`None` when that
+/// server or figure is missing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Ratios {
+    /// Main figure ratio (rate, or memory for idle connections).
+    pub value: Option<f64>,
+    /// Server CPU per operation ratio.
+    pub server_cpu: Option<f64>,
+    /// p99 latency ratio.
+    pub p99: Option<f64>,
+}
+
+impl Ratios {
+    /// `of / against`, figure by figure.
+    pub fn between(of: &Figures, against: Option<&Figures>) -> Ratios {
+        let Some(b) = against else {
+            return Ratios::default();
+        };
+        Ratios {
+            value: ratio(of.value, Some(b.value)),
+            server_cpu: of.server_cpu_us.and_then(|v| ratio(v, b.server_cpu_us)),
+            p99: of.p99_us.and_then(|v| ratio(v, b.p99_us)),
+        }
+    }
+}
+
+/// One server on one workload: its repetitions, medians and ratios.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// The server implementation.
+    #[serde(rename = "impl")]
+    pub imp: ServerImpl,
+    /// The workload.
+    pub workload: Workload,
+    /// Medians over the repetitions.
+    pub figures: Figures,
+    /// Ratios against raw tokio in the same run.
+    pub vs_raw_tokio: Ratios,
+    /// Ratios against Node in the same run.
+    pub vs_node: Ratios,
+    /// Every repetition as measured.
+    pub reps: Vec<Rep>,
+}
+
+/// The settings a run used.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSettings {
+    /// Seconds per timed workload repetition.
+    pub duration_secs: f64,
+    /// Repetitions per measurement (the median is reported).
+    pub reps: usize,
+    /// Implementations requested.
+    pub impls: Vec<ServerImpl>,
+    /// Workloads run.
+    pub workloads: Vec<Workload>,
+}
+
+/// Everything one run produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Where it ran.
+    pub machine: MachineInfo,
+    /// How it ran.
+    pub settings: RunSettings,
+    /// One entry per (server, workload) that produced numbers.
+    pub entries: Vec<Entry>,
+    /// Servers or workloads that could not be measured, with the reason.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Builds entries from raw repetitions and fills in the ratios against raw tokio and
+    /// Node measured in the same run.
+    pub fn new(
+        machine: MachineInfo,
+        settings: RunSettings,
+        measured: Vec<(ServerImpl, Workload, Vec<Rep>)>,
+        mut failures: Vec<String>,
+    ) -> Report {
+        let mut entries = Vec::new();
+        for (imp, workload, reps) in measured {
+            match Figures::from_reps(workload, &reps) {
+                Some(figures) => entries.push(Entry {
+                    imp,
+                    workload,
+                    figures,
+                    vs_raw_tokio: Ratios::default(),
+                    vs_node: Ratios::default(),
+                    reps,
+                }),
+                None => failures.push(format!("{imp} {workload}: no usable repetition")),
+            }
+        }
+        let find = |imp: ServerImpl, w: Workload, entries: &[Entry]| {
+            entries
+                .iter()
+                .find(|e| e.imp == imp && e.workload == w)
+                .map(|e| e.figures.clone())
+        };
+        let baselines: Vec<(Option<Figures>, Option<Figures>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    find(ServerImpl::BASELINE, e.workload, &entries),
+                    find(ServerImpl::Node, e.workload, &entries),
+                )
+            })
+            .collect();
+        for (e, (tokio, node)) in entries.iter_mut().zip(baselines) {
+            e.vs_raw_tokio = Ratios::between(&e.figures, tokio.as_ref());
+            e.vs_node = Ratios::between(&e.figures, node.as_ref());
+        }
+        Report {
+            machine,
+            settings,
+            entries,
+            failures,
+        }
+    }
+
+    /// The entry for `imp` on `workload`, if measured.
+    pub fn entry(&self, imp: ServerImpl, workload: Workload) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.imp == imp && e.workload == workload)
+    }
+
+    /// The one table: absolute medians and ratios, grouped by workload.
+    pub fn table(&self) -> String {
+        let header = [
+            "workload",
+            "impl",
+            "value",
+            "server CPU",
+            "p50 µs",
+            "p99 µs",
+            "×tokio",
+            "×node",
+            "cpu×tokio",
+            "cpu×node",
+            "p99×tokio",
+        ];
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for w in &self.settings.workloads {
+            for e in self.entries.iter().filter(|e| e.workload == *w) {
+                let f = &e.figures;
+                let errs: u64 = e.reps.iter().map(|r| r.errors).sum();
+                rows.push(vec![
+                    w.to_string(),
+                    e.imp.to_string(),
+                    format!(
+                        "{}{}",
+                        format_value(f.value, f.value_unit),
+                        if errs > 0 { " !" } else { "" }
+                    ),
+                    match (f.server_cpu_us, f.server_cpu_unit) {
+                        (Some(v), Some(u)) => format!("{} {u}", sig3(v)),
+                        _ => "-".to_owned(),
+                    },
+                    opt(f.p50_us, sig3),
+                    opt(f.p99_us, sig3),
+                    opt(e.vs_raw_tokio.value, |r| format!("{r:.2}")),
+                    opt(e.vs_node.value, |r| format!("{r:.2}")),
+                    opt(e.vs_raw_tokio.server_cpu, |r| format!("{r:.2}")),
+                    opt(e.vs_node.server_cpu, |r| format!("{r:.2}")),
+                    opt(e.vs_raw_tokio.p99, |r| format!("{r:.2}")),
+                ]);
+            }
+        }
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: &[String], out: &mut String| {
+            let mut s = String::new();
+            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                let pad = w.saturating_sub(cell.chars().count());
+                if i < 2 {
+                    s.push_str(cell);
+                    s.push_str(&" ".repeat(pad));
+                } else {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(cell);
+                }
+                s.push_str("  ");
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        line(&header.map(str::to_owned), &mut out);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        line(&rule, &mut out);
+        for row in &rows {
+            line(row, &mut out);
+        }
+        let m = &self.machine;
+        let _ = writeln!(
+            out,
+            "\nmedian of {} run(s) x {:.1} s; ratios are value / raw-tokio's and / node's in this run \
+             (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
+            self.settings.reps, self.settings.duration_secs
+        );
+        let load = |l: Option<f64>| l.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"));
+        let _ = writeln!(
+            out,
+            "machine: {} CPUs, {}, Linux {}, node {}; load average {} at start, {} at end",
+            m.nproc,
+            m.cpu_model,
+            m.kernel,
+            m.node_version.as_deref().unwrap_or("absent"),
+            load(m.load_at_start),
+            load(m.load_at_end),
+        );
+        for f in &self.failures {
+            let _ = writeln!(out, "not measured: {f}");
+        }
+        out
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "-".to_owned(), f)
+}
+
+/// A value with its unit, rates in thousands shown with a `k`.
+fn format_value(v: f64, unit: &str) -> String {
+    match unit {
+        "rt/s" | "conn/s" if v >= 10_000.0 => format!("{:.1}k {unit}", v / 1000.0),
+        _ => format!("{} {unit}", sig3(v)),
+    }
+}
+
+/// Three significant digits, without exponent notation.
+fn sig3(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(ops: u64, secs: f64, cpu: f64) -> Rep {
+        Rep {
+            ops,
+            elapsed_secs: secs,
+            server_cpu_secs: cpu,
+            rss_before_bytes: 0,
+            rss_after_bytes: 0,
+            errors: 0,
+            first_error: None,
+            latency: None,
+        }
+    }
+
+    fn machine() -> MachineInfo {
+        MachineInfo {
+            nproc: 2,
+            cpu_model: "test cpu".into(),
+            kernel: "6.0".into(),
+            node_version: Some("v20.0.0".into()),
+            clock_ticks_per_second: 100,
+            load_at_start: Some(0.5),
+            load_at_end: None,
+        }
+    }
+
+    #[test]
+    fn throughput_figures_are_medians_in_gb_and_us_per_kib() {
+        let w = Workload::Throughput { connections: 1 };
+        // 1 GB/s, 2 GB/s, 3 GB/s; CPU 1 µs/KiB in the median run.
+        let reps = [
+            rep(1_000_000_000, 1.0, 0.5),
+            rep(3_000_000_000, 1.0, 3.0),
+            rep(2_048_000_000, 1.024, 2.0),
+        ];
+        let f = Figures::from_reps(w, &reps).unwrap();
+        assert!((f.value - 2.0).abs() < 1e-9, "{}", f.value);
+        let cpu = f.server_cpu_us.unwrap();
+        // Per-rep CPU µs/KiB: 0.512, 1.024, 1.0 → median 1.0.
+        assert!((cpu - 1.0).abs() < 1e-9, "{cpu}");
+    }
+
+    #[test]
+    fn idle_memory_is_rss_delta_per_connection() {
+        let mut r = rep(1000, 0.0, 0.0);
+        r.rss_before_bytes = 10 << 20;
+        r.rss_after_bytes = (10 << 20) + 2048 * 1000;
+        let f = Figures::from_reps(Workload::IdleMemory { connections: 1000 }, &[r]).unwrap();
+        assert_eq!(f.value, 2.0);
+        assert!(!f.higher_is_better);
+    }
+
+    #[test]
+    fn ratios_are_against_tokio_and_node_of_the_same_workload() {
+        let w = Workload::PingPong { connections: 64 };
+        let mut fast = rep(200_000, 1.0, 1.0);
+        fast.latency = Some(LatencySummary {
+            p50_us: 100.0,
+            p99_us: 200.0,
+            max_us: 300.0,
+            count: 200_000,
+        });
+        let mut slow = rep(100_000, 1.0, 1.0);
+        slow.latency = Some(LatencySummary {
+            p50_us: 300.0,
+            p99_us: 500.0,
+            max_us: 900.0,
+            count: 100_000,
+        });
+        let settings = RunSettings {
+            duration_secs: 1.0,
+            reps: 1,
+            impls: vec![ServerImpl::RawTokio, ServerImpl::Node],
+            workloads: vec![w],
+        };
+        let report = Report::new(
+            machine(),
+            settings,
+            vec![
+                (ServerImpl::RawTokio, w, vec![fast]),
+                (ServerImpl::Node, w, vec![slow]),
+            ],
+            vec![],
+        );
+        let node = report.entry(ServerImpl::Node, w).unwrap();
+        assert_eq!(node.vs_raw_tokio.value, Some(0.5));
+        assert_eq!(node.vs_raw_tokio.server_cpu, Some(2.0));
+        assert_eq!(node.vs_raw_tokio.p99, Some(2.5));
+        assert_eq!(node.vs_node.value, Some(1.0));
+        let tokio = report.entry(ServerImpl::RawTokio, w).unwrap();
+        assert_eq!(tokio.vs_node.value, Some(2.0));
+        let table = report.table();
+        assert!(table.contains("ping-pong c=64"));
+        assert!(table.contains("200.0k rt/s"), "{table}");
+        assert!(table.contains("0.50"), "{table}");
+        assert!(
+            table.contains("load average 0.50 at start, ? at end"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["entries"][1]["impl"], "node");
+        assert_eq!(json["entries"][1]["workload"]["kind"], "ping-pong");
+    }
+
+    #[test]
+    fn no_reps_means_failure_not_entry() {
+        let w = Workload::ConnectRate { workers: 16 };
+        let settings = RunSettings {
+            duration_secs: 1.0,
+            reps: 1,
+            impls: vec![ServerImpl::RawTokio],
+            workloads: vec![w],
+        };
+        let report = Report::new(
+            machine(),
+            settings,
+            vec![(ServerImpl::RawTokio, w, vec![])],
+            vec![],
+        );
+        assert!(report.entries.is_empty());
+        assert_eq!(report.failures.len(), 1);
+        assert!(report
+            .table()
+            .contains("not measured: raw-tokio connect w=16"));
+    }
+}

@@ -1,0 +1,225 @@
+//! The load generator: the workloads, each bounded in time and in count.
+//!
+//! Every workload talks only to a loopback address it is given, stops by itself when its
+//! duration has passed or its count cap is reached (whichever comes first), and gives up
+//! on a stuck server after [`GRACE`] beyond its duration. Client sockets set TCP_NODELAY so
+//! the client never adds Nagle delays to what is measured.
+
+pub mod connect_rate;
+pub mod idle;
+pub mod ping_pong;
+pub mod throughput;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::latency::LatencySummary;
+
+/// Extra time a workload may take past its duration to finish in-flight work before it
+/// is abandoned (a healthy server needs a few milliseconds).
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// Size of one throughput chunk.
+pub const CHUNK_SIZE: usize = 16 * 1024;
+
+/// Size of one ping-pong message.
+pub const PING_SIZE: usize = 64;
+
+/// Bytes each connection-rate client sends and expects back.
+pub const CONNECT_ECHO_SIZE: usize = 16;
+
+/// One workload with its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Workload {
+    /// `connections` clients each stream 16 KiB chunks and read the echo concurrently.
+    Throughput {
+        /// Concurrent connections.
+        connections: usize,
+    },
+    /// `connections` clients each send 64 bytes and wait for the echo, in a loop.
+    PingPong {
+        /// Concurrent connections.
+        connections: usize,
+    },
+    /// `workers` clients each connect, echo 16 bytes and close, in a loop.
+    ConnectRate {
+        /// Concurrent workers.
+        workers: usize,
+    },
+    /// `connections` connections opened, echoed once, then held idle.
+    IdleMemory {
+        /// Connections held open.
+        connections: usize,
+    },
+}
+
+/// What a workload's operation count counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpUnit {
+    /// Bytes echoed back to the client.
+    Bytes,
+    /// Completed round trips.
+    RoundTrips,
+    /// Completed connections.
+    Connections,
+}
+
+impl Workload {
+    /// The issue's workload set: throughput and ping-pong at 1 and 64 connections,
+    /// connection rate with 16 workers, and memory of `idle_connections` idle connections.
+    pub fn standard(idle_connections: usize) -> Vec<Workload> {
+        vec![
+            Workload::Throughput { connections: 1 },
+            Workload::Throughput { connections: 64 },
+            Workload::PingPong { connections: 1 },
+            Workload::PingPong { connections: 64 },
+            Workload::ConnectRate { workers: 16 },
+            Workload::IdleMemory {
+                connections: idle_connections,
+            },
+        ]
+    }
+
+    /// The workload's kind as named on the command line: `throughput`, `ping-pong`,
+    /// `connect` or `idle`.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Workload::Throughput { .. } => "throughput",
+            Workload::PingPong { .. } => "ping-pong",
+            Workload::ConnectRate { .. } => "connect",
+            Workload::IdleMemory { .. } => "idle",
+        }
+    }
+
+    /// What [`LoadOutcome::ops`] counts for this workload.
+    pub fn unit(self) -> OpUnit {
+        match self {
+            Workload::Throughput { .. } => OpUnit::Bytes,
+            Workload::PingPong { .. } => OpUnit::RoundTrips,
+            Workload::ConnectRate { .. } | Workload::IdleMemory { .. } => OpUnit::Connections,
+        }
+    }
+
+    /// Runs a timed workload (all but [`Workload::IdleMemory`], which the harness drives
+    /// through [`idle::open`] because it samples the server while connections are held).
+    ///
+    /// # Errors
+    /// Fails when no connection at all could be made, or for [`Workload::IdleMemory`].
+    pub async fn run_timed(self, addr: SocketAddr, duration: Duration) -> io::Result<LoadOutcome> {
+        match self {
+            Workload::Throughput { connections } => {
+                throughput::run(addr, connections, duration).await
+            }
+            Workload::PingPong { connections } => ping_pong::run(addr, connections, duration).await,
+            Workload::ConnectRate { workers } => connect_rate::run(addr, workers, duration).await,
+            Workload::IdleMemory { .. } => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "idle memory is not a timed workload; use workload::idle::open",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    /// A short label for the table, such as `throughput c=64` or `connect w=16`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Workload::Throughput { connections } => write!(f, "throughput c={connections}"),
+            Workload::PingPong { connections } => write!(f, "ping-pong c={connections}"),
+            Workload::ConnectRate { workers } => write!(f, "connect w={workers}"),
+            Workload::IdleMemory { connections } => write!(f, "idle mem c={connections}"),
+        }
+    }
+}
+
+/// What one run of a timed workload achieved, seen from the client.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LoadOutcome {
+    /// Operations completed (bytes, round trips or connections; see [`Workload::unit`]).
+    pub ops: u64,
+    /// Wall time from the first operation until the last one finished.
+    pub elapsed: Duration,
+    /// Round-trip latency percentiles, for workloads that time single operations.
+    pub latency: Option<LatencySummary>,
+    /// Connections or operations that failed.
+    pub errors: u64,
+    /// The first failure, for the report.
+    pub first_error: Option<String>,
+}
+
+impl LoadOutcome {
+    /// Operations per second over [`LoadOutcome::elapsed`].
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.ops as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Adds one failure, keeping the first message.
+    pub fn note_error(&mut self, e: &io::Error) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(e.to_string());
+        }
+    }
+}
+
+/// Connects to `addr` with TCP_NODELAY set.
+pub(crate) async fn connect(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// The error for a workload that could not open a single connection.
+pub(crate) fn no_connection(first: Option<String>) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionRefused,
+        format!(
+            "no connection succeeded: {}",
+            first.unwrap_or_else(|| "unknown error".to_owned())
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_set_matches_the_issue() {
+        let w = Workload::standard(10_000);
+        let labels: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            labels,
+            [
+                "throughput c=1",
+                "throughput c=64",
+                "ping-pong c=1",
+                "ping-pong c=64",
+                "connect w=16",
+                "idle mem c=10000"
+            ]
+        );
+    }
+
+    #[test]
+    fn rate_is_ops_over_elapsed() {
+        let o = LoadOutcome {
+            ops: 500,
+            elapsed: Duration::from_millis(250),
+            ..LoadOutcome::default()
+        };
+        assert_eq!(o.rate(), 2000.0);
+        assert_eq!(LoadOutcome::default().rate(), 0.0);
+    }
+}

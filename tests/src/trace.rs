@@ -1,0 +1,299 @@
+//! Normalised event traces: the entry format shared by the Node runner and the Rust
+//! drivers, and the recorder that builds traces (merging data, hiding temporary paths).
+//!
+//! # Entry format
+//!
+//! | entry | recorded when |
+//! |---|---|
+//! | `listening`, `connection`, `drop`, `close` | server events |
+//! | `lookup:<ip>` / `lookup:error:<CODE>` | a `lookup` event |
+//! | `connectionAttempt:<ip or path>` | a connection attempt starts |
+//! | `connectionAttemptFailed:<ip>:<CODE>` | an attempt failed |
+//! | `connectionAttemptTimeout:<ip>` | an attempt timed out |
+//! | `connect`, `ready`, `end`, `drain`, `timeout`, `finish` | socket events |
+//! | `data:<utf-8 text>` | data; consecutive data entries are merged (chunking differs between runtimes); `data` alone for [`quiet_data`](crate::Scenario::quiet_data) actors |
+//! | `error:<CODE>` | an `error` event (an AggregateError shows its `code`) |
+//! | `close:true` / `close:false` / `close` | socket `close` with hadError, or without argument |
+//! | `blocked` / `neverBlocked` | result of `write_until_blocked` |
+//! | `mark:<label>` | a `mark` step |
+//! | `throw:<CODE>` | an action failed synchronously |
+//! | `<property>=<value>` | an `assert` step (values rendered by [`PropertyValue`]) |
+//!
+//! No entry contains a port number; the run's temporary directory shows as `<tmp>`.
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Per-actor traces: actor name → entries in order.
+pub type Traces = BTreeMap<String, Vec<String>>;
+
+/// One event as a driver observes it, before normalisation to an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Server `listening`.
+    Listening,
+    /// Server `connection` (use [`crate::ScriptRunner::accept`] so the conn gets its name).
+    Connection,
+    /// Server `drop`.
+    Drop,
+    /// `lookup` with an address.
+    Lookup(String),
+    /// `lookup` with an error code.
+    LookupError(String),
+    /// `connectionAttempt` to an IP (or a pipe path).
+    ConnectionAttempt(String),
+    /// `connectionAttemptFailed(ip, code)`.
+    ConnectionAttemptFailed(String, String),
+    /// `connectionAttemptTimeout(ip)`.
+    ConnectionAttemptTimeout(String),
+    /// `connect`.
+    Connect,
+    /// `ready`.
+    Ready,
+    /// `data` (bytes; shown as UTF-8, lossily).
+    Data(Vec<u8>),
+    /// `end`.
+    End,
+    /// `drain`.
+    Drain,
+    /// `timeout`.
+    Timeout,
+    /// `finish`.
+    Finish,
+    /// `error` with the error's code.
+    Error(String),
+    /// Socket `close(hadError)`; `None` = emitted without argument (no handle). Server
+    /// `close` is `Close(None)`.
+    Close(Option<bool>),
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Listening => f.write_str("listening"),
+            Event::Connection => f.write_str("connection"),
+            Event::Drop => f.write_str("drop"),
+            Event::Lookup(ip) => write!(f, "lookup:{ip}"),
+            Event::LookupError(code) => write!(f, "lookup:error:{code}"),
+            Event::ConnectionAttempt(ip) => write!(f, "connectionAttempt:{ip}"),
+            Event::ConnectionAttemptFailed(ip, code) => {
+                write!(f, "connectionAttemptFailed:{ip}:{code}")
+            }
+            Event::ConnectionAttemptTimeout(ip) => write!(f, "connectionAttemptTimeout:{ip}"),
+            Event::Connect => f.write_str("connect"),
+            Event::Ready => f.write_str("ready"),
+            Event::Data(bytes) => write!(f, "data:{}", String::from_utf8_lossy(bytes)),
+            Event::End => f.write_str("end"),
+            Event::Drain => f.write_str("drain"),
+            Event::Timeout => f.write_str("timeout"),
+            Event::Finish => f.write_str("finish"),
+            Event::Error(code) => write!(f, "error:{code}"),
+            Event::Close(None) => f.write_str("close"),
+            Event::Close(Some(had_error)) => write!(f, "close:{had_error}"),
+        }
+    }
+}
+
+/// A property value as Node's runner renders it: strings bare, `undefined`, `null`,
+/// booleans, integers without a fraction, lists as JSON arrays of strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyValue {
+    /// JavaScript `undefined` (a Rust `None` where Node returns undefined).
+    Undefined,
+    /// JavaScript `null` (e.g. `server.address()` when not listening).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Str(String),
+    /// A list of strings (e.g. attempted addresses without their ports).
+    List(Vec<String>),
+}
+
+impl fmt::Display for PropertyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyValue::Undefined => f.write_str("undefined"),
+            PropertyValue::Null => f.write_str("null"),
+            PropertyValue::Bool(b) => write!(f, "{b}"),
+            // JavaScript prints integral numbers without a fraction.
+            PropertyValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                write!(f, "{}", *n as i64)
+            }
+            PropertyValue::Number(n) => write!(f, "{n}"),
+            PropertyValue::Str(s) => f.write_str(s),
+            PropertyValue::List(items) => {
+                f.write_str(&serde_json::Value::from(items.clone()).to_string())
+            }
+        }
+    }
+}
+
+impl PropertyValue {
+    /// The rendering of a JSON value written in a scenario's `equals`, for checking it
+    /// against the recorded trace.
+    pub fn render_json(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Builds traces: records entries per actor, merges consecutive data, hides the
+/// temporary directory, and stops recording once frozen.
+#[derive(Debug, Clone, Default)]
+pub struct TraceRecorder {
+    traces: Traces,
+    quiet: Vec<String>,
+    tmp: Option<String>,
+    frozen: bool,
+}
+
+impl TraceRecorder {
+    /// A recorder; `quiet` actors record `data` without text; `tmp` (the run's temporary
+    /// directory) is replaced by `<tmp>` in every entry.
+    pub fn new(quiet: &[String], tmp: Option<&str>) -> TraceRecorder {
+        TraceRecorder {
+            traces: Traces::new(),
+            quiet: quiet.to_vec(),
+            tmp: tmp.filter(|t| !t.is_empty()).map(str::to_owned),
+            frozen: false,
+        }
+    }
+
+    /// Record an event; returns the entry as it now stands (after merging), or `None`
+    /// when frozen.
+    pub fn record(&mut self, actor: &str, event: &Event) -> Option<String> {
+        match event {
+            Event::Data(bytes) => self.record_data(actor, bytes),
+            other => self.record_entry(actor, &other.to_string()),
+        }
+    }
+
+    fn record_data(&mut self, actor: &str, bytes: &[u8]) -> Option<String> {
+        if self.frozen {
+            return None;
+        }
+        let quiet = self.quiet.iter().any(|q| q == actor);
+        let text = String::from_utf8_lossy(bytes);
+        let trace = self.traces.entry(actor.to_owned()).or_default();
+        match trace.last_mut() {
+            Some(last) if last == "data" || last.starts_with("data:") => {
+                if !quiet {
+                    last.push_str(&text);
+                }
+                Some(last.clone())
+            }
+            _ => {
+                let entry = if quiet {
+                    "data".to_owned()
+                } else {
+                    format!("data:{text}")
+                };
+                trace.push(entry.clone());
+                Some(entry)
+            }
+        }
+    }
+
+    /// Record a raw entry (marks, property snapshots, throws, runner failures).
+    pub fn record_entry(&mut self, actor: &str, entry: &str) -> Option<String> {
+        if self.frozen {
+            return None;
+        }
+        let entry = match &self.tmp {
+            Some(tmp) => entry.replace(tmp.as_str(), "<tmp>"),
+            None => entry.to_owned(),
+        };
+        self.traces
+            .entry(actor.to_owned())
+            .or_default()
+            .push(entry.clone());
+        Some(entry)
+    }
+
+    /// The trace of one actor so far.
+    pub fn trace(&self, actor: &str) -> &[String] {
+        self.traces.get(actor).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Stop recording (after the settle period).
+    pub fn freeze(&mut self) {
+        self.frozen = true;
+    }
+
+    /// The traces, without empty ones.
+    pub fn into_traces(mut self) -> Traces {
+        self.traces.retain(|_, t| !t.is_empty());
+        self.traces
+    }
+}
+
+/// Whether a trace entry matches a `wait`/rule event: equal, or `<event>:` prefixed.
+pub fn entry_matches(entry: &str, event: &str) -> bool {
+    entry == event
+        || (entry.len() > event.len()
+            && entry.starts_with(event)
+            && entry.as_bytes().get(event.len()) == Some(&b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_data_is_merged_and_broken_by_other_entries() {
+        let mut r = TraceRecorder::new(&[], None);
+        r.record("c", &Event::Data(b"hel".to_vec()));
+        r.record("c", &Event::Data(b"lo".to_vec()));
+        r.record("c", &Event::End);
+        r.record("c", &Event::Data(b"x".to_vec()));
+        assert_eq!(r.trace("c"), ["data:hello", "end", "data:x"]);
+    }
+
+    #[test]
+    fn quiet_actors_record_data_without_text() {
+        let mut r = TraceRecorder::new(&["conn".to_owned()], None);
+        r.record("conn", &Event::Data(vec![b'x'; 70000]));
+        r.record("conn", &Event::Data(vec![b'x'; 3]));
+        assert_eq!(r.trace("conn"), ["data"]);
+    }
+
+    #[test]
+    fn tmp_dir_is_hidden_and_frozen_recorder_ignores_events() {
+        let mut r = TraceRecorder::new(&[], Some("/tmp/abc"));
+        r.record(
+            "client",
+            &Event::ConnectionAttempt("/tmp/abc/s.sock".into()),
+        );
+        r.freeze();
+        assert_eq!(r.record("client", &Event::Close(Some(false))), None);
+        assert_eq!(
+            r.into_traces()["client"],
+            ["connectionAttempt:<tmp>/s.sock"]
+        );
+    }
+
+    #[test]
+    fn entries_render_like_the_node_runner() {
+        let ev = Event::ConnectionAttemptFailed("::1".into(), "ECONNREFUSED".into());
+        assert_eq!(ev.to_string(), "connectionAttemptFailed:::1:ECONNREFUSED");
+        assert_eq!(Event::Close(None).to_string(), "close");
+        assert_eq!(Event::Close(Some(true)).to_string(), "close:true");
+        assert_eq!(PropertyValue::Number(5.0).to_string(), "5");
+        assert_eq!(PropertyValue::Number(0.5).to_string(), "0.5");
+        let list = PropertyValue::List(vec!["::1".into(), "127.0.0.1".into()]);
+        assert_eq!(list.to_string(), r#"["::1","127.0.0.1"]"#);
+    }
+
+    #[test]
+    fn matching_is_exact_or_colon_prefixed() {
+        assert!(entry_matches("close:true", "close"));
+        assert!(entry_matches("close", "close"));
+        assert!(!entry_matches("closed", "close"));
+        assert!(entry_matches("data:hello", "data:hello"));
+        assert!(!entry_matches("data:hell", "data:hello"));
+    }
+}
