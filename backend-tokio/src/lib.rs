@@ -14,10 +14,11 @@
 //! assert!(matches!(server.next_event().await, Some(ServerEvent::Listening)));
 //! let Some(Endpoint::Tcp(addr)) = server.address() else { panic!() };
 //!
+//! // The client connects once it is polled: give it its own task.
 //! let mut client = connect(ConnectOptions::tcp(addr.port(), "127.0.0.1")).unwrap();
 //! client.end_with("hello");
-//! let Some(ServerEvent::Connection(mut conn)) = server.next_event().await else { panic!() };
 //! tokio::spawn(async move { while client.next_event().await.is_some() {} });
+//! let Some(ServerEvent::Connection(mut conn)) = server.next_event().await else { panic!() };
 //! let mut got = Vec::new();
 //! while let Some(ev) = conn.next_event().await {
 //!     if let SocketEvent::Data(d) = ev { got.extend_from_slice(&d); }
