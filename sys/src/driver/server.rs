@@ -123,6 +123,11 @@ impl<R: Runtime> ServerDriver<R> {
         Ok(d)
     }
 
+    /// The runtime handle.
+    pub fn runtime(&self) -> &R {
+        &self.rt
+    }
+
     /// The core server (`listening`, `address`, `connections`, `max_connections`).
     pub fn core(&self) -> &Server {
         &self.core
