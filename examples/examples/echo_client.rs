@@ -3,17 +3,14 @@
 //! what comes back and exits.
 
 use nodenet_examples::args::Args;
-use nodenet_examples::CLIENT_LINE;
+use nodenet_examples::{smol_demo, std_demo, tokio_demo, CLIENT_LINE};
 use nodenet_tokio::ConnectOptions;
 
 fn main() {
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
+    let args = Args::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
     let connect = match &args.path {
         Some(p) => ConnectOptions::path(p.clone()),
         None => ConnectOptions::tcp(
@@ -22,23 +19,23 @@ fn main() {
         ),
     };
     let result = match args.backend.as_str() {
-        "tokio" => tokio::runtime::Builder::new_current_thread()
+        "smol" => async_io::block_on(smol_demo::echo_client(connect, CLIENT_LINE)),
+        "std" => std_demo::echo_client(connect, CLIENT_LINE),
+        _ => match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())
-            .and_then(|rt| {
-                rt.block_on(nodenet_examples::tokio_demo::echo_client(
-                    connect,
-                    CLIENT_LINE,
-                ))
-                .map_err(|e| e.to_string())
-            }),
-        other => Err(format!("backend {other} is not wired into the demo yet")),
+        {
+            Ok(rt) => rt.block_on(tokio_demo::echo_client(connect, CLIENT_LINE)),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        },
     };
     match result {
         Ok(bytes) => print!("{}", String::from_utf8_lossy(&bytes)),
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("Error: {} ({})", e.message(), e.code());
             std::process::exit(1);
         }
     }

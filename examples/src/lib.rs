@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod smol_demo;
+pub mod std_demo;
 pub mod tokio_demo;
 
 /// What the echo client sends.
