@@ -21,15 +21,20 @@ pub mod address;
 pub mod block_list;
 pub mod defaults;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
 pub mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod validate;
 
 pub use address::{Family, SocketAddress, SocketAddressOptions};
-pub use block_list::BlockList;
+pub use block_list::{AddressArg, BlockList};
 pub use defaults::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout,
     set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,

@@ -2,12 +2,15 @@
 //! once and last (only write answers may follow), at most one `Error` and before
 //! `Close`, no `Data` after `End`, `Connect` before `Data`, `Drain` only after a write
 //! returned false, one `WriteDone` per write, bytes written in order, stale completions
-//! ignored, and no panic.
+//! ignored, and no panic. Multi-address lookups run the happy-eyeballs planner: in
+//! NodeCompat mode at most one attempt is live, answers for retired attempts change
+//! nothing, and no `Connect` command follows `Close`.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use nodenet_core::happy_eyeballs::Mode;
 use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent, WriteId};
 use nodenet_core::{AttemptId, Error, ErrorCode, LookupAddress, SocketOptions};
 use proptest::prelude::*;
@@ -15,6 +18,8 @@ use proptest::prelude::*;
 #[derive(Clone, Debug)]
 enum Op {
     Write(u8),
+    /// `write_with`: the length, and how much the synchronous dispatch takes (or EPIPE).
+    WriteWith(u8, u8),
     End,
     EndWith(u8),
     Destroy(bool),
@@ -28,9 +33,11 @@ enum Op {
     KeepAlive(bool, u16),
     Advance(u8),
     Resolve(bool),
-    Connected,
-    ConnectFailed,
-    BindFailed,
+    ResolveMany(u16),
+    Connected(u8),
+    ConnectFailed(u8),
+    BindFailed(u8),
+    Retired(u8),
     Data(u8),
     Eof,
     Written(u16),
@@ -43,6 +50,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => any::<u8>().prop_map(Op::Write),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::WriteWith(a, b)),
         1 => Just(Op::End),
         1 => any::<u8>().prop_map(Op::EndWith),
         1 => any::<bool>().prop_map(Op::Destroy),
@@ -56,9 +64,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<bool>(), any::<u16>()).prop_map(|(a, b)| Op::KeepAlive(a, b)),
         2 => any::<u8>().prop_map(Op::Advance),
         2 => any::<bool>().prop_map(Op::Resolve),
-        3 => Just(Op::Connected),
-        1 => Just(Op::ConnectFailed),
-        1 => Just(Op::BindFailed),
+        2 => any::<u16>().prop_map(Op::ResolveMany),
+        3 => any::<u8>().prop_map(Op::Connected),
+        2 => any::<u8>().prop_map(Op::ConnectFailed),
+        1 => any::<u8>().prop_map(Op::BindFailed),
+        2 => any::<u8>().prop_map(Op::Retired),
         3 => any::<u8>().prop_map(Op::Data),
         1 => Just(Op::Eof),
         3 => any::<u16>().prop_map(Op::Written),
@@ -126,17 +136,73 @@ struct Run {
     s: Socket,
     now: Instant,
     resolve: Option<AttemptId>,
-    attempt: Option<AttemptId>,
+    /// Attempts with a `Connect` out and no answer, abort or close yet.
+    live: Vec<AttemptId>,
+    /// Attempts that were answered, aborted or closed: any answer for them is stale.
+    retired: Vec<AttemptId>,
+    /// NodeCompat: never more than one live attempt.
+    sequential: bool,
     sent: Vec<u8>,
     c: Checker,
 }
 
 impl Run {
+    fn new(s: Socket, now: Instant, sequential: bool, c: Checker) -> Run {
+        Run {
+            s,
+            now,
+            resolve: None,
+            live: Vec::new(),
+            retired: Vec::new(),
+            sequential,
+            sent: Vec::new(),
+            c,
+        }
+    }
+
+    fn retire(&mut self, id: AttemptId) {
+        self.live.retain(|a| *a != id);
+        self.retired.push(id);
+    }
+
+    /// Take the `k`-th live attempt (it is being answered).
+    fn take_live(&mut self, k: u8) -> Option<AttemptId> {
+        if self.live.is_empty() {
+            return None;
+        }
+        let id = self.live[k as usize % self.live.len()];
+        self.retire(id);
+        Some(id)
+    }
+
     fn drain(&mut self) {
         while let Some(cmd) = self.s.poll_command() {
             match cmd {
                 Command::Resolve { id, .. } => self.resolve = Some(id),
-                Command::Connect { attempt, .. } => self.attempt = Some(attempt),
+                Command::Connect { attempt, .. } => {
+                    assert!(!self.c.closed, "Connect after Close");
+                    assert!(
+                        !self.live.contains(&attempt) && !self.retired.contains(&attempt),
+                        "attempt id {attempt:?} reused"
+                    );
+                    if self.sequential {
+                        assert!(
+                            self.live.is_empty(),
+                            "two live attempts in NodeCompat: {:?} and {attempt:?}",
+                            self.live
+                        );
+                    }
+                    self.live.push(attempt);
+                }
+                Command::Abort { attempt } => {
+                    assert!(self.live.contains(&attempt), "Abort of a dead attempt");
+                    self.retire(attempt);
+                }
+                Command::Close { .. } => {
+                    for id in std::mem::take(&mut self.live) {
+                        self.retired.push(id);
+                    }
+                }
                 _ => {}
             }
         }
@@ -151,6 +217,22 @@ impl Run {
             Op::Write(len) => {
                 let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
                 let r = self.s.write(data.clone(), now);
+                self.c.issued.push((r.id, data));
+                if !r.ok {
+                    self.c.saw_false = true;
+                }
+            }
+            Op::WriteWith(len, take) => {
+                let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
+                let sent = &mut self.sent;
+                let r = self.s.write_with(data.clone(), now, |chunk| {
+                    if take == 255 {
+                        return Err(ErrorCode::EPIPE);
+                    }
+                    let t = (take as usize) % (chunk.len() + 1);
+                    sent.extend_from_slice(&chunk[..t]);
+                    Ok(t)
+                });
                 self.c.issued.push((r.id, data));
                 if !r.ok {
                     self.c.saw_false = true;
@@ -200,21 +282,61 @@ impl Run {
                     self.s.handle_resolved(now, id, r);
                 }
             }
-            Op::Connected => {
-                if let Some(a) = self.attempt.take() {
+            Op::ResolveMany(seed) => {
+                if let Some(id) = self.resolve.take() {
+                    const POOL: [(&str, u32); 6] = [
+                        ("127.0.0.1", 4),
+                        ("::1", 6),
+                        ("127.0.0.2", 4),
+                        ("::2", 6),
+                        ("nope", 4),
+                        ("127.0.0.3", 5),
+                    ];
+                    let n = 2 + (seed % 4) as usize;
+                    let list = (0..n)
+                        .map(|i| {
+                            let (a, f) = POOL[(seed as usize >> (2 + 2 * i)) % POOL.len()];
+                            LookupAddress::new(a, f)
+                        })
+                        .collect();
+                    self.s.handle_resolved(now, id, Ok(list));
+                }
+            }
+            Op::Connected(k) => {
+                if let Some(a) = self.take_live(k) {
                     self.s.handle_connected(now, a, None);
                 }
             }
-            Op::ConnectFailed => {
-                if let Some(a) = self.attempt.take() {
+            Op::ConnectFailed(k) => {
+                if let Some(a) = self.take_live(k) {
                     self.s
                         .handle_connect_failed(now, a, ErrorCode::ECONNREFUSED);
                 }
             }
-            Op::BindFailed => {
-                if let Some(a) = self.attempt.take() {
+            Op::BindFailed(k) => {
+                if let Some(a) = self.take_live(k) {
                     self.s.handle_bind_failed(now, a, ErrorCode::EADDRINUSE);
                 }
+            }
+            Op::Retired(k) => {
+                if self.retired.is_empty() {
+                    return;
+                }
+                let id = self.retired[k as usize % self.retired.len()];
+                // Run what is due first, so only the stale answer's own effect is seen.
+                if self.s.poll_timeout().is_some_and(|t| t <= now) {
+                    self.s.handle_timeout(now);
+                }
+                self.drain();
+                match k % 3 {
+                    0 => self.s.handle_connected(now, id, None),
+                    1 => self
+                        .s
+                        .handle_connect_failed(now, id, ErrorCode::ECONNREFUSED),
+                    _ => self.s.handle_bind_failed(now, id, ErrorCode::EADDRINUSE),
+                }
+                assert_eq!(self.s.poll_event(), None, "stale answer for {id:?} acted");
+                assert_eq!(self.s.poll_command(), None, "stale answer for {id:?} acted");
             }
             Op::Data(len) => self
                 .s
@@ -269,11 +391,27 @@ impl Run {
 }
 
 fn connect_opts(kind: u8) -> ConnectOptions {
-    match kind % 3 {
+    let host = || ConnectOptions::tcp(80, "example.test");
+    let mut o = match kind % 6 {
         0 => ConnectOptions::tcp(80, "127.0.0.1"),
-        1 => ConnectOptions::tcp(80, "example.test"),
-        _ => ConnectOptions::path("/tmp/p.sock"),
-    }
+        1 => host(),
+        2 => ConnectOptions::path("/tmp/p.sock"),
+        3 => ConnectOptions {
+            happy_eyeballs: Mode::Rfc8305,
+            ..host()
+        },
+        4 => ConnectOptions {
+            local_port: Some(5000),
+            ..host()
+        },
+        _ => ConnectOptions {
+            happy_eyeballs: Mode::Rfc8305,
+            local_port: Some(5000),
+            ..host()
+        },
+    };
+    o.auto_select_family_attempt_timeout = Some((10 + kind as u32 % 40).into());
+    o
 }
 
 proptest! {
@@ -283,14 +421,8 @@ proptest! {
     fn invariants_hold(kind in any::<u8>(), half in any::<bool>(), connect in any::<bool>(),
                        ops in proptest::collection::vec(op(), 0..60)) {
         let opts = SocketOptions { allow_half_open: half, high_water_mark: 64, ..SocketOptions::default() };
-        let mut r = Run {
-            s: Socket::new(opts),
-            now: Instant::now(),
-            resolve: None,
-            attempt: None,
-            sent: Vec::new(),
-            c: Checker::default(),
-        };
+        let sequential = connect_opts(kind).happy_eyeballs == Mode::NodeCompat;
+        let mut r = Run::new(Socket::new(opts), Instant::now(), sequential, Checker::default());
         if connect {
             let _ = r.s.connect(connect_opts(kind), r.now);
         }
@@ -330,17 +462,11 @@ fn accepted_socket_random_sequences() {
                 nodenet_core::Endpoint::Tcp("127.0.0.1:2".parse().unwrap()),
                 now,
             );
-            let mut r = Run {
-                s,
-                now,
-                resolve: None,
-                attempt: None,
-                sent: Vec::new(),
-                c: Checker {
-                    connected: true,
-                    ..Checker::default()
-                },
+            let checker = Checker {
+                connected: true,
+                ..Checker::default()
             };
+            let mut r = Run::new(s, now, true, checker);
             for (i, op) in ops.into_iter().enumerate() {
                 r.apply(op, i as u64);
                 r.drain();

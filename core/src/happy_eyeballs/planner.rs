@@ -228,6 +228,14 @@ impl Planner {
         AttemptId(self.next_id)
     }
 
+    /// The candidate a live attempt (binding or connecting) is for, `None` for an id that
+    /// is not live. A socket that binds and connects in one backend command reads the
+    /// target of an [`Action::Bind`] here.
+    pub fn candidate_of(&self, id: AttemptId) -> Option<&Candidate> {
+        let live = self.live.iter().find(|l| l.id == id)?;
+        self.candidates.get(live.index)
+    }
+
     /// Answer to [`Action::Bind`]: `Err(code)` records `bind <CODE> 0.0.0.0:<localPort>`
     /// and moves on without a `connectionAttempt` event, as Node does.
     pub fn handle_attempt_bound(

@@ -1,9 +1,10 @@
 //! `socket.connect(options)` (§4): Node's argument normalisation and validation, the
 //! `Resolve` → `Lookup` → `Connect` sequence for the single-address path, and the
-//! [`Connector`] seam where the happy-eyeballs planner plugs in for multi-address
-//! results.
+//! [`Connector`] that hands multi-address results to the happy-eyeballs planner
+//! (`multi`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::block_list::BlockList;
@@ -12,11 +13,13 @@ use crate::defaults::{
     MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT,
 };
 use crate::error::{Error, ErrorCode, Result};
+use crate::happy_eyeballs::{sort_candidates, Candidates, Mode};
 use crate::ip::is_ip;
 use crate::options::{keep_alive_secs_from_ms, AttemptId, Endpoint, LookupAddress};
 use crate::validate::{js_string_to_number, validate_int32, validate_port, NumberArg, PortArg};
 
 use super::events::{Command, SocketEvent};
+use super::multi::Multi;
 use super::state::{HandleKind, Tick};
 use super::Socket;
 
@@ -69,6 +72,10 @@ pub struct ConnectOptions {
     pub keep_alive: Option<bool>,
     /// `keepAliveInitialDelay` in ms (negative → 0, stored as whole seconds).
     pub keep_alive_initial_delay: Option<f64>,
+    /// How a multi-address lookup result is raced (beyond Node): [`Mode::NodeCompat`]
+    /// (the default) is Node v20's sequential algorithm, [`Mode::Rfc8305`] staggers
+    /// attempts that keep running until the first success.
+    pub happy_eyeballs: Mode,
 }
 
 impl ConnectOptions {
@@ -131,11 +138,11 @@ pub(crate) struct TcpPlan {
     pub(crate) port: u16,
     pub(crate) local_address: Option<String>,
     pub(crate) local_port: u16,
-    pub(crate) block_list: Option<BlockList>,
-    /// Happy-eyeballs attempt timeout in ms (already clamped to >= 10); used by the
-    /// planner once it is plugged in.
-    #[allow(dead_code)]
+    pub(crate) block_list: Option<Arc<BlockList>>,
+    /// Happy-eyeballs attempt timeout in ms (already clamped to >= 10).
     pub(crate) attempt_timeout: u32,
+    /// Happy-eyeballs scheduling mode.
+    pub(crate) mode: Mode,
 }
 
 /// One outstanding connect attempt.
@@ -155,9 +162,9 @@ pub(crate) struct Attempt {
     pub(crate) endpoint: Endpoint,
 }
 
-/// Who is driving the connect. The single-address path lives here; the happy-eyeballs
-/// planner (multi-address results) becomes one more variant.
-#[derive(Clone, Debug, Default)]
+/// Who is driving the connect: nothing, the single-address path, or the happy-eyeballs
+/// planner (multi-address results, see `multi`).
+#[derive(Debug, Default)]
 pub(crate) enum Connector {
     /// Nothing in progress.
     #[default]
@@ -172,6 +179,8 @@ pub(crate) enum Connector {
     },
     /// One attempt in flight.
     Single(Attempt),
+    /// The happy-eyeballs planner races two or more candidates.
+    Multi(Box<Multi>),
 }
 
 impl Socket {
@@ -277,8 +286,9 @@ impl Socket {
             port,
             local_address: local_address.clone(),
             local_port: options.local_port.unwrap_or(0),
-            block_list: options.block_list.clone(),
+            block_list: options.block_list.clone().map(Arc::new),
             attempt_timeout,
+            mode: options.happy_eyeballs,
         };
         if let Some(code) = busy {
             self.ticks
@@ -360,19 +370,13 @@ impl Socket {
                 host: plan.host.clone(),
             });
         }
-        let candidates = interleave(&list);
-        match candidates.len() {
-            0 => {
-                let first = &list[0];
-                self.connect_to(&first.address, first.family, plan)
-            }
-            // One candidate: Node falls back to the single path. Several: the
-            // happy-eyeballs planner will take over here; until it lands, the first
-            // candidate (preferred family) is tried on the single path.
-            _ => {
-                let (addr, fam) = candidates[0].clone();
-                self.connect_to(&addr, fam as u32, plan)
-            }
+        let host = plan.options_host.as_deref().unwrap_or("undefined");
+        match sort_candidates(&list, host, plan.port) {
+            Err(err) => self.destroy_inner(Some(err), false),
+            // One candidate: Node falls back to the single path (no attempt timer,
+            // `autoSelectFamilyAttemptedAddresses` untouched).
+            Ok(Candidates::Single(c)) => self.connect_to(&c.ip, u32::from(c.family), plan),
+            Ok(Candidates::Multiple(list)) => self.start_multi(list, &plan, now),
         }
     }
 
@@ -506,16 +510,31 @@ impl Socket {
         local: Option<SocketAddr>,
     ) {
         self.input(now);
+        if self.is_multi() {
+            return self.multi_result(now, attempt, Ok(local));
+        }
         let Some(mut a) = self.take_attempt(attempt) else {
             return;
         };
         self.announce(&mut a);
-        self.connecting = false;
-        self.sock = local;
-        self.peer = match a.endpoint {
+        let peer = match a.endpoint {
             Endpoint::Tcp(addr) => Some(addr),
             Endpoint::Pipe(_) => None,
         };
+        self.finish_connect(now, peer, local);
+    }
+
+    /// Node's `afterConnect` for a successful attempt (single path or the planner's
+    /// winner): `Connect`, `Ready`, stored options, queued writes, reading.
+    pub(crate) fn finish_connect(
+        &mut self,
+        now: Instant,
+        peer: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+    ) {
+        self.connecting = false;
+        self.sock = local;
+        self.peer = peer;
         self.timer.refresh(now);
         if self.handle == Some(HandleKind::Tcp) {
             if self.no_delay {
@@ -545,6 +564,9 @@ impl Socket {
     /// with ` - Local (a:p)` when bound to a local port) and `Close`.
     pub fn handle_connect_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
         self.input(now);
+        if self.is_multi() {
+            return self.multi_result(now, attempt, Err(code));
+        }
         let Some(mut a) = self.take_attempt(attempt) else {
             return;
         };
@@ -564,7 +586,17 @@ impl Socket {
     /// Binding the local address of the attempt failed (`bind EADDRINUSE
     /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
     pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+        // A happy-eyeballs attempt's bind counts as successful at the next tick unless
+        // its failure is reported first (see `multi`): take that tick out before running
+        // the others.
+        let before = self.ticks.len();
+        self.ticks
+            .retain(|t| !matches!(t, Tick::BindDone(id, _) if *id == attempt));
+        let before_confirm = self.ticks.len() != before;
         self.input(now);
+        if self.is_multi() {
+            return self.multi_bind_failed(now, attempt, code, before_confirm);
+        }
         let Some(a) = self.take_attempt(attempt) else {
             return;
         };
@@ -582,7 +614,7 @@ impl Socket {
 /// Parse an IP literal that passed `is_ip` into a socket address, keeping a numeric IPv6
 /// zone (`fe80::1%2`) as the scope id; interface names cannot be resolved without IO
 /// and give scope 0.
-fn parse_sockaddr(address: &str, port: u16) -> Option<SocketAddr> {
+pub(crate) fn parse_sockaddr(address: &str, port: u16) -> Option<SocketAddr> {
     if let Ok(ip) = address.parse::<IpAddr>() {
         return Some(SocketAddr::new(ip, port));
     }
@@ -592,63 +624,9 @@ fn parse_sockaddr(address: &str, port: u16) -> Option<SocketAddr> {
     Some(SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)))
 }
 
-/// §5.3 steps 2-4: keep valid entries, drop duplicate IPs per family, interleave the
-/// preferred family (that of the first valid entry) with the other.
-pub(crate) fn interleave(list: &[LookupAddress]) -> Vec<(String, u8)> {
-    let mut groups: [Vec<(String, u8)>; 2] = [Vec::new(), Vec::new()];
-    let mut preferred: Option<u32> = None;
-    for e in list {
-        if is_ip(&e.address) == 0 || (e.family != 4 && e.family != 6) {
-            continue;
-        }
-        let p = *preferred.get_or_insert(e.family);
-        let g = &mut groups[usize::from(e.family != p)];
-        if !g.iter().any(|(a, _)| *a == e.address) {
-            g.push((e.address.clone(), e.family as u8));
-        }
-    }
-    let [g0, g1] = groups;
-    let mut out = Vec::with_capacity(g0.len() + g1.len());
-    let mut i0 = g0.into_iter();
-    let mut i1 = g1.into_iter();
-    loop {
-        let a = i0.next();
-        let b = i1.next();
-        if a.is_none() && b.is_none() {
-            break;
-        }
-        out.extend(a);
-        out.extend(b);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn interleave_as_node() {
-        let l = |a: &str, f| LookupAddress::new(a, f);
-        let got = interleave(&[
-            l("127.0.0.1", 4),
-            l("127.0.0.2", 4),
-            l("::1", 6),
-            l("127.0.0.1", 4),
-        ]);
-        let addrs: Vec<_> = got.iter().map(|(a, _)| a.as_str()).collect();
-        assert_eq!(addrs, ["127.0.0.1", "::1", "127.0.0.2"]);
-        let got = interleave(&[
-            l("::1", 6),
-            l("127.0.0.1", 4),
-            l("::1", 6),
-            l("127.0.0.2", 4),
-            l("127.0.0.3", 4),
-        ]);
-        let addrs: Vec<_> = got.iter().map(|(a, _)| a.as_str()).collect();
-        assert_eq!(addrs, ["::1", "127.0.0.1", "127.0.0.2", "127.0.0.3"]);
-        assert!(interleave(&[l("nope", 4), l("1.2.3.4", 5)]).is_empty());
-    }
 
     #[test]
     fn zone_ids() {

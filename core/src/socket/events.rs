@@ -51,6 +51,14 @@ pub enum Command {
     /// Answer with [`Socket::handle_connected`](super::Socket::handle_connected),
     /// [`Socket::handle_connect_failed`](super::Socket::handle_connect_failed) or
     /// [`Socket::handle_bind_failed`](super::Socket::handle_bind_failed), with `attempt`.
+    ///
+    /// Happy eyeballs (a lookup with two or more candidates) issues one `Connect` per
+    /// attempt, each with a fresh id and a fresh OS socket, possibly several at a time
+    /// (RFC 8305 mode). The attempt answered with `handle_connected` and accepted by the
+    /// socket becomes its connection; a failed attempt's socket is dropped by the
+    /// backend; the others are closed by [`Command::Abort`]. Report a bind failure with
+    /// `handle_bind_failed` as soon as it happens (while executing the command): the
+    /// socket takes the bind as successful at its next tick.
     Connect {
         /// Answer id.
         attempt: AttemptId,
@@ -59,8 +67,10 @@ pub enum Command {
         /// Local address to bind before connecting (`localAddress` / `localPort`).
         local: Option<SocketAddr>,
     },
-    /// Abandon connect attempt `attempt` and close its socket (reserved for the
-    /// happy-eyeballs planner; the single-address path never emits it). Needs no answer.
+    /// Abandon connect attempt `attempt` and close its socket (happy eyeballs: a timed-out
+    /// attempt, the losers of an RFC 8305 race, every live attempt on `destroy`; the
+    /// single-address path never emits it). Needs no answer; a late answer for the
+    /// attempt is ignored.
     Abort {
         /// The attempt to drop.
         attempt: AttemptId,

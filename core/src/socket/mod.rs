@@ -3,13 +3,15 @@
 //! in the core and every IO action delegated to a backend through [`Command`]s.
 //!
 //! Files: `state` (flags → `readyState`), `events` (commands, events, ids), `connect`
-//! (options, validation, resolve/connect, the connector seam), `write_queue` and
+//! (options, validation, resolve/connect, the connector seam), `multi` (driving the
+//! happy-eyeballs planner for multi-address lookups), `write_queue` and
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
 //! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
 
 mod connect;
 mod decoder;
 mod events;
+mod multi;
 mod reading;
 mod sockopts;
 mod state;
@@ -58,7 +60,10 @@ use write_queue::WriteQueue;
 ///   [`write_chunks`](Socket::write_chunks) yields (borrowed [`bytes::Bytes`], ideal for
 ///   one `writev`) and reports every success with `handle_written(n)`, continuing until
 ///   `write_chunks` is empty. A new `Write` arrives when data is queued into an empty
-///   queue.
+///   queue. A backend that can write without blocking should implement the user's
+///   `write` with [`write_with`](Socket::write_with): the core then lets it try the
+///   write at once, as libuv does inside Node's `write()`, and answers with Node's
+///   return value (a 16 KiB write the kernel takes whole returns `true`, no `Drain`).
 /// * **Node's ticks.** Work Node defers to `process.nextTick` (the connect to an IP
 ///   literal, the automatic `end()` after `End` when `allow_half_open` is false, the
 ///   error of a write on a never-connected socket) is queued inside the socket:
@@ -71,6 +76,12 @@ use write_queue::WriteQueue;
 ///   writes issued after `Close` can follow it.
 /// * **Closing.** [`Command::Close`] needs no answer: the socket forgets the handle at
 ///   once and emits `Close` itself.
+/// * **Happy eyeballs.** When a host name resolves to two or more usable addresses (and
+///   `family` is unset, no `local_address`, `auto_select_family` on), the socket races
+///   them (§5, [`ConnectOptions::happy_eyeballs`] picks Node's sequential algorithm or
+///   RFC 8305): several [`Command::Connect`]s with distinct attempt ids, some of them
+///   later cancelled with [`Command::Abort`], and the attempt timer in `poll_timeout`.
+///   The backend answers each attempt as on the single path.
 ///
 /// # Example: a complete driver loop against an in-memory peer
 ///
@@ -170,6 +181,9 @@ pub struct Socket {
     // Connecting.
     connector: Connector,
     next_attempt: u64,
+    /// `autoSelectFamilyAttemptedAddresses` of the last finished multi-address connect
+    /// (while one runs, the planner's list is read directly).
+    attempted: Option<Vec<String>>,
     // Time.
     timer: IdleTimer,
     timeout_value: Option<f64>,
@@ -219,6 +233,7 @@ impl Socket {
             sock: None,
             connector: Connector::Idle,
             next_attempt: 0,
+            attempted: None,
             timer: IdleTimer::default(),
             timeout_value: None,
             ticks: VecDeque::new(),
@@ -287,15 +302,17 @@ impl Socket {
         } else {
             self.last_now
         };
-        match (tick, self.timer.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [tick, self.timer.deadline(), self.multi_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Time passed: run deferred ticks, then fire `Timeout` if the idle period elapsed.
+    /// Time passed: run deferred ticks, advance the happy-eyeballs attempt timer, then
+    /// fire `Timeout` if the idle period elapsed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.input(now);
+        self.multi_timeout(now);
         if self.timer.expire(now) && !self.destroyed {
             self.events.push_back(SocketEvent::Timeout);
         }
@@ -409,7 +426,8 @@ impl Socket {
         self.high_water_mark
     }
     /// `socket.writableLength` (also `bufferSize` once there is a handle): bytes queued
-    /// and not yet written.
+    /// and not yet written. (Node keeps counting a partly sent write in full until it
+    /// completes; `write`'s return value follows Node, this getter counts bytes.)
     pub fn writable_length(&self) -> usize {
         self.queue.len()
     }
@@ -466,10 +484,15 @@ impl Socket {
     pub fn address(&self) -> Option<SocketAddr> {
         self.sock
     }
-    /// `socket.autoSelectFamilyAttemptedAddresses`: `None` on the single-address path
-    /// (the only one until the happy-eyeballs planner is plugged in).
+    /// `socket.autoSelectFamilyAttemptedAddresses`: `"ip:port"` (IPv6 unbracketed) for
+    /// every happy-eyeballs attempt that emitted `ConnectionAttempt`, in order; `None`
+    /// unless a lookup produced two or more candidates. As in Node, the list of the last
+    /// multi-address connect stays after a later single-address reconnect.
     pub fn auto_select_family_attempted_addresses(&self) -> Option<&[String]> {
-        None
+        match &self.connector {
+            Connector::Multi(m) => Some(m.planner.attempted_addresses()),
+            _ => self.attempted.as_deref(),
+        }
     }
 
     // ---- internals ---------------------------------------------------------------
@@ -494,6 +517,7 @@ impl Socket {
                     id,
                     result: Err(err),
                 }),
+                Tick::BindDone(id, at) => self.multi_bind_done(now, id, at),
             }
         }
     }
@@ -511,6 +535,9 @@ impl Socket {
         self.destroyed = true;
         self.connecting = false;
         self.timer.clear();
+        // Happy eyeballs mid-algorithm: abort the attempts; their ECANCELED reports come
+        // after `destroy()` but before `close`, as in Node v20.
+        let cancelled = self.cancel_multi();
         self.connector = Connector::Idle;
         // Deferred write callbacks still run (before the error), the rest is moot.
         for t in std::mem::take(&mut self.ticks) {
@@ -558,6 +585,7 @@ impl Socket {
             self.commands.push_back(Command::Close { reset });
         }
         self.sock = None;
+        self.events.extend(cancelled);
         self.events.push_back(SocketEvent::Close {
             had_error: had_handle.then_some(had_error),
         });

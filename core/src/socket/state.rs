@@ -52,4 +52,7 @@ pub(crate) enum Tick {
     Destroy(crate::error::Error),
     /// A write callback with an error that Node delivers on the next tick.
     WriteFailed(super::events::WriteId, crate::error::Error),
+    /// Happy eyeballs with a local port: no bind failure was reported for the attempt
+    /// whose combined bind+connect command went out at the given time, so it is bound.
+    BindDone(crate::options::AttemptId, std::time::Instant),
 }

@@ -21,6 +21,8 @@ pub(crate) struct Queued {
 pub(crate) struct WriteQueue {
     chunks: VecDeque<Queued>,
     queued: usize,
+    /// Bytes of the front chunk already written (it is only partly sent).
+    head_sent: usize,
     /// Bytes the backend has reported written on the current handle.
     pub(crate) sent: u64,
 }
@@ -29,6 +31,13 @@ impl WriteQueue {
     /// Bytes accepted but not yet written (`writableLength`).
     pub(crate) fn len(&self) -> usize {
         self.queued
+    }
+
+    /// Node's `state.length`: like [`len`](WriteQueue::len), but a partly written chunk
+    /// still counts in full — Node subtracts a write's length only when the whole write
+    /// request completes. This is what `write()`'s return value compares.
+    pub(crate) fn node_len(&self) -> usize {
+        self.queued + self.head_sent
     }
 
     /// No chunk (not even an empty one) is waiting.
@@ -67,8 +76,10 @@ impl WriteQueue {
             if front.data.is_empty() {
                 let id = front.id;
                 self.chunks.pop_front();
+                self.head_sent = 0;
                 done(id);
             } else {
+                self.head_sent += take;
                 break;
             }
         }
@@ -78,6 +89,7 @@ impl WriteQueue {
     /// order.
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = WriteId> + '_ {
         self.queued = 0;
+        self.head_sent = 0;
         self.chunks.drain(..).map(|q| q.id)
     }
 
@@ -85,6 +97,7 @@ impl WriteQueue {
     pub(crate) fn reset(&mut self) {
         self.chunks.clear();
         self.queued = 0;
+        self.head_sent = 0;
         self.sent = 0;
     }
 }
@@ -108,7 +121,9 @@ mod tests {
         q.advance(2, |id| done.push(id));
         assert!(done.is_empty());
         assert_eq!(q.chunks().next(), Some(&b"c"[..]));
+        assert_eq!((q.len(), q.node_len()), (3, 5));
         q.advance(2, |id| done.push(id));
+        assert_eq!((q.len(), q.node_len()), (1, 2));
         assert_eq!(done, vec![WriteId(1), WriteId(2)]);
         q.advance(100, |id| done.push(id));
         assert_eq!(done, vec![WriteId(1), WriteId(2), WriteId(3)]);

@@ -22,7 +22,66 @@ impl Socket {
     /// the other party" (then `Error`, `Close`); after destroy → `ERR_STREAM_DESTROYED`
     /// (no `Error` event); on a socket that never connected → `ERR_SOCKET_CLOSED` (then
     /// `Error`, `Close` without argument, on the next tick).
+    ///
+    /// The return value is computed as if nothing could be written before `write`
+    /// returns; a backend that can write synchronously (Node's libuv `try_write`) should
+    /// use [`write_with`](Socket::write_with) to get Node's answer.
     pub fn write(&mut self, data: Bytes, now: Instant) -> WriteResult {
+        self.write_inner(data, now, None::<fn(&[u8]) -> Result<usize, ErrorCode>>)
+    }
+
+    /// `socket.write(data)` with Node's synchronous dispatch: when the socket is
+    /// connected and no earlier write is still in flight (the queue was empty), `dispatch`
+    /// is called once with `data` — try to write it now without blocking and return how
+    /// many bytes went out (`Ok(0)` for "would block"), or the error code. Only then is
+    /// Node's return value computed (§3.1: `writableLength < highWaterMark ||
+    /// writableLength == 0` after the dispatch attempt), so a fully dispatched write
+    /// returns `true` whatever its size and is followed by no `Drain`; a partly
+    /// dispatched one still counts in full (Node releases a write's length only when the
+    /// whole write completes), may return `false`, and then gets `Drain` once the rest
+    /// was reported with [`handle_written`](Socket::handle_written) and the queue is
+    /// empty. Bytes that were not dispatched are left to the usual [`Command::Write`]
+    /// loop. A dispatch error destroys the socket like
+    /// [`handle_write_error`](Socket::handle_write_error) and returns `false`.
+    ///
+    /// In every other state (connecting, writes pending, ended, destroyed) it is exactly
+    /// [`write`](Socket::write) and `dispatch` is not called.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::Bytes;
+    /// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    /// use nodenet_core::SocketOptions;
+    ///
+    /// let now = Instant::now();
+    /// let mut sock = Socket::new(SocketOptions::default());
+    /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
+    /// sock.handle_timeout(now); // Node's tick: the connect starts
+    /// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
+    /// sock.handle_connected(now, attempt, None);
+    /// while sock.poll_event().is_some() {}
+    ///
+    /// // The kernel takes all 16 KiB at once: Node's write() returns true.
+    /// let r = sock.write_with(Bytes::from(vec![0u8; 16384]), now, |chunk| Ok(chunk.len()));
+    /// assert!(r.ok);
+    /// assert_eq!(sock.writable_length(), 0);
+    /// assert_eq!(sock.poll_event(), Some(SocketEvent::WriteDone { id: r.id, result: Ok(()) }));
+    /// ```
+    pub fn write_with(
+        &mut self,
+        data: Bytes,
+        now: Instant,
+        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+    ) -> WriteResult {
+        self.write_inner(data, now, Some(dispatch))
+    }
+
+    fn write_inner(
+        &mut self,
+        data: Bytes,
+        now: Instant,
+        dispatch: Option<impl FnOnce(&[u8]) -> Result<usize, ErrorCode>>,
+    ) -> WriteResult {
         self.last_now = Some(now);
         self.next_write += 1;
         let id = WriteId(self.next_write);
@@ -64,12 +123,27 @@ impl Socket {
         if self.connecting && self.queue.is_empty() {
             self.pending_write = Some(id);
         }
+        // Node dispatches at once only when no earlier write is in flight.
+        let idle = self.queue.is_empty();
+        let sync = dispatch.filter(|_| idle && self.is_open() && !data.is_empty());
         self.queue.push(id, data);
         if self.is_open() {
             self.timer.refresh(now);
+            if let Some(dispatch) = sync {
+                let attempt = self.queue.chunks().next().map(dispatch);
+                match attempt {
+                    Some(Ok(n)) => self.advance_written(n),
+                    Some(Err(code)) => {
+                        let err = Error::errno_exception(code, "write");
+                        self.destroy_inner(Some(err), false);
+                        return WriteResult { id, ok: false };
+                    }
+                    None => {}
+                }
+            }
             self.flush(now);
         }
-        let len = self.queue.len();
+        let len = self.queue.node_len();
         let ok = len < self.high_water_mark || len == 0;
         if !ok {
             self.need_drain = true;
@@ -154,10 +228,7 @@ impl Socket {
         }
         self.timer.refresh(now);
         let mark = self.events.len();
-        let events = &mut self.events;
-        self.queue.advance(n, |id| {
-            events.push_back(SocketEvent::WriteDone { id, result: Ok(()) })
-        });
+        self.advance_written(n);
         if self.need_drain && self.queue.is_empty() && !self.ending {
             self.need_drain = false;
             self.events.insert(mark, SocketEvent::Drain);
@@ -165,6 +236,14 @@ impl Socket {
         if self.queue.is_empty() {
             self.flush(now);
         }
+    }
+
+    /// `n` bytes from the front of the queue went out: complete the writes that are done.
+    fn advance_written(&mut self, n: usize) {
+        let events = &mut self.events;
+        self.queue.advance(n, |id| {
+            events.push_back(SocketEvent::WriteDone { id, result: Ok(()) })
+        });
     }
 
     /// Writing failed with `code`: the pending writes fail with `write <CODE>`, then

@@ -1,0 +1,193 @@
+//! `Socket::write_with` (§3.1): Node computes `write()`'s return value after libuv's
+//! synchronous dispatch attempt, so a write the kernel takes whole returns `true` at any
+//! size, while a partly dispatched write still counts in full. Checked against node
+//! v20.20.2 on loopback: `write(16 KiB)` → true, writableLength 0; `write(100 KB)` → true;
+//! `write(64 MiB)` into a paused peer → false, writableLength 67108864.
+
+mod socket_support;
+
+use std::cell::Cell;
+
+use bytes::Bytes;
+use nodenet_core::socket::{Command, ConnectOptions, SocketEvent};
+use nodenet_core::{ErrorCode, SocketOptions};
+use socket_support::*;
+
+fn zeros(n: usize) -> Bytes {
+    Bytes::from(vec![0u8; n])
+}
+
+#[test]
+fn fully_dispatched_16k_write_returns_true_without_drain() {
+    let mut h = H::connected();
+    let seen = Cell::new(0);
+    let r = h.s.write_with(zeros(16384), h.now, |c| {
+        seen.set(c.len());
+        Ok(c.len())
+    });
+    assert_eq!(seen.get(), 16384, "the whole chunk is offered");
+    assert!(r.ok, "Node returns true");
+    assert!(!h.s.writable_need_drain());
+    assert_eq!(h.s.writable_length(), 0);
+    assert_eq!(h.s.bytes_written(), 16384);
+    assert_eq!(
+        h.evs(),
+        [SocketEvent::WriteDone {
+            id: r.id,
+            result: Ok(())
+        }]
+    );
+    assert!(h.cmds().is_empty(), "nothing left for the Write loop");
+    assert!(h.s.write_chunks().next().is_none());
+    // Nothing more happens: no Drain.
+    h.s.handle_written(h.now, 0);
+    assert!(h.evs().is_empty());
+}
+
+#[test]
+fn plain_write_of_16k_returns_false_then_drains() {
+    // The backend that cannot dispatch synchronously: the pre-dispatch answer.
+    let mut h = H::connected();
+    let r = h.s.write(zeros(16384), h.now);
+    assert!(!r.ok);
+    assert!(h.s.writable_need_drain());
+    assert_eq!(h.cmds(), [Command::Write]);
+    h.flush_all();
+    assert_eq!(h.names(), ["drain", "writeOk"]);
+}
+
+#[test]
+fn would_block_dispatch_gives_the_queued_answer_and_drain() {
+    let mut h = H::connected();
+    let r = h.s.write_with(zeros(16384), h.now, |_| Ok(0));
+    assert!(!r.ok);
+    assert_eq!(h.cmds(), [Command::Write]);
+    assert!(h.evs().is_empty());
+    h.flush_all();
+    assert_eq!(h.names(), ["drain", "writeOk"]);
+}
+
+#[test]
+fn partly_dispatched_write_counts_in_full_and_drains_when_done() {
+    let mut h = H::connected();
+    let r = h.s.write_with(zeros(20000), h.now, |_| Ok(5000));
+    assert!(!r.ok, "20000 >= 16384 until the whole write completes");
+    assert!(h.s.writable_need_drain());
+    assert_eq!(h.s.writable_length(), 15000);
+    assert_eq!(h.s.bytes_written(), 20000);
+    assert_eq!(
+        h.cmds(),
+        [Command::Write],
+        "the rest goes through the Write loop"
+    );
+    assert_eq!(h.s.write_chunks().map(|c| c.len()).sum::<usize>(), 15000);
+    assert!(h.evs().is_empty());
+    h.s.handle_written(h.now, 10000);
+    assert!(h.evs().is_empty());
+    h.s.handle_written(h.now, 5000);
+    assert_eq!(
+        h.evs(),
+        [
+            SocketEvent::Drain,
+            SocketEvent::WriteDone {
+                id: r.id,
+                result: Ok(())
+            }
+        ]
+    );
+}
+
+#[test]
+fn small_partly_dispatched_write_returns_true_and_never_drains() {
+    let mut h = H::connected();
+    let r = h.s.write_with(zeros(100), h.now, |_| Ok(40));
+    assert!(r.ok);
+    h.cmds();
+    h.flush_all();
+    assert_eq!(h.names(), ["writeOk"]);
+}
+
+#[test]
+fn a_write_in_flight_is_not_overtaken() {
+    // Node dispatches only when no earlier write is in flight; later chunks queue.
+    let mut h = H::connected();
+    let first = h.s.write_with(zeros(12000), h.now, |_| Ok(6000));
+    assert!(first.ok, "12000 < 16384");
+    let called = Cell::new(false);
+    let second = h.s.write_with(zeros(5000), h.now, |c| {
+        called.set(true);
+        Ok(c.len())
+    });
+    assert!(!called.get(), "no dispatch behind a pending write");
+    // Node's state.length: 12000 (in flight, counted in full) + 5000 >= 16384.
+    assert!(!second.ok);
+    // The same rule applies to the plain write.
+    let third = h.write("x");
+    assert!(!third.ok);
+    h.cmds();
+    h.flush_all();
+    assert_eq!(h.names(), ["drain", "writeOk", "writeOk", "writeOk"]);
+}
+
+#[test]
+fn no_dispatch_while_connecting() {
+    let mut h = H::client();
+    h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
+        .unwrap();
+    let called = Cell::new(false);
+    let r = h.s.write_with(zeros(10), h.now, |c| {
+        called.set(true);
+        Ok(c.len())
+    });
+    assert!(r.ok);
+    assert!(!called.get());
+    h.tick();
+    let a = h.attempt();
+    h.s.handle_connected(h.now, a, None);
+    assert!(h.cmds().contains(&Command::Write), "flushed after connect");
+}
+
+#[test]
+fn dispatch_error_destroys_like_a_write_error() {
+    let mut h = H::connected();
+    let r = h.s.write_with(zeros(10), h.now, |_| Err(ErrorCode::EPIPE));
+    assert!(!r.ok);
+    let evs = h.evs();
+    assert_eq!(
+        evs.iter().map(name).collect::<Vec<_>>(),
+        ["writeErr", "error", "close(true)"]
+    );
+    assert_eq!(error_of(&evs).message(), "write EPIPE");
+    assert_eq!(h.cmds(), [Command::Close { reset: false }]);
+}
+
+#[test]
+fn empty_write_completes_without_dispatch() {
+    let mut h = H::connected();
+    let called = Cell::new(false);
+    let r = h.s.write_with(Bytes::new(), h.now, |_| {
+        called.set(true);
+        Ok(0)
+    });
+    assert!(r.ok);
+    assert!(!called.get());
+    assert_eq!(h.names(), ["writeOk"]);
+}
+
+#[test]
+fn end_after_a_dispatched_write_shuts_down_at_once() {
+    let mut h = H::connected();
+    h.s.write_with(zeros(10), h.now, |c| Ok(c.len()));
+    h.s.end(h.now).unwrap();
+    assert_eq!(h.cmds(), [Command::Shutdown]);
+}
+
+#[test]
+fn custom_high_water_mark_is_respected() {
+    let mut h = H::connected_with(SocketOptions {
+        high_water_mark: 100,
+        ..SocketOptions::default()
+    });
+    assert!(h.s.write_with(zeros(1000), h.now, |c| Ok(c.len())).ok);
+    assert!(!h.s.write_with(zeros(1000), h.now, |_| Ok(999)).ok);
+}
