@@ -169,10 +169,30 @@ impl<R: Runtime> SocketDriver<R> {
         self.core.connect(options, Instant::now())
     }
 
-    /// `socket.write(data)`: queue in the core, then try to write at once (no waiting).
+    /// `socket.write(data)`: libuv's try-write first (the core's `write_with` dispatches
+    /// the bytes to the kernel at once when nothing is queued, and answers as Node does),
+    /// then whatever is left is written without waiting.
     pub fn write(&mut self, data: Bytes) -> bool {
         let now = Instant::now();
-        let r = self.core.write(data, now);
+        if self.stream.is_some() {
+            self.run_commands(now);
+        }
+        let stream = &self.stream;
+        let r = self.core.write_with(data, now, |chunk| {
+            let Some(s) = stream else { return Ok(0) };
+            match s.try_write_vectored(&[IoSlice::new(chunk)]) {
+                Ok(n) => Ok(n),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    Ok(0)
+                }
+                Err(e) => Err(code_from_io(&e)),
+            }
+        });
         if self.stream.is_some() {
             self.run_commands(now);
             while self.try_write(now, None) {}
