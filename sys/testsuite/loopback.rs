@@ -606,3 +606,79 @@ nn_test! {
         assert_eq!(join!(h), 64 * 1024);
     }
 }
+
+nn_test! {
+    fn block_list_on_server_and_client() {
+        let mut list = BlockList::new();
+        list.add_address("127.0.0.1", "ipv4").unwrap();
+        let list = std::sync::Arc::new(list);
+        let mut server = create_server(ServerOptions::default().block_list(list.clone()));
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        // Server side: the blocked peer is closed at once, never a Connection.
+        let peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        match next!(server) {
+            Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r) }) => {
+                assert_eq!(r, peer.local_addr().unwrap());
+            }
+            other => panic!("expected Blocked, got {other:?}"),
+        }
+        use std::io::Read;
+        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!((&peer).read(&mut [0u8; 1]).unwrap_or(0), 0);
+        assert_eq!(server.connections(), 0);
+        // Client side: ERR_IP_BLOCKED before any connect(2).
+        let mut opts = ConnectOptions::tcp(port, "127.0.0.1");
+        opts.block_list = Some((*list).clone());
+        let mut client = connect(opts).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("an error event");
+        assert_eq!(err.code(), ErrorCode::ERR_IP_BLOCKED);
+    }
+}
+
+nn_test! {
+    fn reset_and_destroy_sends_rst_and_idle_timeout_fires() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            // Idle for 50 ms: Timeout (nothing closes), then reset the connection.
+            c.set_timeout(50).unwrap();
+            let t0 = Instant::now();
+            loop {
+                match next!(c) {
+                    Some(SocketEvent::Timeout) => break,
+                    Some(_) => {}
+                    None => panic!("closed before the timeout"),
+                }
+            }
+            assert!(t0.elapsed() >= Duration::from_millis(45));
+            c.reset_and_destroy().unwrap();
+            drain!(c).1
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("the peer's RST is an error");
+        assert_eq!(err.code(), ErrorCode::ECONNRESET);
+        assert_eq!(err.message(), "read ECONNRESET");
+        assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: Some(true) }));
+        let server_side = join!(h);
+        assert_eq!(server_side.last(), Some(&SocketEvent::Close { had_error: Some(false) }));
+    }
+}
