@@ -685,3 +685,37 @@ nn_test! {
         assert_eq!(server_side.last(), Some(&SocketEvent::Close { had_error: Some(false) }));
     }
 }
+
+nn_test! {
+    fn connect_again_after_destroy() {
+        // Node: `socket.destroy(); socket.connect(...)` starts a fresh lifecycle.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            for _ in 0..2 {
+                let mut c = accept!(server);
+                c.end_with("hi");
+                drain!(c);
+            }
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        loop {
+            match next!(client) {
+                Some(SocketEvent::Connect) => break,
+                Some(_) => {}
+                None => panic!("closed before connecting"),
+            }
+        }
+        client.destroy(None);
+        client.connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (data, events) = drain!(client);
+        // The first lifecycle's Close, then the second one connects and reads.
+        let closed = events.iter().position(|e| *e == SocketEvent::Close { had_error: Some(false) });
+        let connected = events.iter().position(|e| *e == SocketEvent::Connect);
+        assert!(matches!((closed, connected), (Some(a), Some(b)) if a < b), "{events:?}");
+        assert_eq!(data, b"hi");
+        join!(h);
+    }
+}

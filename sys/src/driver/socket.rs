@@ -216,9 +216,9 @@ impl<R: Runtime> SocketDriver<R> {
             let now = Instant::now();
             self.run_commands(now);
             if let Some(ev) = self.core.poll_event() {
+                // The handle went with the `Close` command; a `connect()` made after
+                // `destroy()` may already have a new attempt in flight, so keep it.
                 if matches!(ev, SocketEvent::Close { .. }) {
-                    self.stream = None;
-                    self.attempts.clear();
                     if let Some(g) = &mut self.guard {
                         g.report_closed();
                     }
