@@ -580,6 +580,12 @@ nn_test! {
         drop(raw);
         let (data, _) = drain!(c);
         assert_eq!(data, b"raw again");
+
+        // The listener goes back to std and keeps accepting there.
+        let Some(StdListener::Tcp(back)) = server.into_std().unwrap() else { panic!() };
+        back.set_nonblocking(false).unwrap();
+        let _peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert!(back.accept().is_ok());
     }
 }
 

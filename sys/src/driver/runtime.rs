@@ -120,6 +120,12 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn unwrap_stream(&self, stream: Self::Stream) -> io::Result<StdStream>;
     /// Register a non-blocking std listener with the reactor.
     fn listener(&self, listener: StdListener) -> io::Result<Self::Listener>;
+    /// Give the std listener back (for `Server::into_std`); `path` is the Unix path.
+    fn unwrap_listener(
+        &self,
+        listener: Self::Listener,
+        path: Option<String>,
+    ) -> io::Result<StdListener>;
     /// A new timer (created lazily, from inside a poll).
     fn timer(&self, deadline: Instant) -> Self::Timer;
     /// Ready once `deadline` has passed (re-arming `timer` when the deadline moved).
