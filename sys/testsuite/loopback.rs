@@ -725,3 +725,57 @@ nn_test! {
         join!(h);
     }
 }
+
+nn_test! {
+    fn many_concurrent_echo_clients() {
+        // 40 clients at once, each sends 32 KiB in 4 KiB writes and expects it echoed
+        // back whole and in order; the server counts them in and out.
+        const CLIENTS: usize = 40;
+        const BYTES: usize = 32 * 1024;
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let mut clients = Vec::new();
+        for i in 0..CLIENTS {
+            clients.push(spawn!({
+                let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+                let payload: Vec<u8> = (0..BYTES).map(|j| (i + j) as u8).collect();
+                let mut got = Vec::new();
+                while let Some(ev) = next!(c) {
+                    match ev {
+                        SocketEvent::Connect => {
+                            for chunk in payload.chunks(4096) {
+                                c.write(chunk.to_vec());
+                            }
+                        }
+                        SocketEvent::Data(d) => {
+                            got.extend_from_slice(&d);
+                            if got.len() == BYTES {
+                                c.end().unwrap();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                got == payload
+            }));
+        }
+        let mut conns = Vec::new();
+        for _ in 0..CLIENTS {
+            let mut c = accept!(server);
+            conns.push(spawn!({
+                echo!(c);
+            }));
+        }
+        for h in clients {
+            assert!(join!(h), "a client got its bytes back wrong");
+        }
+        for h in conns {
+            join!(h);
+        }
+        server.close().unwrap();
+        assert!(matches!(next!(server), Some(ServerEvent::Close)));
+        assert_eq!(server.connections(), 0);
+    }
+}

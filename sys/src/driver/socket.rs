@@ -46,6 +46,10 @@ pub(crate) struct RxState {
     pub(crate) chunks: VecDeque<Bytes>,
     pub(crate) eof: bool,
     pub(crate) error: Option<Error>,
+    /// The reader and the writer may be different tasks (`split`): the one that drives
+    /// the socket wakes the other when something it waits for may have changed.
+    pub(crate) read_waker: Option<std::task::Waker>,
+    pub(crate) write_waker: Option<std::task::Waker>,
 }
 
 /// A core [`Socket`] bound to real IO on runtime `R`. The backends wrap it in their
