@@ -301,7 +301,6 @@ nn_test! {
 }
 
 nn_test! {
-    #[ignore = "needs the happy-eyeballs planner plugged into the core Socket"]
     fn happy_eyeballs_falls_back_to_the_open_family() {
         // `::1` is closed, `127.0.0.1` listens: the connection lands on IPv4.
         let mut server = create_server(ServerOptions::default());

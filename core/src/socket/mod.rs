@@ -241,8 +241,8 @@ impl Socket {
             timeout_value: None,
             ticks: VecDeque::new(),
             last_now: None,
-            events: VecDeque::with_capacity(8),
-            commands: VecDeque::with_capacity(8),
+            events: VecDeque::new(),
+            commands: VecDeque::new(),
         }
     }
 
