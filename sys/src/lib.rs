@@ -69,3 +69,10 @@ impl std::error::Error for StepError {
         Some(&self.error)
     }
 }
+
+pub mod driver;
+
+#[doc(hidden)]
+pub use bytes as __bytes;
+#[doc(hidden)]
+pub use nodenet_core as __core;

@@ -1,0 +1,157 @@
+//! The smol [`Runtime`]: sockets are `async_io::Async<..>` (reads and writes are plain
+//! non-blocking syscalls on the inner std socket, readiness comes from async-io's
+//! reactor), timers are `async_io::Timer`, and getaddrinfo runs on smol's blocking pool
+//! (`blocking::unblock`).
+
+use std::future::Future;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use async_io::{Async, Timer};
+use nodenet_sys::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+
+/// The smol runtime handle (stateless: async-io has one global reactor).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SmolRuntime;
+
+/// An async-io stream, TCP or Unix.
+#[derive(Debug)]
+pub enum SmolStream {
+    /// TCP.
+    Tcp(Async<TcpStream>),
+    /// Unix domain socket.
+    Unix(Async<UnixStream>),
+}
+
+/// An async-io listener, TCP or Unix.
+#[derive(Debug)]
+pub enum SmolListener {
+    /// TCP.
+    Tcp(Async<TcpListener>),
+    /// Unix domain socket.
+    Unix(Async<UnixListener>),
+}
+
+impl AsFd for SmolStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            SmolStream::Tcp(s) => s.get_ref().as_fd(),
+            SmolStream::Unix(s) => s.get_ref().as_fd(),
+        }
+    }
+}
+
+impl RtStream for SmolStream {
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            SmolStream::Tcp(s) => s.get_ref().read(buf),
+            SmolStream::Unix(s) => s.get_ref().read(buf),
+        }
+    }
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            SmolStream::Tcp(s) => s.get_ref().write_vectored(bufs),
+            SmolStream::Unix(s) => s.get_ref().write_vectored(bufs),
+        }
+    }
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            SmolStream::Tcp(s) => s.poll_readable(cx),
+            SmolStream::Unix(s) => s.poll_readable(cx),
+        }
+    }
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            SmolStream::Tcp(s) => s.poll_writable(cx),
+            SmolStream::Unix(s) => s.poll_writable(cx),
+        }
+    }
+}
+
+/// accept(2) until a connection or `WouldBlock` (then wait for readability).
+fn poll_accept_with<L, S>(
+    l: &Async<L>,
+    cx: &mut Context<'_>,
+    accept: impl Fn(&L) -> io::Result<S>,
+    wrap: impl Fn(S) -> StdStream,
+) -> Poll<io::Result<StdStream>> {
+    loop {
+        match accept(l.get_ref()) {
+            Ok(s) => return Poll::Ready(Ok(wrap(s))),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match l.poll_readable(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl RtListener for SmolListener {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+        match self {
+            SmolListener::Tcp(l) => {
+                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Tcp)
+            }
+            SmolListener::Unix(l) => {
+                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Unix)
+            }
+        }
+    }
+}
+
+impl Runtime for SmolRuntime {
+    type Stream = SmolStream;
+    type Listener = SmolListener;
+    type Timer = (Timer, Instant);
+
+    fn for_connection(&self) -> Self {
+        SmolRuntime
+    }
+    fn stream(&self, stream: StdStream) -> io::Result<SmolStream> {
+        Ok(match stream {
+            StdStream::Tcp(s) => SmolStream::Tcp(Async::new(s)?),
+            StdStream::Unix(s) => SmolStream::Unix(Async::new(s)?),
+        })
+    }
+    fn unwrap_stream(&self, stream: SmolStream) -> io::Result<StdStream> {
+        Ok(match stream {
+            SmolStream::Tcp(s) => StdStream::Tcp(s.into_inner()?),
+            SmolStream::Unix(s) => StdStream::Unix(s.into_inner()?),
+        })
+    }
+    fn listener(&self, listener: StdListener) -> io::Result<SmolListener> {
+        Ok(match listener {
+            StdListener::Tcp(l) => SmolListener::Tcp(Async::new(l)?),
+            StdListener::Unix(l, _) => SmolListener::Unix(Async::new(l)?),
+        })
+    }
+    fn timer(&self, deadline: Instant) -> Self::Timer {
+        (Timer::at(deadline), deadline)
+    }
+    fn poll_timer(
+        &self,
+        timer: &mut Self::Timer,
+        deadline: Instant,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if timer.1 != deadline {
+            timer.0.set_at(deadline);
+            timer.1 = deadline;
+        }
+        Pin::new(&mut timer.0).poll(cx).map(|_| ())
+    }
+    fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Box::pin(async move { Some(blocking::unblock(f).await) })
+    }
+}

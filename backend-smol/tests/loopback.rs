@@ -1,0 +1,77 @@
+//! The shared loopback suite (`sys/testsuite/loopback.rs`) on smol / async-io (each
+//! side of a scenario runs `async_io::block_on` on its own thread), plus `futures-io`
+//! interop.
+
+use nodenet_smol::*;
+
+const BACKEND: &str = "smol";
+
+macro_rules! nn_test {
+    ($(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        #[test]
+        fn $name() {
+            async_io::block_on(async move {
+                let timeout = async {
+                    async_io::Timer::after(std::time::Duration::from_secs(20)).await;
+                    panic!("test timed out");
+                };
+                futures_lite::future::or(async move $body, timeout).await
+            })
+        }
+    };
+}
+macro_rules! next {
+    ($s:expr) => {
+        $s.next_event().await
+    };
+}
+macro_rules! spawn {
+    ($b:block) => {
+        std::thread::spawn(move || async_io::block_on(async move $b))
+    };
+}
+macro_rules! join {
+    ($h:expr) => {
+        $h.join().unwrap()
+    };
+}
+macro_rules! sleep_ms {
+    ($ms:expr) => {
+        async_io::Timer::after(std::time::Duration::from_millis($ms)).await
+    };
+}
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline).await
+    };
+}
+
+include!("../../sys/testsuite/loopback.rs");
+
+nn_test! {
+    fn futures_io_interop() {
+        use futures_lite::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, io::BufReader};
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let c = accept!(server);
+            let (r, mut w) = futures_lite::io::split(c);
+            futures_lite::io::copy(r, &mut w).await.unwrap();
+            w.close().await.unwrap();
+        });
+        let client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let mut client = BufReader::new(client);
+        client.get_mut().write_all(b"line one\nline two\n").await.unwrap();
+        let mut line = String::new();
+        client.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "line one\n");
+        client.get_mut().close().await.unwrap();
+        let mut rest = String::new();
+        client.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "line two\n");
+        join!(h);
+    }
+}

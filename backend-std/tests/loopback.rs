@@ -1,0 +1,89 @@
+//! The shared loopback suite (`sys/testsuite/loopback.rs`) on blocking std (each side of
+//! a scenario on its own thread), plus `std::io::Read`/`Write` interop.
+
+use nodenet_std::*;
+
+const BACKEND: &str = "std";
+
+macro_rules! nn_test {
+    ($(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        #[test]
+        fn $name() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let t = std::thread::spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body));
+                let _ = tx.send(());
+                if let Err(p) = r {
+                    std::panic::resume_unwind(p);
+                }
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+                Ok(()) => t.join().unwrap(),
+                Err(_) => panic!("test timed out"),
+            }
+        }
+    };
+}
+macro_rules! next {
+    ($s:expr) => {
+        $s.next_event()
+    };
+}
+macro_rules! spawn {
+    ($b:block) => {
+        std::thread::spawn(move || $b)
+    };
+}
+macro_rules! join {
+    ($h:expr) => {
+        $h.join().unwrap()
+    };
+}
+macro_rules! sleep_ms {
+    ($ms:expr) => {
+        std::thread::sleep(std::time::Duration::from_millis($ms))
+    };
+}
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline)
+    };
+}
+
+include!("../../sys/testsuite/loopback.rs");
+
+nn_test! {
+    fn std_read_write_interop() {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            // An echo server written with std::io::copy over the Socket.
+            let mut c = accept!(server);
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = c.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                c.write_all(&buf[..n]).unwrap();
+            }
+            c.shutdown_write().unwrap();
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        client.write_all(b"line one\nline two\n").unwrap();
+        client.flush().unwrap();
+        let mut reader = BufReader::new(client);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "line one\n");
+        reader.get_mut().shutdown_write().unwrap();
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "line two\n");
+        join!(h);
+    }
+}

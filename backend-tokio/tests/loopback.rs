@@ -1,0 +1,73 @@
+//! The shared loopback suite (`sys/testsuite/loopback.rs`) on tokio, plus tokio-only
+//! interop tests (`AsyncRead`/`AsyncWrite`).
+
+use nodenet_tokio::*;
+
+const BACKEND: &str = "tokio";
+
+macro_rules! nn_test {
+    ($(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            tokio::time::timeout(std::time::Duration::from_secs(20), async move $body)
+                .await
+                .expect("test timed out");
+        }
+    };
+}
+macro_rules! next {
+    ($s:expr) => {
+        $s.next_event().await
+    };
+}
+macro_rules! spawn {
+    ($b:block) => {
+        tokio::spawn(async move $b)
+    };
+}
+macro_rules! join {
+    ($h:expr) => {
+        $h.await.unwrap()
+    };
+}
+macro_rules! sleep_ms {
+    ($ms:expr) => {
+        tokio::time::sleep(std::time::Duration::from_millis($ms)).await
+    };
+}
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline).await
+    };
+}
+
+include!("../../sys/testsuite/loopback.rs");
+
+nn_test! {
+    fn async_read_write_interop() {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            // An echo server written with tokio::io::copy over a split Socket.
+            let c = accept!(server);
+            let (mut r, mut w) = tokio::io::split(c);
+            tokio::io::copy(&mut r, &mut w).await.unwrap();
+            w.shutdown().await.unwrap();
+        });
+        let client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let mut client = BufReader::new(client);
+        client.get_mut().write_all(b"line one\nline two\n").await.unwrap();
+        let mut line = String::new();
+        client.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "line one\n");
+        client.get_mut().shutdown().await.unwrap();
+        let mut rest = String::new();
+        client.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "line two\n");
+        join!(h);
+    }
+}

@@ -1,0 +1,131 @@
+//! The link between a server and the sockets it accepted: each accepted socket carries a
+//! guard that reports its close (or drop) to the server — which feeds
+//! `Server::handle_connection_closed`, so `connections()` and graceful `close()` work —
+//! and receives the server's end/destroy requests of `shutdown(deadline)`. The socket's
+//! own driver performs a request the next time its owner polls it (it is woken).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Waker};
+
+use nodenet_core::ConnectionId;
+
+/// What `shutdown(deadline)` asks of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConnRequest {
+    /// `socket.end()`: finish gracefully.
+    End,
+    /// `socket.destroy()`: close now (the deadline passed).
+    Destroy,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    open: HashSet<ConnectionId>,
+    closed: Vec<ConnectionId>,
+    requests: HashMap<ConnectionId, ConnRequest>,
+    socket_wakers: HashMap<ConnectionId, Waker>,
+    server_waker: Option<Waker>,
+}
+
+/// Shared between a server driver and the guards of its accepted sockets.
+#[derive(Debug, Default)]
+pub struct Registry {
+    state: Mutex<State>,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave this bookkeeping half-updated in a harmful way.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A guard for a new accepted connection.
+    pub(crate) fn guard(self: &Arc<Self>, id: ConnectionId) -> ConnGuard {
+        self.lock().open.insert(id);
+        ConnGuard {
+            registry: Arc::clone(self),
+            id,
+            reported: false,
+        }
+    }
+
+    /// Connections that closed since the last call (the server waker is registered).
+    pub(crate) fn take_closed(&self, cx: &mut Context<'_>) -> Vec<ConnectionId> {
+        let mut s = self.lock();
+        s.server_waker = Some(cx.waker().clone());
+        std::mem::take(&mut s.closed)
+    }
+
+    /// Connections closed but not yet reported to the core server.
+    pub fn closed_pending(&self) -> usize {
+        self.lock().closed.len()
+    }
+
+    /// Accepted connections not yet closed or dropped.
+    pub fn open_count(&self) -> usize {
+        self.lock().open.len()
+    }
+
+    /// Ask every open connection to end or be destroyed (a destroy is never downgraded).
+    pub fn request_all(&self, request: ConnRequest) {
+        let mut s = self.lock();
+        let ids: Vec<ConnectionId> = s.open.iter().copied().collect();
+        for id in ids {
+            let r = s.requests.entry(id).or_insert(request);
+            *r = (*r).max(request);
+            if let Some(w) = s.socket_wakers.get(&id) {
+                w.wake_by_ref();
+            }
+        }
+    }
+}
+
+/// Carried by an accepted socket: reports its close to the server exactly once (also on
+/// drop) and hands it the server's requests.
+#[derive(Debug)]
+pub(crate) struct ConnGuard {
+    registry: Arc<Registry>,
+    id: ConnectionId,
+    reported: bool,
+}
+
+impl ConnGuard {
+    /// A pending request, if any; registers the socket's waker for later ones.
+    pub(crate) fn poll_request(&self, cx: &mut Context<'_>) -> Option<ConnRequest> {
+        let mut s = self.registry.lock();
+        if !s.open.contains(&self.id) {
+            return None;
+        }
+        let w = cx.waker();
+        match s.socket_wakers.get(&self.id) {
+            Some(old) if old.will_wake(w) => {}
+            _ => {
+                s.socket_wakers.insert(self.id, w.clone());
+            }
+        }
+        s.requests.remove(&self.id)
+    }
+
+    /// The socket closed: tell the server (once).
+    pub(crate) fn report_closed(&mut self) {
+        if self.reported {
+            return;
+        }
+        self.reported = true;
+        let mut s = self.registry.lock();
+        s.open.remove(&self.id);
+        s.requests.remove(&self.id);
+        s.socket_wakers.remove(&self.id);
+        s.closed.push(self.id);
+        if let Some(w) = &s.server_waker {
+            w.wake_by_ref();
+        }
+    }
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.report_closed();
+    }
+}

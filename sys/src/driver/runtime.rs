@@ -1,0 +1,137 @@
+//! What a backend implements: a [`Runtime`] handle that wraps std sockets into its
+//! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
+//! blocking calls off the event loop.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// A boxed, sendable future (what [`Runtime::unblock`] returns).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A connected std stream: what `from_std` takes and `into_std` gives back.
+#[derive(Debug)]
+pub enum StdStream {
+    /// A TCP connection.
+    Tcp(std::net::TcpStream),
+    /// A Unix domain socket connection (Node's pipe).
+    Unix(UnixStream),
+}
+
+impl AsFd for StdStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            StdStream::Tcp(s) => s.as_fd(),
+            StdStream::Unix(s) => s.as_fd(),
+        }
+    }
+}
+
+impl StdStream {
+    /// Switch the socket to non-blocking mode (every runtime needs it).
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        match self {
+            StdStream::Tcp(s) => s.set_nonblocking(on),
+            StdStream::Unix(s) => s.set_nonblocking(on),
+        }
+    }
+}
+
+impl From<std::net::TcpStream> for StdStream {
+    fn from(s: std::net::TcpStream) -> StdStream {
+        StdStream::Tcp(s)
+    }
+}
+
+impl From<UnixStream> for StdStream {
+    fn from(s: UnixStream) -> StdStream {
+        StdStream::Unix(s)
+    }
+}
+
+impl From<std::net::TcpListener> for StdListener {
+    fn from(l: std::net::TcpListener) -> StdListener {
+        StdListener::Tcp(l)
+    }
+}
+
+/// A listening std socket: what `Server::from_std` takes.
+#[derive(Debug)]
+pub enum StdListener {
+    /// A TCP listener.
+    Tcp(std::net::TcpListener),
+    /// A Unix domain socket listener and its path (reported as the accepted sockets'
+    /// local endpoint and by `address()`).
+    Unix(UnixListener, String),
+}
+
+impl StdListener {
+    /// Switch the listener to non-blocking mode.
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        match self {
+            StdListener::Tcp(l) => l.set_nonblocking(on),
+            StdListener::Unix(l, _) => l.set_nonblocking(on),
+        }
+    }
+}
+
+/// A stream registered with a runtime's reactor. The `try_*` calls never block and
+/// return `WouldBlock` when the socket is not ready; `poll_*_ready` registers the waker
+/// and reports readiness (implementations must clear a stale readiness when a `try_*`
+/// call returned `WouldBlock`, as tokio and async-io do).
+pub trait RtStream: AsFd + Send + 'static {
+    /// Read without blocking.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// `writev` without blocking.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Wait for readability.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Wait for writability (also: a connect finished).
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// A listener registered with a runtime's reactor.
+pub trait RtListener: Send + 'static {
+    /// Accept one connection without blocking (registers the waker when none is ready).
+    /// The stream is returned unregistered and non-blocking: the accepted socket registers
+    /// it with its own runtime handle ([`Runtime::for_connection`]).
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>>;
+}
+
+/// One async runtime (or the blocking std reactor), as the driver needs it.
+pub trait Runtime: Clone + Send + Sync + 'static {
+    /// Connected streams.
+    type Stream: RtStream;
+    /// Listeners.
+    type Listener: RtListener;
+    /// A resettable sleep.
+    type Timer: Send + 'static;
+
+    /// The handle an accepted connection runs on (the same one for tokio and smol; a new
+    /// reactor for the blocking backend, whose sockets are driven by their own threads).
+    fn for_connection(&self) -> Self;
+    /// Register a non-blocking std stream with the reactor.
+    fn stream(&self, stream: StdStream) -> io::Result<Self::Stream>;
+    /// Give the std stream back (for `into_std`).
+    fn unwrap_stream(&self, stream: Self::Stream) -> io::Result<StdStream>;
+    /// Register a non-blocking std listener with the reactor.
+    fn listener(&self, listener: StdListener) -> io::Result<Self::Listener>;
+    /// A new timer (created lazily, from inside a poll).
+    fn timer(&self, deadline: Instant) -> Self::Timer;
+    /// Ready once `deadline` has passed (re-arming `timer` when the deadline moved).
+    fn poll_timer(
+        &self,
+        timer: &mut Self::Timer,
+        deadline: Instant,
+        cx: &mut Context<'_>,
+    ) -> Poll<()>;
+    /// Run `f` off the event loop (getaddrinfo). `None` when the worker was lost.
+    fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static;
+}

@@ -1,0 +1,430 @@
+//! [`ServerDriver`]: one core `Server` plus its listener, driven from `poll_event`.
+//! Binds synchronously inside `listen` (Node's synchronous `listening`/`address()` view),
+//! accepts, turns admitted connections into [`SocketDriver`]s carrying a registry guard,
+//! and implements `shutdown(deadline)` on top of the same registry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use nodenet_core::error::code_from_io;
+use nodenet_core::server::{ListenStage, ListenerId};
+use nodenet_core::{
+    ConnectionId, DropInfo, Endpoint, Error, ErrorClass, ErrorCode, ListenOptions, LookupAddress,
+    Server, ServerCommand, ServerOptions,
+};
+
+use super::registry::{ConnRequest, Registry};
+use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
+use super::socket::{endpoints, SocketDriver};
+use crate::{tcp_listen, unix_listen, Step, StepError};
+
+/// A server event with the accepted connection already wrapped in a socket `S`
+/// (each backend's `Socket`).
+#[derive(Debug)]
+pub enum ServerEvent<S> {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'`: a new server-side socket, already reading (unless
+    /// `pause_on_connect`).
+    Connection(S),
+    /// `'drop'`: refused because of `max_connections` (`None` for pipes).
+    Drop(Option<DropInfo>),
+    /// Beyond Node: a connection from a peer in the server's `block_list` was closed.
+    Blocked {
+        /// The refused peer.
+        remote: Endpoint,
+    },
+    /// `'error'`.
+    Error(Error),
+    /// `'close'`.
+    Close,
+}
+
+impl<S> ServerEvent<S> {
+    /// Wrap the connection with `f` (each backend's `Socket` newtype).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> ServerEvent<T> {
+        match self {
+            ServerEvent::Listening => ServerEvent::Listening,
+            ServerEvent::Connection(s) => ServerEvent::Connection(f(s)),
+            ServerEvent::Drop(d) => ServerEvent::Drop(d),
+            ServerEvent::Blocked { remote } => ServerEvent::Blocked { remote },
+            ServerEvent::Error(e) => ServerEvent::Error(e),
+            ServerEvent::Close => ServerEvent::Close,
+        }
+    }
+}
+
+enum Slot<L> {
+    /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
+    /// needs its runtime context for that).
+    Std(StdListener),
+    Rt(L, Option<String>),
+}
+
+type Resolving = (
+    nodenet_core::server::ResolveId,
+    BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
+);
+
+/// A core [`Server`] bound to real IO on runtime `R`.
+pub struct ServerDriver<R: Runtime> {
+    core: Server,
+    rt: R,
+    listener: Option<(ListenerId, Slot<R::Listener>)>,
+    resolving: Option<Resolving>,
+    pending: HashMap<ConnectionId, StdStream>,
+    registry: Arc<Registry>,
+    adopt: Option<StdListener>,
+    lookup: Option<Arc<dyn Lookup>>,
+    timer: Option<R::Timer>,
+    shutdown: Option<bool>,
+}
+
+impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerDriver")
+            .field("core", &self.core)
+            .field("open", &self.registry.open_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> ServerDriver<R> {
+    /// `net.createServer(options)`.
+    pub fn new(rt: R, options: ServerOptions) -> Self {
+        ServerDriver {
+            core: Server::new(options),
+            rt,
+            listener: None,
+            resolving: None,
+            pending: HashMap::new(),
+            registry: Arc::new(Registry::default()),
+            adopt: None,
+            lookup: None,
+            timer: None,
+            shutdown: None,
+        }
+    }
+
+    /// `server.listen(handle)` for an already bound std listener (the Rust form of
+    /// `listen({fd})`): the core runs its normal listen, and the bind it asks for is
+    /// answered with this listener.
+    pub fn from_std(rt: R, listener: StdListener, options: ServerOptions) -> Result<Self, Error> {
+        let mut d = Self::new(rt, options);
+        let opts = match &listener {
+            StdListener::Tcp(_) => ListenOptions::port(0),
+            StdListener::Unix(_, path) => ListenOptions::path(path.clone()),
+        };
+        d.adopt = Some(listener);
+        d.listen(opts)?;
+        Ok(d)
+    }
+
+    /// The runtime handle.
+    pub fn runtime(&self) -> &R {
+        &self.rt
+    }
+
+    /// The core server (`listening`, `address`, `connections`, `max_connections`).
+    pub fn core(&self) -> &Server {
+        &self.core
+    }
+
+    /// `getConnections()`: the core's count, less the closes not yet fed to it (a socket
+    /// may close while the server is not being polled).
+    pub fn connections(&self) -> usize {
+        self.core
+            .connections()
+            .saturating_sub(self.registry.closed_pending())
+    }
+
+    /// The core server, mutably (`set_max_connections`).
+    pub fn core_mut(&mut self) -> &mut Server {
+        &mut self.core
+    }
+
+    /// Resolver for `listen({host})` (Node's server has no `lookup` option; this is for
+    /// tests and custom environments).
+    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+        self.lookup = Some(lookup);
+    }
+
+    /// `server.listen(options)`: Node's synchronous errors are returned; the bind happens
+    /// here, so `listening()`/`address()` are known on return (unless a host is looked
+    /// up). Bind failures arrive as `ServerEvent::Error`.
+    pub fn listen(&mut self, options: ListenOptions) -> Result<(), Error> {
+        let now = Instant::now();
+        self.core.listen(options, now)?;
+        self.run_commands(now);
+        Ok(())
+    }
+
+    /// `server.close()`: stop accepting; `Close` comes once every connection closed.
+    pub fn close(&mut self) -> Result<(), Error> {
+        let now = Instant::now();
+        let r = self.core.close(now);
+        self.run_commands(now);
+        r
+    }
+
+    fn run_commands(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        while let Some(cmd) = self.core.poll_command() {
+            any = true;
+            match cmd {
+                ServerCommand::Resolve { id, host } => {
+                    if let Some(lookup) = &self.lookup {
+                        let opts = LookupOptions {
+                            family: 0,
+                            hints: 0,
+                            all: false,
+                        };
+                        let r = lookup.lookup(&host, opts);
+                        self.core.handle_resolved(id, r, now);
+                    } else {
+                        let fut = self.rt.unblock(move || resolve_blocking(&host, 0, false));
+                        self.resolving = Some((id, fut));
+                    }
+                }
+                ServerCommand::Listen {
+                    id,
+                    endpoint,
+                    backlog,
+                    ipv6_only,
+                    exclusive: _,
+                    readable_all,
+                    writable_all,
+                } => self.bind(
+                    now,
+                    id,
+                    endpoint,
+                    backlog,
+                    ipv6_only,
+                    readable_all,
+                    writable_all,
+                ),
+                ServerCommand::Reject { id } => {
+                    self.pending.remove(&id);
+                }
+                ServerCommand::CloseListener { id } => {
+                    if matches!(&self.listener, Some((l, _)) if *l == id) {
+                        self.listener = None;
+                    }
+                }
+                ServerCommand::Unlink { path } => {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        any
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind(
+        &mut self,
+        now: Instant,
+        id: ListenerId,
+        endpoint: Endpoint,
+        backlog: u32,
+        ipv6_only: bool,
+        readable_all: bool,
+        writable_all: bool,
+    ) {
+        let bound = match (self.adopt.take(), &endpoint) {
+            (Some(l), _) => Ok(l),
+            (None, Endpoint::Tcp(addr)) => {
+                tcp_listen(*addr, backlog, ipv6_only, true).map(StdListener::Tcp)
+            }
+            (None, Endpoint::Pipe(path)) => {
+                unix_listen(path, backlog, readable_all, writable_all, true)
+                    .map(|l| StdListener::Unix(l, path.clone()))
+            }
+        };
+        let listener = bound.and_then(|l| {
+            l.set_nonblocking(true).map_err(|error| StepError {
+                step: Step::Socket,
+                error,
+            })?;
+            Ok(l)
+        });
+        match listener {
+            Ok(l) => {
+                let local = match &l {
+                    StdListener::Tcp(t) => t.local_addr().map(Endpoint::Tcp).ok(),
+                    StdListener::Unix(_, path) => Some(Endpoint::Pipe(path.clone())),
+                };
+                let local = local.unwrap_or(endpoint);
+                self.listener = Some((id, Slot::Std(l)));
+                self.core.handle_listening(id, local, now);
+            }
+            Err(e) => {
+                let stage = match e.step {
+                    Step::Listen => ListenStage::Listen,
+                    Step::Chmod => ListenStage::Chmod,
+                    Step::Socket | Step::Bind | Step::Connect => ListenStage::Bind,
+                };
+                self.core
+                    .handle_listen_failed(id, stage, code_from_io(&e.error), now);
+            }
+        }
+    }
+
+    /// Drive the server until it has an event. `Ready(None)` when nothing more can
+    /// happen (no listener, no lookup, no open connection).
+    pub fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {
+        loop {
+            // IO first (a `Reject` must close the socket before its `Drop` is seen).
+            let mut progress = self.run_commands(Instant::now());
+            if let Some(ev) = self.core.poll_event() {
+                use nodenet_core::ServerEvent as Core;
+                let out = match ev {
+                    Core::Listening => ServerEvent::Listening,
+                    Core::Connection(conn) => {
+                        let Some(stream) = self.pending.remove(&conn.id) else {
+                            self.core.handle_connection_closed(conn.id, Instant::now());
+                            continue;
+                        };
+                        let guard = self.registry.guard(conn.id);
+                        let rt = self.rt.for_connection();
+                        match SocketDriver::accepted(rt, stream, conn, guard) {
+                            Ok(s) => ServerEvent::Connection(s),
+                            // Dropping the guard reports the connection closed.
+                            Err(_) => continue,
+                        }
+                    }
+                    Core::Drop(d) => ServerEvent::Drop(d),
+                    Core::Blocked { remote, .. } => ServerEvent::Blocked { remote },
+                    Core::Error(e) => ServerEvent::Error(e),
+                    Core::Close => ServerEvent::Close,
+                };
+                return Poll::Ready(Some(out));
+            }
+            let now = Instant::now();
+            let closed = self.registry.take_closed(cx);
+            progress |= !closed.is_empty();
+            for id in closed {
+                self.core.handle_connection_closed(id, now);
+            }
+            progress |= self.run_commands(now);
+            progress |= self.poll_resolve(cx, now);
+            progress |= self.poll_accept(cx, now);
+            if progress {
+                continue;
+            }
+            let idle = self.listener.is_none()
+                && self.resolving.is_none()
+                && self.pending.is_empty()
+                && self.core.connections() == 0;
+            return if idle {
+                Poll::Ready(None)
+            } else {
+                Poll::Pending
+            };
+        }
+    }
+
+    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some((id, fut)) = &mut self.resolving else {
+            return false;
+        };
+        let Poll::Ready(result) = fut.as_mut().poll(cx) else {
+            return false;
+        };
+        let id = *id;
+        self.resolving = None;
+        let lost = || {
+            Error::new(
+                ErrorCode::EAI_FAIL,
+                ErrorClass::Error,
+                "getaddrinfo EAI_FAIL",
+            )
+        };
+        self.core
+            .handle_resolved(id, result.unwrap_or_else(|| Err(lost())), now);
+        true
+    }
+
+    fn poll_accept(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some((id, slot)) = self.listener.take() else {
+            return false;
+        };
+        let (listener, path) = match slot {
+            Slot::Rt(l, path) => (l, path),
+            Slot::Std(l) => {
+                let path = match &l {
+                    StdListener::Unix(_, p) => Some(p.clone()),
+                    StdListener::Tcp(_) => None,
+                };
+                match self.rt.listener(l) {
+                    Ok(l) => (l, path),
+                    Err(e) => {
+                        self.core.handle_accept_error(id, code_from_io(&e), now);
+                        return true;
+                    }
+                }
+            }
+        };
+        let result = listener.poll_accept(cx);
+        let accepted = match &result {
+            Poll::Ready(Ok(stream)) => Some(endpoints(stream, path.as_deref())),
+            _ => None,
+        };
+        self.listener = Some((id, Slot::Rt(listener, path)));
+        match (result, accepted) {
+            (Poll::Pending, _) => false,
+            (Poll::Ready(Ok(stream)), Some(Ok((local, remote)))) => {
+                let cid = self.core.handle_accepted(id, local, remote, now);
+                self.pending.insert(cid, stream);
+                true
+            }
+            // The peer is already gone (no peer address): drop it, as libuv would report
+            // it at the first read.
+            (Poll::Ready(Ok(_)), _) => true,
+            (Poll::Ready(Err(e)), _) => {
+                self.core.handle_accept_error(id, code_from_io(&e), now);
+                true
+            }
+        }
+    }
+
+    /// Beyond Node: stop accepting, `end()` every open connection, `destroy()` those
+    /// still open at `deadline`; ready once every connection closed. Events that arrive
+    /// meanwhile are discarded (connections accepted before the close are dropped).
+    pub fn poll_shutdown(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        if self.shutdown.is_none() {
+            let _ = self.close();
+            self.registry.request_all(ConnRequest::End);
+            self.shutdown = Some(false);
+        }
+        loop {
+            match self.poll_event(cx) {
+                Poll::Ready(Some(_)) => continue,
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => {}
+            }
+            if self.shutdown == Some(true) {
+                return Poll::Pending;
+            }
+            if Instant::now() >= deadline {
+                self.registry.request_all(ConnRequest::Destroy);
+                self.shutdown = Some(true);
+                continue;
+            }
+            let timer = self.timer.get_or_insert_with(|| self.rt.timer(deadline));
+            if self.rt.poll_timer(timer, deadline, cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// The registry of accepted connections (open count, requests).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+}

@@ -1,0 +1,511 @@
+//! [`SocketDriver`]: one core `Socket` plus its OS handle(s), driven from `poll_event`.
+//! Performs the core's commands, reads into a per-thread scratch buffer (no buffer is
+//! held while idle), writes the core's queued chunks with one `writev` (tried at once on
+//! `write`, like libuv), tracks every in-flight connect attempt, the resolver and the idle
+//! timer, and reports its close to the server it was accepted from.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use nodenet_core::error::code_from_io;
+use nodenet_core::{
+    AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
+    SocketEvent, SocketOptions,
+};
+use socket2::SockRef;
+
+use super::registry::{ConnGuard, ConnRequest};
+use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
+use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
+
+/// Size of the per-thread read buffer: one read never returns more.
+const READ_CHUNK: usize = 64 * 1024;
+/// At most this many queued chunks go into one `writev`.
+const MAX_IOVECS: usize = 64;
+
+thread_local! {
+    /// Shared by every socket polled on this thread, so idle sockets hold no buffer.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+type Resolving = (
+    AttemptId,
+    BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
+);
+
+/// Bytes and end-of-stream received while serving the IO traits (`AsyncRead` & co.).
+#[derive(Debug, Default)]
+pub(crate) struct RxState {
+    pub(crate) chunks: VecDeque<Bytes>,
+    pub(crate) eof: bool,
+    pub(crate) error: Option<Error>,
+}
+
+/// A core [`Socket`] bound to real IO on runtime `R`. The backends wrap it in their
+/// `Socket` type; it makes progress only while polled (by `next_event`, the IO traits,
+/// or a user call such as `write`).
+pub struct SocketDriver<R: Runtime> {
+    pub(crate) core: Socket,
+    rt: R,
+    stream: Option<R::Stream>,
+    attempts: Vec<(AttemptId, R::Stream)>,
+    resolving: Option<Resolving>,
+    timer: Option<R::Timer>,
+    reading: bool,
+    writing: bool,
+    lookup: Option<Arc<dyn Lookup>>,
+    guard: Option<ConnGuard>,
+    pub(crate) rx: RxState,
+}
+
+impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketDriver")
+            .field("core", &self.core)
+            .field("connected", &self.stream.is_some())
+            .field("attempts", &self.attempts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> SocketDriver<R> {
+    /// An unconnected socket (`new net.Socket(options)`).
+    pub fn new(rt: R, options: SocketOptions) -> Self {
+        Self::with_core(rt, Socket::new(options), None)
+    }
+
+    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        SocketDriver {
+            core,
+            rt,
+            stream,
+            attempts: Vec::new(),
+            resolving: None,
+            timer: None,
+            reading: false,
+            writing: false,
+            lookup: None,
+            guard: None,
+            rx: RxState::default(),
+        }
+    }
+
+    /// The server side of an accepted connection, reporting its close through `guard`.
+    pub(crate) fn accepted(
+        rt: R,
+        stream: StdStream,
+        conn: AcceptedConnection,
+        guard: ConnGuard,
+    ) -> io::Result<Self> {
+        let stream = rt.stream(stream)?;
+        let core = Socket::accepted(&conn.options, conn.local, conn.remote, Instant::now());
+        let mut d = Self::with_core(rt, core, Some(stream));
+        d.guard = Some(guard);
+        Ok(d)
+    }
+
+    /// Wrap an already connected std stream (`new net.Socket({fd})`): open at once, with
+    /// `options` applied as for an accepted connection.
+    pub fn from_std(rt: R, stream: StdStream, options: SocketOptions) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        let (local, remote) = endpoints(&stream, None)?;
+        let core = Socket::accepted(&options, local, remote, Instant::now());
+        let stream = rt.stream(stream)?;
+        Ok(Self::with_core(rt, core, Some(stream)))
+    }
+
+    /// Take the OS stream out (left non-blocking). `None` when there is no connected
+    /// handle. The core socket is destroyed without closing the handle.
+    pub fn into_std(mut self) -> io::Result<Option<StdStream>> {
+        let stream = self.stream.take();
+        self.core.destroy(None);
+        match stream {
+            Some(s) => self.rt.unwrap_stream(s).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Keep-alive and `TCP_NODELAY` read back with getsockopt (`None` without a TCP
+    /// connection).
+    pub fn keep_alive_settings(&self) -> Option<io::Result<(crate::KeepAlive, bool)>> {
+        let s = self.stream.as_ref()?;
+        SockRef::from(s).local_addr().ok()?.as_socket()?;
+        Some(crate::keep_alive_settings(s))
+    }
+
+    /// The core socket (every Node getter).
+    pub fn core(&self) -> &Socket {
+        &self.core
+    }
+
+    /// The core socket, mutably (for user calls the wrappers do not cover).
+    pub fn core_mut(&mut self) -> &mut Socket {
+        &mut self.core
+    }
+
+    /// The runtime handle.
+    pub fn runtime(&self) -> &R {
+        &self.rt
+    }
+
+    /// Install Node's `lookup` option: used for every later `connect` by name.
+    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+        self.lookup = Some(lookup);
+    }
+
+    /// `socket.connect(options)`: validation errors are returned as Node throws them; the
+    /// rest happens while the socket is polled.
+    pub fn connect(&mut self, mut options: ConnectOptions) -> nodenet_core::Result<()> {
+        if self.lookup.is_some() {
+            options.lookup = true;
+        }
+        self.core.connect(options, Instant::now())
+    }
+
+    /// `socket.write(data)`: queue in the core, then try to write at once (no waiting).
+    pub fn write(&mut self, data: Bytes) -> bool {
+        let now = Instant::now();
+        let r = self.core.write(data, now);
+        if self.stream.is_some() {
+            self.run_commands(now);
+            while self.try_write(now, None) {}
+        }
+        r.ok
+    }
+
+    /// Run the commands a user call queued when a handle exists (`end`, `pause`, ...),
+    /// so their IO starts without waiting for the next poll.
+    pub fn after_user_call(&mut self) {
+        if self.stream.is_some() {
+            self.run_commands(Instant::now());
+        }
+    }
+
+    /// Drive the socket until the core has an event for the user. `Ready(None)` when
+    /// nothing more can happen (closed, or never connected).
+    pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        loop {
+            // IO first, so the handle is closed (or the FIN sent) before the user hears.
+            let now = Instant::now();
+            self.run_commands(now);
+            if let Some(ev) = self.core.poll_event() {
+                if matches!(ev, SocketEvent::Close { .. }) {
+                    self.stream = None;
+                    self.attempts.clear();
+                    if let Some(g) = &mut self.guard {
+                        g.report_closed();
+                    }
+                }
+                return Poll::Ready(Some(ev));
+            }
+            if self.poll_requests(cx, now) || self.run_commands(now) {
+                continue;
+            }
+            if let Some(t) = self.core.poll_timeout() {
+                if t <= now {
+                    self.core.handle_timeout(now);
+                    continue;
+                }
+            }
+            let progress = self.poll_resolve(cx, now)
+                | self.poll_attempts(cx, now)
+                | self.try_write(now, Some(cx))
+                | self.try_read(now, cx);
+            if progress {
+                continue;
+            }
+            let Some(deadline) = self.core.poll_timeout() else {
+                if self.stream.is_none() && self.attempts.is_empty() && self.resolving.is_none() {
+                    return Poll::Ready(None);
+                }
+                return Poll::Pending;
+            };
+            let timer = self.timer.get_or_insert_with(|| self.rt.timer(deadline));
+            if self.rt.poll_timer(timer, deadline, cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// The server's `shutdown` requests.
+    fn poll_requests(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some(req) = self.guard.as_ref().and_then(|g| g.poll_request(cx)) else {
+            return false;
+        };
+        match req {
+            ConnRequest::End => {
+                let _ = self.core.end(now);
+            }
+            ConnRequest::Destroy => self.core.destroy(None),
+        }
+        true
+    }
+
+    /// Perform every queued command; `true` if there was any.
+    fn run_commands(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        while let Some(cmd) = self.core.poll_command() {
+            any = true;
+            match cmd {
+                Command::Resolve {
+                    id,
+                    host,
+                    family,
+                    hints,
+                    all,
+                    custom,
+                } => match (&self.lookup, custom) {
+                    (Some(lookup), true) => {
+                        let r = lookup.lookup(&host, LookupOptions { family, hints, all });
+                        self.core.handle_resolved(now, id, r);
+                    }
+                    _ => {
+                        let fut = self
+                            .rt
+                            .unblock(move || resolve_blocking(&host, family, all));
+                        self.resolving = Some((id, fut));
+                    }
+                },
+                Command::Connect {
+                    attempt,
+                    endpoint,
+                    local,
+                } => self.start_attempt(now, attempt, endpoint, local),
+                Command::Abort { attempt } => self.attempts.retain(|(a, _)| *a != attempt),
+                Command::StartReading => self.reading = true,
+                Command::StopReading => self.reading = false,
+                Command::Write => self.writing = true,
+                Command::Shutdown => {
+                    if let Some(s) = &self.stream {
+                        // Node ignores the shutdown status.
+                        let _ = SockRef::from(s).shutdown(Shutdown::Write);
+                    }
+                    self.core.handle_shutdown(now);
+                }
+                Command::Close { reset } => {
+                    if let (true, Some(s)) = (reset, &self.stream) {
+                        let _ = set_linger_zero(s);
+                    }
+                    self.stream = None;
+                    self.attempts.clear();
+                    self.resolving = None;
+                    self.reading = false;
+                    self.writing = false;
+                }
+                // Option failures are ignored, as libuv's callers in Node do.
+                Command::SetNoDelay(on) => {
+                    if let Some(s) = &self.stream {
+                        let _ = set_no_delay(s, on);
+                    }
+                }
+                Command::SetKeepAlive {
+                    enable,
+                    initial_delay_secs,
+                } => {
+                    if let Some(s) = &self.stream {
+                        let _ = set_keep_alive(s, enable, initial_delay_secs);
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    fn start_attempt(
+        &mut self,
+        now: Instant,
+        attempt: AttemptId,
+        endpoint: Endpoint,
+        local: Option<std::net::SocketAddr>,
+    ) {
+        let started = match &endpoint {
+            Endpoint::Tcp(remote) => {
+                tcp_connect(*remote, local, true).map(|s| StdStream::Tcp(s.stream))
+            }
+            Endpoint::Pipe(path) => unix_connect(path, true).map(|s| StdStream::Unix(s.stream)),
+        };
+        match started {
+            Ok(s) => match self.rt.stream(s) {
+                Ok(s) => self.attempts.push((attempt, s)),
+                Err(e) => self
+                    .core
+                    .handle_connect_failed(now, attempt, code_from_io(&e)),
+            },
+            Err(e) if e.step == Step::Bind => {
+                self.core
+                    .handle_bind_failed(now, attempt, code_from_io(&e.error))
+            }
+            Err(e) => self
+                .core
+                .handle_connect_failed(now, attempt, code_from_io(&e.error)),
+        }
+    }
+
+    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some((id, fut)) = &mut self.resolving else {
+            return false;
+        };
+        let Poll::Ready(result) = fut.as_mut().poll(cx) else {
+            return false;
+        };
+        let id = *id;
+        self.resolving = None;
+        let host_err = || {
+            Error::new(
+                nodenet_core::ErrorCode::EAI_FAIL,
+                nodenet_core::ErrorClass::Error,
+                "getaddrinfo EAI_FAIL",
+            )
+        };
+        self.core
+            .handle_resolved(now, id, result.unwrap_or_else(|| Err(host_err())));
+        true
+    }
+
+    /// Check every in-flight connect attempt; the first that finished is reported.
+    fn poll_attempts(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let ready = self
+            .attempts
+            .iter()
+            .position(|(_, s)| s.poll_write_ready(cx).is_ready());
+        let Some(i) = ready else {
+            return false;
+        };
+        let (id, stream) = self.attempts.remove(i);
+        let sock = SockRef::from(&stream);
+        let outcome = match sock.take_error() {
+            Ok(None) => sock.peer_addr().map(|_| ()),
+            Ok(Some(e)) | Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => {
+                let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+                self.stream = Some(stream);
+                self.core.handle_connected(now, id, local);
+            }
+            Err(e) => self.core.handle_connect_failed(now, id, code_from_io(&e)),
+        }
+        true
+    }
+
+    /// One `writev` of the queued chunks. Without `cx` (a user `write`) it only tries.
+    fn try_write(&mut self, now: Instant, cx: Option<&mut Context<'_>>) -> bool {
+        if !self.writing {
+            return false;
+        }
+        let Some(stream) = &self.stream else {
+            self.writing = false;
+            return false;
+        };
+        let slices: Vec<IoSlice<'_>> = self
+            .core
+            .write_chunks()
+            .take(MAX_IOVECS)
+            .map(IoSlice::new)
+            .collect();
+        if slices.is_empty() {
+            self.writing = false;
+            return false;
+        }
+        let result = stream.try_write_vectored(&slices);
+        drop(slices);
+        match result {
+            Ok(0) => {
+                let code = nodenet_core::ErrorCode::EPIPE;
+                self.core.handle_write_error(now, code);
+                true
+            }
+            Ok(n) => {
+                self.core.handle_written(now, n);
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match cx {
+                Some(cx) => stream.poll_write_ready(cx).is_ready(),
+                None => false,
+            },
+            Err(e) => {
+                self.core.handle_write_error(now, code_from_io(&e));
+                true
+            }
+        }
+    }
+
+    /// One read into the per-thread scratch buffer.
+    fn try_read(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
+        if !self.reading {
+            return false;
+        }
+        let Some(stream) = &self.stream else {
+            self.reading = false;
+            return false;
+        };
+        let result = SCRATCH.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            if buf.len() < READ_CHUNK {
+                buf.resize(READ_CHUNK, 0);
+            }
+            stream
+                .try_read(&mut buf)
+                .map(|n| Bytes::copy_from_slice(&buf[..n.min(buf.len())]))
+        });
+        match result {
+            Ok(data) if data.is_empty() => {
+                self.reading = false;
+                self.core.handle_eof(now);
+                true
+            }
+            Ok(data) => {
+                self.core.handle_data(now, data);
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                stream.poll_read_ready(cx).is_ready()
+            }
+            Err(e) => {
+                self.reading = false;
+                self.core.handle_read_error(now, code_from_io(&e));
+                true
+            }
+        }
+    }
+}
+
+impl<R: Runtime> Drop for SocketDriver<R> {
+    fn drop(&mut self) {
+        if let Some(g) = &mut self.guard {
+            g.report_closed();
+        }
+    }
+}
+
+/// Local and remote endpoints of a connected stream, as the core wants them (`pipe` is the
+/// listener's path for accepted Unix connections).
+pub(crate) fn endpoints(
+    stream: &impl std::os::fd::AsFd,
+    pipe: Option<&str>,
+) -> io::Result<(Endpoint, Endpoint)> {
+    let sock = SockRef::from(stream);
+    let local = sock.local_addr()?;
+    let peer = sock.peer_addr()?;
+    match (local.as_socket(), peer.as_socket()) {
+        (Some(l), Some(r)) => Ok((Endpoint::Tcp(l), Endpoint::Tcp(r))),
+        _ => {
+            let path = |a: &socket2::SockAddr| {
+                a.as_pathname()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let local = pipe.map(str::to_owned).unwrap_or_else(|| path(&local));
+            Ok((Endpoint::Pipe(local), Endpoint::Pipe(path(&peer))))
+        }
+    }
+}

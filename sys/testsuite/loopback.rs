@@ -1,0 +1,578 @@
+// The loopback suite shared by the three backends: each backend's `tests/loopback.rs`
+// defines `nn_test!` (test attribute + timeout), `next!` (`.next_event()` with or without
+// `.await`), `spawn!`/`join!` (a task or a thread), `sleep_ms!` and `shutdown!`, then
+// `include!`s this file, so every scenario is written once and runs on std, smol and
+// tokio. Every test is bounded by the timeout in `nn_test!`.
+
+#[allow(unused_imports)]
+use std::net::{IpAddr, SocketAddr};
+#[allow(unused_imports)]
+use std::time::{Duration, Instant};
+
+#[allow(unused_macros)]
+macro_rules! tcp_port {
+    ($server:expr) => {
+        match $server.address() {
+            Some(Endpoint::Tcp(a)) => a.port(),
+            other => panic!("not a TCP server: {other:?}"),
+        }
+    };
+}
+
+/// Wait for `Listening` (skipping nothing else: it must come first).
+macro_rules! listening {
+    ($server:expr) => {
+        match next!($server) {
+            Some(ServerEvent::Listening) => {}
+            other => panic!("expected Listening, got {other:?}"),
+        }
+    };
+}
+
+/// The next accepted connection.
+macro_rules! accept {
+    ($server:expr) => {
+        loop {
+            match next!($server) {
+                Some(ServerEvent::Connection(c)) => break c,
+                Some(ServerEvent::Listening) => continue,
+                other => panic!("expected Connection, got {other:?}"),
+            }
+        }
+    };
+}
+
+/// Drive a socket to its end: (bytes received, events without WriteDone/Data).
+macro_rules! drain {
+    ($sock:expr) => {{
+        let mut data = Vec::new();
+        let mut events = Vec::new();
+        while let Some(ev) = next!($sock) {
+            match ev {
+                SocketEvent::Data(d) => data.extend_from_slice(&d),
+                SocketEvent::WriteDone { .. } => {}
+                other => events.push(other),
+            }
+        }
+        (data, events)
+    }};
+}
+
+/// Echo everything back until the peer ends (the `socket.pipe(socket)` of Node's demo).
+macro_rules! echo {
+    ($sock:expr) => {{
+        while let Some(ev) = next!($sock) {
+            if let SocketEvent::Data(d) = ev {
+                $sock.write(d);
+            }
+        }
+    }};
+}
+
+nn_test! {
+    fn ipv4_echo_data_end_close() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            assert_eq!(c.remote_address(), Some("127.0.0.1".parse::<IpAddr>().unwrap()));
+            c.write("hello\r\n");
+            echo!(c);
+            server
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let mut got = Vec::new();
+        let mut events = Vec::new();
+        while let Some(ev) = next!(client) {
+            match ev {
+                SocketEvent::Connect => {
+                    assert!(client.write("ping"));
+                    events.push(SocketEvent::Connect);
+                }
+                SocketEvent::Data(d) => {
+                    got.extend_from_slice(&d);
+                    if got == b"hello\r\nping" {
+                        client.end().unwrap();
+                    }
+                }
+                SocketEvent::WriteDone { result, .. } => result.unwrap(),
+                other => events.push(other),
+            }
+        }
+        assert_eq!(got, b"hello\r\nping");
+        assert_eq!(
+            events,
+            vec![
+                SocketEvent::ConnectionAttempt { address: "127.0.0.1".into(), port: Some(port), family: Some(4) },
+                SocketEvent::Connect,
+                SocketEvent::Ready,
+                SocketEvent::Finish,
+                SocketEvent::End,
+                SocketEvent::Close { had_error: Some(false) },
+            ]
+        );
+        assert_eq!(client.bytes_written(), 4);
+        assert_eq!(client.bytes_read(), 11);
+        let mut server = join!(h);
+        assert_eq!(server.connections(), 0);
+        server.close().unwrap();
+        assert!(matches!(next!(server), Some(ServerEvent::Close)));
+        assert!(next!(server).is_none());
+    }
+}
+
+nn_test! {
+    fn ipv6_loopback() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("::1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            assert_eq!(c.remote_family(), Some(Family::IPv6));
+            assert_eq!(c.local_address(), Some("::1".parse::<IpAddr>().unwrap()));
+            c.end_with("v6");
+            drain!(c);
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "::1")).unwrap();
+        let (data, events) = drain!(client);
+        assert_eq!(data, b"v6");
+        assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: Some(false) }));
+        join!(h);
+    }
+}
+
+nn_test! {
+    fn dual_stack_sees_mapped_ipv4_peer() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0)).unwrap();
+        // Node binds `::` synchronously: listening and address are known at once.
+        assert!(server.listening());
+        let Some(Endpoint::Tcp(addr)) = server.address() else { panic!() };
+        assert_eq!(addr.ip().to_string(), "::");
+        listening!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            let remote = c.remote_address().unwrap().to_string();
+            c.end_with(remote.clone());
+            drain!(c);
+            remote
+        });
+        let mut client = connect(ConnectOptions::tcp(addr.port(), "127.0.0.1")).unwrap();
+        let (data, _) = drain!(client);
+        assert_eq!(data, b"::ffff:127.0.0.1");
+        assert_eq!(join!(h), "::ffff:127.0.0.1");
+    }
+}
+
+nn_test! {
+    fn unix_path_modes_unlink_and_eaddrinuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("echo.sock").to_str().unwrap().to_string();
+        let mut server = create_server(ServerOptions::default());
+        server
+            .listen(ListenOptions::path(path.clone()).readable_all(true).writable_all(true))
+            .unwrap();
+        listening!(server);
+        assert_eq!(server.address(), Some(Endpoint::Pipe(path.clone())));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o666, 0o666);
+
+        // A second server on the same file: EADDRINUSE, Node's message.
+        let mut second = create_server(ServerOptions::default());
+        second.listen(ListenOptions::path(path.clone())).unwrap();
+        match next!(second) {
+            Some(ServerEvent::Error(e)) => {
+                assert_eq!(e.code(), ErrorCode::EADDRINUSE);
+                assert_eq!(e.message(), format!("listen EADDRINUSE: address already in use {path}"));
+            }
+            other => panic!("expected EADDRINUSE, got {other:?}"),
+        }
+
+        let p2 = path.clone();
+        let h = spawn!({
+            let mut client = connect(ConnectOptions::path(p2)).unwrap();
+            client.write("over ipc");
+            client.end().unwrap();
+            drain!(client)
+        });
+        let mut c = accept!(server);
+        let (data, events) = drain!(c);
+        assert_eq!(data, b"over ipc");
+        assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: Some(false) }));
+        let (_, client_events) = join!(h);
+        assert!(client_events.contains(&SocketEvent::Connect));
+        server.close().unwrap();
+        assert!(!std::path::Path::new(&path).exists(), "socket file unlinked on close");
+    }
+}
+
+nn_test! {
+    fn unix_abstract_name() {
+        let name = format!("\0nodenet-{}-{}", BACKEND, std::process::id());
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::path(name.clone())).unwrap();
+        listening!(server);
+        let n2 = name.clone();
+        let h = spawn!({
+            let mut client = connect(ConnectOptions::path(n2)).unwrap();
+            drain!(client)
+        });
+        let mut c = accept!(server);
+        c.end_with("abstract");
+        drain!(c);
+        let (data, _) = join!(h);
+        assert_eq!(data, b"abstract");
+    }
+}
+
+nn_test! {
+    fn connect_refused_is_node_shaped() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("an error event");
+        assert_eq!(err.code(), ErrorCode::ECONNREFUSED);
+        assert_eq!(err.message(), format!("connect ECONNREFUSED 127.0.0.1:{port}"));
+        assert_eq!(err.syscall(), Some("connect"));
+        assert_eq!(err.port(), Some(port));
+        assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: Some(true) }));
+    }
+}
+
+nn_test! {
+    fn system_lookup_failure_is_enotfound() {
+        let mut client = connect(ConnectOptions::tcp(80, "nodenet-no-such-host.invalid")).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("an error event");
+        assert_eq!(err.code(), ErrorCode::ENOTFOUND);
+        assert_eq!(err.message(), "getaddrinfo ENOTFOUND nodenet-no-such-host.invalid");
+    }
+}
+
+nn_test! {
+    fn custom_lookup_is_used() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            c.end_with("found");
+            drain!(c);
+        });
+        let mut client = Socket::new(SocketOptions::default());
+        client.set_lookup(|host: &str, _o: LookupOptions| {
+            assert_eq!(host, "my.service");
+            Ok(vec![LookupAddress::new("127.0.0.1", 4)])
+        });
+        client.connect(ConnectOptions::tcp(port, "my.service")).unwrap();
+        let (data, events) = drain!(client);
+        assert_eq!(data, b"found");
+        assert!(events.contains(&SocketEvent::Lookup {
+            error: None,
+            address: Some("127.0.0.1".into()),
+            family: Some(4),
+            host: "my.service".into(),
+        }));
+        join!(h);
+    }
+}
+
+nn_test! {
+    #[ignore = "needs the happy-eyeballs planner plugged into the core Socket"]
+    fn happy_eyeballs_falls_back_to_the_open_family() {
+        // `::1` is closed, `127.0.0.1` listens: the connection lands on IPv4.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            c.end_with("v4");
+            drain!(c);
+        });
+        let mut client = Socket::new(SocketOptions::default());
+        client.set_lookup(|_: &str, _o: LookupOptions| {
+            Ok(vec![LookupAddress::new("::1", 6), LookupAddress::new("127.0.0.1", 4)])
+        });
+        let mut opts = ConnectOptions::tcp(port, "dual.test");
+        opts.auto_select_family = Some(true);
+        client.connect(opts).unwrap();
+        let (data, events) = drain!(client);
+        assert_eq!(data, b"v4");
+        assert!(events.iter().any(|e| matches!(e, SocketEvent::ConnectionAttemptFailed { address, .. } if address == "::1")));
+        assert_eq!(
+            client.auto_select_family_attempted_addresses(),
+            Some(vec![format!("::1:{port}"), format!("127.0.0.1:{port}")])
+        );
+        join!(h);
+    }
+}
+
+nn_test! {
+    fn backpressure_and_drain() {
+        // The server starts paused: nothing is read until the client saw write() == false.
+        let opts = ServerOptions::new(SocketOptions { pause_on_connect: true, ..SocketOptions::default() });
+        let mut server = create_server(opts);
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let h = spawn!({
+            let mut c = accept!(server);
+            // Wait (bounded) until the client hit the high-water mark.
+            let t0 = Instant::now();
+            while rx.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
+                sleep_ms!(5);
+            }
+            c.resume();
+            let (data, _) = drain!(c);
+            data.len()
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let chunk = vec![7u8; 8 * 1024];
+        let mut sent = 0usize;
+        let mut saw_drain = false;
+        while let Some(ev) = next!(client) {
+            match ev {
+                SocketEvent::Connect => {
+                    // Fill the kernel buffers and the core queue past the high-water mark.
+                    loop {
+                        sent += chunk.len();
+                        if !client.write(chunk.clone()) {
+                            break;
+                        }
+                        assert!(sent < 512 * 1024 * 1024, "write never returned false");
+                    }
+                    assert!(client.writable_length() >= 16 * 1024);
+                    tx.send(()).unwrap();
+                }
+                SocketEvent::Drain => {
+                    saw_drain = true;
+                    assert_eq!(client.writable_length(), 0);
+                    client.end().unwrap();
+                }
+                _ => {}
+            }
+        }
+        assert!(saw_drain);
+        assert_eq!(join!(h), sent);
+    }
+}
+
+nn_test! {
+    fn keep_alive_and_no_delay_read_back() {
+        let opts = ServerOptions::new(
+            SocketOptions { no_delay: true, keep_alive: true, ..SocketOptions::default() }
+                .keep_alive_initial_delay_ms(7000.0),
+        );
+        let mut server = create_server(opts);
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+            while let Some(ev) = next!(client) {
+                if ev == SocketEvent::Connect {
+                    client.set_keep_alive(true, 3000);
+                    client.set_no_delay(true);
+                    let (ka, nodelay) = client.keep_alive_settings().unwrap().unwrap();
+                    assert!(nodelay);
+                    assert_eq!((ka.enabled, ka.idle_secs, ka.interval_secs, ka.count), (true, 3, 1, 10));
+                    client.set_keep_alive(false, 0);
+                    let (ka, _) = client.keep_alive_settings().unwrap().unwrap();
+                    assert!(!ka.enabled);
+                    client.end().unwrap();
+                }
+            }
+        });
+        let mut c = accept!(server);
+        // The options are applied at the first poll of the accepted socket.
+        let mut checked = false;
+        while let Some(ev) = next!(c) {
+            if !checked {
+                let (ka, nodelay) = c.keep_alive_settings().unwrap().unwrap();
+                assert!(nodelay);
+                assert_eq!((ka.enabled, ka.idle_secs, ka.interval_secs, ka.count), (true, 7, 1, 10));
+                checked = true;
+            }
+            let _ = ev;
+        }
+        assert!(checked);
+        join!(h);
+    }
+}
+
+nn_test! {
+    fn server_close_waits_for_the_connection() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+            let mut got = Vec::new();
+            while let Some(ev) = next!(client) {
+                if let SocketEvent::Data(d) = ev {
+                    got.extend_from_slice(&d);
+                    client.end().unwrap();
+                }
+            }
+            got
+        });
+        let mut c = accept!(server);
+        server.close().unwrap();
+        assert!(!server.listening());
+        assert_eq!(server.connections(), 1);
+        // The connection still works after close().
+        c.write("still here");
+        let h2 = spawn!({
+            drain!(c);
+        });
+        // Close comes only after the connection closed.
+        match next!(server) {
+            Some(ServerEvent::Close) => {}
+            other => panic!("expected Close, got {other:?}"),
+        }
+        assert_eq!(server.connections(), 0);
+        assert_eq!(join!(h), b"still here");
+        join!(h2);
+        assert!(next!(server).is_none());
+    }
+}
+
+nn_test! {
+    fn max_connections_drops_with_node_data() {
+        let mut server = create_server(ServerOptions::default());
+        server.set_max_connections(Some(1));
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let first = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let kept = accept!(server);
+        let second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let second_port = second.local_addr().unwrap().port();
+        match next!(server) {
+            Some(ServerEvent::Drop(Some(info))) => {
+                assert_eq!(info.remote_address, "127.0.0.1");
+                assert_eq!(info.remote_port, second_port);
+                assert_eq!(info.local_port, port);
+                assert_eq!(info.remote_family, Family::IPv4);
+            }
+            other => panic!("expected Drop, got {other:?}"),
+        }
+        // The dropped connection is closed by the server.
+        use std::io::Read;
+        second.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!((&second).read(&mut buf).unwrap_or(0), 0);
+        assert_eq!(server.connections(), 1);
+        drop(kept);
+        drop(first);
+    }
+}
+
+nn_test! {
+    fn shutdown_ends_gracefully_then_destroys_at_deadline() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        // A polite client: ends when the server ends (allowHalfOpen false).
+        let polite = spawn!({
+            let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+            drain!(c).1
+        });
+        // A stubborn client: half-open, keeps its side open after the server's end
+        // (it only gives up after a second of silence, long after the deadline).
+        let stubborn = spawn!({
+            let mut c = Socket::new(SocketOptions { allow_half_open: true, ..SocketOptions::default() });
+            c.connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+            c.set_timeout(1000).unwrap();
+            let mut events = Vec::new();
+            while let Some(ev) = next!(c) {
+                if ev == SocketEvent::Timeout {
+                    let _ = c.end();
+                }
+                events.push(ev);
+            }
+            events
+        });
+        let mut conns = Vec::new();
+        for _ in 0..2 {
+            let mut c = accept!(server);
+            conns.push(spawn!({
+                drain!(c).1
+            }));
+        }
+        assert_eq!(server.connections(), 2);
+        let t0 = Instant::now();
+        shutdown!(server, t0 + Duration::from_millis(300));
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_millis(250), "waited for the deadline: {took:?}");
+        assert!(took < Duration::from_secs(5));
+        assert_eq!(server.connections(), 0);
+        assert!(!server.listening());
+        let polite = join!(polite);
+        assert!(polite.contains(&SocketEvent::End), "{polite:?}");
+        let stubborn = join!(stubborn);
+        assert!(stubborn.contains(&SocketEvent::End), "{stubborn:?}");
+        for h in conns {
+            let events = join!(h);
+            assert!(matches!(events.last(), Some(SocketEvent::Close { .. })));
+        }
+    }
+}
+
+nn_test! {
+    fn from_std_and_into_std() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut server = Server::from_std(listener, ServerOptions::default()).unwrap();
+        assert!(server.listening());
+        assert_eq!(tcp_port!(server), port);
+        listening!(server);
+        let raw = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut client = Socket::from_std(raw, SocketOptions::default()).unwrap();
+        assert_eq!(client.remote_port(), Some(port));
+        let mut c = accept!(server);
+        c.write("via adopted listener");
+        // Sent at once (like libuv's try-write), although `c` is not being polled.
+        assert_eq!(c.writable_length(), 0);
+        let mut got = Vec::new();
+        while got.len() < 20 {
+            match next!(client) {
+                Some(SocketEvent::Data(d)) => got.extend_from_slice(&d),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        assert_eq!(got, b"via adopted listener");
+        let Some(StdStream::Tcp(mut raw)) = client.into_std().unwrap() else { panic!() };
+        use std::io::Write;
+        raw.set_nonblocking(false).unwrap();
+        raw.write_all(b"raw again").unwrap();
+        drop(raw);
+        let (data, _) = drain!(c);
+        assert_eq!(data, b"raw again");
+    }
+}
