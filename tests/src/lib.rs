@@ -28,6 +28,7 @@
 pub mod compare;
 pub mod consistency;
 pub mod driver;
+pub mod drivers;
 pub mod node;
 pub mod scenario;
 pub mod script;
