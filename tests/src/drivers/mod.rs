@@ -13,6 +13,7 @@
 pub mod backend;
 pub mod net;
 pub mod smol_backend;
+pub mod std_backend;
 pub mod suite;
 pub mod tokio_backend;
 
