@@ -11,6 +11,7 @@
 //! }
 //! ```
 pub mod backend;
+pub mod common;
 pub mod net;
 pub mod smol_backend;
 pub mod std_backend;

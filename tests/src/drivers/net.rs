@@ -5,35 +5,25 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::task::Poll as TaskPoll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use nodenet_core::{
-    BlockList, ConnectOptions, Endpoint, Error, ErrorClass, ErrorCode, ListenOptions,
-    LookupAddress, ServerOptions, SocketEvent, SocketOptions,
-};
+use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
 use nodenet_sys::driver::{LookupOptions, ServerEvent};
 
 use super::backend::{Backend, Ev};
+use super::common::{
+    code, connect_options, emits_follower, listen_options, server_options, server_property,
+    socket_property, socket_trace_event,
+};
 use crate::driver::{DriverError, ScenarioDriver};
-use crate::scenario::{BlockRule, ClientSpec, Op, Scenario, ServerSpec, Target};
+use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, Target};
 use crate::script::{Actors, Poll, ScriptRunner};
 use crate::trace::{Event, PropertyValue, Traces};
 
 /// A whole scenario run is bounded by this (Node's runner uses the same limit).
 pub const HARD_LIMIT: Duration = Duration::from_secs(10);
-
-/// Whether Node emits another event synchronously right after this one, before any
-/// promise continuation (a script step after a `wait`) can run: `afterConnect` emits
-/// `connect` then `ready`; `emitErrorCloseNT` emits `error` then `close`.
-fn emits_follower<S>(ev: &Ev<S>) -> bool {
-    matches!(
-        ev,
-        Ev::Socket(SocketEvent::Connect) | Ev::Socket(SocketEvent::Error(_))
-    )
-}
 
 /// One actor: a socket (client or accepted connection) or a server.
 #[derive(Debug)]
@@ -237,27 +227,11 @@ impl<'s, B: Backend> NetActors<'s, B> {
             .servers
             .get(name)
             .ok_or_else(|| format!("NO_SERVER_{name}"))?;
-        let l = &spec.listen;
-        let options = match &l.path {
-            Some(p) => ListenOptions::path(self.tmp.join(p).to_string_lossy().into_owned()),
-            None => {
-                let port = match &l.port_of {
-                    Some(other) => self.port_of(other)?,
-                    None => 0,
-                };
-                let mut o = ListenOptions::port(port);
-                if let Some(h) = &l.host {
-                    o = o.host(h.clone());
-                }
-                if let Some(v6) = l.ipv6_only {
-                    o = o.ipv6_only(v6);
-                }
-                if let Some(b) = l.backlog {
-                    o = o.backlog(b);
-                }
-                o
-            }
+        let port = match &spec.listen.port_of {
+            Some(other) => self.port_of(other)?,
+            None => 0,
         };
+        let options = listen_options(&spec.listen, &self.tmp, port);
         if !matches!(self.table.get(name), Some(Actor::Server(_))) {
             let server = B::server_new(server_options(spec)?);
             self.table.insert(name, Actor::Server(server));
@@ -276,28 +250,11 @@ impl<'s, B: Backend> NetActors<'s, B> {
             .get(name)
             .ok_or_else(|| format!("NO_CLIENT_{name}"))?;
         let c = &spec.connect;
-        let mut options = match &c.path {
-            Some(p) => ConnectOptions::path(self.tmp.join(p).to_string_lossy().into_owned()),
-            None => ConnectOptions::tcp(self.port_of(c.port_of())?, c.host()),
+        let port = match c.path {
+            Some(_) => None,
+            None => Some(self.port_of(c.port_of())?),
         };
-        if let Some(f) = c.family {
-            options.family = u32::from(f);
-        }
-        options.auto_select_family = c.auto_select_family;
-        options.auto_select_family_attempt_timeout = c
-            .auto_select_family_attempt_timeout
-            .map(|ms| (ms as f64).into());
-        options.no_delay = c.no_delay;
-        options.keep_alive = c.keep_alive;
-        options.keep_alive_initial_delay = c.keep_alive_initial_delay.map(|ms| ms as f64);
-        options.timeout = c.timeout.map(|ms| (ms as f64).into());
-        if let Some(rules) = &c.block_list {
-            options.block_list = Some(block_list(rules)?);
-        }
-        let socket_options = SocketOptions {
-            allow_half_open: c.allow_half_open.unwrap_or(false),
-            ..SocketOptions::default()
-        };
+        let (socket_options, options) = connect_options(spec, &self.tmp, port)?;
         let mut socket = B::socket_new(socket_options);
         if let Some(answers) = &c.lookup {
             let answers: Vec<LookupAddress> = answers
@@ -320,77 +277,18 @@ impl<'s, B: Backend> NetActors<'s, B> {
     }
 
     fn server_property(&self, server: &B::Server, name: &str, property: &str) -> PropertyValue {
-        let core = B::server_core(server);
-        match property {
-            "listening" => PropertyValue::Bool(core.listening()),
-            "address" => match core.address() {
-                None => PropertyValue::Null,
-                Some(Endpoint::Tcp(a)) => PropertyValue::Str(a.ip().to_string()),
-                Some(Endpoint::Pipe(p)) => PropertyValue::Str(p),
-            },
-            "addressFamily" => match core.address() {
-                None => PropertyValue::Null,
-                Some(Endpoint::Tcp(a)) if a.is_ipv4() => PropertyValue::Str("IPv4".into()),
-                Some(Endpoint::Tcp(_)) => PropertyValue::Str("IPv6".into()),
-                Some(Endpoint::Pipe(_)) => PropertyValue::Str("pipe".into()),
-            },
-            "connections" => PropertyValue::Number(B::connections(server) as f64),
-            "maxConnections" => match core.max_connections() {
-                Some(m) => PropertyValue::Number(f64::from(m)),
-                None => PropertyValue::Undefined,
-            },
-            "pathExists" => {
-                let path = self
-                    .scenario
-                    .servers
-                    .get(name)
-                    .and_then(|s| s.listen.path.as_ref());
-                PropertyValue::Bool(path.is_some_and(|p| self.tmp.join(p).exists()))
-            }
-            other => PropertyValue::Str(format!("<unknown server property {other}>")),
-        }
-    }
-}
-
-fn socket_property<B: Backend>(socket: &B::Socket, property: &str) -> PropertyValue {
-    let core = B::socket_core(socket);
-    let opt_str = |v: Option<String>| v.map_or(PropertyValue::Undefined, PropertyValue::Str);
-    if let Some(opt) = property.strip_prefix("sockopt.") {
-        return sockopt::<B>(socket, opt);
-    }
-    match property {
-        "readyState" => PropertyValue::Str(core.ready_state().as_str().to_owned()),
-        "bytesRead" => PropertyValue::Number(core.bytes_read() as f64),
-        "bytesWritten" => PropertyValue::Number(core.bytes_written() as f64),
-        "destroyed" => PropertyValue::Bool(core.destroyed()),
-        "pending" => PropertyValue::Bool(core.pending()),
-        "connecting" => PropertyValue::Bool(core.connecting()),
-        "remoteAddress" => opt_str(core.remote_address().map(|a| a.to_string())),
-        "remoteFamily" => opt_str(core.remote_family().map(|f| f.as_str().to_owned())),
-        "remotePort" => core.remote_port().map_or(PropertyValue::Undefined, |p| {
-            PropertyValue::Number(p.into())
-        }),
-        "localAddress" => opt_str(core.local_address().map(|a| a.to_string())),
-        "localFamily" => opt_str(core.local_family().map(|f| f.as_str().to_owned())),
-        "timeout" => core
-            .timeout()
-            .map_or(PropertyValue::Undefined, PropertyValue::Number),
-        "autoSelectFamilyAttemptedAddresses" => {
-            match core.auto_select_family_attempted_addresses() {
-                None => PropertyValue::Undefined,
-                // "ip:port" with a dynamic port: keep only the ip, as the Node runner does.
-                Some(list) => PropertyValue::List(
-                    list.iter()
-                        .map(|a| {
-                            a.rsplit_once(':')
-                                .map_or(a.as_str(), |(ip, _)| ip)
-                                .to_owned()
-                        })
-                        .collect(),
-                ),
-            }
-        }
-        other => PropertyValue::Str(format!("<unknown socket property {other}>")),
+        let path = self
+            .scenario
+            .servers
+            .get(name)
+            .and_then(|s| s.listen.path.as_ref());
+        let path_exists = path.is_some_and(|p| self.tmp.join(p).exists());
+        server_property(
+            B::server_core(server),
+            property,
+            B::connections(server),
+            path_exists,
+        )
     }
 }
 
@@ -409,46 +307,6 @@ fn sockopt<B: Backend>(socket: &B::Socket, opt: &str) -> PropertyValue {
         "keepCount" => PropertyValue::Number(f64::from(ka.count)),
         other => PropertyValue::Str(format!("<unknown sockopt {other}>")),
     }
-}
-
-/// A synchronous failure as the trace shows it (`throw:<CODE>`).
-fn code(e: Error) -> String {
-    e.code().as_str().to_owned()
-}
-
-fn block_list(rules: &[BlockRule]) -> Result<BlockList, String> {
-    let mut list = BlockList::new();
-    for r in rules {
-        let family = r.family.as_deref().unwrap_or("ipv4");
-        let added = match (&r.subnet, &r.address) {
-            (Some(net), _) => {
-                list.add_subnet(net.as_str(), f64::from(r.prefix.unwrap_or(0)), family)
-            }
-            (None, Some(addr)) => list.add_address(addr.as_str(), family),
-            (None, None) => return Err("BAD_BLOCK_RULE".into()),
-        };
-        added.map_err(code)?;
-    }
-    Ok(list)
-}
-
-fn server_options(spec: &ServerSpec) -> Result<ServerOptions, String> {
-    let o = &spec.options;
-    let mut socket = SocketOptions {
-        allow_half_open: o.allow_half_open.unwrap_or(false),
-        pause_on_connect: o.pause_on_connect.unwrap_or(false),
-        no_delay: o.no_delay.unwrap_or(false),
-        keep_alive: o.keep_alive.unwrap_or(false),
-        ..SocketOptions::default()
-    };
-    if let Some(ms) = o.keep_alive_initial_delay {
-        socket = socket.keep_alive_initial_delay_ms(ms as f64);
-    }
-    let mut options = ServerOptions::new(socket);
-    if let Some(rules) = &o.block_list {
-        options = options.block_list(Arc::new(block_list(rules)?));
-    }
-    Ok(options)
 }
 
 impl<B: Backend> Actors for NetActors<'_, B> {
@@ -476,7 +334,11 @@ impl<B: Backend> Actors for NetActors<'_, B> {
         let s = self.socket_mut(actor)?;
         match op {
             Op::Write { data } => return Ok(B::write(s, Bytes::from(data.clone()))),
-            Op::End { data: None } => B::end(s).map_err(code)?,
+            // Node's `end()` never throws: its error goes to the callback, which the
+            // scenarios do not pass.
+            Op::End { data: None } => {
+                let _ = B::end(s);
+            }
             Op::End { data: Some(d) } => return Ok(B::end_with(s, Bytes::from(d.clone()))),
             Op::Destroy => B::destroy(s, None),
             Op::DestroyWithError { code: c } => {
@@ -514,10 +376,23 @@ impl<B: Backend> Actors for NetActors<'_, B> {
             return self.server_property(server, actor, property);
         }
         match self.socket(actor) {
-            Some(s) => socket_property::<B>(s, property),
+            Some(s) => match property.strip_prefix("sockopt.") {
+                Some(opt) => sockopt::<B>(s, opt),
+                None => socket_property(B::socket_core(s), property),
+            },
             None => PropertyValue::Str(format!("<no actor {actor}>")),
         }
     }
+}
+
+/// The error `destroy_with_error` passes (the Node runner's `new Error(...)` with `code`).
+pub fn scenario_error(c: &str) -> Result<Error, String> {
+    let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
+    Ok(Error::new(
+        code,
+        ErrorClass::Error,
+        "destroyed by the scenario",
+    ))
 }
 
 /// Runs scenarios on backend `B` ([`ScenarioDriver`]), held to [`Target::Nodenet`].
@@ -540,33 +415,6 @@ fn temp_dir() -> std::io::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("nodenet-conf-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-/// The trace entry of a socket event; `None` for events Node has no listener for here
-/// (write completions).
-fn socket_trace_event(ev: SocketEvent) -> Option<Event> {
-    Some(match ev {
-        SocketEvent::Lookup { error: Some(e), .. } => Event::LookupError(code(e)),
-        SocketEvent::Lookup { address, .. } => Event::Lookup(address.unwrap_or_default()),
-        SocketEvent::ConnectionAttempt { address, .. } => Event::ConnectionAttempt(address),
-        SocketEvent::ConnectionAttemptFailed { address, error, .. } => {
-            Event::ConnectionAttemptFailed(address, code(error))
-        }
-        SocketEvent::ConnectionAttemptTimeout { address, .. } => {
-            Event::ConnectionAttemptTimeout(address)
-        }
-        SocketEvent::Connect => Event::Connect,
-        SocketEvent::Ready => Event::Ready,
-        SocketEvent::Data(d) => Event::Data(d.to_vec()),
-        SocketEvent::Text(t) => Event::Data(t.into_bytes()),
-        SocketEvent::End => Event::End,
-        SocketEvent::Drain => Event::Drain,
-        SocketEvent::Timeout => Event::Timeout,
-        SocketEvent::Finish => Event::Finish,
-        SocketEvent::Error(e) => Event::Error(code(e)),
-        SocketEvent::Close { had_error } => Event::Close(had_error),
-        SocketEvent::WriteDone { .. } => return None,
-    })
 }
 
 /// Hand one backend event to the script (registering an accepted socket first).
@@ -637,7 +485,7 @@ impl<B: Backend> ScenarioDriver for NetDriver<B> {
                     // script step waiting for the first runs after the second: deliver
                     // the follower too when it is there already.
                     loop {
-                        let follows = emits_follower(&ev);
+                        let follows = matches!(&ev, Ev::Socket(e) if emits_follower(e));
                         deliver(&mut script, &mut actors, &actor, ev);
                         if !follows {
                             break;
