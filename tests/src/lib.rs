@@ -32,6 +32,7 @@ pub mod drivers;
 pub mod node;
 pub mod scenario;
 pub mod script;
+pub mod sim_driver;
 pub mod trace;
 
 pub use compare::{compare, ActorDiff, TraceMismatch};

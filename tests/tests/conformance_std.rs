@@ -21,3 +21,24 @@ fn every_scenario_matches_node_on_std() {
         report.elapsed
     );
 }
+
+#[test]
+fn a_wrong_expectation_is_caught_with_a_readable_diff() {
+    let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == "connect_data_end_close")
+        .expect("connect_data_end_close exists")
+        .scenario
+        .clone();
+    let client = scenario.expected.get_mut("client").unwrap();
+    let data = client.iter().position(|e| e == "data:hello").unwrap();
+    client[data] = "data:hellO".into();
+    let failure =
+        nodenet_tests::check(&mut std_backend::driver(), &scenario).expect_err("must differ");
+    let text = failure.to_string();
+    assert!(
+        text.contains("- data:hellO") && text.contains("+ data:hello"),
+        "{text}"
+    );
+}
