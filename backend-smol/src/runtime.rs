@@ -132,6 +132,16 @@ impl Runtime for SmolRuntime {
             StdListener::Unix(l, _) => SmolListener::Unix(Async::new(l)?),
         })
     }
+    fn unwrap_listener(
+        &self,
+        listener: SmolListener,
+        path: Option<String>,
+    ) -> io::Result<StdListener> {
+        Ok(match listener {
+            SmolListener::Tcp(l) => StdListener::Tcp(l.into_inner()?),
+            SmolListener::Unix(l) => StdListener::Unix(l.into_inner()?, path.unwrap_or_default()),
+        })
+    }
     fn timer(&self, deadline: Instant) -> Self::Timer {
         (Timer::at(deadline), deadline)
     }

@@ -161,6 +161,18 @@ impl Runtime for StdRuntime {
             key,
         })
     }
+    fn unwrap_listener(
+        &self,
+        listener: StdRtListener,
+        _path: Option<String>,
+    ) -> io::Result<StdListener> {
+        let fd = match &listener.io {
+            StdListener::Tcp(l) => raw(l),
+            StdListener::Unix(l, _) => raw(l),
+        };
+        listener.reactor.deregister(fd, listener.key);
+        Ok(listener.io)
+    }
     fn timer(&self, _deadline: Instant) {}
     fn poll_timer(&self, _timer: &mut (), deadline: Instant, _cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= deadline {

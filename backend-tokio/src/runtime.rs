@@ -134,6 +134,16 @@ impl Runtime for TokioRuntime {
             StdListener::Unix(l, _) => TokioListener::Unix(UnixListener::from_std(l)?),
         })
     }
+    fn unwrap_listener(
+        &self,
+        listener: TokioListener,
+        path: Option<String>,
+    ) -> io::Result<StdListener> {
+        Ok(match listener {
+            TokioListener::Tcp(l) => StdListener::Tcp(l.into_std()?),
+            TokioListener::Unix(l) => StdListener::Unix(l.into_std()?, path.unwrap_or_default()),
+        })
+    }
     fn timer(&self, deadline: Instant) -> Self::Timer {
         Box::pin(tokio::time::sleep_until(deadline.into()))
     }

@@ -71,3 +71,34 @@ nn_test! {
         join!(h);
     }
 }
+
+nn_test! {
+    fn async_write_waits_on_backpressure() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // 4 MiB through tokio::io::copy and back: poll_write must wait at the
+        // high-water mark instead of queueing everything.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let c = accept!(server);
+            let (mut r, mut w) = tokio::io::split(c);
+            tokio::io::copy(&mut r, &mut w).await.unwrap();
+            w.shutdown().await.unwrap();
+        });
+        let client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (mut r, mut w) = tokio::io::split(client);
+        let payload: Vec<u8> = (0..4 * 1024 * 1024).map(|i: usize| (i % 251) as u8).collect();
+        let expected = payload.clone();
+        let writer = spawn!({
+            w.write_all(&payload).await.unwrap();
+            w.shutdown().await.unwrap();
+        });
+        let mut back = Vec::new();
+        r.read_to_end(&mut back).await.unwrap();
+        assert!(back == expected);
+        join!(writer);
+        join!(h);
+    }
+}

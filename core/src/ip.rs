@@ -55,138 +55,184 @@ pub fn is_ipv4(input: &str) -> bool {
 /// assert!(!is_ipv6("fe80::1%eth_0"));
 /// ```
 pub fn is_ipv6(input: &str) -> bool {
-    let bytes = input.as_bytes();
-    // The zone alphabet has no '%', so the first '%' is the only possible separator.
-    let (addr, zone) = match bytes.iter().position(|&b| b == b'%') {
-        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
-        None => (bytes, None),
-    };
-    if let Some(zone) = zone {
-        let zone_ok = !zone.is_empty()
-            && zone
+    let s = input.as_bytes();
+    match scan_v6(s) {
+        Some((_, end)) if end == s.len() => true,
+        // The zone alphabet has no '%', so the address ends at the first '%'.
+        Some((_, end)) if s.get(end) == Some(&b'%') => match s.get(end + 1..) {
+            Some(zone) if !zone.is_empty() => zone
                 .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
-        if !zone_ok {
-            return false;
-        }
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':')),
+            _ => false,
+        },
+        _ => false,
     }
-    parse_v6(addr).is_some()
 }
 
-/// A strict dotted quad (Node's `v4Str`, which is also libuv's `inet_pton4`): exactly four
-/// decimal octets `0..=255`, no leading zeros, no sign, nothing else.
+/// Byte classes for the IPv6 scanner: hex digit values `0..=15`, then `COLON`, `DOT`, and
+/// `OTHER` for every other byte (one table lookup per byte).
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t[b':' as usize] = COLON;
+    t[b'.' as usize] = DOT;
+    t
+};
+const COLON: u8 = 16;
+const DOT: u8 = 17;
+const OTHER: u8 = 0xff;
+
+/// A strict dotted quad (Node's `v4Str`, which is also libuv's `inet_pton4`) with nothing
+/// after it.
 pub(crate) fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
-    let mut out = [0u8; 4];
-    let mut i = 0;
-    for (n, octet) in out.iter_mut().enumerate() {
-        if n > 0 {
-            if s.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let start = i;
-        let mut value: u32 = 0;
-        while let Some(&b) = s.get(i) {
-            if !b.is_ascii_digit() || i - start == 3 {
-                break;
-            }
-            value = value * 10 + u32::from(b - b'0');
-            i += 1;
-        }
-        let len = i - start;
-        // `0` alone is fine, `01` is not; four digits never match (the loop stops at 3 and
-        // the next byte is then neither '.' nor the end).
-        if len == 0 || (len > 1 && s[start] == b'0') || value > 255 {
-            return None;
-        }
-        *octet = value as u8;
-    }
-    if i == s.len() {
-        Some(out)
-    } else {
-        None
+    scan_v4(s).and_then(|(ip, end)| (end == s.len()).then_some(ip.to_be_bytes()))
+}
+
+/// The address part of Node's `IPv6Reg` (equivalently libuv's `inet_pton6`) with nothing
+/// after it.
+pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
+    scan_v6(s).and_then(|(ip, end)| (end == s.len()).then_some(ip.to_be_bytes()))
+}
+
+/// The decimal digit at `i`, if any.
+fn digit(s: &[u8], i: usize) -> Option<u32> {
+    match s.get(i) {
+        Some(&b) if b.is_ascii_digit() => Some(u32::from(b - b'0')),
+        _ => None,
     }
 }
 
-/// The address part of Node's `IPv6Reg` (equivalently libuv's `inet_pton6`): 1–4 hex digit
-/// groups separated by `:`, at most one `::` standing for one or more zero groups, and an
-/// optional trailing dotted quad worth two groups.
-pub(crate) fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
-    let mut groups = [0u16; 8];
-    let mut count = 0usize; // groups written so far
-    let mut gap: Option<usize> = None; // index in `groups` where `::` sits
-    let mut i = 0;
-    if s.starts_with(b"::") {
-        gap = Some(0);
-        i = 2;
-        if i == s.len() {
-            return Some([0; 16]);
-        }
+/// One octet at `i`: `0`, or 1–3 digits without a leading zero, at most 255. Returns the
+/// value and the index after it; a fourth digit is left for the caller to reject.
+fn octet(s: &[u8], i: usize) -> Option<(u32, usize)> {
+    let d0 = digit(s, i)?;
+    let Some(d1) = digit(s, i + 1) else {
+        return Some((d0, i + 1));
+    };
+    if d0 == 0 {
+        return None; // leading zero
     }
-    loop {
-        // A piece starts here: hex digits, or a dotted quad that must end the input.
-        let start = i;
-        let mut value: u32 = 0;
-        while let Some(&b) = s.get(i) {
-            let d = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => break,
-            };
-            if i - start == 4 {
-                return None;
-            }
-            value = (value << 4) | u32::from(d);
-            i += 1;
-        }
-        if s.get(i) == Some(&b'.') {
-            let v4 = parse_v4(&s[start..])?;
-            if count + 2 > 8 {
-                return None;
-            }
-            groups[count] = u16::from_be_bytes([v4[0], v4[1]]);
-            groups[count + 1] = u16::from_be_bytes([v4[2], v4[3]]);
-            count += 2;
-            break;
-        }
-        if i == start || count == 8 {
+    let Some(d2) = digit(s, i + 2) else {
+        return Some((d0 * 10 + d1, i + 2));
+    };
+    let v = d0 * 100 + d1 * 10 + d2;
+    (v <= 255).then_some((v, i + 3))
+}
+
+/// A dotted quad at the start of `s`: exactly four decimal octets `0..=255`, no leading
+/// zeros, no sign. Returns it and the index just after it; the caller decides what may
+/// follow (nothing for `isIPv4`, a NUL for libuv, ...).
+pub(crate) fn scan_v4(s: &[u8]) -> Option<(u32, usize)> {
+    let (a, i) = octet(s, 0)?;
+    let mut value = a;
+    let mut i = i;
+    for _ in 0..3 {
+        if s.get(i) != Some(&b'.') {
             return None;
         }
-        groups[count] = value as u16;
-        count += 1;
-        match (s.get(i), s.get(i + 1)) {
-            (None, _) => break,
-            (Some(b':'), Some(b':')) => {
-                if gap.is_some() {
-                    return None;
-                }
-                gap = Some(count);
-                i += 2;
-                if i == s.len() {
-                    break;
-                }
+        let (o, next) = octet(s, i + 1)?;
+        value = value << 8 | o;
+        i = next;
+    }
+    Some((value, i))
+}
+
+/// IPv6 text at the start of `s`: 1–4 hex digit groups separated by `:`, at most one `::`
+/// standing for one or more zero groups, and an optional trailing dotted quad worth two
+/// groups. Returns the address and the index of the first byte that cannot continue it
+/// (the end of `s`, or e.g. the `%` of a zone); the caller decides what may follow.
+///
+/// One pass, one table lookup per byte. Groups before `::` accumulate in `head`, after it
+/// in `tail`, so nothing needs shuffling at the end.
+pub(crate) fn scan_v6(s: &[u8]) -> Option<(u128, usize)> {
+    let (mut head, mut tail) = (0u128, 0u128);
+    let mut groups = 0u32; // groups so far (a dotted quad counts two)
+    let mut gap = false;
+    let mut head_groups = 0u32; // groups before `::`
+    let (mut value, mut digits, mut group_start) = (0u32, 0usize, 0usize);
+    // The last byte was a single ':' after a group: another group or ':' must follow.
+    let mut colon_pending = false;
+    let mut i = 0;
+    if s.first() == Some(&b':') {
+        if s.get(1) != Some(&b':') {
+            return None;
+        }
+        gap = true;
+        i = 2;
+    }
+    let mut push = |value: u128, width: u32, gap: bool, groups: &mut u32| -> Option<()> {
+        if *groups + width > 8 {
+            return None;
+        }
+        let acc = if gap { &mut tail } else { &mut head };
+        *acc = *acc << (16 * width) | value;
+        *groups += width;
+        Some(())
+    };
+    let end = loop {
+        let Some(&b) = s.get(i) else { break i };
+        let class = CLASS[usize::from(b)];
+        if class < 16 {
+            if digits == 0 {
+                group_start = i;
             }
-            (Some(b':'), Some(_)) => i += 1,
-            _ => return None,
+            digits += 1;
+            if digits > 4 {
+                return None;
+            }
+            value = value << 4 | u32::from(class);
+            colon_pending = false;
+        } else if class == COLON {
+            if digits > 0 {
+                push(u128::from(value), 1, gap, &mut groups)?;
+                (value, digits) = (0, 0);
+                colon_pending = true;
+            } else if colon_pending && !gap {
+                gap = true;
+                head_groups = groups;
+                colon_pending = false;
+            } else {
+                return None;
+            }
+        } else if class == DOT && digits > 0 {
+            // The digits read as hex were the first octet of a dotted quad, which ends
+            // the address.
+            let (v4, len) = scan_v4(s.get(group_start..)?)?;
+            push(u128::from(v4), 2, gap, &mut groups)?;
+            digits = 0;
+            break group_start + len;
+        } else {
+            break i;
         }
+        i += 1;
+    };
+    if digits > 0 {
+        push(u128::from(value), 1, gap, &mut groups)?;
     }
-    match gap {
-        None if count == 8 => {}
-        // `::` must stand for at least one group.
-        Some(at) if count < 8 => {
-            let tail = count - at;
-            groups.copy_within(at..count, 8 - tail);
-            groups[at..8 - tail].fill(0);
-        }
+    if colon_pending {
+        return None;
+    }
+    let value = match gap {
+        false if groups == 8 => head,
+        // `::` must stand for at least one group; `head` moves up past the zero groups
+        // and the tail.
+        true if groups < 8 => match head_groups {
+            0 => tail,
+            n => head << (16 * (8 - n)) | tail,
+        },
         _ => return None,
-    }
-    let mut out = [0u8; 16];
-    for (chunk, g) in out.chunks_exact_mut(2).zip(groups) {
-        chunk.copy_from_slice(&g.to_be_bytes());
-    }
-    Some(out)
+    };
+    Some((value, end))
 }
 
 #[cfg(test)]
@@ -282,6 +328,8 @@ mod tests {
     #[test]
     fn parse_v6_places_groups_around_the_gap() {
         let v = parse_v6(b"1::8").unwrap();
+        assert_eq!(parse_v6(b"1:2:3:4:5:6:7:8").unwrap()[..4], [0, 1, 0, 2]);
+        assert_eq!(parse_v4(b"1.2.3.4"), Some([1, 2, 3, 4]));
         assert_eq!(v[..2], [0, 1]);
         assert_eq!(v[14..], [0, 8]);
         assert!(v[2..14].iter().all(|&b| b == 0));

@@ -60,6 +60,7 @@ macro_rules! shared_api {
             let _: fn(b::ServerOptions) -> b::Server = b::Server::new;
             let _: fn(std::net::TcpListener, b::ServerOptions) -> b::Result<b::Server> =
                 b::Server::from_std;
+            let _: fn(b::Server) -> std::io::Result<Option<b::StdListener>> = b::Server::into_std;
             let _: fn(&mut b::Server, b::ListenOptions) -> b::Result<()> = b::Server::listen;
             let _: fn(&mut b::Server) -> b::Result<()> = b::Server::close;
             let _: fn(&b::Server) -> Option<b::Endpoint> = b::Server::address;

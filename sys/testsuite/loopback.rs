@@ -253,7 +253,7 @@ nn_test! {
 }
 
 nn_test! {
-    fn system_lookup_failure_is_enotfound() {
+    fn system_lookup_failure_is_node_shaped() {
         let mut client = connect(ConnectOptions::tcp(80, "nodenet-no-such-host.invalid")).unwrap();
         let (_, events) = drain!(client);
         let err = events
@@ -263,8 +263,11 @@ nn_test! {
                 _ => None,
             })
             .expect("an error event");
-        assert_eq!(err.code(), ErrorCode::ENOTFOUND);
-        assert_eq!(err.message(), "getaddrinfo ENOTFOUND nodenet-no-such-host.invalid");
+        // ENOTFOUND with a resolver; EAI_AGAIN on a machine without DNS (Node says the same).
+        let code = err.code();
+        assert!(matches!(code, ErrorCode::ENOTFOUND | ErrorCode::EAI_AGAIN), "{err:?}");
+        assert_eq!(err.message(), format!("getaddrinfo {code} nodenet-no-such-host.invalid"));
+        assert_eq!(err.syscall(), Some("getaddrinfo"));
     }
 }
 
@@ -363,7 +366,10 @@ nn_test! {
                         }
                         assert!(sent < 512 * 1024 * 1024, "write never returned false");
                     }
-                    assert!(client.writable_length() >= 16 * 1024);
+                    // Node counts a partly written write in full until it completes, so
+                    // what is left in the queue may be below the mark; Drain is owed.
+                    assert!(client.core().writable_need_drain());
+                    assert!(client.writable_length() > 0);
                     tx.send(()).unwrap();
                 }
                 SocketEvent::Drain => {
@@ -574,5 +580,202 @@ nn_test! {
         drop(raw);
         let (data, _) = drain!(c);
         assert_eq!(data, b"raw again");
+
+        // The listener goes back to std and keeps accepting there.
+        let Some(StdListener::Tcp(back)) = server.into_std().unwrap() else { panic!() };
+        back.set_nonblocking(false).unwrap();
+        let _peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert!(back.accept().is_ok());
+    }
+}
+
+nn_test! {
+    fn write_dispatched_at_once_returns_true_like_node() {
+        // Node v20: on a fresh connection `write(Buffer.alloc(65536))` returns true with
+        // writableLength 0 (libuv's try-write took it all), and no 'drain' follows.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            drain!(c).0.len()
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let mut events = Vec::new();
+        while let Some(ev) = next!(client) {
+            if ev == SocketEvent::Connect {
+                assert!(client.write(vec![0u8; 64 * 1024]));
+                assert_eq!(client.writable_length(), 0);
+                client.end().unwrap();
+            }
+            events.push(ev);
+        }
+        assert!(!events.contains(&SocketEvent::Drain));
+        assert_eq!(join!(h), 64 * 1024);
+    }
+}
+
+nn_test! {
+    fn block_list_on_server_and_client() {
+        let mut list = BlockList::new();
+        list.add_address("127.0.0.1", "ipv4").unwrap();
+        let list = std::sync::Arc::new(list);
+        let mut server = create_server(ServerOptions::default().block_list(list.clone()));
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        // Server side: the blocked peer is closed at once, never a Connection.
+        let peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        match next!(server) {
+            Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r) }) => {
+                assert_eq!(r, peer.local_addr().unwrap());
+            }
+            other => panic!("expected Blocked, got {other:?}"),
+        }
+        use std::io::Read;
+        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!((&peer).read(&mut [0u8; 1]).unwrap_or(0), 0);
+        assert_eq!(server.connections(), 0);
+        // Client side: ERR_IP_BLOCKED before any connect(2).
+        let mut opts = ConnectOptions::tcp(port, "127.0.0.1");
+        opts.block_list = Some((*list).clone());
+        let mut client = connect(opts).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("an error event");
+        assert_eq!(err.code(), ErrorCode::ERR_IP_BLOCKED);
+    }
+}
+
+nn_test! {
+    fn reset_and_destroy_sends_rst_and_idle_timeout_fires() {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            // Idle for 50 ms: Timeout (nothing closes), then reset the connection.
+            c.set_timeout(50).unwrap();
+            let t0 = Instant::now();
+            loop {
+                match next!(c) {
+                    Some(SocketEvent::Timeout) => break,
+                    Some(_) => {}
+                    None => panic!("closed before the timeout"),
+                }
+            }
+            assert!(t0.elapsed() >= Duration::from_millis(45));
+            c.reset_and_destroy().unwrap();
+            drain!(c).1
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (_, events) = drain!(client);
+        let err = events
+            .iter()
+            .find_map(|e| match e {
+                SocketEvent::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("the peer's RST is an error");
+        assert_eq!(err.code(), ErrorCode::ECONNRESET);
+        assert_eq!(err.message(), "read ECONNRESET");
+        assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: Some(true) }));
+        let server_side = join!(h);
+        assert_eq!(server_side.last(), Some(&SocketEvent::Close { had_error: Some(false) }));
+    }
+}
+
+nn_test! {
+    fn connect_again_after_destroy() {
+        // Node: `socket.destroy(); socket.connect(...)` starts a fresh lifecycle.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let h = spawn!({
+            for _ in 0..2 {
+                let mut c = accept!(server);
+                c.end_with("hi");
+                drain!(c);
+            }
+        });
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        loop {
+            match next!(client) {
+                Some(SocketEvent::Connect) => break,
+                Some(_) => {}
+                None => panic!("closed before connecting"),
+            }
+        }
+        client.destroy(None);
+        client.connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let (data, events) = drain!(client);
+        // The first lifecycle's Close, then the second one connects and reads.
+        let closed = events.iter().position(|e| *e == SocketEvent::Close { had_error: Some(false) });
+        let connected = events.iter().position(|e| *e == SocketEvent::Connect);
+        assert!(matches!((closed, connected), (Some(a), Some(b)) if a < b), "{events:?}");
+        assert_eq!(data, b"hi");
+        join!(h);
+    }
+}
+
+nn_test! {
+    fn many_concurrent_echo_clients() {
+        // 40 clients at once, each sends 32 KiB in 4 KiB writes and expects it echoed
+        // back whole and in order; the server counts them in and out.
+        const CLIENTS: usize = 40;
+        const BYTES: usize = 32 * 1024;
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        let mut clients = Vec::new();
+        for i in 0..CLIENTS {
+            clients.push(spawn!({
+                let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+                let payload: Vec<u8> = (0..BYTES).map(|j| (i + j) as u8).collect();
+                let mut got = Vec::new();
+                while let Some(ev) = next!(c) {
+                    match ev {
+                        SocketEvent::Connect => {
+                            for chunk in payload.chunks(4096) {
+                                c.write(chunk.to_vec());
+                            }
+                        }
+                        SocketEvent::Data(d) => {
+                            got.extend_from_slice(&d);
+                            if got.len() == BYTES {
+                                c.end().unwrap();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                got == payload
+            }));
+        }
+        let mut conns = Vec::new();
+        for _ in 0..CLIENTS {
+            let mut c = accept!(server);
+            conns.push(spawn!({
+                echo!(c);
+            }));
+        }
+        for h in clients {
+            assert!(join!(h), "a client got its bytes back wrong");
+        }
+        for h in conns {
+            join!(h);
+        }
+        server.close().unwrap();
+        assert!(matches!(next!(server), Some(ServerEvent::Close)));
+        assert_eq!(server.connections(), 0);
     }
 }

@@ -28,27 +28,48 @@ fn mapped(v4: u32) -> u128 {
     MAPPED_FIRST | u128::from(v4)
 }
 
-/// Sorted, disjoint, non-adjacent closed intervals, stored as two parallel arrays so the
-/// binary search only touches the starts.
+/// Sorted, disjoint, non-adjacent closed intervals, stored as two parallel arrays, plus a
+/// bucket table: the span from the first to the last start is cut into at most 2^16
+/// equal buckets (a power-of-two width, taken from the bits below the starts' common
+/// prefix), and `buckets[b]` is the index of the first start in bucket `b` or later. A
+/// lookup reads its bucket's two table entries and binary-searches only the starts
+/// between them — usually one or two — instead of walking a cache-cold binary search over
+/// the whole array. Clustered starts just make a bucket longer; the search inside stays
+/// O(log n).
 #[derive(Clone, Debug, Default)]
 struct Intervals<T> {
     starts: Vec<T>,
     ends: Vec<T>,
+    /// `buckets.len()` = number of buckets + 1; the last entry is `starts.len()`.
+    buckets: Vec<u32>,
+    /// Bucket of `key` = `(key - starts[0]) >> shift`.
+    shift: u32,
 }
+
+/// Most buckets a table gets (256 KiB of `u32`).
+const MAX_BUCKETS: usize = 1 << 16;
 
 /// Integers the interval list works on.
 trait Key: Copy + Ord {
     /// `self + 1`, or `None` at the maximum.
     fn succ(self) -> Option<Self>;
+    /// `self - base` (for `self >= base`), widened.
+    fn offset(self, base: Self) -> u128;
 }
 impl Key for u32 {
     fn succ(self) -> Option<u32> {
         self.checked_add(1)
     }
+    fn offset(self, base: u32) -> u128 {
+        u128::from(self.wrapping_sub(base))
+    }
 }
 impl Key for u128 {
     fn succ(self) -> Option<u128> {
         self.checked_add(1)
+    }
+    fn offset(self, base: u128) -> u128 {
+        self.wrapping_sub(base)
     }
 }
 
@@ -58,6 +79,8 @@ impl<T: Key> Intervals<T> {
         let mut out = Intervals {
             starts: Vec::with_capacity(ranges.len()),
             ends: Vec::with_capacity(ranges.len()),
+            buckets: Vec::new(),
+            shift: 0,
         };
         let mut current: Option<(T, T)> = None;
         for (lo, hi) in ranges {
@@ -78,38 +101,93 @@ impl<T: Key> Intervals<T> {
             out.starts.push(lo);
             out.ends.push(hi);
         }
+        out.starts.shrink_to_fit();
+        out.ends.shrink_to_fit();
+        out.build_buckets();
         out
     }
 
+    fn build_buckets(&mut self) {
+        let (Some(&first), Some(&last)) = (self.starts.first(), self.starts.last()) else {
+            return;
+        };
+        // About one start per bucket, a power of two, at most MAX_BUCKETS.
+        let wanted = self.starts.len().next_power_of_two().min(MAX_BUCKETS);
+        let span_bits = 128 - last.offset(first).leading_zeros();
+        self.shift = span_bits.saturating_sub(wanted.trailing_zeros());
+        let count = (last.offset(first) >> self.shift) as usize + 1;
+        let mut buckets = Vec::with_capacity(count + 1);
+        let mut i = 0usize;
+        for b in 0..count {
+            while self
+                .starts
+                .get(i)
+                .is_some_and(|&s| ((s.offset(first) >> self.shift) as usize) < b)
+            {
+                i += 1;
+            }
+            buckets.push(i as u32);
+        }
+        buckets.push(self.starts.len() as u32);
+        self.buckets = buckets;
+    }
+
     fn contains(&self, key: T) -> bool {
-        // Index of the first interval starting after `key`; the one before it is the only
-        // candidate.
-        let after = self.starts.partition_point(|&s| s <= key);
-        match after.checked_sub(1).and_then(|i| self.ends.get(i)) {
+        let Some(&first) = self.starts.first() else {
+            return false;
+        };
+        if key < first {
+            return false;
+        }
+        // Every start in an earlier bucket is <= key and every start in a later one is
+        // > key, so the last start <= key is in this bucket or is the one just before it.
+        let last_bucket = self.buckets.len().saturating_sub(2);
+        let b = ((key.offset(first) >> self.shift).min(last_bucket as u128)) as usize;
+        let (Some(&from), Some(&to)) = (self.buckets.get(b), self.buckets.get(b + 1)) else {
+            return false;
+        };
+        let (from, to) = (from as usize, to as usize);
+        let in_bucket = self.starts.get(from..to).unwrap_or_default();
+        let at = from + in_bucket.partition_point(|&s| s <= key);
+        match at.checked_sub(1).and_then(|i| self.ends.get(i)) {
             Some(&end) => key <= end,
             None => false,
         }
     }
 }
 
-/// The compiled rule set.
+/// The compiled rule set. IPv6 queries inside the mapped block `::ffff:0:0/96` get a list
+/// of their own, keyed by the embedded 32-bit value: those are the IPv6 queries that
+/// occur in practice (IPv4 peers on dual-stack sockets), and 32-bit keys make that list a
+/// quarter of the size of 128-bit ones.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Index {
+    /// IPv4 queries.
     v4: Intervals<u32>,
+    /// IPv6 queries in `::ffff:0:0/96`, by their last 32 bits.
+    mapped: Intervals<u32>,
+    /// All other IPv6 queries.
     v6: Intervals<u128>,
 }
 
 impl Index {
     pub(crate) fn build(rules: &[Rule]) -> Index {
         let mut v4 = Vec::with_capacity(rules.len());
+        let mut mapped = Vec::with_capacity(rules.len());
         let mut v6 = Vec::with_capacity(rules.len());
         for rule in rules {
             let (q4, q6) = matched_sets(rule);
             v4.extend(q4);
-            v6.extend(q6);
+            if let Some((lo, hi)) = q6 {
+                // Split around the mapped block.
+                mapped.extend(v4_part(q6));
+                v6.extend(intersect((lo, hi), (0, MAPPED_FIRST - 1)));
+                v6.extend(intersect((lo, hi), (MAPPED_LAST + 1, u128::MAX)));
+            }
         }
         Index {
             v4: Intervals::build(v4),
+            mapped: Intervals::build(mapped),
             v6: Intervals::build(v6),
         }
     }
@@ -117,7 +195,14 @@ impl Index {
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(ip) => self.v4.contains(u32::from(ip)),
-            IpAddr::V6(ip) => self.v6.contains(u128::from(ip)),
+            IpAddr::V6(ip) => {
+                let key = u128::from(ip);
+                if (MAPPED_FIRST..=MAPPED_LAST).contains(&key) {
+                    self.mapped.contains(key as u32)
+                } else {
+                    self.v6.contains(key)
+                }
+            }
         }
     }
 }
@@ -224,6 +309,42 @@ mod tests {
             assert_eq!(set.contains(k), want, "{k}");
         }
         assert!(!Intervals::<u128>::build(vec![]).contains(0));
+        // Many intervals: every block boundary of the two-level search.
+        let set = Intervals::build((0..1000u32).map(|i| (i * 10, i * 10 + 4)).collect());
+        assert_eq!(set.starts.len(), 1000);
+        for k in 0..10_010u32 {
+            assert_eq!(set.contains(k), k < 10_000 && k % 10 <= 4, "{k}");
+        }
+    }
+
+    #[test]
+    fn bucket_table_agrees_with_a_linear_scan() {
+        // Wide spans, tight clusters and the extremes, so buckets are both empty and long.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ranges = vec![(0u128, 0u128), (u128::MAX - 3, u128::MAX)];
+        for i in 0..3000u128 {
+            let base = match i % 3 {
+                0 => u128::from(next()) << 64 | u128::from(next()),
+                1 => 0x2001_0db8 << 96 | u128::from(next() % 5000),
+                _ => MAPPED_FIRST + u128::from(next() % 100),
+            };
+            ranges.push((base, base.saturating_add(u128::from(next() % 4))));
+        }
+        let set = Intervals::build(ranges.clone());
+        let linear = |k: u128| ranges.iter().any(|&(lo, hi)| lo <= k && k <= hi);
+        let mut probes: Vec<u128> = vec![0, 1, u128::MAX, u128::MAX - 4];
+        for &(lo, hi) in &ranges {
+            probes.extend([lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)]);
+        }
+        for k in probes {
+            assert_eq!(set.contains(k), linear(k), "{k:#x}");
+        }
     }
 
     #[test]

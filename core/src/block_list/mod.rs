@@ -4,7 +4,7 @@
 //! Node scans its rules linearly on every `check`. Here the rules are kept as Node keeps
 //! them (for `rules()`, newest first, duplicates included) and, on the first `check` after
 //! a change, compiled into two sorted, disjoint interval lists — one answering IPv4
-//! queries, one answering IPv6 queries — which `check` binary-searches ([`index`]). Two
+//! queries, one answering IPv6 queries — which `check` binary-searches (module `index`). Two
 //! lists are needed because Node's matching is not a function of the 128-bit mapped
 //! address alone: an IPv6 range whose bounds are not IPv4-mapped never matches an IPv4
 //! query, yet matches the same address written as `::ffff:a.b.c.d`.
@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 
 use crate::address::{parse_for_family, Family, SocketAddress};
 use crate::error::{Error, Result};
-use crate::validate::{validate_int32, NumberArg};
+use crate::validate::NumberArg;
 
 use index::Index;
 use rule::Rule;
@@ -339,26 +339,14 @@ impl BlockList {
         let start = start.resolve(family)?;
         let end = end.resolve(family)?;
         if rule::compare(start.ip(), end.ip()) == Some(std::cmp::Ordering::Greater) {
-            return Err(Error::invalid_arg_value(
-                "start",
-                &start.to_string(),
-                Some("must come before end"),
-            ));
+            return Err(rule::start_after_end(&start));
         }
         Ok((start, end))
     }
 
     fn subnet(network: AddressArg<'_>, prefix: NumberArg, family: &str) -> Result<(IpAddr, u8)> {
         let network = network.resolve(family)?;
-        let max = match network.family() {
-            Family::IPv4 => 32,
-            Family::IPv6 => 128,
-        };
-        let prefix = validate_int32(prefix, "prefix", 0, max)?;
-        // In range, so the conversion cannot fail; map it to the same error regardless.
-        let prefix = u8::try_from(prefix).map_err(|_| {
-            Error::out_of_range("prefix", &format!(">= 0 && <= {max}"), &prefix.to_string())
-        })?;
+        let prefix = rule::validate_prefix(prefix, network.family())?;
         Ok((network.ip(), prefix))
     }
 }

@@ -31,6 +31,26 @@ pub(crate) fn compare(a: IpAddr, b: IpAddr) -> Option<Ordering> {
     }
 }
 
+/// `addRange`'s error when `start` is after `end`: `The argument 'start' must come before
+/// end. Received SocketAddress { … }`.
+pub(crate) fn start_after_end(start: &crate::SocketAddress) -> Error {
+    Error::invalid_arg_value("start", &start.to_string(), Some("must come before end"))
+}
+
+/// `addSubnet`'s prefix check: an integer in `0..=32` (IPv4) or `0..=128` (IPv6), else
+/// `ERR_OUT_OF_RANGE` as Node's `validateInt32` words it.
+pub(crate) fn validate_prefix(prefix: NumberArg, family: Family) -> Result<u8> {
+    let max = match family {
+        Family::IPv4 => 32,
+        Family::IPv6 => 128,
+    };
+    let prefix = crate::validate::validate_int32(prefix, "prefix", 0, max)?;
+    // In range, so the conversion cannot fail; report it as out of range regardless.
+    u8::try_from(prefix).map_err(|_| {
+        Error::out_of_range("prefix", &format!(">= 0 && <= {max}"), &prefix.to_string())
+    })
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -93,11 +113,7 @@ impl Rule {
                 };
                 let (start, end) = (addr(start, family)?, addr(end, family_of_text(end))?);
                 if compare(start, end) == Some(Ordering::Greater) {
-                    return Err(Error::invalid_arg_value(
-                        "start",
-                        &crate::SocketAddress::from(start).to_string(),
-                        Some("must come before end"),
-                    ));
+                    return Err(start_after_end(&crate::SocketAddress::from(start)));
                 }
                 Rule::Range(start, end)
             }
@@ -108,16 +124,11 @@ impl Rule {
                 if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
                     return Ok(None);
                 }
-                let max = match family {
-                    Family::IPv4 => 32,
-                    Family::IPv6 => 128,
-                };
+                // The network is checked before the prefix, as `addSubnet` does.
+                let net = addr(net, family)?;
                 // Saturate: anything this long is out of range anyway.
                 let value = prefix.parse::<u32>().unwrap_or(u32::MAX);
-                let prefix =
-                    crate::validate::validate_int32(NumberArg(f64::from(value)), "prefix", 0, max)?;
-                let prefix = u8::try_from(prefix).unwrap_or(u8::MAX);
-                Rule::Subnet(addr(net, family)?, prefix)
+                Rule::Subnet(net, validate_prefix(NumberArg(f64::from(value)), family)?)
             }
             _ => return Ok(None),
         };
@@ -145,6 +156,10 @@ mod tests {
         assert_eq!(Rule::parse("garbage").unwrap(), None);
         assert_eq!(Rule::parse("Subnet: IPv4 1.2.3.4").unwrap(), None);
         assert!(Rule::parse("Subnet: IPv4 1.2.3.4/33").is_err());
+        assert_eq!(
+            Rule::parse("Subnet: IPv4 bad/99").unwrap_err().code(),
+            crate::ErrorCode::ERR_INVALID_ADDRESS
+        );
         assert!(Rule::parse("Address: IPv4 01.2.3.4").is_err());
         assert!(Rule::parse("Range: IPv4 1.1.1.9-1.1.1.1").is_err());
     }

@@ -9,17 +9,16 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{parse_v4, parse_v6};
+use super::{parse_v6, scan_v4, scan_v6};
 
 /// libuv copies the part before `%` into `char address_part[40]`, keeping at most 39 bytes.
 const ADDRESS_PART_MAX: usize = 39;
 
 /// The bytes C sees: everything up to the first NUL.
-fn c_string(s: &str) -> &[u8] {
-    let b = s.as_bytes();
-    match b.iter().position(|&c| c == 0) {
-        Some(end) => &b[..end],
-        None => b,
+fn c_string(s: &[u8]) -> &[u8] {
+    match s.iter().position(|&c| c == 0) {
+        Some(end) => &s[..end],
+        None => s,
     }
 }
 
@@ -31,7 +30,12 @@ fn c_string(s: &str) -> &[u8] {
 /// assert_eq!(ip4_addr("10.0.0.01"), None);
 /// ```
 pub fn ip4_addr(s: &str) -> Option<Ipv4Addr> {
-    parse_v4(c_string(s)).map(Ipv4Addr::from)
+    let b = s.as_bytes();
+    match scan_v4(b) {
+        // The C string ends at the end or at a NUL.
+        Some((ip, end)) if matches!(b.get(end), None | Some(0)) => Some(Ipv4Addr::from(ip)),
+        _ => None,
+    }
 }
 
 /// `uv_ip6_addr`: IPv6 text with an optional, unvalidated `%zone` that is dropped.
@@ -42,7 +46,20 @@ pub fn ip4_addr(s: &str) -> Option<Ipv4Addr> {
 /// assert_eq!(ip6_addr("1.2.3.4"), None);
 /// ```
 pub fn ip6_addr(s: &str) -> Option<Ipv6Addr> {
-    let b = c_string(s);
+    let b = s.as_bytes();
+    // Fast path: one scan that stops at the end, a NUL or the zone's '%'.
+    match scan_v6(b) {
+        Some((ip, end)) => match b.get(end) {
+            None | Some(0) => return Some(Ipv6Addr::from(ip)),
+            Some(b'%') if end <= ADDRESS_PART_MAX => return Some(Ipv6Addr::from(ip)),
+            _ => {}
+        },
+        None if b.len() <= ADDRESS_PART_MAX => return None,
+        None => {}
+    }
+    // Long input: libuv's exact steps, where cutting the part before '%' at 39 bytes can
+    // turn an invalid address valid (or the other way round).
+    let b = c_string(b);
     let addr = match b.iter().position(|&c| c == b'%') {
         Some(zone) => &b[..zone.min(ADDRESS_PART_MAX)],
         None => b,
@@ -142,6 +159,12 @@ mod tests {
         assert_eq!(ip6_addr(""), None);
         assert_eq!(ip4_addr("1.2.3.4 "), None);
         assert_eq!(ip4_addr("01.2.3.4"), None);
+        // The cut at 39 bytes can make a longer address part valid.
+        assert_eq!(v6("0000:0000:0000:0000:0000:0000:0000:0001x%lo"), "::1");
+        assert_eq!(v6("::1\0%zzz"), "::1");
+        assert_eq!(ip6_addr("::1x%lo"), None);
+        assert_eq!(ip6_addr("1.2.3.4"), None);
+        assert_eq!(ip4_addr("1.2.3.4%x"), None);
     }
 
     #[test]

@@ -333,6 +333,12 @@ macro_rules! backend_types {
                 Ok(Server { driver })
             }
 
+            /// Take the listening socket back (`None` without one); the server stops
+            /// without closing it or unlinking its file.
+            pub fn into_std(self) -> ::std::io::Result<Option<$crate::driver::StdListener>> {
+                self.driver.into_std()
+            }
+
             $crate::server_sync_api!();
         }
 

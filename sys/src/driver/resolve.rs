@@ -98,12 +98,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_host_is_enotfound() {
+    fn unknown_host_is_node_shaped() {
         let err = resolve_blocking("nodenet-no-such-host.invalid", 0, false).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::ENOTFOUND);
+        // EAI_AGAIN when the machine has no DNS at all.
+        let code = err.code();
+        assert!(matches!(code, ErrorCode::ENOTFOUND | ErrorCode::EAI_AGAIN));
         assert_eq!(
             err.message(),
-            "getaddrinfo ENOTFOUND nodenet-no-such-host.invalid"
+            format!("getaddrinfo {code} nodenet-no-such-host.invalid")
         );
     }
 }

@@ -59,6 +59,33 @@ impl From<std::net::TcpListener> for StdListener {
     }
 }
 
+impl From<UnixListener> for StdListener {
+    /// The path (or `\0`-prefixed abstract name) is read back with `getsockname`.
+    fn from(l: UnixListener) -> StdListener {
+        let path = l
+            .local_addr()
+            .ok()
+            .map(|a| unix_name(&a))
+            .unwrap_or_default();
+        StdListener::Unix(l, path)
+    }
+}
+
+/// Node's name for a Unix socket address: the path, or `\0` + the Linux abstract name.
+fn unix_name(addr: &std::os::unix::net::SocketAddr) -> String {
+    if let Some(p) = addr.as_pathname() {
+        return p.to_string_lossy().into_owned();
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return format!("\0{}", String::from_utf8_lossy(name));
+        }
+    }
+    String::new()
+}
+
 /// A listening std socket: what `Server::from_std` takes.
 #[derive(Debug)]
 pub enum StdListener {
@@ -120,6 +147,12 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn unwrap_stream(&self, stream: Self::Stream) -> io::Result<StdStream>;
     /// Register a non-blocking std listener with the reactor.
     fn listener(&self, listener: StdListener) -> io::Result<Self::Listener>;
+    /// Give the std listener back (for `Server::into_std`); `path` is the Unix path.
+    fn unwrap_listener(
+        &self,
+        listener: Self::Listener,
+        path: Option<String>,
+    ) -> io::Result<StdListener>;
     /// A new timer (created lazily, from inside a poll).
     fn timer(&self, deadline: Instant) -> Self::Timer;
     /// Ready once `deadline` has passed (re-arming `timer` when the deadline moved).
@@ -134,4 +167,26 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_listener_names_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sock");
+        let l = UnixListener::bind(&path).unwrap();
+        match StdListener::from(l) {
+            StdListener::Unix(_, p) => assert_eq!(p, path.to_str().unwrap()),
+            other => panic!("{other:?}"),
+        }
+        let name = format!("\0nodenet-sys-name-{}", std::process::id());
+        let l = crate::unix_listen(&name, 4, false, false, false).unwrap();
+        match StdListener::from(l) {
+            StdListener::Unix(_, p) => assert_eq!(p, name),
+            other => panic!("{other:?}"),
+        }
+    }
 }

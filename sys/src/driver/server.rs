@@ -423,6 +423,17 @@ impl<R: Runtime> ServerDriver<R> {
         }
     }
 
+    /// Take the listening socket out (non-blocking), e.g. to hand it to another server or
+    /// process. The server stops without closing it or unlinking its file; accepted
+    /// connections are unaffected. `None` when there is no listener.
+    pub fn into_std(mut self) -> std::io::Result<Option<StdListener>> {
+        match self.listener.take() {
+            None => Ok(None),
+            Some((_, Slot::Std(l))) => Ok(Some(l)),
+            Some((_, Slot::Rt(l, path))) => self.rt.unwrap_listener(l, path).map(Some),
+        }
+    }
+
     /// The registry of accepted connections (open count, requests).
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry

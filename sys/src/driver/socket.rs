@@ -46,6 +46,10 @@ pub(crate) struct RxState {
     pub(crate) chunks: VecDeque<Bytes>,
     pub(crate) eof: bool,
     pub(crate) error: Option<Error>,
+    /// The reader and the writer may be different tasks (`split`): the one that drives
+    /// the socket wakes the other when something it waits for may have changed.
+    pub(crate) read_waker: Option<std::task::Waker>,
+    pub(crate) write_waker: Option<std::task::Waker>,
 }
 
 /// A core [`Socket`] bound to real IO on runtime `R`. The backends wrap it in their
@@ -176,10 +180,30 @@ impl<R: Runtime> SocketDriver<R> {
         self.core.connect(options, Instant::now())
     }
 
-    /// `socket.write(data)`: queue in the core, then try to write at once (no waiting).
+    /// `socket.write(data)`: libuv's try-write first (the core's `write_with` dispatches
+    /// the bytes to the kernel at once when nothing is queued, and answers as Node does),
+    /// then whatever is left is written without waiting.
     pub fn write(&mut self, data: Bytes) -> bool {
         let now = Instant::now();
-        let r = self.core.write(data, now);
+        if self.stream.is_some() {
+            self.run_commands(now);
+        }
+        let stream = &self.stream;
+        let r = self.core.write_with(data, now, |chunk| {
+            let Some(s) = stream else { return Ok(0) };
+            match s.try_write_vectored(&[IoSlice::new(chunk)]) {
+                Ok(n) => Ok(n),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    Ok(0)
+                }
+                Err(e) => Err(code_from_io(&e)),
+            }
+        });
         if self.stream.is_some() {
             self.run_commands(now);
             while self.try_write(now, None) {}
@@ -203,9 +227,9 @@ impl<R: Runtime> SocketDriver<R> {
             let now = Instant::now();
             self.run_commands(now);
             if let Some(ev) = self.core.poll_event() {
+                // The handle went with the `Close` command; a `connect()` made after
+                // `destroy()` may already have a new attempt in flight, so keep it.
                 if matches!(ev, SocketEvent::Close { .. }) {
-                    self.stream = None;
-                    self.attempts.clear();
                     if let Some(g) = &mut self.guard {
                         g.report_closed();
                     }

@@ -25,8 +25,10 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Drive one event into the stash; `Ready(false)` when the socket is finished.
-    fn pump(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        match self.poll_event(cx) {
+    /// `reader` says which side is waiting, so the other side's task is woken when this
+    /// one made progress for it (the readiness wakers only remember the last poller).
+    fn pump(&mut self, cx: &mut Context<'_>, reader: bool) -> Poll<bool> {
+        let r = match self.poll_event(cx) {
             Poll::Ready(Some(ev)) => {
                 self.stash(ev);
                 Poll::Ready(true)
@@ -35,8 +37,28 @@ impl<R: Runtime> SocketDriver<R> {
                 self.rx.eof = true;
                 Poll::Ready(false)
             }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                let slot = if reader {
+                    &mut self.rx.read_waker
+                } else {
+                    &mut self.rx.write_waker
+                };
+                match slot {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *slot = Some(cx.waker().clone()),
+                }
+                return Poll::Pending;
+            }
+        };
+        let other = if reader {
+            self.rx.write_waker.take()
+        } else {
+            self.rx.read_waker.take()
+        };
+        if let Some(w) = other {
+            w.wake();
         }
+        r
     }
 
     fn take_error(&mut self) -> Option<io::Error> {
@@ -67,7 +89,7 @@ impl<R: Runtime> SocketDriver<R> {
             if self.rx.eof || buf.is_empty() {
                 return Poll::Ready(Ok(0));
             }
-            if self.pump(cx).is_pending() {
+            if self.pump(cx, true).is_pending() {
                 return Poll::Pending;
             }
         }
@@ -91,7 +113,7 @@ impl<R: Runtime> SocketDriver<R> {
                 self.write(Bytes::copy_from_slice(data));
                 return Poll::Ready(Ok(data.len()));
             }
-            match self.pump(cx) {
+            match self.pump(cx, false) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(true) => {}
                 Poll::Ready(false) => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
@@ -108,7 +130,7 @@ impl<R: Runtime> SocketDriver<R> {
             if self.core.writable_length() == 0 || self.core.destroyed() {
                 return Poll::Ready(Ok(()));
             }
-            match self.pump(cx) {
+            match self.pump(cx, false) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(true) => {}
                 Poll::Ready(false) => return Poll::Ready(Ok(())),
@@ -130,7 +152,7 @@ impl<R: Runtime> SocketDriver<R> {
             if self.core.writable_finished() || self.core.destroyed() {
                 return Poll::Ready(Ok(()));
             }
-            match self.pump(cx) {
+            match self.pump(cx, false) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(true) => {}
                 Poll::Ready(false) => return Poll::Ready(Ok(())),
