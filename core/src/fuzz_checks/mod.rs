@@ -6,13 +6,19 @@
 //! with the oracle or breaks an invariant; that is how a fuzzer reports a finding.
 
 mod ops;
+pub mod planner_ops;
 pub mod reference;
+pub mod server_ops;
+pub mod socket_ops;
 
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 pub use ops::{ops_from_bytes, run_ops, Op};
+pub use planner_ops::check_planner_ops;
+pub use server_ops::check_server_ops;
+pub use socket_ops::check_socket_ops;
 
 use crate::{is_ip, is_ipv4, is_ipv6, SocketAddress, SocketAddressOptions};
 

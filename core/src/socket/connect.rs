@@ -215,7 +215,9 @@ impl Socket {
         }
         let busy = if self.connecting && !matches!(self.connector, Connector::Idle) {
             Some(ErrorCode::EALREADY)
-        } else if self.handle.is_some() && !self.connecting {
+        } else if self.handle_connected {
+            // Also when an earlier connect() on this connected socket threw or is about
+            // to fail (leaving `connecting` true, as in Node): the OS says EISCONN.
             Some(ErrorCode::EISCONN)
         } else {
             None
@@ -533,6 +535,7 @@ impl Socket {
         local: Option<SocketAddr>,
     ) {
         self.connecting = false;
+        self.handle_connected = true;
         self.sock = local;
         self.peer = peer;
         self.timer.refresh(now);

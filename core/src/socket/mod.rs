@@ -146,6 +146,8 @@ pub struct Socket {
     max_buffered: Option<usize>,
     // Handle and lifecycle.
     handle: Option<HandleKind>,
+    /// The handle is a connected stream (accepted, or after `Connect`).
+    handle_connected: bool,
     connecting: bool,
     destroyed: bool,
     // Read side.
@@ -203,6 +205,7 @@ impl Socket {
             high_water_mark: options.high_water_mark,
             max_buffered: options.max_buffered_bytes,
             handle: None,
+            handle_connected: false,
             connecting: false,
             destroyed: false,
             paused: false,
@@ -255,6 +258,7 @@ impl Socket {
     ) -> Socket {
         let mut s = Socket::new(options.clone());
         s.last_now = Some(now);
+        s.handle_connected = true;
         s.paused = options.pause_on_connect;
         match (&local, &remote) {
             (_, Endpoint::Pipe(_)) | (Endpoint::Pipe(_), _) => {
@@ -581,6 +585,7 @@ impl Socket {
             });
         }
         let had_handle = self.handle.take().is_some();
+        self.handle_connected = false;
         if had_handle {
             self.commands.push_back(Command::Close { reset });
         }

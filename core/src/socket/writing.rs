@@ -107,6 +107,10 @@ impl Socket {
         }
         if let Some(limit) = self.max_buffered {
             if self.queue.len().saturating_add(data.len()) > limit {
+                // `false` means "wait for Drain": promise one when the queue empties.
+                if !self.queue.is_empty() {
+                    self.need_drain = true;
+                }
                 return fail(self, Error::buffer_full(limit));
             }
         }
