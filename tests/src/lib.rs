@@ -28,9 +28,11 @@
 pub mod compare;
 pub mod consistency;
 pub mod driver;
+pub mod drivers;
 pub mod node;
 pub mod scenario;
 pub mod script;
+pub mod sim_driver;
 pub mod trace;
 
 pub use compare::{compare, ActorDiff, TraceMismatch};

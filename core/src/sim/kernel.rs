@@ -155,6 +155,12 @@ impl World {
         let host = self.sockets[s.0].host;
         let src_ip = match local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified()) {
             Some(ip) => Some(ip),
+            // A loopback destination is reached from the loopback address of its family,
+            // as Linux's local route chooses (a peer sees 127.0.0.1, not the LAN address).
+            None if dst.ip().is_loopback() => Some(match dst.ip() {
+                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            }),
             None => self.kernel.hosts[host].addr_of_family(dst.is_ipv6()),
         };
         let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
@@ -331,7 +337,10 @@ impl World {
         let now = self.instant();
         match cmd {
             ServerCommand::Resolve { id, host } => {
-                let result = match self.kernel.dns.get(&host) {
+                // getaddrinfo answers an IP literal itself (Node's listen looks up every
+                // host, literals included).
+                let literal = host.parse::<IpAddr>().ok().map(|ip| vec![ip]);
+                let result = match literal.as_ref().or_else(|| self.kernel.dns.get(&host)) {
                     Some(list) if !list.is_empty() => Ok(list
                         .iter()
                         .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))

@@ -112,6 +112,10 @@ impl<R: Runtime> SocketDriver<R> {
         let core = Socket::accepted(&conn.options, conn.local, conn.remote, Instant::now());
         let mut d = Self::with_core(rt, core, Some(stream));
         d.guard = Some(guard);
+        // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
+        // the core's first commands now, not at the socket's first poll, so the options
+        // hold as soon as the owner gets the socket.
+        d.run_commands(Instant::now());
         Ok(d)
     }
 
@@ -122,7 +126,10 @@ impl<R: Runtime> SocketDriver<R> {
         let (local, remote) = endpoints(&stream, None)?;
         let core = Socket::accepted(&options, local, remote, Instant::now());
         let stream = rt.stream(stream)?;
-        Ok(Self::with_core(rt, core, Some(stream)))
+        let mut d = Self::with_core(rt, core, Some(stream));
+        // As for an accepted socket: the options hold when `from_std` returns.
+        d.run_commands(Instant::now());
+        Ok(d)
     }
 
     /// Take the OS stream out (left non-blocking). `None` when there is no connected

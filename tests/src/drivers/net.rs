@@ -1,0 +1,515 @@
+//! The scenario driver for real sockets, written once for the three backends: the actor
+//! table ([`ActorTable`]), the mapping of every scenario step onto the backend's API and of
+//! every property onto its getters ([`NetActors`], the [`Actors`] implementation), and the
+//! run loop that feeds the backend's events to the [`ScriptRunner`] ([`NetDriver`]).
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll as TaskPoll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
+use nodenet_sys::driver::{LookupOptions, ServerEvent};
+
+use super::backend::{Backend, Ev};
+use super::common::{
+    code, connect_options, emits_follower, listen_options, server_options, server_property,
+    socket_property, socket_trace_event,
+};
+use crate::driver::{DriverError, ScenarioDriver};
+use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, Target};
+use crate::script::{Actors, Poll, ScriptRunner};
+use crate::trace::{Event, PropertyValue, Traces};
+
+/// A whole scenario run is bounded by this (Node's runner uses the same limit).
+pub const HARD_LIMIT: Duration = Duration::from_secs(10);
+
+/// One actor: a socket (client or accepted connection) or a server.
+#[derive(Debug)]
+pub enum Actor<B: Backend> {
+    /// A client or an accepted connection.
+    Socket(B::Socket),
+    /// A server.
+    Server(B::Server),
+}
+
+#[derive(Debug)]
+struct Entry<B: Backend> {
+    actor: Actor<B>,
+    /// `next_event` returned `None`: nothing more can happen until `listen`/`connect`.
+    finished: bool,
+}
+
+/// The actors of one run, in creation order, with a rotating cursor so that waiting for
+/// "the next event of anyone" visits every actor fairly.
+#[derive(Debug)]
+pub struct ActorTable<B: Backend> {
+    entries: Vec<(String, Entry<B>)>,
+    cursor: usize,
+}
+
+impl<B: Backend> Default for ActorTable<B> {
+    fn default() -> Self {
+        ActorTable {
+            entries: Vec::new(),
+            cursor: 0,
+        }
+    }
+}
+
+impl<B: Backend> ActorTable<B> {
+    fn get(&self, name: &str) -> Option<&Actor<B>> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| &e.actor)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Actor<B>> {
+        self.entry_mut(name).map(|e| &mut e.actor)
+    }
+
+    fn entry_mut(&mut self, name: &str) -> Option<&mut Entry<B>> {
+        self.entries
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e)
+    }
+
+    fn insert(&mut self, name: &str, actor: Actor<B>) {
+        let entry = Entry {
+            actor,
+            finished: false,
+        };
+        match self.entry_mut(name) {
+            Some(e) => *e = entry,
+            None => self.entries.push((name.to_owned(), entry)),
+        }
+    }
+
+    /// Mark an actor live again (after `listen` or `connect`).
+    fn revive(&mut self, name: &str) {
+        if let Some(e) = self.entry_mut(name) {
+            e.finished = false;
+        }
+    }
+
+    /// Names of the actors not finished yet.
+    pub fn live(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| !e.finished)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Ask each live actor, starting after the last one that produced an event, for its
+    /// next event with `f` (`Ready(Some)` = event, `Ready(None)` = finished, `Pending` =
+    /// nothing now); return the first event found.
+    pub fn visit<E>(
+        &mut self,
+        mut f: impl FnMut(&mut Actor<B>) -> TaskPoll<Option<E>>,
+    ) -> TaskPoll<(String, E)> {
+        let n = self.entries.len();
+        for k in 0..n {
+            let i = (self.cursor + k) % n;
+            let Some((name, entry)) = self.entries.get_mut(i) else {
+                continue;
+            };
+            if entry.finished {
+                continue;
+            }
+            match f(&mut entry.actor) {
+                TaskPoll::Ready(Some(ev)) => {
+                    self.cursor = i + 1;
+                    return TaskPoll::Ready((name.clone(), ev));
+                }
+                TaskPoll::Ready(None) => entry.finished = true,
+                TaskPoll::Pending => {}
+            }
+        }
+        TaskPoll::Pending
+    }
+
+    /// Ask one actor (by name) the same way as [`visit`](Self::visit).
+    pub fn poll_one<E>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Actor<B>) -> TaskPoll<Option<E>>,
+    ) -> TaskPoll<Option<E>> {
+        let Some(entry) = self.entry_mut(name) else {
+            return TaskPoll::Ready(None);
+        };
+        if entry.finished {
+            return TaskPoll::Ready(None);
+        }
+        let r = f(&mut entry.actor);
+        if let TaskPoll::Ready(None) = r {
+            entry.finished = true;
+        }
+        r
+    }
+
+    /// Take every actor out (to tear the run down).
+    fn drain(&mut self) -> Vec<Actor<B>> {
+        std::mem::take(&mut self.entries)
+            .into_iter()
+            .map(|(_, e)| e.actor)
+            .collect()
+    }
+}
+
+/// The actors of one run on backend `B`, plus what the scenario needs to build options:
+/// the temporary directory for IPC paths and the listening ports.
+#[derive(Debug)]
+pub struct NetActors<'s, B: Backend> {
+    scenario: &'s Scenario,
+    tmp: PathBuf,
+    /// Each server's port, remembered at `listening` like the Node runner does (so
+    /// `port_of` still works after the server closed).
+    ports: BTreeMap<String, u16>,
+    /// The actors.
+    pub table: ActorTable<B>,
+}
+
+impl<'s, B: Backend> NetActors<'s, B> {
+    /// No actors yet; IPC paths live in `tmp`.
+    pub fn new(scenario: &'s Scenario, tmp: &Path) -> Self {
+        NetActors {
+            scenario,
+            tmp: tmp.to_path_buf(),
+            ports: BTreeMap::new(),
+            table: ActorTable::default(),
+        }
+    }
+
+    fn server(&self, name: &str) -> Option<&B::Server> {
+        match self.table.get(name) {
+            Some(Actor::Server(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn socket(&self, name: &str) -> Option<&B::Socket> {
+        match self.table.get(name) {
+            Some(Actor::Socket(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn socket_mut(&mut self, name: &str) -> Result<&mut B::Socket, String> {
+        match self.table.get_mut(name) {
+            Some(Actor::Socket(s)) => Ok(s),
+            _ => Err(format!("NO_SOCKET_{name}")),
+        }
+    }
+
+    /// The TCP port a server listens on (for `port_of`).
+    fn port_of(&self, name: &str) -> Result<u16, String> {
+        self.ports
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("NO_PORT_{name}"))
+    }
+
+    /// Remember the port `name` listens on (at its `listening` event).
+    fn note_port(&mut self, name: &str) {
+        if let Some(Endpoint::Tcp(a)) = self.server(name).and_then(|s| B::server_core(s).address())
+        {
+            self.ports.insert(name.to_owned(), a.port());
+        }
+    }
+
+    fn listen(&mut self, name: &str) -> Result<bool, String> {
+        let spec: &ServerSpec = self
+            .scenario
+            .servers
+            .get(name)
+            .ok_or_else(|| format!("NO_SERVER_{name}"))?;
+        let port = match &spec.listen.port_of {
+            Some(other) => self.port_of(other)?,
+            None => 0,
+        };
+        let options = listen_options(&spec.listen, &self.tmp, port);
+        if !matches!(self.table.get(name), Some(Actor::Server(_))) {
+            let server = B::server_new(server_options(spec)?);
+            self.table.insert(name, Actor::Server(server));
+        }
+        self.table.revive(name);
+        match self.table.get_mut(name) {
+            Some(Actor::Server(s)) => B::listen(s, options).map(|()| true).map_err(code),
+            _ => Err(format!("NO_SERVER_{name}")),
+        }
+    }
+
+    fn connect(&mut self, name: &str) -> Result<bool, String> {
+        let spec: &ClientSpec = self
+            .scenario
+            .clients
+            .get(name)
+            .ok_or_else(|| format!("NO_CLIENT_{name}"))?;
+        let c = &spec.connect;
+        let port = match c.path {
+            Some(_) => None,
+            None => Some(self.port_of(c.port_of())?),
+        };
+        let (socket_options, options) = connect_options(spec, &self.tmp, port)?;
+        let mut socket = B::socket_new(socket_options);
+        if let Some(answers) = &c.lookup {
+            let answers: Vec<LookupAddress> = answers
+                .iter()
+                .map(|a| LookupAddress::new(a.address.clone(), u32::from(a.family)))
+                .collect();
+            // Node's custom lookup as the scenario runner writes it: every address when
+            // asked for all (happy eyeballs), else the first.
+            B::set_lookup(&mut socket, move |_host: &str, o: LookupOptions| {
+                Ok(if o.all {
+                    answers.clone()
+                } else {
+                    answers.iter().take(1).cloned().collect()
+                })
+            });
+        }
+        let result = B::connect(&mut socket, options);
+        self.table.insert(name, Actor::Socket(socket));
+        result.map(|()| true).map_err(code)
+    }
+
+    fn server_property(&self, server: &B::Server, name: &str, property: &str) -> PropertyValue {
+        let path = self
+            .scenario
+            .servers
+            .get(name)
+            .and_then(|s| s.listen.path.as_ref());
+        let path_exists = path.is_some_and(|p| self.tmp.join(p).exists());
+        server_property(
+            B::server_core(server),
+            property,
+            B::connections(server),
+            path_exists,
+        )
+    }
+}
+
+/// The Rust-only getsockopt read-backs (seconds and counts as libuv sets them).
+fn sockopt<B: Backend>(socket: &B::Socket, opt: &str) -> PropertyValue {
+    let (ka, no_delay) = match B::keep_alive_settings(socket) {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return PropertyValue::Str(format!("<getsockopt failed: {e}>")),
+        None => return PropertyValue::Undefined,
+    };
+    match opt {
+        "noDelay" => PropertyValue::Bool(no_delay),
+        "keepAlive" => PropertyValue::Bool(ka.enabled),
+        "keepIdle" => PropertyValue::Number(ka.idle_secs as f64),
+        "keepInterval" => PropertyValue::Number(ka.interval_secs as f64),
+        "keepCount" => PropertyValue::Number(f64::from(ka.count)),
+        other => PropertyValue::Str(format!("<unknown sockopt {other}>")),
+    }
+}
+
+impl<B: Backend> Actors for NetActors<'_, B> {
+    fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
+        match op {
+            Op::Listen => return self.listen(actor),
+            Op::Connect => return self.connect(actor),
+            Op::Close | Op::SetMaxConnections { .. } => {
+                let Some(Actor::Server(s)) = self.table.get_mut(actor) else {
+                    return Err(format!("NO_SERVER_{actor}"));
+                };
+                match op {
+                    // Node's `server.close()` never throws: not running is reported to
+                    // the callback only, which the scenarios do not pass.
+                    Op::Close => {
+                        let _ = B::close(s);
+                    }
+                    Op::SetMaxConnections { value } => B::set_max_connections(s, Some(*value)),
+                    _ => {}
+                }
+                return Ok(true);
+            }
+            _ => {}
+        }
+        let s = self.socket_mut(actor)?;
+        match op {
+            Op::Write { data } => return Ok(B::write(s, Bytes::from(data.clone()))),
+            // Node's `end()` never throws: its error goes to the callback, which the
+            // scenarios do not pass.
+            Op::End { data: None } => {
+                let _ = B::end(s);
+            }
+            Op::End { data: Some(d) } => return Ok(B::end_with(s, Bytes::from(d.clone()))),
+            Op::Destroy => B::destroy(s, None),
+            Op::DestroyWithError { code: c } => {
+                let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
+                B::destroy(
+                    s,
+                    Some(Error::new(
+                        code,
+                        ErrorClass::Error,
+                        "destroyed by the scenario",
+                    )),
+                );
+            }
+            Op::DestroySoon => B::destroy_soon(s),
+            Op::ResetAndDestroy => B::reset_and_destroy(s).map_err(code)?,
+            Op::Pause => B::pause(s),
+            Op::Resume => B::resume(s),
+            Op::SetTimeout { ms } => B::set_timeout(s, *ms as f64).map_err(code)?,
+            Op::SetNoDelay { enable } => B::set_no_delay(s, enable.unwrap_or(true)),
+            Op::SetKeepAlive {
+                enable,
+                initial_delay_ms,
+            } => B::set_keep_alive(
+                s,
+                enable.unwrap_or(true),
+                initial_delay_ms.unwrap_or(0) as f64,
+            ),
+            other => return Err(format!("UNSUPPORTED_OP_{other:?}")),
+        }
+        Ok(true)
+    }
+
+    fn property(&mut self, actor: &str, property: &str) -> PropertyValue {
+        if let Some(server) = self.server(actor) {
+            return self.server_property(server, actor, property);
+        }
+        match self.socket(actor) {
+            Some(s) => match property.strip_prefix("sockopt.") {
+                Some(opt) => sockopt::<B>(s, opt),
+                None => socket_property(B::socket_core(s), property),
+            },
+            None => PropertyValue::Str(format!("<no actor {actor}>")),
+        }
+    }
+}
+
+/// The error `destroy_with_error` passes (the Node runner's `new Error(...)` with `code`).
+pub fn scenario_error(c: &str) -> Result<Error, String> {
+    let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
+    Ok(Error::new(
+        code,
+        ErrorClass::Error,
+        "destroyed by the scenario",
+    ))
+}
+
+/// Runs scenarios on backend `B` ([`ScenarioDriver`]), held to [`Target::Nodenet`].
+#[derive(Debug)]
+pub struct NetDriver<B> {
+    backend: B,
+}
+
+impl<B: Backend> NetDriver<B> {
+    /// A driver over `backend`.
+    pub fn new(backend: B) -> Self {
+        NetDriver { backend }
+    }
+}
+
+/// A fresh temporary directory for one run (IPC socket files live there).
+fn temp_dir() -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("nodenet-conf-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Hand one backend event to the script (registering an accepted socket first).
+pub fn deliver<B: Backend>(
+    script: &mut ScriptRunner<'_>,
+    actors: &mut NetActors<'_, B>,
+    actor: &str,
+    ev: Ev<B::Socket>,
+) {
+    let event = match ev {
+        Ev::Socket(ev) => match socket_trace_event(ev) {
+            Some(e) => e,
+            None => return,
+        },
+        Ev::Server(ServerEvent::Connection(socket)) => {
+            let name = script.accept_name();
+            actors.table.insert(&name, Actor::Socket(socket));
+            Event::Connection
+        }
+        Ev::Server(ServerEvent::Listening) => {
+            actors.note_port(actor);
+            Event::Listening
+        }
+        Ev::Server(ServerEvent::Drop(_)) => Event::Drop,
+        // Node closes a blocked peer silently (v22.13): no event to record.
+        Ev::Server(ServerEvent::Blocked { .. }) => return,
+        Ev::Server(ServerEvent::Error(e)) => Event::Error(code(e)),
+        Ev::Server(ServerEvent::Close) => Event::Close(None),
+    };
+    script.record(actor, &event, actors);
+}
+
+impl<B: Backend> ScenarioDriver for NetDriver<B> {
+    fn name(&self) -> &str {
+        self.backend.name()
+    }
+
+    fn target(&self) -> Target {
+        Target::Nodenet
+    }
+
+    fn run(&mut self, scenario: &Scenario) -> Result<Traces, DriverError> {
+        let tmp = temp_dir().map_err(|e| DriverError(format!("temporary directory: {e}")))?;
+        let tmp_text = tmp.to_string_lossy().into_owned();
+        let started = Instant::now();
+        let hard_deadline = started + HARD_LIMIT;
+        let mut actors = NetActors::<B>::new(scenario, &tmp);
+        let mut script = ScriptRunner::new(scenario, Some(&tmp_text), started);
+        let mut outcome = Ok(());
+        loop {
+            let now = Instant::now();
+            match script.poll(now, &mut actors) {
+                Poll::Done => break,
+                Poll::Wait { deadline } => {
+                    if now >= hard_deadline {
+                        outcome = Err(DriverError(format!(
+                            "{}: hard time limit of {HARD_LIMIT:?} hit",
+                            scenario.name
+                        )));
+                        break;
+                    }
+                    let until = deadline.min(hard_deadline);
+                    let Some((actor, mut ev)) = self.backend.next_event(&mut actors.table, until)
+                    else {
+                        continue;
+                    };
+                    // Node emits some events back to back in one synchronous call, so a
+                    // script step waiting for the first runs after the second: deliver
+                    // the follower too when it is there already.
+                    loop {
+                        let follows = matches!(&ev, Ev::Socket(e) if emits_follower(e));
+                        deliver(&mut script, &mut actors, &actor, ev);
+                        if !follows {
+                            break;
+                        }
+                        match self.backend.poll_now(&mut actors.table, &actor) {
+                            Some(next) => ev = next,
+                            None => break,
+                        }
+                    }
+                }
+            }
+        }
+        let traces = script.into_traces();
+        // Tear down: destroy every socket, close every server, drop them (closing the
+        // file descriptors), then remove the run's directory.
+        for actor in actors.table.drain() {
+            match actor {
+                Actor::Socket(mut s) => B::destroy(&mut s, None),
+                Actor::Server(mut s) => {
+                    let _ = B::close(&mut s);
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+        outcome.map(|()| traces)
+    }
+}

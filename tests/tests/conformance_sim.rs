@@ -1,0 +1,72 @@
+//! Conformance suite on the deterministic simulator: every scenario the simulator can
+//! model, in virtual time, compared with Node v20's recording plus the documented
+//! differences; the others are listed (and printed) as exclusions.
+use std::time::Duration;
+
+use nodenet_core::sim::Faults;
+use nodenet_tests::drivers::suite::run_suite;
+use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
+
+#[test]
+fn every_modelled_scenario_matches_node_on_the_simulator() {
+    let report = run_suite(&mut SimDriver::new(1), SIM_EXCLUSIONS);
+    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
+    assert_eq!(report.excluded.len(), SIM_EXCLUSIONS.len());
+    assert!(
+        report.passed.len() >= 20,
+        "only {} passed",
+        report.passed.len()
+    );
+    assert!(
+        report.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        report.elapsed
+    );
+}
+
+#[test]
+fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
+    // Faults::calm: random latency, read chunk sizes and short writes, from the seed.
+    for seed in [2, 3, 4] {
+        let report = run_suite(
+            &mut SimDriver::with_faults(seed, Faults::calm()),
+            SIM_EXCLUSIONS,
+        );
+        assert!(
+            report.failed.is_empty(),
+            "seed {seed}:\n{}",
+            report.failure_text()
+        );
+    }
+}
+
+#[test]
+fn a_wrong_expectation_is_caught_with_a_readable_diff() {
+    let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == "connect_refused")
+        .expect("connect_refused exists")
+        .scenario
+        .clone();
+    let client = scenario.expected.get_mut("client").unwrap();
+    let close = client.iter().position(|e| e == "close:true").unwrap();
+    client[close] = "close:false".into();
+    let failure = nodenet_tests::check(&mut SimDriver::new(1), &scenario).expect_err("must differ");
+    let text = failure.to_string();
+    assert!(
+        text.contains("- close:false") && text.contains("+ close:true"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_excluded_scenario_is_refused_not_run() {
+    let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
+    let ipc = files
+        .iter()
+        .find(|f| f.scenario.name == "ipc_listen_connect_unlink")
+        .unwrap();
+    let err = nodenet_tests::check(&mut SimDriver::new(1), &ipc.scenario).unwrap_err();
+    assert!(err.to_string().contains("Unix domain sockets"), "{err}");
+}

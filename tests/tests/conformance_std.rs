@@ -1,0 +1,44 @@
+//! Conformance suite on `nodenet-std`: every scenario of `tests/scenarios/` on real
+//! loopback sockets, compared with Node v20's recording plus the documented differences.
+use std::time::Duration;
+
+use nodenet_tests::drivers::std_backend;
+use nodenet_tests::drivers::suite::run_suite;
+
+#[test]
+fn every_scenario_matches_node_on_std() {
+    let mut driver = std_backend::driver();
+    let report = run_suite(&mut driver, &[]);
+    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
+    assert!(
+        report.passed.len() >= 20,
+        "only {} passed",
+        report.passed.len()
+    );
+    assert!(
+        report.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        report.elapsed
+    );
+}
+
+#[test]
+fn a_wrong_expectation_is_caught_with_a_readable_diff() {
+    let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == "connect_data_end_close")
+        .expect("connect_data_end_close exists")
+        .scenario
+        .clone();
+    let client = scenario.expected.get_mut("client").unwrap();
+    let data = client.iter().position(|e| e == "data:hello").unwrap();
+    client[data] = "data:hellO".into();
+    let failure =
+        nodenet_tests::check(&mut std_backend::driver(), &scenario).expect_err("must differ");
+    let text = failure.to_string();
+    assert!(
+        text.contains("- data:hellO") && text.contains("+ data:hello"),
+        "{text}"
+    );
+}
