@@ -29,6 +29,9 @@ macro_rules! nn_test {
         #[test]
         fn $name() {
             let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+            // Start the executor threads and async-io's reactor (its epoll and wake-up
+            // descriptors) before the body counts descriptors.
+            async_io::block_on(executor().spawn(async_io::Timer::after(std::time::Duration::from_millis(1))));
             async_io::block_on(async move {
                 let timeout = async {
                     async_io::Timer::after(TEST_TIMEOUT).await;
@@ -67,6 +70,13 @@ macro_rules! task {
 macro_rules! join {
     ($h:expr) => {
         $h.await
+    };
+}
+/// Let a task (thread) run on without waiting for it.
+#[allow(unused_macros)]
+macro_rules! detach {
+    ($h:expr) => {
+        $h.detach()
     };
 }
 #[allow(unused_macros)]

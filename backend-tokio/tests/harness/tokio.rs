@@ -54,6 +54,13 @@ macro_rules! join {
         $h.await.unwrap()
     };
 }
+/// Let a task (thread) run on without waiting for it.
+#[allow(unused_macros)]
+macro_rules! detach {
+    ($h:expr) => {
+        drop($h)
+    };
+}
 #[allow(unused_macros)]
 macro_rules! sleep_ms {
     ($ms:expr) => {
