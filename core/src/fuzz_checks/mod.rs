@@ -13,6 +13,7 @@ pub mod socket_ops;
 
 use std::sync::OnceLock;
 
+use arbitrary::{Arbitrary, Unstructured};
 use regex::Regex;
 
 pub use ops::{ops_from_bytes, run_ops, Op};
@@ -137,4 +138,21 @@ fn assert_round_trips(sa: &SocketAddress, input: &str) {
 /// around every rule bound.
 pub fn check_block_list_ops(data: &[u8]) {
     run_ops(&ops_from_bytes(data));
+}
+
+/// Decode a configuration and then up to 200 operations from fuzzer bytes (the state
+/// machine targets' common input shape); `None` when not even a configuration fits.
+pub(crate) fn config_and_ops<'a, C: Arbitrary<'a>, O: Arbitrary<'a>>(
+    data: &'a [u8],
+) -> Option<(C, Vec<O>)> {
+    let mut u = Unstructured::new(data);
+    let config = C::arbitrary(&mut u).ok()?;
+    let mut ops = Vec::new();
+    while !u.is_empty() && ops.len() < 200 {
+        match O::arbitrary(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    Some((config, ops))
 }

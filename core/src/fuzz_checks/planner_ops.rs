@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 use crate::happy_eyeballs::{
     sort_candidates, Action, Candidate, Candidates, Mode, Planner, PlannerOptions,
@@ -446,17 +446,9 @@ fn check_candidates(entries: &[LookupAddress], list: &[Candidate]) {
 
 /// Decode a configuration and up to 200 operations from fuzzer bytes and run them.
 pub fn check_planner_ops(data: &[u8]) {
-    let mut u = Unstructured::new(data);
-    let Ok(config) = PlannerConfig::arbitrary(&mut u) else {
+    let Some((config, ops)) = super::config_and_ops::<PlannerConfig, PlannerOp>(data) else {
         return;
     };
-    let mut ops = Vec::new();
-    while !u.is_empty() && ops.len() < 200 {
-        match PlannerOp::arbitrary(&mut u) {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
-        }
-    }
     run_planner_ops(&config, &ops);
 }
 

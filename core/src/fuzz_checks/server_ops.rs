@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 use crate::server::{
     ConnectionId, ListenOptions, ListenStage, ListenerId, ResolveId, Server, ServerCommand,
@@ -527,17 +527,9 @@ fn listen_options(kind: ListenKind) -> ListenOptions {
 
 /// Decode a configuration and up to 200 operations from fuzzer bytes and run them.
 pub fn check_server_ops(data: &[u8]) {
-    let mut u = Unstructured::new(data);
-    let Ok(config) = ServerConfig::arbitrary(&mut u) else {
+    let Some((config, ops)) = super::config_and_ops::<ServerConfig, ServerOp>(data) else {
         return;
     };
-    let mut ops = Vec::new();
-    while !u.is_empty() && ops.len() < 200 {
-        match ServerOp::arbitrary(&mut u) {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
-        }
-    }
     run_server_ops(&config, &ops);
 }
 

@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use bytes::Bytes;
 
 use crate::socket::{Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId};
@@ -765,17 +765,9 @@ fn resolve_answer(answer: ResolveAnswer) -> Result<Vec<LookupAddress>, Error> {
 
 /// Decode a configuration and up to 200 operations from fuzzer bytes and run them.
 pub fn check_socket_ops(data: &[u8]) {
-    let mut u = Unstructured::new(data);
-    let Ok(config) = SocketConfig::arbitrary(&mut u) else {
+    let Some((config, ops)) = super::config_and_ops::<SocketConfig, SocketOp>(data) else {
         return;
     };
-    let mut ops = Vec::new();
-    while !u.is_empty() && ops.len() < 200 {
-        match SocketOp::arbitrary(&mut u) {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
-        }
-    }
     run_socket_ops(&config, &ops);
 }
 
