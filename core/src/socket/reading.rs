@@ -18,11 +18,44 @@ impl Socket {
     /// (Node keeps reading into its buffer up to the high-water mark; nodenet stops at
     /// once, which is observable only through `bytes_read`.) Data already in flight is
     /// buffered and delivered on `resume`.
+    ///
+    /// `Data` events that are queued but not yet drained with
+    /// [`poll_event`](Socket::poll_event) are taken back into the read buffer too, so a
+    /// `pause()` made while handling one `Data` event stops the flow right there, as it
+    /// does inside a Node `'data'` handler. (Not once `End` is queued, nor for decoded
+    /// `Text`: those stay as they are.)
     pub fn pause(&mut self) {
+        if !self.paused && !self.destroyed && !self.end_emitted && self.decoder.is_none() {
+            self.take_back_queued_data();
+        }
         self.paused = true;
         if self.reading {
             self.reading = false;
             self.commands.push_back(Command::StopReading);
+        }
+    }
+
+    fn take_back_queued_data(&mut self) {
+        if !self
+            .events
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Data(_)))
+        {
+            return;
+        }
+        let mut kept = std::collections::VecDeque::with_capacity(self.events.len());
+        let mut taken = std::collections::VecDeque::new();
+        for event in self.events.drain(..) {
+            match event {
+                SocketEvent::Data(chunk) => taken.push_back(chunk),
+                other => kept.push_back(other),
+            }
+        }
+        self.events = kept;
+        // The taken chunks were delivered before anything still in the read buffer.
+        while let Some(chunk) = taken.pop_back() {
+            self.read_buf_len += chunk.len();
+            self.read_buf.push_front(chunk);
         }
     }
 
