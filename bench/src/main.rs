@@ -47,7 +47,8 @@ enum Command {
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Comma-separated implementations (raw-tokio, node); all by default.
+        /// Comma-separated implementations (raw-tokio, nodenet-tokio, nodenet-smol,
+        /// nodenet-std, node); all by default.
         #[arg(long, value_delimiter = ',')]
         impls: Option<Vec<ServerImpl>>,
         /// Repetitions per measurement (the median is reported).

@@ -1,0 +1,56 @@
+//! The `nodenet-smol` echo server: the same user code as
+//! [`nodenet_tokio`](super::nodenet_tokio), on one smol `LocalExecutor` thread (one
+//! thread, like Node's event loop and the current-thread tokio servers).
+
+use std::io;
+use std::net::SocketAddr;
+
+use nodenet_smol::{
+    create_server, Endpoint, ListenOptions, ServerEvent, ServerOptions, Socket, SocketEvent,
+};
+
+/// Binds `addr`, calls `ready` with the bound address, then serves forever (blocking the
+/// calling thread).
+///
+/// # Errors
+/// Fails when the address cannot be bound.
+pub fn serve(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
+    let ex = smol::LocalExecutor::new();
+    smol::block_on(ex.run(async {
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(addr.port()).host(addr.ip().to_string()))?;
+        let mut ready = Some(ready);
+        while let Some(ev) = server.next_event().await {
+            match ev {
+                ServerEvent::Listening => {
+                    if let (Some(f), Some(Endpoint::Tcp(bound))) = (ready.take(), server.address())
+                    {
+                        f(bound);
+                    }
+                }
+                ServerEvent::Connection(socket) => ex.spawn(echo(socket)).detach(),
+                ServerEvent::Error(e) => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }))
+}
+
+/// `socket.pipe(socket)`.
+async fn echo(mut c: Socket) {
+    while let Some(ev) = c.next_event().await {
+        match ev {
+            SocketEvent::Data(d) => {
+                if !c.write(d) {
+                    c.pause();
+                }
+            }
+            SocketEvent::Drain => c.resume(),
+            SocketEvent::End => {
+                let _ = c.end();
+            }
+            _ => {}
+        }
+    }
+}
