@@ -41,7 +41,8 @@ fn echo(mut c: Socket) {
     while let Some(ev) = c.next_event() {
         match ev {
             SocketEvent::Data(d) => {
-                if !c.write(d) {
+                let below_high_water_mark = c.write(d);
+                if !below_high_water_mark {
                     c.pause();
                 }
             }

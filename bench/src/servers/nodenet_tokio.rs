@@ -47,7 +47,8 @@ async fn echo(mut c: Socket) {
     while let Some(ev) = c.next_event().await {
         match ev {
             SocketEvent::Data(d) => {
-                if !c.write(d) {
+                let below_high_water_mark = c.write(d);
+                if !below_high_water_mark {
                     c.pause();
                 }
             }
