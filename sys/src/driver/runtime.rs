@@ -2,6 +2,7 @@
 //! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
 //! blocking calls off the event loop.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -9,6 +10,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+
+use bytes::BytesMut;
 
 /// A boxed, sendable future (what [`Runtime::unblock`] returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -117,8 +120,51 @@ pub trait RtStream: AsFd + Send + 'static {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Read what is available, appending it to `buf` (which has spare capacity), or
+    /// register the waker and return `Pending` when nothing is. `Ok(0)` is end-of-stream.
+    ///
+    /// The default reads with [`try_read`](Self::try_read) into a per-thread scratch
+    /// buffer and copies the bytes into `buf`, then waits with `poll_read_ready`. A
+    /// runtime that can read into `buf`'s uninitialised capacity directly (tokio's
+    /// `try_read_buf`) overrides it and saves the copy; it may also treat a short read
+    /// as "drained" and wait without a further syscall, as tokio's own `AsyncRead` does.
+    fn poll_read_buf(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<usize>> {
+        loop {
+            let read: io::Result<usize> = SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < SCRATCH_SIZE {
+                    scratch.resize(SCRATCH_SIZE, 0);
+                }
+                let room = buf
+                    .capacity()
+                    .saturating_sub(buf.len())
+                    .clamp(1, SCRATCH_SIZE);
+                let dst = scratch.get_mut(..room).unwrap_or_default();
+                let n = self.try_read(dst)?;
+                buf.extend_from_slice(dst.get(..n).unwrap_or_default());
+                Ok(n)
+            });
+            match read {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.poll_read_ready(cx) {
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                },
+                r => return Poll::Ready(r),
+            }
+        }
+    }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// Size of the per-thread scratch buffer behind the default
+/// [`RtStream::poll_read_buf`]: one read never returns more (libuv reads 64 KiB too).
+pub const SCRATCH_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// Shared by every socket read on this thread, so idle sockets hold no buffer.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A listener registered with a runtime's reactor.
