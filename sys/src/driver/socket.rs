@@ -225,9 +225,11 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        // One clock read per poll (refreshed after waiting on the timer): the loop only
+        // repeats while it makes progress, which takes microseconds.
+        let mut now = Instant::now();
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
-            let now = Instant::now();
             self.run_commands(now);
             if let Some(ev) = self.core.poll_event() {
                 // The handle went with the `Close` command; a `connect()` made after
@@ -265,12 +267,13 @@ impl<R: Runtime> SocketDriver<R> {
             if self.rt.poll_timer(timer, deadline, cx).is_pending() {
                 return Poll::Pending;
             }
+            now = Instant::now();
         }
     }
 
     /// The server's `shutdown` requests.
     fn poll_requests(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let Some(req) = self.guard.as_ref().and_then(|g| g.poll_request(cx)) else {
+        let Some(req) = self.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
             return false;
         };
         match req {
