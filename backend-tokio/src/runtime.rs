@@ -101,7 +101,14 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    fn poll_read_buf(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<usize>> {
+    /// tokio keeps the readiness itself (a short read clears it here), so `drained` is
+    /// not needed.
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        _drained: bool,
+    ) -> Poll<io::Result<usize>> {
         loop {
             let room = buf.capacity().saturating_sub(buf.len());
             let mut short = None;

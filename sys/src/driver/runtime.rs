@@ -122,13 +122,28 @@ pub trait RtStream: AsFd + Send + 'static {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Read what is available, appending it to `buf` (which has spare capacity), or
     /// register the waker and return `Pending` when nothing is. `Ok(0)` is end-of-stream.
+    /// `drained` says the previous read on this stream was short (fewer bytes than
+    /// `min(spare capacity, SCRATCH_SIZE)`: it emptied the kernel's buffer), so the next
+    /// bytes come with a new readiness event.
     ///
-    /// The default reads with [`try_read`](Self::try_read) into a per-thread scratch
-    /// buffer and copies the bytes into `buf`, then waits with `poll_read_ready`. A
-    /// runtime that can read into `buf`'s uninitialised capacity directly (tokio's
-    /// `try_read_buf`) overrides it and saves the copy; it may also treat a short read
-    /// as "drained" and wait without a further syscall, as tokio's own `AsyncRead` does.
-    fn poll_read_buf(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<usize>> {
+    /// The default asks for readiness first when `drained` (one `poll_read_ready`
+    /// instead of a `read` that would say `EAGAIN`), then reads with
+    /// [`try_read`](Self::try_read) into a per-thread scratch buffer and copies the bytes
+    /// into `buf`. A runtime that can read into `buf`'s uninitialised capacity directly
+    /// (tokio's `try_read_buf`) overrides it and saves the copy.
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        drained: bool,
+    ) -> Poll<io::Result<usize>> {
+        if drained {
+            match self.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         loop {
             let read: io::Result<usize> = SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();

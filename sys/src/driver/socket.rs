@@ -22,7 +22,7 @@ use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
+use super::runtime::{BoxFuture, RtStream, Runtime, StdStream, SCRATCH_SIZE};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
 /// Room offered to each read: one read never returns more (libuv's 64 KiB).
@@ -66,6 +66,8 @@ pub struct SocketDriver<R: Runtime> {
     resolving: Option<Resolving>,
     timer: Option<R::Timer>,
     reading: bool,
+    /// The last read was short: the kernel buffer was empty after it.
+    read_drained: bool,
     writing: bool,
     lookup: Option<Arc<dyn Lookup>>,
     guard: Option<ConnGuard>,
@@ -97,6 +99,7 @@ impl<R: Runtime> SocketDriver<R> {
             resolving: None,
             timer: None,
             reading: false,
+            read_drained: false,
             writing: false,
             lookup: None,
             guard: None,
@@ -489,8 +492,14 @@ impl<R: Runtime> SocketDriver<R> {
             pool.clear();
             // Reclaims the whole block when every chunk handed out from it was dropped.
             pool.reserve(READ_CHUNK);
-            match stream.poll_read_buf(cx, &mut pool) {
-                Poll::Ready(Ok(n)) => Poll::Ready(Ok(take_chunk(&mut pool, n))),
+            // What the default `poll_read_buf` offers one read (tokio, which may read
+            // more, keeps its own readiness and ignores `drained`).
+            let room = (pool.capacity() - pool.len()).min(SCRATCH_SIZE);
+            match stream.poll_read_buf(cx, &mut pool, self.read_drained) {
+                Poll::Ready(Ok(n)) => {
+                    self.read_drained = n > 0 && n < room;
+                    Poll::Ready(Ok(take_chunk(&mut pool, n)))
+                }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                 Poll::Pending => Poll::Pending,
             }
