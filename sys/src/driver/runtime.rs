@@ -131,46 +131,62 @@ pub trait RtStream: AsFd + Send + 'static {
     /// [`try_read`](Self::try_read) into a per-thread scratch buffer and copies the bytes
     /// into `buf`. A runtime that can read into `buf`'s uninitialised capacity directly
     /// (tokio's `try_read_buf`) overrides it and saves the copy.
+    ///
+    /// Skipping the read is only sound when a pending end-of-stream still reports
+    /// readable: async-io's level-triggered one-shot registration does; an edge-triggered
+    /// reactor that forgets a FIN which arrived with the last data does not, and must
+    /// pass `drained = false` to [`poll_read_buf_default`].
     fn poll_read_buf(
         &self,
         cx: &mut Context<'_>,
         buf: &mut BytesMut,
         drained: bool,
     ) -> Poll<io::Result<usize>> {
-        if drained {
-            match self.poll_read_ready(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        loop {
-            let read: io::Result<usize> = SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                if scratch.len() < SCRATCH_SIZE {
-                    scratch.resize(SCRATCH_SIZE, 0);
-                }
-                let room = buf
-                    .capacity()
-                    .saturating_sub(buf.len())
-                    .clamp(1, SCRATCH_SIZE);
-                let dst = scratch.get_mut(..room).unwrap_or_default();
-                let n = self.try_read(dst)?;
-                buf.extend_from_slice(dst.get(..n).unwrap_or_default());
-                Ok(n)
-            });
-            match read {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.poll_read_ready(cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                },
-                r => return Poll::Ready(r),
-            }
-        }
+        poll_read_buf_default(self, cx, buf, drained)
     }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then
+/// `try_read` into the per-thread scratch buffer, copied into `buf`.
+pub fn poll_read_buf_default<S: RtStream + ?Sized>(
+    stream: &S,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    drained: bool,
+) -> Poll<io::Result<usize>> {
+    if drained {
+        match stream.poll_read_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    loop {
+        let read: io::Result<usize> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.len() < SCRATCH_SIZE {
+                scratch.resize(SCRATCH_SIZE, 0);
+            }
+            let room = buf
+                .capacity()
+                .saturating_sub(buf.len())
+                .clamp(1, SCRATCH_SIZE);
+            let dst = scratch.get_mut(..room).unwrap_or_default();
+            let n = stream.try_read(dst)?;
+            buf.extend_from_slice(dst.get(..n).unwrap_or_default());
+            Ok(n)
+        });
+        match read {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            r => return Poll::Ready(r),
+        }
+    }
 }
 
 /// Size of the per-thread scratch buffer behind the default
