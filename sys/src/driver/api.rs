@@ -240,6 +240,13 @@ macro_rules! server_sync_api {
         pub fn set_lookup(&mut self, lookup: impl $crate::driver::Lookup) {
             self.driver.set_lookup(::std::sync::Arc::new(lookup));
         }
+        /// Beyond Node: failed `accept(2)` calls so far. A burst of failures (`EMFILE`
+        /// while descriptors are exhausted) is reported once as `ServerEvent::Error`
+        /// (`accept EMFILE`) and retried after growing pauses (10 ms doubling to
+        /// 250 ms); queued connections are served once descriptors free up.
+        pub fn accept_failures(&self) -> u64 {
+            self.driver.accept_failures()
+        }
         /// The core state machine.
         pub fn core(&self) -> &$crate::__core::Server {
             self.driver.core()

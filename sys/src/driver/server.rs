@@ -15,6 +15,7 @@ use nodenet_core::{
     Server, ServerCommand, ServerOptions,
 };
 
+use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
@@ -81,6 +82,9 @@ pub struct ServerDriver<R: Runtime> {
     lookup: Option<Arc<dyn Lookup>>,
     timer: Option<R::Timer>,
     shutdown: Option<bool>,
+    /// Accept errors: one report per burst, paused retries (see `accept_backoff`).
+    backoff: AcceptBackoff,
+    accept_timer: Option<R::Timer>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -106,6 +110,8 @@ impl<R: Runtime> ServerDriver<R> {
             lookup: None,
             timer: None,
             shutdown: None,
+            backoff: AcceptBackoff::default(),
+            accept_timer: None,
         }
     }
 
@@ -351,6 +357,19 @@ impl<R: Runtime> ServerDriver<R> {
     }
 
     fn poll_accept(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        if self.listener.is_none() {
+            return false;
+        }
+        // After a failed accept, wait (woken by the timer) instead of retrying at once:
+        // the listener stays readable while the backlog is full, so retrying on every
+        // wake-up would spin.
+        if let Some(at) = self.backoff.retry_at() {
+            let timer = self.accept_timer.get_or_insert_with(|| self.rt.timer(at));
+            if self.rt.poll_timer(timer, at, cx).is_pending() {
+                return false;
+            }
+            self.backoff.resume();
+        }
         let Some((id, slot)) = self.listener.take() else {
             return false;
         };
@@ -377,17 +396,29 @@ impl<R: Runtime> ServerDriver<R> {
         };
         self.listener = Some((id, Slot::Rt(listener, path)));
         match (result, accepted) {
-            (Poll::Pending, _) => false,
+            // The queue is empty: whatever failed before is over.
+            (Poll::Pending, _) => {
+                self.backoff.on_ok();
+                false
+            }
             (Poll::Ready(Ok(stream)), Some(Ok((local, remote)))) => {
+                self.backoff.on_ok();
                 let cid = self.core.handle_accepted(id, local, remote, now);
                 self.pending.insert(cid, stream);
                 true
             }
             // The peer is already gone (no peer address): drop it, as libuv would report
             // it at the first read.
-            (Poll::Ready(Ok(_)), _) => true,
+            (Poll::Ready(Ok(_)), _) => {
+                self.backoff.on_ok();
+                true
+            }
             (Poll::Ready(Err(e)), _) => {
-                self.core.handle_accept_error(id, code_from_io(&e), now);
+                let code = code_from_io(&e);
+                match self.backoff.on_error(code, now) {
+                    AcceptFailure::Report => self.core.handle_accept_error(id, code, now),
+                    AcceptFailure::Retry | AcceptFailure::Pause => {}
+                }
                 true
             }
         }
@@ -432,6 +463,14 @@ impl<R: Runtime> ServerDriver<R> {
             Some((_, Slot::Std(l))) => Ok(Some(l)),
             Some((_, Slot::Rt(l, path))) => self.rt.unwrap_listener(l, path).map(Some),
         }
+    }
+
+    /// Beyond Node: failed `accept(2)` calls so far, reported or not. A burst of
+    /// failures (`EMFILE` while descriptors are exhausted, ...) is reported once as
+    /// `ServerEvent::Error` and retried after a pause of 10 ms doubling up to 250 ms, so
+    /// this counter grows by a few per second during a burst, not by thousands.
+    pub fn accept_failures(&self) -> u64 {
+        self.backoff.failures()
     }
 
     /// The registry of accepted connections (open count, requests).

@@ -1,0 +1,9 @@
+//! Accept under EMFILE (`sys/testsuite/emfile.rs`) on smol. Its own test binary: the test
+//! lowers the process's descriptor limit (restored before it ends).
+
+use nodenet_smol::*;
+
+include!("harness/smol.rs");
+include!("../../sys/testsuite/reliability_macros.rs");
+include!("../../sys/testsuite/proc_stats.rs");
+include!("../../sys/testsuite/emfile.rs");

@@ -1,0 +1,9 @@
+//! Soak on loopback (`sys/testsuite/soak.rs`) on smol: connect / transfer / close cycles,
+//! then no descriptor and no memory growth.
+
+use nodenet_smol::*;
+
+include!("harness/smol.rs");
+include!("../../sys/testsuite/reliability_macros.rs");
+include!("../../sys/testsuite/proc_stats.rs");
+include!("../../sys/testsuite/soak.rs");

@@ -1,0 +1,72 @@
+// The blocking-std harness of the reliability suites (`sys/testsuite/{emfile,soak,flood}.rs`):
+// a "task" is a thread; each test holds the binary-wide `SERIAL` lock (the suites count
+// the process's descriptors and memory, so tests of one binary must not overlap) and is
+// bounded by `TEST_TIMEOUT`.
+
+const BACKEND: &str = "std";
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+macro_rules! nn_test {
+    ($(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        #[test]
+        fn $name() {
+            let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+            let (tx, rx) = std::sync::mpsc::channel();
+            let t = std::thread::spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body));
+                let _ = tx.send(());
+                if let Err(p) = r {
+                    std::panic::resume_unwind(p);
+                }
+            });
+            match rx.recv_timeout(TEST_TIMEOUT) {
+                Ok(()) => t.join().unwrap(),
+                Err(_) => panic!("test timed out"),
+            }
+        }
+    };
+}
+#[allow(unused_macros)]
+macro_rules! next {
+    ($s:expr) => {
+        $s.next_event()
+    };
+}
+/// `Some(next event)`, or `None` when `deadline` passed first.
+#[allow(unused_macros)]
+macro_rules! next_until {
+    ($s:expr, $deadline:expr) => {
+        match $s.next_event_until($deadline) {
+            std::task::Poll::Ready(e) => Some(e),
+            std::task::Poll::Pending => None,
+        }
+    };
+}
+/// Run a closure concurrently (a thread).
+#[allow(unused_macros)]
+macro_rules! task {
+    ($b:block) => {
+        std::thread::spawn(move || $b)
+    };
+}
+#[allow(unused_macros)]
+macro_rules! join {
+    ($h:expr) => {
+        $h.join().unwrap()
+    };
+}
+/// Let a task (thread) run on without waiting for it.
+#[allow(unused_macros)]
+macro_rules! detach {
+    ($h:expr) => {
+        drop($h)
+    };
+}
+#[allow(unused_macros)]
+macro_rules! sleep_ms {
+    ($ms:expr) => {
+        std::thread::sleep(std::time::Duration::from_millis($ms))
+    };
+}
