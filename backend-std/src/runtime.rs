@@ -96,6 +96,16 @@ impl RtStream for StdRtStream {
     fn poll_write_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.reactor.take(self.key, true)
     }
+    /// Always reads first: the reactor is edge-triggered and keeps no end-of-stream
+    /// state, so a FIN that came with the last (short) read raises no further edge.
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut bytes::BytesMut,
+        _drained: bool,
+    ) -> Poll<io::Result<usize>> {
+        nodenet_sys::driver::poll_read_buf_default(self, cx, buf, false)
+    }
 }
 
 impl RtListener for StdRtListener {

@@ -1,8 +1,11 @@
-//! The tokio [`Runtime`]: streams and listeners are tokio's own `TcpStream`,
-//! `UnixStream`, `TcpListener`, `UnixListener` (their `try_*` calls clear tokio's
-//! readiness on `WouldBlock`), timers are `tokio::time::Sleep`, and getaddrinfo runs on
-//! `spawn_blocking` — exactly what `tokio::net::lookup_host` does, kept generic so the
-//! shared driver can filter and shape the answer as Node's `dns.lookup`.
+//! The tokio [`Runtime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
+//! `try_*` calls clear tokio's readiness on `WouldBlock`; reads go straight into the
+//! driver's buffer and a short read counts as "drained", as in tokio's `AsyncRead`),
+//! listeners are the std listeners in an `AsyncFd` (accept4 hands out a non-blocking
+//! socket that is registered once, by the socket that owns it), timers are
+//! `tokio::time::Sleep`, and getaddrinfo runs on `spawn_blocking` — exactly what
+//! `tokio::net::lookup_host` does, kept generic so the shared driver can filter and shape
+//! the answer as Node's `dns.lookup`.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -11,8 +14,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::BytesMut;
 use nodenet_sys::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use socket2::SockRef;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::net::{TcpStream, UnixStream};
 
 /// The tokio runtime handle (stateless: tokio's reactor is found from the task context).
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,13 +34,33 @@ pub enum TokioStream {
     Unix(UnixStream),
 }
 
-/// A tokio listener, TCP or Unix.
+/// A listener in tokio's reactor, TCP or Unix: the std listener in an `AsyncFd`, so an
+/// accepted socket is not registered with tokio until its own socket wraps it.
 #[derive(Debug)]
 pub enum TokioListener {
     /// TCP.
-    Tcp(TcpListener),
+    Tcp(AsyncFd<std::net::TcpListener>),
     /// Unix domain socket.
-    Unix(UnixListener),
+    Unix(AsyncFd<std::os::unix::net::UnixListener>),
+}
+
+/// Runs a read inside tokio's `try_io` and reports a short read (fewer bytes than `room`)
+/// as `WouldBlock`, so tokio clears the socket's read readiness: with edge-triggered
+/// epoll a short read means the kernel buffer was drained, and the next poll waits for
+/// the next edge instead of spending a `read` syscall to learn `EAGAIN` (tokio's own
+/// `AsyncRead::poll_read` does the same). The bytes are kept in `short`.
+fn read_marking_drained(
+    read: io::Result<usize>,
+    room: usize,
+    short: &mut Option<usize>,
+) -> io::Result<usize> {
+    match read {
+        Ok(n) if n > 0 && n < room => {
+            *short = Some(n);
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        r => r,
+    }
 }
 
 impl AsFd for TokioStream {
@@ -74,6 +101,39 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
+    /// tokio keeps the readiness itself (a short read clears it here), so `drained` is
+    /// not needed.
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        _drained: bool,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let room = buf.capacity().saturating_sub(buf.len());
+            let mut short = None;
+            // `try_read_buf` reads into the spare capacity: no scratch copy.
+            let r = match self {
+                TokioStream::Tcp(s) => s.try_io(Interest::READABLE, || {
+                    read_marking_drained(s.try_read_buf(buf), room, &mut short)
+                }),
+                TokioStream::Unix(s) => s.try_io(Interest::READABLE, || {
+                    read_marking_drained(s.try_read_buf(buf), room, &mut short)
+                }),
+            };
+            if let Some(n) = short {
+                return Poll::Ready(Ok(n));
+            }
+            match r {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.poll_read_ready(cx) {
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                },
+                r => return Poll::Ready(r),
+            }
+        }
+    }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             TokioStream::Tcp(s) => s.poll_write_ready(cx),
@@ -82,17 +142,49 @@ impl RtStream for TokioStream {
     }
 }
 
+/// accept4 with `SOCK_NONBLOCK | SOCK_CLOEXEC`: one syscall, and the socket is ready for
+/// the reactor as it comes.
+const ACCEPT_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+
+/// Accept one connection when the listener is readable (tokio clears the readiness when
+/// accept4 says `EAGAIN`).
+fn poll_accept_fd<L: std::os::fd::AsRawFd + AsFd>(
+    listener: &AsyncFd<L>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<socket2::Socket>> {
+    loop {
+        let mut guard = match listener.poll_read_ready(cx) {
+            Poll::Ready(Ok(g)) => g,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        match guard.try_io(|l| SockRef::from(l.get_ref()).accept4(ACCEPT_FLAGS)) {
+            Ok(r) => return Poll::Ready(r.map(|(s, _peer)| s)),
+            Err(_would_block) => continue,
+        }
+    }
+}
+
+/// Register a std listener for readability.
+///
+/// tokio deprecated the safe `AsyncFd` constructors (its replacement is `unsafe`, which
+/// this crate forbids) because a `T: AsRawFd` could close or swap its descriptor while
+/// registered. A std listener owns its descriptor for its whole life and never changes
+/// it, and `into_inner` deregisters before handing it back, so the requirement holds.
+#[allow(deprecated)]
+fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
+    AsyncFd::with_interest(l, Interest::READABLE)
+}
+
 impl RtListener for TokioListener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
-        // tokio registers the accepted stream; the socket re-registers it with its own
-        // handle (`into_std` deregisters first).
         match self {
-            TokioListener::Tcp(l) => l
-                .poll_accept(cx)
-                .map(|r| r.and_then(|(s, _)| s.into_std()).map(StdStream::Tcp)),
-            TokioListener::Unix(l) => l
-                .poll_accept(cx)
-                .map(|r| r.and_then(|(s, _)| s.into_std()).map(StdStream::Unix)),
+            TokioListener::Tcp(l) => {
+                poll_accept_fd(l, cx).map(|r| r.map(|s| StdStream::Tcp(s.into())))
+            }
+            TokioListener::Unix(l) => {
+                poll_accept_fd(l, cx).map(|r| r.map(|s| StdStream::Unix(s.into())))
+            }
         }
     }
 }
@@ -114,7 +206,8 @@ impl Runtime for TokioRuntime {
     }
     fn stream(&self, stream: StdStream) -> io::Result<TokioStream> {
         in_runtime()?;
-        stream.set_nonblocking(true)?;
+        // Every stream handed over is already non-blocking (accept4 flags, the driver's
+        // connect and `from_std` set it), as tokio's `from_std` requires.
         Ok(match stream {
             StdStream::Tcp(s) => TokioStream::Tcp(TcpStream::from_std(s)?),
             StdStream::Unix(s) => TokioStream::Unix(UnixStream::from_std(s)?),
@@ -130,8 +223,8 @@ impl Runtime for TokioRuntime {
         in_runtime()?;
         listener.set_nonblocking(true)?;
         Ok(match listener {
-            StdListener::Tcp(l) => TokioListener::Tcp(TcpListener::from_std(l)?),
-            StdListener::Unix(l, _) => TokioListener::Unix(UnixListener::from_std(l)?),
+            StdListener::Tcp(l) => TokioListener::Tcp(register_listener(l)?),
+            StdListener::Unix(l, _) => TokioListener::Unix(register_listener(l)?),
         })
     }
     fn unwrap_listener(
@@ -140,8 +233,8 @@ impl Runtime for TokioRuntime {
         path: Option<String>,
     ) -> io::Result<StdListener> {
         Ok(match listener {
-            TokioListener::Tcp(l) => StdListener::Tcp(l.into_std()?),
-            TokioListener::Unix(l) => StdListener::Unix(l.into_std()?, path.unwrap_or_default()),
+            TokioListener::Tcp(l) => StdListener::Tcp(l.into_inner()),
+            TokioListener::Unix(l) => StdListener::Unix(l.into_inner(), path.unwrap_or_default()),
         })
     }
     fn timer(&self, deadline: Instant) -> Self::Timer {

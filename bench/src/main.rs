@@ -3,7 +3,11 @@
 //! ```text
 //! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 3]
 //! nodenet-bench serve --impl raw-tokio --port 0
+//! nodenet-bench load --port 8124 --workload ping-pong --connections 1 --secs 5
 //! ```
+//!
+//! `load` drives a server started separately (with `serve`, possibly under `perf` or
+//! `valgrind --tool=callgrind`), so a server can be profiled on one workload.
 
 #![forbid(unsafe_code)]
 
@@ -39,6 +43,22 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Run one timed workload against a server already listening on 127.0.0.1:<port>
+    /// (for profiling a `serve` process); prints the operation count and rate.
+    Load {
+        /// The server's port.
+        #[arg(long)]
+        port: u16,
+        /// throughput, ping-pong or connect.
+        #[arg(long)]
+        workload: String,
+        /// Connections (workers for `connect`).
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+    },
     /// Run every workload against every implementation and print one table.
     Run {
         /// 1 s per run instead of 3 s.
@@ -47,7 +67,8 @@ enum Command {
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Comma-separated implementations (raw-tokio, node); all by default.
+        /// Comma-separated implementations (raw-tokio, nodenet-tokio, nodenet-smol,
+        /// nodenet-std, node); all by default.
         #[arg(long, value_delimiter = ',')]
         impls: Option<Vec<ServerImpl>>,
         /// Repetitions per measurement (the median is reported).
@@ -101,9 +122,62 @@ fn serve(imp: ServerImpl, port: u16) -> ExitCode {
     }
 }
 
+/// Runs one timed workload against `127.0.0.1:port` and prints what it did.
+fn load(port: u16, workload: &str, connections: usize, secs: f64) -> ExitCode {
+    use nodenet_bench::workload::Workload;
+    let connections = connections.max(1);
+    let w = match workload {
+        "throughput" => Workload::Throughput { connections },
+        "ping-pong" => Workload::PingPong { connections },
+        "connect" => Workload::ConnectRate {
+            workers: connections,
+        },
+        other => {
+            eprintln!("unknown workload {other:?} (known: throughput, ping-pong, connect)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let secs = if secs.is_finite() && secs > 0.0 {
+        secs
+    } else {
+        5.0
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .and_then(|rt| rt.block_on(w.run_timed(addr, Duration::from_secs_f64(secs))));
+    match outcome {
+        Ok(o) => {
+            println!(
+                "{w}: {} ops in {:.2} s = {:.0}/s, {} errors",
+                o.ops,
+                o.elapsed.as_secs_f64(),
+                o.rate(),
+                o.errors
+            );
+            if let Some(l) = o.latency {
+                println!("p50 {:.1} µs, p99 {:.1} µs", l.p50_us, l.p99_us);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{w} against {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve { imp, port } => serve(imp, port),
+        Command::Load {
+            port,
+            workload,
+            connections,
+            secs,
+        } => load(port, &workload, connections, secs),
         Command::Run {
             quick,
             json,

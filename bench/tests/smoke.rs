@@ -172,3 +172,28 @@ fn harness_runs_every_workload_and_reports_ratios() {
     let json: serde_json::Value = serde_json::to_value(&report).unwrap();
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(6));
 }
+
+#[test]
+fn nodenet_servers_echo_every_workload_as_separate_processes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for imp in [
+        ServerImpl::NodenetTokio,
+        ServerImpl::NodenetSmol,
+        ServerImpl::NodenetStd,
+    ] {
+        let server = ServerProcess::start(imp, &bench_exe()).unwrap();
+        for w in [
+            Workload::Throughput { connections: 4 },
+            Workload::PingPong { connections: 4 },
+            Workload::ConnectRate { workers: 4 },
+        ] {
+            let o = rt.block_on(w.run_timed(server.addr(), SHORT)).unwrap();
+            assert_eq!(o.errors, 0, "{imp} {w:?}: {:?}", o.first_error);
+            assert!(o.ops > 0, "{imp} {w:?}: nothing echoed");
+        }
+        let held = rt.block_on(idle::open(server.addr(), 200)).unwrap();
+        assert_eq!(held.len(), 200, "{imp}");
+        drop(held);
+        server.stop().unwrap();
+    }
+}

@@ -20,6 +20,9 @@
 //! Nothing else changes: `nodenet-bench run --impls <name>` then measures it, and the
 //! report shows its ratios against raw tokio and Node.
 
+pub mod nodenet_smol;
+pub mod nodenet_std;
+pub mod nodenet_tokio;
 pub mod raw_tokio;
 
 use std::fmt;
@@ -36,6 +39,12 @@ use serde::Serialize;
 pub enum ServerImpl {
     /// The idiomatic tokio echo server: the floor ([`raw_tokio`]).
     RawTokio,
+    /// `nodenet-tokio` with the public API, as a user writes it ([`nodenet_tokio`]).
+    NodenetTokio,
+    /// `nodenet-smol` on one `LocalExecutor` thread ([`nodenet_smol`]).
+    NodenetSmol,
+    /// Blocking `nodenet-std`, one thread per connection ([`nodenet_std`]).
+    NodenetStd,
     /// Node v20's `net.createServer(s => s.pipe(s))` (`bench/node/echo_server.js`).
     Node,
 }
@@ -56,7 +65,13 @@ pub enum Launch {
 
 impl ServerImpl {
     /// Every known implementation, the baseline (raw tokio) first.
-    pub const ALL: &'static [ServerImpl] = &[ServerImpl::RawTokio, ServerImpl::Node];
+    pub const ALL: &'static [ServerImpl] = &[
+        ServerImpl::RawTokio,
+        ServerImpl::NodenetTokio,
+        ServerImpl::NodenetSmol,
+        ServerImpl::NodenetStd,
+        ServerImpl::Node,
+    ];
 
     /// The implementation every ratio is taken against.
     pub const BASELINE: ServerImpl = ServerImpl::RawTokio;
@@ -65,6 +80,9 @@ impl ServerImpl {
     pub fn name(self) -> &'static str {
         match self {
             ServerImpl::RawTokio => "raw-tokio",
+            ServerImpl::NodenetTokio => "nodenet-tokio",
+            ServerImpl::NodenetSmol => "nodenet-smol",
+            ServerImpl::NodenetStd => "nodenet-std",
             ServerImpl::Node => "node",
         }
     }
@@ -72,7 +90,10 @@ impl ServerImpl {
     /// How to start this implementation as its own process.
     pub fn launch(self) -> Launch {
         match self {
-            ServerImpl::RawTokio => Launch::SelfServe,
+            ServerImpl::RawTokio
+            | ServerImpl::NodenetTokio
+            | ServerImpl::NodenetSmol
+            | ServerImpl::NodenetStd => Launch::SelfServe,
             ServerImpl::Node => Launch::External {
                 program: node_program(),
                 args: vec![node_script().display().to_string()],
@@ -93,6 +114,9 @@ impl ServerImpl {
     ) -> io::Result<()> {
         match self {
             ServerImpl::RawTokio => raw_tokio::serve(addr, ready),
+            ServerImpl::NodenetTokio => nodenet_tokio::serve(addr, ready),
+            ServerImpl::NodenetSmol => nodenet_smol::serve(addr, ready),
+            ServerImpl::NodenetStd => nodenet_std::serve(addr, ready),
             ServerImpl::Node => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "node is an external server: run `node bench/node/echo_server.js PORT`",

@@ -32,6 +32,8 @@ mod stream_io;
 
 pub use registry::{ConnRequest, Registry};
 pub use resolve::{resolve_blocking, Lookup, LookupOptions};
-pub use runtime::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+pub use runtime::{
+    poll_read_buf_default, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+};
 pub use server::{ServerDriver, ServerEvent};
 pub use socket::SocketDriver;

@@ -5,6 +5,7 @@
 //! own driver performs a request the next time its owner polls it (it is woken).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
@@ -32,6 +33,9 @@ struct State {
 #[derive(Debug, Default)]
 pub struct Registry {
     state: Mutex<State>,
+    /// Bumped by every `request_all`, so a socket's poll can tell without the lock that
+    /// nothing was asked since it last looked (the data path polls once per event).
+    generation: AtomicU64,
 }
 
 impl Registry {
@@ -47,6 +51,7 @@ impl Registry {
             registry: Arc::clone(self),
             id,
             reported: false,
+            seen: None,
         }
     }
 
@@ -78,6 +83,7 @@ impl Registry {
                 w.wake_by_ref();
             }
         }
+        self.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -88,11 +94,22 @@ pub(crate) struct ConnGuard {
     registry: Arc<Registry>,
     id: ConnectionId,
     reported: bool,
+    /// The registry generation and the waker this socket last registered under the lock.
+    seen: Option<(u64, Waker)>,
 }
 
 impl ConnGuard {
     /// A pending request, if any; registers the socket's waker for later ones.
-    pub(crate) fn poll_request(&self, cx: &mut Context<'_>) -> Option<ConnRequest> {
+    pub(crate) fn poll_request(&mut self, cx: &mut Context<'_>) -> Option<ConnRequest> {
+        let generation = self.registry.generation.load(Ordering::Acquire);
+        if let Some((seen, waker)) = &self.seen {
+            // No request since the last look, and the registered waker is still the right
+            // one: nothing to do (a later `request_all` wakes that waker).
+            if *seen == generation && waker.will_wake(cx.waker()) {
+                return None;
+            }
+        }
+        self.seen = Some((generation, cx.waker().clone()));
         let mut s = self.registry.lock();
         if !s.open.contains(&self.id) {
             return None;
@@ -127,5 +144,63 @@ impl ConnGuard {
 impl Drop for ConnGuard {
     fn drop(&mut self) {
         self.report_closed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_request_made_after_a_lock_free_poll_is_seen_and_wakes_the_socket() {
+        let registry = Arc::new(Registry::default());
+        let mut guard = registry.guard(ConnectionId(1));
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(guard.poll_request(&mut cx), None);
+        // Second poll takes the lock-free path.
+        assert_eq!(guard.poll_request(&mut cx), None);
+        registry.request_all(ConnRequest::End);
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "the registered waker was woken"
+        );
+        assert_eq!(guard.poll_request(&mut cx), Some(ConnRequest::End));
+        assert_eq!(
+            guard.poll_request(&mut cx),
+            None,
+            "a request is handed out once"
+        );
+        registry.request_all(ConnRequest::Destroy);
+        assert_eq!(guard.poll_request(&mut cx), Some(ConnRequest::Destroy));
+    }
+
+    #[test]
+    fn a_new_waker_is_registered_under_the_lock() {
+        let registry = Arc::new(Registry::default());
+        let mut guard = registry.guard(ConnectionId(2));
+        let first = Arc::new(Count(AtomicUsize::new(0)));
+        let second = Arc::new(Count(AtomicUsize::new(0)));
+        let w1 = Waker::from(Arc::clone(&first));
+        let w2 = Waker::from(Arc::clone(&second));
+        assert_eq!(guard.poll_request(&mut Context::from_waker(&w1)), None);
+        assert_eq!(guard.poll_request(&mut Context::from_waker(&w2)), None);
+        registry.request_all(ConnRequest::End);
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        guard.report_closed();
+        assert_eq!(registry.open_count(), 0);
+        assert_eq!(guard.poll_request(&mut Context::from_waker(&w2)), None);
     }
 }

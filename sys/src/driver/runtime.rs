@@ -2,6 +2,7 @@
 //! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
 //! blocking calls off the event loop.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -9,6 +10,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+
+use bytes::BytesMut;
 
 /// A boxed, sendable future (what [`Runtime::unblock`] returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -117,8 +120,82 @@ pub trait RtStream: AsFd + Send + 'static {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Read what is available, appending it to `buf` (which has spare capacity), or
+    /// register the waker and return `Pending` when nothing is. `Ok(0)` is end-of-stream.
+    /// `drained` says the previous read on this stream was short (fewer bytes than
+    /// `min(spare capacity, SCRATCH_SIZE)`: it emptied the kernel's buffer), so the next
+    /// bytes come with a new readiness event.
+    ///
+    /// The default asks for readiness first when `drained` (one `poll_read_ready`
+    /// instead of a `read` that would say `EAGAIN`), then reads with
+    /// [`try_read`](Self::try_read) into a per-thread scratch buffer and copies the bytes
+    /// into `buf`. A runtime that can read into `buf`'s uninitialised capacity directly
+    /// (tokio's `try_read_buf`) overrides it and saves the copy.
+    ///
+    /// Skipping the read is only sound when a pending end-of-stream still reports
+    /// readable: async-io's level-triggered one-shot registration does; an edge-triggered
+    /// reactor that forgets a FIN which arrived with the last data does not, and must
+    /// pass `drained = false` to [`poll_read_buf_default`].
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        drained: bool,
+    ) -> Poll<io::Result<usize>> {
+        poll_read_buf_default(self, cx, buf, drained)
+    }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then
+/// `try_read` into the per-thread scratch buffer, copied into `buf`.
+pub fn poll_read_buf_default<S: RtStream + ?Sized>(
+    stream: &S,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    drained: bool,
+) -> Poll<io::Result<usize>> {
+    if drained {
+        match stream.poll_read_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    loop {
+        let read: io::Result<usize> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.len() < SCRATCH_SIZE {
+                scratch.resize(SCRATCH_SIZE, 0);
+            }
+            let room = buf
+                .capacity()
+                .saturating_sub(buf.len())
+                .clamp(1, SCRATCH_SIZE);
+            let dst = scratch.get_mut(..room).unwrap_or_default();
+            let n = stream.try_read(dst)?;
+            buf.extend_from_slice(dst.get(..n).unwrap_or_default());
+            Ok(n)
+        });
+        match read {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            r => return Poll::Ready(r),
+        }
+    }
+}
+
+/// Size of the per-thread scratch buffer behind the default
+/// [`RtStream::poll_read_buf`]: one read never returns more (libuv reads 64 KiB too).
+pub const SCRATCH_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// Shared by every socket read on this thread, so idle sockets hold no buffer.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A listener registered with a runtime's reactor.

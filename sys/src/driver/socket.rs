@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
     AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
@@ -22,17 +22,20 @@ use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
+use super::runtime::{BoxFuture, RtStream, Runtime, StdStream, SCRATCH_SIZE};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
-/// Size of the per-thread read buffer: one read never returns more.
+/// Room offered to each read: one read never returns more (libuv's 64 KiB).
 const READ_CHUNK: usize = 64 * 1024;
+/// Reads shorter than this are copied out of the pool; longer ones are split off it.
+const COPY_BELOW: usize = 4 * 1024;
 /// At most this many queued chunks go into one `writev`.
 const MAX_IOVECS: usize = 64;
 
 thread_local! {
-    /// Shared by every socket polled on this thread, so idle sockets hold no buffer.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The read buffer shared by every socket polled on this thread, so an idle socket
+    /// holds none: each read lands in its spare capacity.
+    static READ_POOL: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
 type Resolving = (
@@ -63,6 +66,8 @@ pub struct SocketDriver<R: Runtime> {
     resolving: Option<Resolving>,
     timer: Option<R::Timer>,
     reading: bool,
+    /// The last read was short: the kernel buffer was empty after it.
+    read_drained: bool,
     writing: bool,
     lookup: Option<Arc<dyn Lookup>>,
     guard: Option<ConnGuard>,
@@ -94,6 +99,7 @@ impl<R: Runtime> SocketDriver<R> {
             resolving: None,
             timer: None,
             reading: false,
+            read_drained: false,
             writing: false,
             lookup: None,
             guard: None,
@@ -222,9 +228,11 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        // One clock read per poll (refreshed after waiting on the timer): the loop only
+        // repeats while it makes progress, which takes microseconds.
+        let mut now = Instant::now();
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
-            let now = Instant::now();
             self.run_commands(now);
             if let Some(ev) = self.core.poll_event() {
                 // The handle went with the `Close` command; a `connect()` made after
@@ -262,12 +270,13 @@ impl<R: Runtime> SocketDriver<R> {
             if self.rt.poll_timer(timer, deadline, cx).is_pending() {
                 return Poll::Pending;
             }
+            now = Instant::now();
         }
     }
 
     /// The server's `shutdown` requests.
     fn poll_requests(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let Some(req) = self.guard.as_ref().and_then(|g| g.poll_request(cx)) else {
+        let Some(req) = self.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
             return false;
         };
         match req {
@@ -469,7 +478,7 @@ impl<R: Runtime> SocketDriver<R> {
         }
     }
 
-    /// One read into the per-thread scratch buffer.
+    /// One read into the per-thread read pool (see [`READ_POOL`]).
     fn try_read(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
         if !self.reading {
             return false;
@@ -478,35 +487,57 @@ impl<R: Runtime> SocketDriver<R> {
             self.reading = false;
             return false;
         };
-        let result = SCRATCH.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            if buf.len() < READ_CHUNK {
-                buf.resize(READ_CHUNK, 0);
+        let result = READ_POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            pool.clear();
+            // Reclaims the whole block when every chunk handed out from it was dropped.
+            pool.reserve(READ_CHUNK);
+            // What the default `poll_read_buf` offers one read (tokio, which may read
+            // more, keeps its own readiness and ignores `drained`).
+            let room = (pool.capacity() - pool.len()).min(SCRATCH_SIZE);
+            match stream.poll_read_buf(cx, &mut pool, self.read_drained) {
+                Poll::Ready(Ok(n)) => {
+                    self.read_drained = n > 0 && n < room;
+                    Poll::Ready(Ok(take_chunk(&mut pool, n)))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
             }
-            stream
-                .try_read(&mut buf)
-                .map(|n| Bytes::copy_from_slice(&buf[..n.min(buf.len())]))
         });
         match result {
-            Ok(data) if data.is_empty() => {
+            Poll::Pending => false,
+            Poll::Ready(Ok(data)) if data.is_empty() => {
                 self.reading = false;
                 self.core.handle_eof(now);
                 true
             }
-            Ok(data) => {
+            Poll::Ready(Ok(data)) => {
                 self.core.handle_data(now, data);
                 true
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                stream.poll_read_ready(cx).is_ready()
-            }
-            Err(e) => {
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
+            Poll::Ready(Err(e)) => {
                 self.reading = false;
                 self.core.handle_read_error(now, code_from_io(&e));
                 true
             }
         }
+    }
+}
+
+/// The `n` bytes just read into `pool` as a chunk for the core. A small read is copied
+/// into a buffer of its own size (so a chunk the user keeps never pins a 64 KiB block);
+/// a large one is split off the pool without a copy, and the pool reserves a fresh
+/// block (or reclaims this one once its chunks are dropped) for the next read.
+fn take_chunk(pool: &mut BytesMut, n: usize) -> Bytes {
+    let n = n.min(pool.len());
+    if n < COPY_BELOW {
+        let chunk = Bytes::copy_from_slice(pool.get(..n).unwrap_or_default());
+        pool.clear();
+        chunk
+    } else {
+        pool.truncate(n);
+        pool.split().freeze()
     }
 }
 
@@ -538,5 +569,51 @@ pub(crate) fn endpoints(
             let local = pipe.map(str::to_owned).unwrap_or_else(|| path(&local));
             Ok((Endpoint::Pipe(local), Endpoint::Pipe(path(&peer))))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_reads_are_copied_and_the_pool_is_reused() {
+        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+        pool.extend_from_slice(b"ping");
+        let base = pool.as_ptr();
+        let chunk = take_chunk(&mut pool, 4);
+        assert_eq!(&chunk[..], b"ping");
+        assert_ne!(chunk.as_ptr(), base, "a small chunk owns its own bytes");
+        assert!(pool.is_empty());
+        assert_eq!(
+            pool.as_ptr(),
+            base,
+            "the pool keeps its block for the next read"
+        );
+        assert!(pool.capacity() >= READ_CHUNK);
+    }
+
+    #[test]
+    fn large_reads_are_split_off_without_a_copy_and_the_block_is_reclaimed() {
+        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+        pool.resize(COPY_BELOW * 2, 7);
+        let base = pool.as_ptr();
+        let chunk = take_chunk(&mut pool, COPY_BELOW * 2);
+        assert_eq!(chunk.len(), COPY_BELOW * 2);
+        assert_eq!(chunk.as_ptr(), base, "no copy");
+        assert!(chunk.iter().all(|b| *b == 7));
+        // As the driver does before the next read: once the chunk is gone, the same block
+        // is reused from its start.
+        drop(chunk);
+        pool.clear();
+        pool.reserve(READ_CHUNK);
+        assert_eq!(pool.as_ptr(), base);
+    }
+
+    #[test]
+    fn a_count_beyond_what_was_read_is_clamped() {
+        let mut pool = BytesMut::with_capacity(16);
+        pool.extend_from_slice(b"abc");
+        assert_eq!(&take_chunk(&mut pool, 99)[..], b"abc");
     }
 }
