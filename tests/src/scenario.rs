@@ -383,7 +383,7 @@ pub enum Op {
     },
     /// Record a property snapshot `<property>=<value>` in the actor's trace.
     Assert {
-        /// Property name (see [`crate::property`]).
+        /// Property name (see [`crate::Actors::property`]).
         property: String,
         /// The value the scenario author expects (checked against `expected` when the
         /// scenarios are loaded, not at run time: the trace shows the actual value).

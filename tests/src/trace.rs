@@ -31,7 +31,7 @@ pub type Traces = BTreeMap<String, Vec<String>>;
 pub enum Event {
     /// Server `listening`.
     Listening,
-    /// Server `connection` (use [`crate::ScriptRunner::accept`] so the conn gets its name).
+    /// Server `connection` (use [`crate::ScriptRunner::accept_name`] so the conn gets its name).
     Connection,
     /// Server `drop`.
     Drop,

@@ -4,7 +4,7 @@
 //! forwards once for the three crates (their synchronous APIs are identical by
 //! construction: the same macros of `nodenet-sys` generate them). Only the way to wait for
 //! the next event of several actors differs: async backends poll `next_event()` futures
-//! ([`poll_actors`]), the blocking one asks each socket with a deadline.
+//! (polling the actors' `next_event` futures together), the blocking one asks each socket with a deadline.
 use std::io;
 use std::task::{Context, Poll};
 use std::time::Instant;
