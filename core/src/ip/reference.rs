@@ -142,7 +142,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::super::{ends_address, scan_v4, scan_v6};
+    use super::super::{ends_address, scan_v4, scan_v6, scan_v6_as};
 
     /// Address-shaped text: IPv6 in several spellings (compressed, expanded, uppercase,
     /// with a dotted quad, with a zone or a NUL), IPv4, then a few single-byte edits.
@@ -195,6 +195,13 @@ mod tests {
         // one accepts only the terminators some caller accepts.
         let old = super::scan_v6(s).filter(|&(_, end)| ends_address(s, end));
         prop_assert_eq!(scan_v6(s), old, "scan_v6({:?})", String::from_utf8_lossy(s));
+        // The verdict-only variant (`isIPv6`) agrees on where the address ends.
+        prop_assert_eq!(
+            scan_v6_as::<false>(s).map(|(_, end)| end),
+            old.map(|(_, end)| end),
+            "scan_v6_as::<false>({:?})",
+            String::from_utf8_lossy(s)
+        );
         Ok(())
     }
 
