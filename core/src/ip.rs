@@ -34,8 +34,8 @@ pub fn is_ip(input: &str) -> u8 {
         i += 1;
     }
     match s.get(i) {
-        Some(b'.') if is_ipv4(input) => 4,
-        Some(b':') if is_ipv6(input) => 6,
+        Some(b'.') if v4_verdict(s) => 4,
+        Some(b':') if v6_verdict(s) => 6,
         _ => 0,
     }
 }
@@ -50,7 +50,7 @@ pub fn is_ip(input: &str) -> u8 {
 /// ```
 #[inline]
 pub fn is_ipv4(input: &str) -> bool {
-    parse_v4(input.as_bytes()).is_some()
+    v4_verdict(input.as_bytes())
 }
 
 /// `net.isIPv6(input)`: Node's `IPv6Reg`: standard IPv6 text (at most one `::`, which
@@ -66,7 +66,18 @@ pub fn is_ipv4(input: &str) -> bool {
 /// ```
 #[inline]
 pub fn is_ipv6(input: &str) -> bool {
-    let s = input.as_bytes();
+    v6_verdict(input.as_bytes())
+}
+
+/// `isIPv4` on bytes, always inlined (into `is_ip` too).
+#[inline(always)]
+fn v4_verdict(s: &[u8]) -> bool {
+    matches!(scan_v4(s), Some((_, end)) if end == s.len())
+}
+
+/// `isIPv6` on bytes, always inlined (into `is_ip` too).
+#[inline(always)]
+fn v6_verdict(s: &[u8]) -> bool {
     match scan_v6_as::<false>(s) {
         Some((_, end)) if end == s.len() => true,
         // The zone alphabet has no '%', so the address ends at the first '%'.
@@ -102,12 +113,6 @@ const CLASS: [u8; 256] = {
 const COLON: u8 = 16;
 const DOT: u8 = 17;
 const OTHER: u8 = 0xff;
-
-/// A strict dotted quad (Node's `v4Str`, which is also libuv's `inet_pton4`) with nothing
-/// after it.
-pub(crate) fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
-    scan_v4(s).and_then(|(ip, end)| (end == s.len()).then_some(ip.to_be_bytes()))
-}
 
 /// The address part of Node's `IPv6Reg` (equivalently libuv's `inet_pton6`) with nothing
 /// after it.
@@ -395,7 +400,7 @@ mod tests {
     fn parse_v6_places_groups_around_the_gap() {
         let v = parse_v6(b"1::8").unwrap();
         assert_eq!(parse_v6(b"1:2:3:4:5:6:7:8").unwrap()[..4], [0, 1, 0, 2]);
-        assert_eq!(parse_v4(b"1.2.3.4"), Some([1, 2, 3, 4]));
+        assert_eq!(scan_v4(b"1.2.3.4"), Some((0x0102_0304, 7)));
         assert_eq!(v[..2], [0, 1]);
         assert_eq!(v[14..], [0, 8]);
         assert!(v[2..14].iter().all(|&b| b == 0));
