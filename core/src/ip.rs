@@ -236,13 +236,15 @@ fn scan_v6_as<const VALUE: bool>(s: &[u8]) -> Option<(u128, usize)> {
                 continue;
             }
         }
+        // At most four digits (a bounded loop the compiler unrolls); a fifth is caught
+        // below, being neither a separator nor a terminator.
         let mut value = 0u32;
-        while let Some(&b) = s.get(i) {
-            let class = CLASS[usize::from(b)];
+        for _ in 0..4 {
+            let class = s.get(i).map_or(OTHER, |&b| CLASS[usize::from(b)]);
             if class >= 16 {
                 break;
             }
-            value = value << 4 | u32::from(class); // bits above 16 only matter if > 4 digits
+            value = value << 4 | u32::from(class);
             i += 1;
         }
         match i - start {
