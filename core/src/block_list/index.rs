@@ -1,7 +1,9 @@
 //! The lookup index behind `BlockList::check`: every rule is turned into the set of IPv4
 //! queries and the set of IPv6 queries it matches under Node's rules (§7.2) — each set is
-//! one interval or empty — and the intervals of all rules are sorted and merged into two
-//! disjoint lists that are binary-searched. Building is O(n log n); a lookup is O(log n).
+//! one interval or empty — and the intervals of all rules are sorted and merged into
+//! disjoint lists (IPv4 queries, IPv4-mapped IPv6 queries — usually the same list, then
+//! shared — and other IPv6 queries), each found through a bucket table. Building is
+//! O(n log n); a lookup is O(log n) worst case and two cache misses in practice.
 //!
 //! IPv4 queries and IPv6 queries need separate lists because Node's range rule compares
 //! across families only through IPv4-mapped bounds: `::`–`ffff:…` matches `::ffff:1.2.3.4`
