@@ -31,14 +31,11 @@ pub fn is_ip(input: &str) -> u8 {
     // with ':' or a group of 1–4 hex digits and a ':' (a '.' that early would be a dotted
     // quad in first position, which is never a whole IPv6 address).
     let s = input.as_bytes();
-    let mut i = 0;
-    while i < 5 && s.get(i).is_some_and(|&b| CLASS[usize::from(b)] < 16) {
-        i += 1;
-    }
-    match s.get(i) {
+    let first_separator = s.iter().take(5).find(|&&b| CLASS[usize::from(b)] >= 16);
+    match first_separator {
         Some(b'.') if v4_verdict(s) => 4,
         Some(b':') if v6_verdict(s) => 6,
-        _ => 0,
+        _ => 0, // five hex digits in a row are neither
     }
 }
 
