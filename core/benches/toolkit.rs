@@ -7,7 +7,8 @@
 //! Both sides report CPU time per operation (this thread's `schedstat` here, Node's
 //! `process.cpuUsage()` there), which keeps the figures meaningful on a shared machine.
 //!
-//! `cargo bench -p nodenet-core --bench toolkit`
+//! `cargo bench -p nodenet-core --bench toolkit` (`NODENET_BENCH_NODE=0` skips the Node
+//! side).
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -149,8 +150,12 @@ fn time<F: FnMut() -> usize>(budget: Duration, per_call: usize, mut f: F) -> (f6
     (elapsed / (calls as f64 * per_call as f64), black_box(sink))
 }
 
-/// Run a Node script that prints one JSON object; `None` when node is unavailable.
+/// Run a Node script that prints one JSON object; `None` when node is unavailable or
+/// `NODENET_BENCH_NODE=0` (our side only: the Node runs of 100 000 rules take a minute).
 fn node(script: &str) -> Option<String> {
+    if std::env::var_os("NODENET_BENCH_NODE").is_some_and(|v| v == "0") {
+        return None;
+    }
     let out = Command::new("node").arg("-e").arg(script).output().ok()?;
     if !out.status.success() {
         eprintln!("node failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 
 use crate::address::{parse_for_family, Family, SocketAddress};
 use crate::error::{Error, Result};
+use crate::ip::uv;
 use crate::validate::NumberArg;
 
 use index::Index;
@@ -200,10 +201,32 @@ impl BlockList {
     /// `Ok(false)`, never an error (Node throws only for non-string arguments, which Rust's
     /// types rule out), so the `Result` is always `Ok` today.
     pub fn check<'a>(&self, address: impl Into<AddressArg<'a>>, family: &str) -> Result<bool> {
-        Ok(match address.into().resolve(family) {
-            Ok(sa) => self.check_ip(sa.ip()),
-            Err(_) => false,
+        Ok(match address.into() {
+            AddressArg::Socket(sa) => self.check_ip(sa.ip()),
+            AddressArg::Text(text) => self.check_text(text, family),
         })
+    }
+
+    /// `check` for text: what [`AddressArg::resolve`] decides, minus the `SocketAddress`
+    /// and the `Error` that `check` would only drop, and with each family going straight
+    /// to its parser and its lookup list.
+    #[inline]
+    fn check_text(&self, text: &str, family: &str) -> bool {
+        match Family::from_name(family) {
+            Some(Family::IPv4) => {
+                uv::ip4_addr(text).is_some_and(|ip| self.index().contains_v4(u32::from(ip)))
+            }
+            Some(Family::IPv6) => {
+                uv::ip6_addr(text).is_some_and(|ip| self.index().contains_v6(u128::from(ip)))
+            }
+            None => false,
+        }
+    }
+
+    /// The lookup index, built on first use after a change.
+    #[inline]
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(&self.rules))
     }
 
     /// `check` for an already parsed address, with Node's cross-family rules.
@@ -217,9 +240,7 @@ impl BlockList {
     /// assert!(!list.check_ip("::10.1.2.3".parse().unwrap()));
     /// ```
     pub fn check_ip(&self, ip: IpAddr) -> bool {
-        self.index
-            .get_or_init(|| Index::build(&self.rules))
-            .contains(ip)
+        self.index().contains(ip)
     }
 
     /// `check(socketAddress)`: the port and flow label play no part.
