@@ -549,6 +549,35 @@ impl<R: Runtime> Drop for SocketDriver<R> {
     }
 }
 
+/// Local and remote endpoints of a TCP connection just accepted, with as few syscalls as
+/// possible: `listener_local` is the listener's own address when it is bound to a
+/// specific (non-wildcard) address, which is then every accepted socket's local address
+/// too; `peer` is what `accept(2)` reported. Whatever is unknown is asked of the socket
+/// (`getsockname` for a wildcard listener, so a dual-stack `::` listener still reports
+/// `::ffff:127.0.0.1` to an IPv4 peer; `getpeername` when the runtime gave no address).
+pub(crate) fn accepted_tcp_endpoints(
+    stream: &std::net::TcpStream,
+    listener_local: Option<std::net::SocketAddr>,
+    peer: Option<std::net::SocketAddr>,
+) -> io::Result<(Endpoint, Endpoint)> {
+    let local = match listener_local {
+        Some(a) => a,
+        None => stream.local_addr()?,
+    };
+    let remote = match peer {
+        Some(a) => a,
+        None => stream.peer_addr()?,
+    };
+    Ok((Endpoint::Tcp(local), Endpoint::Tcp(remote)))
+}
+
+/// The listener address that every connection it accepts shares as its local address:
+/// `Some` unless the listener is bound to a wildcard (`0.0.0.0`, `::`, `::ffff:0.0.0.0`),
+/// where the local address depends on the interface the connection came in on.
+pub(crate) fn fixed_local_addr(listener: std::net::SocketAddr) -> Option<std::net::SocketAddr> {
+    (!listener.ip().to_canonical().is_unspecified()).then_some(listener)
+}
+
 /// Local and remote endpoints of a connected stream, as the core wants them (`pipe` is the
 /// listener's path for accepted Unix connections).
 pub(crate) fn endpoints(
@@ -575,6 +604,42 @@ pub(crate) fn endpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_specific_listener_addresses_are_every_connection_s_local_address() {
+        for wildcard in ["0.0.0.0:80", "[::]:80", "[::ffff:0.0.0.0]:80"] {
+            assert_eq!(
+                fixed_local_addr(wildcard.parse().unwrap()),
+                None,
+                "{wildcard}"
+            );
+        }
+        for specific in ["127.0.0.1:80", "[::1]:80", "[::ffff:127.0.0.1]:80"] {
+            let a: std::net::SocketAddr = specific.parse().unwrap();
+            assert_eq!(fixed_local_addr(a), Some(a), "{specific}");
+        }
+    }
+
+    #[test]
+    fn accepted_endpoints_match_what_the_socket_reports() {
+        for (bind, connect) in [("127.0.0.1:0", None), ("[::]:0", Some("127.0.0.1"))] {
+            let l = std::net::TcpListener::bind(bind).unwrap();
+            let la = l.local_addr().unwrap();
+            let ip = connect.map(|c| c.parse().unwrap()).unwrap_or(la.ip());
+            let Ok(_c) = std::net::TcpStream::connect((ip, la.port())) else {
+                continue; // no IPv6 on this machine
+            };
+            let (s, peer) = l.accept().unwrap();
+            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer)).unwrap();
+            let slow = endpoints(&s, None).unwrap();
+            assert_eq!(fast, slow, "{bind}");
+            assert_eq!(
+                accepted_tcp_endpoints(&s, None, None).unwrap(),
+                slow,
+                "{bind}"
+            );
+        }
+    }
 
     #[test]
     fn small_reads_are_copied_and_the_pool_is_reused() {
