@@ -151,7 +151,7 @@ const ACCEPT_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 fn poll_accept_fd<L: std::os::fd::AsRawFd + AsFd>(
     listener: &AsyncFd<L>,
     cx: &mut Context<'_>,
-) -> Poll<io::Result<socket2::Socket>> {
+) -> Poll<io::Result<(socket2::Socket, socket2::SockAddr)>> {
     loop {
         let mut guard = match listener.poll_read_ready(cx) {
             Poll::Ready(Ok(g)) => g,
@@ -159,7 +159,7 @@ fn poll_accept_fd<L: std::os::fd::AsRawFd + AsFd>(
             Poll::Pending => return Poll::Pending,
         };
         match guard.try_io(|l| SockRef::from(l.get_ref()).accept4(ACCEPT_FLAGS)) {
-            Ok(r) => return Poll::Ready(r.map(|(s, _peer)| s)),
+            Ok(r) => return Poll::Ready(r),
             Err(_would_block) => continue,
         }
     }
@@ -178,12 +178,20 @@ fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
 
 impl RtListener for TokioListener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
+    }
+
+    /// The peer address accept4 filled in (TCP only) is handed on, so the driver needs
+    /// no `getpeername`.
+    fn poll_accept_from(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
         match self {
-            TokioListener::Tcp(l) => {
-                poll_accept_fd(l, cx).map(|r| r.map(|s| StdStream::Tcp(s.into())))
-            }
+            TokioListener::Tcp(l) => poll_accept_fd(l, cx)
+                .map(|r| r.map(|(s, peer)| (StdStream::Tcp(s.into()), peer.as_socket()))),
             TokioListener::Unix(l) => {
-                poll_accept_fd(l, cx).map(|r| r.map(|s| StdStream::Unix(s.into())))
+                poll_accept_fd(l, cx).map(|r| r.map(|(s, _)| (StdStream::Unix(s.into()), None)))
             }
         }
     }

@@ -297,6 +297,34 @@ impl Socket {
         self.events.pop_front()
     }
 
+    /// Beyond Node: give back the memory of internal queues that are empty (events,
+    /// commands, ticks, read and write queues), so a connection that went idle holds none.
+    /// No observable effect; a backend calls it when the socket is about to wait.
+    pub fn release_idle_buffers(&mut self) {
+        fn release<T>(q: &mut VecDeque<T>) {
+            if q.is_empty() && q.capacity() != 0 {
+                *q = VecDeque::new();
+            }
+        }
+        release(&mut self.events);
+        release(&mut self.commands);
+        release(&mut self.ticks);
+        release(&mut self.read_buf);
+        self.queue.release_if_empty();
+    }
+
+    /// Bytes of heap the internal queues hold (what
+    /// [`release_idle_buffers`](Socket::release_idle_buffers) can give back).
+    #[cfg(test)]
+    pub(crate) fn queue_capacity_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.events.capacity() * size_of::<SocketEvent>()
+            + self.commands.capacity() * size_of::<Command>()
+            + self.ticks.capacity() * size_of::<Tick>()
+            + self.read_buf.capacity() * size_of::<bytes::Bytes>()
+            + self.queue.capacity_bytes()
+    }
+
     /// When [`handle_timeout`](Socket::handle_timeout) must be called next: the idle
     /// timer, or — when Node-style deferred work is pending — the `now` of the last
     /// input (i.e. immediately).
@@ -626,5 +654,45 @@ fn family_of(a: &SocketAddr) -> Family {
         Family::IPv4
     } else {
         Family::IPv6
+    }
+}
+
+#[cfg(test)]
+mod release_idle_buffers_tests {
+    use super::*;
+
+    fn accepted(now: Instant) -> Socket {
+        let local = Endpoint::Tcp("127.0.0.1:1".parse().unwrap());
+        let remote = Endpoint::Tcp("127.0.0.1:2".parse().unwrap());
+        Socket::accepted(&SocketOptions::default(), local, remote, now)
+    }
+
+    #[test]
+    fn only_empty_queues_are_released_and_nothing_queued_is_lost() {
+        let now = Instant::now();
+        let mut s = accepted(now);
+        let _ = s.write(bytes::Bytes::from_static(b"hello"), now);
+        // Commands and the queued write are pending: nothing may be dropped.
+        s.release_idle_buffers();
+        assert_eq!(s.writable_length(), 5);
+        assert_eq!(s.write_chunks().collect::<Vec<_>>(), vec![&b"hello"[..]]);
+        let mut commands = 0;
+        while s.poll_command().is_some() {
+            commands += 1;
+        }
+        assert!(commands > 0);
+        s.handle_written(now, 5);
+        let mut done = 0;
+        while let Some(ev) = s.poll_event() {
+            done += usize::from(matches!(ev, SocketEvent::WriteDone { .. }));
+        }
+        assert_eq!(done, 1);
+        while s.poll_command().is_some() {}
+        assert!(s.queue_capacity_bytes() > 0);
+        s.release_idle_buffers();
+        assert_eq!(s.queue_capacity_bytes(), 0);
+        // Still fully usable afterwards.
+        let _ = s.write(bytes::Bytes::from_static(b"again"), now);
+        assert_eq!(s.writable_length(), 5);
     }
 }

@@ -45,6 +45,19 @@ impl WriteQueue {
         self.chunks.is_empty()
     }
 
+    /// Free the chunk list's memory when nothing is queued (an idle socket).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.chunks.is_empty() && self.chunks.capacity() != 0 {
+            self.chunks = VecDeque::new();
+        }
+    }
+
+    /// Heap bytes the chunk list holds.
+    #[cfg(test)]
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.chunks.capacity() * std::mem::size_of::<Queued>()
+    }
+
     pub(crate) fn push(&mut self, id: WriteId, data: Bytes) {
         self.queued += data.len();
         self.chunks.push_back(Queued { id, data });

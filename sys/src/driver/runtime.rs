@@ -204,6 +204,17 @@ pub trait RtListener: Send + 'static {
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
     /// it with its own runtime handle ([`Runtime::for_connection`]).
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>>;
+
+    /// [`poll_accept`](Self::poll_accept), also giving the peer's TCP address when
+    /// `accept(2)` reported it (it always does), which saves the accepted socket a
+    /// `getpeername`. The default calls `poll_accept` and reports no address (the driver
+    /// then asks the socket).
+    fn poll_accept_from(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
+        self.poll_accept(cx).map(|r| r.map(|s| (s, None)))
+    }
 }
 
 /// One async runtime (or the blocking std reactor), as the driver needs it.

@@ -4,6 +4,7 @@
 //! and implements `shutdown(deadline)` on top of the same registry.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -19,7 +20,7 @@ use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
-use super::socket::{endpoints, SocketDriver};
+use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr, SocketDriver};
 use crate::{tcp_listen, unix_listen, Step, StepError};
 
 /// A server event with the accepted connection already wrapped in a socket `S`
@@ -62,7 +63,9 @@ enum Slot<L> {
     /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
     /// needs its runtime context for that).
     Std(StdListener),
-    Rt(L, Option<String>),
+    /// Registered: the listener, its Unix path, and its address when that is every
+    /// accepted connection's local address (see `fixed_local_addr`).
+    Rt(L, Option<String>, Option<SocketAddr>),
 }
 
 type Resolving = (
@@ -373,15 +376,16 @@ impl<R: Runtime> ServerDriver<R> {
         let Some((id, slot)) = self.listener.take() else {
             return false;
         };
-        let (listener, path) = match slot {
-            Slot::Rt(l, path) => (l, path),
+        let (listener, path, fixed_local) = match slot {
+            Slot::Rt(l, path, fixed_local) => (l, path, fixed_local),
             Slot::Std(l) => {
-                let path = match &l {
-                    StdListener::Unix(_, p) => Some(p.clone()),
-                    StdListener::Tcp(_) => None,
+                let (path, fixed_local) = match &l {
+                    StdListener::Unix(_, p) => (Some(p.clone()), None),
+                    // One getsockname per listener instead of one per connection.
+                    StdListener::Tcp(t) => (None, t.local_addr().ok().and_then(fixed_local_addr)),
                 };
                 match self.rt.listener(l) {
-                    Ok(l) => (l, path),
+                    Ok(l) => (l, path, fixed_local),
                     Err(e) => {
                         self.core.handle_accept_error(id, code_from_io(&e), now);
                         return true;
@@ -389,12 +393,21 @@ impl<R: Runtime> ServerDriver<R> {
                 }
             }
         };
-        let result = listener.poll_accept(cx);
-        let accepted = match &result {
-            Poll::Ready(Ok(stream)) => Some(endpoints(stream, path.as_deref())),
-            _ => None,
+        let result = listener.poll_accept_from(cx).map(|r| {
+            r.map(|(s, peer)| {
+                let ends = match &s {
+                    StdStream::Tcp(t) => accepted_tcp_endpoints(t, fixed_local, peer),
+                    StdStream::Unix(_) => endpoints(&s, path.as_deref()),
+                };
+                (s, ends)
+            })
+        });
+        let (result, accepted) = match result {
+            Poll::Ready(Ok((stream, ends))) => (Poll::Ready(Ok(stream)), Some(ends)),
+            Poll::Ready(Err(e)) => (Poll::Ready(Err(e)), None),
+            Poll::Pending => (Poll::Pending, None),
         };
-        self.listener = Some((id, Slot::Rt(listener, path)));
+        self.listener = Some((id, Slot::Rt(listener, path, fixed_local)));
         match (result, accepted) {
             // The queue is empty: whatever failed before is over.
             (Poll::Pending, _) => {
@@ -461,7 +474,7 @@ impl<R: Runtime> ServerDriver<R> {
         match self.listener.take() {
             None => Ok(None),
             Some((_, Slot::Std(l))) => Ok(Some(l)),
-            Some((_, Slot::Rt(l, path))) => self.rt.unwrap_listener(l, path).map(Some),
+            Some((_, Slot::Rt(l, path, _))) => self.rt.unwrap_listener(l, path).map(Some),
         }
     }
 

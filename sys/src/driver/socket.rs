@@ -58,7 +58,15 @@ pub(crate) struct RxState {
 /// A core [`Socket`] bound to real IO on runtime `R`. The backends wrap it in their
 /// `Socket` type; it makes progress only while polled (by `next_event`, the IO traits,
 /// or a user call such as `write`).
-pub struct SocketDriver<R: Runtime> {
+///
+/// One pointer: the state is boxed, so the backends' `Socket` is cheap to move and an
+/// `async fn` taking it by value (which rustc lays out with room for the argument and the
+/// local it is moved into) stays small — an idle connection served by
+/// `tokio::spawn(handle(socket))` costs ~1 KiB less.
+pub struct SocketDriver<R: Runtime>(pub(crate) Box<DriverState<R>>);
+
+/// Everything a [`SocketDriver`] holds.
+pub(crate) struct DriverState<R: Runtime> {
     pub(crate) core: Socket,
     rt: R,
     stream: Option<R::Stream>,
@@ -77,9 +85,9 @@ pub struct SocketDriver<R: Runtime> {
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SocketDriver")
-            .field("core", &self.core)
-            .field("connected", &self.stream.is_some())
-            .field("attempts", &self.attempts.len())
+            .field("core", &self.0.core)
+            .field("connected", &self.0.stream.is_some())
+            .field("attempts", &self.0.attempts.len())
             .finish_non_exhaustive()
     }
 }
@@ -91,7 +99,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
-        SocketDriver {
+        SocketDriver(Box::new(DriverState {
             core,
             rt,
             stream,
@@ -104,7 +112,7 @@ impl<R: Runtime> SocketDriver<R> {
             lookup: None,
             guard: None,
             rx: RxState::default(),
-        }
+        }))
     }
 
     /// The server side of an accepted connection, reporting its close through `guard`.
@@ -117,7 +125,7 @@ impl<R: Runtime> SocketDriver<R> {
         let stream = rt.stream(stream)?;
         let core = Socket::accepted(&conn.options, conn.local, conn.remote, Instant::now());
         let mut d = Self::with_core(rt, core, Some(stream));
-        d.guard = Some(guard);
+        d.0.guard = Some(guard);
         // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
         // the core's first commands now, not at the socket's first poll, so the options
         // hold as soon as the owner gets the socket.
@@ -141,10 +149,10 @@ impl<R: Runtime> SocketDriver<R> {
     /// Take the OS stream out (left non-blocking). `None` when there is no connected
     /// handle. The core socket is destroyed without closing the handle.
     pub fn into_std(mut self) -> io::Result<Option<StdStream>> {
-        let stream = self.stream.take();
-        self.core.destroy(None);
+        let stream = self.0.stream.take();
+        self.0.core.destroy(None);
         match stream {
-            Some(s) => self.rt.unwrap_stream(s).map(Some),
+            Some(s) => self.0.rt.unwrap_stream(s).map(Some),
             None => Ok(None),
         }
     }
@@ -152,38 +160,38 @@ impl<R: Runtime> SocketDriver<R> {
     /// Keep-alive and `TCP_NODELAY` read back with getsockopt (`None` without a TCP
     /// connection).
     pub fn keep_alive_settings(&self) -> Option<io::Result<(crate::KeepAlive, bool)>> {
-        let s = self.stream.as_ref()?;
+        let s = self.0.stream.as_ref()?;
         SockRef::from(s).local_addr().ok()?.as_socket()?;
         Some(crate::keep_alive_settings(s))
     }
 
     /// The core socket (every Node getter).
     pub fn core(&self) -> &Socket {
-        &self.core
+        &self.0.core
     }
 
     /// The core socket, mutably (for user calls the wrappers do not cover).
     pub fn core_mut(&mut self) -> &mut Socket {
-        &mut self.core
+        &mut self.0.core
     }
 
     /// The runtime handle.
     pub fn runtime(&self) -> &R {
-        &self.rt
+        &self.0.rt
     }
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
     pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
-        self.lookup = Some(lookup);
+        self.0.lookup = Some(lookup);
     }
 
     /// `socket.connect(options)`: validation errors are returned as Node throws them; the
     /// rest happens while the socket is polled.
     pub fn connect(&mut self, mut options: ConnectOptions) -> nodenet_core::Result<()> {
-        if self.lookup.is_some() {
+        if self.0.lookup.is_some() {
             options.lookup = true;
         }
-        self.core.connect(options, Instant::now())
+        self.0.core.connect(options, Instant::now())
     }
 
     /// `socket.write(data)`: libuv's try-write first (the core's `write_with` dispatches
@@ -191,11 +199,11 @@ impl<R: Runtime> SocketDriver<R> {
     /// then whatever is left is written without waiting.
     pub fn write(&mut self, data: Bytes) -> bool {
         let now = Instant::now();
-        if self.stream.is_some() {
+        if self.0.stream.is_some() {
             self.run_commands(now);
         }
-        let stream = &self.stream;
-        let r = self.core.write_with(data, now, |chunk| {
+        let stream = &self.0.stream;
+        let r = self.0.core.write_with(data, now, |chunk| {
             let Some(s) = stream else { return Ok(0) };
             match s.try_write_vectored(&[IoSlice::new(chunk)]) {
                 Ok(n) => Ok(n),
@@ -210,7 +218,7 @@ impl<R: Runtime> SocketDriver<R> {
                 Err(e) => Err(code_from_io(&e)),
             }
         });
-        if self.stream.is_some() {
+        if self.0.stream.is_some() {
             self.run_commands(now);
             while self.try_write(now, None) {}
         }
@@ -220,7 +228,7 @@ impl<R: Runtime> SocketDriver<R> {
     /// Run the commands a user call queued when a handle exists (`end`, `pause`, ...),
     /// so their IO starts without waiting for the next poll.
     pub fn after_user_call(&mut self) {
-        if self.stream.is_some() {
+        if self.0.stream.is_some() {
             self.run_commands(Instant::now());
         }
     }
@@ -234,11 +242,11 @@ impl<R: Runtime> SocketDriver<R> {
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
             self.run_commands(now);
-            if let Some(ev) = self.core.poll_event() {
+            if let Some(ev) = self.0.core.poll_event() {
                 // The handle went with the `Close` command; a `connect()` made after
                 // `destroy()` may already have a new attempt in flight, so keep it.
                 if matches!(ev, SocketEvent::Close { .. }) {
-                    if let Some(g) = &mut self.guard {
+                    if let Some(g) = &mut self.0.guard {
                         g.report_closed();
                     }
                 }
@@ -247,9 +255,9 @@ impl<R: Runtime> SocketDriver<R> {
             if self.poll_requests(cx, now) || self.run_commands(now) {
                 continue;
             }
-            if let Some(t) = self.core.poll_timeout() {
+            if let Some(t) = self.0.core.poll_timeout() {
                 if t <= now {
-                    self.core.handle_timeout(now);
+                    self.0.core.handle_timeout(now);
                     continue;
                 }
             }
@@ -260,14 +268,23 @@ impl<R: Runtime> SocketDriver<R> {
             if progress {
                 continue;
             }
-            let Some(deadline) = self.core.poll_timeout() else {
-                if self.stream.is_none() && self.attempts.is_empty() && self.resolving.is_none() {
+            let Some(deadline) = self.0.core.poll_timeout() else {
+                if self.0.stream.is_none()
+                    && self.0.attempts.is_empty()
+                    && self.0.resolving.is_none()
+                {
                     return Poll::Ready(None);
                 }
+                // Waiting: an idle connection keeps no queue memory (~700 bytes).
+                self.0.core.release_idle_buffers();
                 return Poll::Pending;
             };
-            let timer = self.timer.get_or_insert_with(|| self.rt.timer(deadline));
-            if self.rt.poll_timer(timer, deadline, cx).is_pending() {
+            let timer = self
+                .0
+                .timer
+                .get_or_insert_with(|| self.0.rt.timer(deadline));
+            if self.0.rt.poll_timer(timer, deadline, cx).is_pending() {
+                self.0.core.release_idle_buffers();
                 return Poll::Pending;
             }
             now = Instant::now();
@@ -276,14 +293,14 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// The server's `shutdown` requests.
     fn poll_requests(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let Some(req) = self.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
+        let Some(req) = self.0.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
             return false;
         };
         match req {
             ConnRequest::End => {
-                let _ = self.core.end(now);
+                let _ = self.0.core.end(now);
             }
-            ConnRequest::Destroy => self.core.destroy(None),
+            ConnRequest::Destroy => self.0.core.destroy(None),
         }
         true
     }
@@ -291,7 +308,7 @@ impl<R: Runtime> SocketDriver<R> {
     /// Perform every queued command; `true` if there was any.
     fn run_commands(&mut self, now: Instant) -> bool {
         let mut any = false;
-        while let Some(cmd) = self.core.poll_command() {
+        while let Some(cmd) = self.0.core.poll_command() {
             any = true;
             match cmd {
                 Command::Resolve {
@@ -301,16 +318,17 @@ impl<R: Runtime> SocketDriver<R> {
                     hints,
                     all,
                     custom,
-                } => match (&self.lookup, custom) {
+                } => match (&self.0.lookup, custom) {
                     (Some(lookup), true) => {
                         let r = lookup.lookup(&host, LookupOptions { family, hints, all });
-                        self.core.handle_resolved(now, id, r);
+                        self.0.core.handle_resolved(now, id, r);
                     }
                     _ => {
                         let fut = self
+                            .0
                             .rt
                             .unblock(move || resolve_blocking(&host, family, all));
-                        self.resolving = Some((id, fut));
+                        self.0.resolving = Some((id, fut));
                     }
                 },
                 Command::Connect {
@@ -318,30 +336,30 @@ impl<R: Runtime> SocketDriver<R> {
                     endpoint,
                     local,
                 } => self.start_attempt(now, attempt, endpoint, local),
-                Command::Abort { attempt } => self.attempts.retain(|(a, _)| *a != attempt),
-                Command::StartReading => self.reading = true,
-                Command::StopReading => self.reading = false,
-                Command::Write => self.writing = true,
+                Command::Abort { attempt } => self.0.attempts.retain(|(a, _)| *a != attempt),
+                Command::StartReading => self.0.reading = true,
+                Command::StopReading => self.0.reading = false,
+                Command::Write => self.0.writing = true,
                 Command::Shutdown => {
-                    if let Some(s) = &self.stream {
+                    if let Some(s) = &self.0.stream {
                         // Node ignores the shutdown status.
                         let _ = SockRef::from(s).shutdown(Shutdown::Write);
                     }
-                    self.core.handle_shutdown(now);
+                    self.0.core.handle_shutdown(now);
                 }
                 Command::Close { reset } => {
-                    if let (true, Some(s)) = (reset, &self.stream) {
+                    if let (true, Some(s)) = (reset, &self.0.stream) {
                         let _ = set_linger_zero(s);
                     }
-                    self.stream = None;
-                    self.attempts.clear();
-                    self.resolving = None;
-                    self.reading = false;
-                    self.writing = false;
+                    self.0.stream = None;
+                    self.0.attempts.clear();
+                    self.0.resolving = None;
+                    self.0.reading = false;
+                    self.0.writing = false;
                 }
                 // Option failures are ignored, as libuv's callers in Node do.
                 Command::SetNoDelay(on) => {
-                    if let Some(s) = &self.stream {
+                    if let Some(s) = &self.0.stream {
                         let _ = set_no_delay(s, on);
                     }
                 }
@@ -349,7 +367,7 @@ impl<R: Runtime> SocketDriver<R> {
                     enable,
                     initial_delay_secs,
                 } => {
-                    if let Some(s) = &self.stream {
+                    if let Some(s) = &self.0.stream {
                         let _ = set_keep_alive(s, enable, initial_delay_secs);
                     }
                 }
@@ -372,31 +390,34 @@ impl<R: Runtime> SocketDriver<R> {
             Endpoint::Pipe(path) => unix_connect(path, true).map(|s| StdStream::Unix(s.stream)),
         };
         match started {
-            Ok(s) => match self.rt.stream(s) {
-                Ok(s) => self.attempts.push((attempt, s)),
+            Ok(s) => match self.0.rt.stream(s) {
+                Ok(s) => self.0.attempts.push((attempt, s)),
                 Err(e) => self
+                    .0
                     .core
                     .handle_connect_failed(now, attempt, code_from_io(&e)),
             },
             Err(e) if e.step == Step::Bind => {
-                self.core
+                self.0
+                    .core
                     .handle_bind_failed(now, attempt, code_from_io(&e.error))
             }
             Err(e) => self
+                .0
                 .core
                 .handle_connect_failed(now, attempt, code_from_io(&e.error)),
         }
     }
 
     fn poll_resolve(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let Some((id, fut)) = &mut self.resolving else {
+        let Some((id, fut)) = &mut self.0.resolving else {
             return false;
         };
         let Poll::Ready(result) = fut.as_mut().poll(cx) else {
             return false;
         };
         let id = *id;
-        self.resolving = None;
+        self.0.resolving = None;
         let host_err = || {
             Error::new(
                 nodenet_core::ErrorCode::EAI_FAIL,
@@ -404,7 +425,8 @@ impl<R: Runtime> SocketDriver<R> {
                 "getaddrinfo EAI_FAIL",
             )
         };
-        self.core
+        self.0
+            .core
             .handle_resolved(now, id, result.unwrap_or_else(|| Err(host_err())));
         true
     }
@@ -412,13 +434,14 @@ impl<R: Runtime> SocketDriver<R> {
     /// Check every in-flight connect attempt; the first that finished is reported.
     fn poll_attempts(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let ready = self
+            .0
             .attempts
             .iter()
             .position(|(_, s)| s.poll_write_ready(cx).is_ready());
         let Some(i) = ready else {
             return false;
         };
-        let (id, stream) = self.attempts.remove(i);
+        let (id, stream) = self.0.attempts.remove(i);
         let sock = SockRef::from(&stream);
         let outcome = match sock.take_error() {
             Ok(None) => sock.peer_addr().map(|_| ()),
@@ -427,31 +450,32 @@ impl<R: Runtime> SocketDriver<R> {
         match outcome {
             Ok(()) => {
                 let local = sock.local_addr().ok().and_then(|a| a.as_socket());
-                self.stream = Some(stream);
-                self.core.handle_connected(now, id, local);
+                self.0.stream = Some(stream);
+                self.0.core.handle_connected(now, id, local);
             }
-            Err(e) => self.core.handle_connect_failed(now, id, code_from_io(&e)),
+            Err(e) => self.0.core.handle_connect_failed(now, id, code_from_io(&e)),
         }
         true
     }
 
     /// One `writev` of the queued chunks. Without `cx` (a user `write`) it only tries.
     fn try_write(&mut self, now: Instant, cx: Option<&mut Context<'_>>) -> bool {
-        if !self.writing {
+        if !self.0.writing {
             return false;
         }
-        let Some(stream) = &self.stream else {
-            self.writing = false;
+        let Some(stream) = &self.0.stream else {
+            self.0.writing = false;
             return false;
         };
         let slices: Vec<IoSlice<'_>> = self
+            .0
             .core
             .write_chunks()
             .take(MAX_IOVECS)
             .map(IoSlice::new)
             .collect();
         if slices.is_empty() {
-            self.writing = false;
+            self.0.writing = false;
             return false;
         }
         let result = stream.try_write_vectored(&slices);
@@ -459,11 +483,11 @@ impl<R: Runtime> SocketDriver<R> {
         match result {
             Ok(0) => {
                 let code = nodenet_core::ErrorCode::EPIPE;
-                self.core.handle_write_error(now, code);
+                self.0.core.handle_write_error(now, code);
                 true
             }
             Ok(n) => {
-                self.core.handle_written(now, n);
+                self.0.core.handle_written(now, n);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
@@ -472,7 +496,7 @@ impl<R: Runtime> SocketDriver<R> {
                 None => false,
             },
             Err(e) => {
-                self.core.handle_write_error(now, code_from_io(&e));
+                self.0.core.handle_write_error(now, code_from_io(&e));
                 true
             }
         }
@@ -480,11 +504,11 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// One read into the per-thread read pool (see [`READ_POOL`]).
     fn try_read(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
-        if !self.reading {
+        if !self.0.reading {
             return false;
         }
-        let Some(stream) = &self.stream else {
-            self.reading = false;
+        let Some(stream) = &self.0.stream else {
+            self.0.reading = false;
             return false;
         };
         let result = READ_POOL.with(|pool| {
@@ -495,9 +519,9 @@ impl<R: Runtime> SocketDriver<R> {
             // What the default `poll_read_buf` offers one read (tokio, which may read
             // more, keeps its own readiness and ignores `drained`).
             let room = (pool.capacity() - pool.len()).min(SCRATCH_SIZE);
-            match stream.poll_read_buf(cx, &mut pool, self.read_drained) {
+            match stream.poll_read_buf(cx, &mut pool, self.0.read_drained) {
                 Poll::Ready(Ok(n)) => {
-                    self.read_drained = n > 0 && n < room;
+                    self.0.read_drained = n > 0 && n < room;
                     Poll::Ready(Ok(take_chunk(&mut pool, n)))
                 }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -507,18 +531,18 @@ impl<R: Runtime> SocketDriver<R> {
         match result {
             Poll::Pending => false,
             Poll::Ready(Ok(data)) if data.is_empty() => {
-                self.reading = false;
-                self.core.handle_eof(now);
+                self.0.reading = false;
+                self.0.core.handle_eof(now);
                 true
             }
             Poll::Ready(Ok(data)) => {
-                self.core.handle_data(now, data);
+                self.0.core.handle_data(now, data);
                 true
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
             Poll::Ready(Err(e)) => {
-                self.reading = false;
-                self.core.handle_read_error(now, code_from_io(&e));
+                self.0.reading = false;
+                self.0.core.handle_read_error(now, code_from_io(&e));
                 true
             }
         }
@@ -543,10 +567,39 @@ fn take_chunk(pool: &mut BytesMut, n: usize) -> Bytes {
 
 impl<R: Runtime> Drop for SocketDriver<R> {
     fn drop(&mut self) {
-        if let Some(g) = &mut self.guard {
+        if let Some(g) = &mut self.0.guard {
             g.report_closed();
         }
     }
+}
+
+/// Local and remote endpoints of a TCP connection just accepted, with as few syscalls as
+/// possible: `listener_local` is the listener's own address when it is bound to a
+/// specific (non-wildcard) address, which is then every accepted socket's local address
+/// too; `peer` is what `accept(2)` reported. Whatever is unknown is asked of the socket
+/// (`getsockname` for a wildcard listener, so a dual-stack `::` listener still reports
+/// `::ffff:127.0.0.1` to an IPv4 peer; `getpeername` when the runtime gave no address).
+pub(crate) fn accepted_tcp_endpoints(
+    stream: &std::net::TcpStream,
+    listener_local: Option<std::net::SocketAddr>,
+    peer: Option<std::net::SocketAddr>,
+) -> io::Result<(Endpoint, Endpoint)> {
+    let local = match listener_local {
+        Some(a) => a,
+        None => stream.local_addr()?,
+    };
+    let remote = match peer {
+        Some(a) => a,
+        None => stream.peer_addr()?,
+    };
+    Ok((Endpoint::Tcp(local), Endpoint::Tcp(remote)))
+}
+
+/// The listener address that every connection it accepts shares as its local address:
+/// `Some` unless the listener is bound to a wildcard (`0.0.0.0`, `::`, `::ffff:0.0.0.0`),
+/// where the local address depends on the interface the connection came in on.
+pub(crate) fn fixed_local_addr(listener: std::net::SocketAddr) -> Option<std::net::SocketAddr> {
+    (!listener.ip().to_canonical().is_unspecified()).then_some(listener)
 }
 
 /// Local and remote endpoints of a connected stream, as the core wants them (`pipe` is the
@@ -575,6 +628,42 @@ pub(crate) fn endpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_specific_listener_addresses_are_every_connection_s_local_address() {
+        for wildcard in ["0.0.0.0:80", "[::]:80", "[::ffff:0.0.0.0]:80"] {
+            assert_eq!(
+                fixed_local_addr(wildcard.parse().unwrap()),
+                None,
+                "{wildcard}"
+            );
+        }
+        for specific in ["127.0.0.1:80", "[::1]:80", "[::ffff:127.0.0.1]:80"] {
+            let a: std::net::SocketAddr = specific.parse().unwrap();
+            assert_eq!(fixed_local_addr(a), Some(a), "{specific}");
+        }
+    }
+
+    #[test]
+    fn accepted_endpoints_match_what_the_socket_reports() {
+        for (bind, connect) in [("127.0.0.1:0", None), ("[::]:0", Some("127.0.0.1"))] {
+            let l = std::net::TcpListener::bind(bind).unwrap();
+            let la = l.local_addr().unwrap();
+            let ip = connect.map(|c| c.parse().unwrap()).unwrap_or(la.ip());
+            let Ok(_c) = std::net::TcpStream::connect((ip, la.port())) else {
+                continue; // no IPv6 on this machine
+            };
+            let (s, peer) = l.accept().unwrap();
+            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer)).unwrap();
+            let slow = endpoints(&s, None).unwrap();
+            assert_eq!(fast, slow, "{bind}");
+            assert_eq!(
+                accepted_tcp_endpoints(&s, None, None).unwrap(),
+                slow,
+                "{bind}"
+            );
+        }
+    }
 
     #[test]
     fn small_reads_are_copied_and_the_pool_is_reused() {

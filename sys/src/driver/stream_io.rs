@@ -16,10 +16,10 @@ impl<R: Runtime> SocketDriver<R> {
     /// Keep what the IO traits need from an event.
     fn stash(&mut self, ev: SocketEvent) {
         match ev {
-            SocketEvent::Data(b) => self.rx.chunks.push_back(b),
-            SocketEvent::Text(t) => self.rx.chunks.push_back(Bytes::from(t)),
-            SocketEvent::End | SocketEvent::Close { .. } => self.rx.eof = true,
-            SocketEvent::Error(e) => self.rx.error = Some(e),
+            SocketEvent::Data(b) => self.0.rx.chunks.push_back(b),
+            SocketEvent::Text(t) => self.0.rx.chunks.push_back(Bytes::from(t)),
+            SocketEvent::End | SocketEvent::Close { .. } => self.0.rx.eof = true,
+            SocketEvent::Error(e) => self.0.rx.error = Some(e),
             _ => {}
         }
     }
@@ -34,14 +34,14 @@ impl<R: Runtime> SocketDriver<R> {
                 Poll::Ready(true)
             }
             Poll::Ready(None) => {
-                self.rx.eof = true;
+                self.0.rx.eof = true;
                 Poll::Ready(false)
             }
             Poll::Pending => {
                 let slot = if reader {
-                    &mut self.rx.read_waker
+                    &mut self.0.rx.read_waker
                 } else {
-                    &mut self.rx.write_waker
+                    &mut self.0.rx.write_waker
                 };
                 match slot {
                     Some(w) if w.will_wake(cx.waker()) => {}
@@ -51,9 +51,9 @@ impl<R: Runtime> SocketDriver<R> {
             }
         };
         let other = if reader {
-            self.rx.write_waker.take()
+            self.0.rx.write_waker.take()
         } else {
-            self.rx.read_waker.take()
+            self.0.rx.read_waker.take()
         };
         if let Some(w) = other {
             w.wake();
@@ -62,7 +62,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn take_error(&mut self) -> Option<io::Error> {
-        self.rx.error.take().map(io::Error::from)
+        self.0.rx.error.take().map(io::Error::from)
     }
 
     /// `AsyncRead::poll_read` on a plain buffer: received bytes, `Ok(0)` at the end.
@@ -72,21 +72,21 @@ impl<R: Runtime> SocketDriver<R> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         loop {
-            if let Some(front) = self.rx.chunks.front_mut() {
+            if let Some(front) = self.0.rx.chunks.front_mut() {
                 let n = front.len().min(buf.len());
                 if let (Some(dst), Some(src)) = (buf.get_mut(..n), front.get(..n)) {
                     dst.copy_from_slice(src);
                 }
                 front.advance(n);
                 if front.is_empty() {
-                    self.rx.chunks.pop_front();
+                    self.0.rx.chunks.pop_front();
                 }
                 return Poll::Ready(Ok(n));
             }
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if self.rx.eof || buf.is_empty() {
+            if self.0.rx.eof || buf.is_empty() {
                 return Poll::Ready(Ok(0));
             }
             if self.pump(cx, true).is_pending() {
@@ -106,10 +106,10 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if !self.core.writable() {
+            if !self.0.core.writable() {
                 return Poll::Ready(Err(Error::stream_destroyed("write").into()));
             }
-            if self.core.writable_length() < self.core.writable_high_water_mark() {
+            if self.0.core.writable_length() < self.0.core.writable_high_water_mark() {
                 self.write(Bytes::copy_from_slice(data));
                 return Poll::Ready(Ok(data.len()));
             }
@@ -127,7 +127,7 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if self.core.writable_length() == 0 || self.core.destroyed() {
+            if self.0.core.writable_length() == 0 || self.0.core.destroyed() {
                 return Poll::Ready(Ok(()));
             }
             match self.pump(cx, false) {
@@ -141,15 +141,15 @@ impl<R: Runtime> SocketDriver<R> {
     /// `AsyncWrite::poll_shutdown` / `poll_close`: `end()`, ready once `Finish` happened
     /// (or the socket is gone).
     pub fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.core.writable_ended() && !self.core.destroyed() {
-            let _ = self.core.end(std::time::Instant::now());
+        if !self.0.core.writable_ended() && !self.0.core.destroyed() {
+            let _ = self.0.core.end(std::time::Instant::now());
             self.after_user_call();
         }
         loop {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if self.core.writable_finished() || self.core.destroyed() {
+            if self.0.core.writable_finished() || self.0.core.destroyed() {
                 return Poll::Ready(Ok(()));
             }
             match self.pump(cx, false) {
