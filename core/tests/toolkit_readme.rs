@@ -1,4 +1,4 @@
-//! The toolkit example of the README (`readme-parts/toolkit.md`), so it cannot drift from the code.
+//! The toolkit example of the README (section "Address toolkit"), so it cannot drift from the code.
 
 #[test]
 fn readme_example() {
