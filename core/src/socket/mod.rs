@@ -11,6 +11,7 @@
 mod connect;
 mod decoder;
 mod events;
+mod inline_deque;
 mod multi;
 mod reading;
 mod sockopts;
@@ -20,6 +21,8 @@ mod write_queue;
 mod writing;
 
 use std::collections::VecDeque;
+
+use inline_deque::InlineDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -192,7 +195,7 @@ pub struct Socket {
     ticks: VecDeque<Tick>,
     last_now: Option<Instant>,
     // Outputs.
-    events: VecDeque<SocketEvent>,
+    events: InlineDeque<SocketEvent>,
     commands: VecDeque<Command>,
 }
 
@@ -241,7 +244,7 @@ impl Socket {
             timeout_value: None,
             ticks: VecDeque::new(),
             last_now: None,
-            events: VecDeque::new(),
+            events: InlineDeque::default(),
             commands: VecDeque::new(),
         }
     }
@@ -288,11 +291,20 @@ impl Socket {
     // ---- outputs -----------------------------------------------------------------
 
     /// The next IO request for the backend.
+    #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
         self.commands.pop_front()
     }
 
+    /// Whether [`poll_command`](Socket::poll_command) has something: a cheap check a
+    /// driver can make after every input before draining the commands.
+    #[inline]
+    pub fn has_commands(&self) -> bool {
+        !self.commands.is_empty()
+    }
+
     /// The next user event.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         self.events.pop_front()
     }
@@ -306,7 +318,7 @@ impl Socket {
                 *q = VecDeque::new();
             }
         }
-        release(&mut self.events);
+        self.events.release_if_empty();
         release(&mut self.commands);
         release(&mut self.ticks);
         release(&mut self.read_buf);
@@ -318,7 +330,7 @@ impl Socket {
     #[cfg(test)]
     pub(crate) fn queue_capacity_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.events.capacity() * size_of::<SocketEvent>()
+        self.events.heap_bytes()
             + self.commands.capacity() * size_of::<Command>()
             + self.ticks.capacity() * size_of::<Tick>()
             + self.read_buf.capacity() * size_of::<bytes::Bytes>()

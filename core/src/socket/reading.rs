@@ -43,9 +43,9 @@ impl Socket {
         {
             return;
         }
-        let mut kept = std::collections::VecDeque::with_capacity(self.events.len());
+        let mut kept = super::inline_deque::InlineDeque::default();
         let mut taken = std::collections::VecDeque::new();
-        for event in self.events.drain(..) {
+        for event in self.events.drain() {
             match event {
                 SocketEvent::Data(chunk) => taken.push_back(chunk),
                 other => kept.push_back(other),

@@ -3,11 +3,10 @@
 //! counter behind `bytesWritten`) and hands the backend borrowed chunks so it can write
 //! them zero-copy (one `writev` over [`WriteQueue::chunks`]).
 
-use std::collections::VecDeque;
-
 use bytes::{Buf, Bytes};
 
 use super::events::WriteId;
+use super::inline_deque::InlineDeque;
 
 /// One queued write; `data` is advanced in place as the backend reports progress.
 #[derive(Debug)]
@@ -19,7 +18,7 @@ pub(crate) struct Queued {
 /// FIFO of pending writes plus byte counters.
 #[derive(Debug, Default)]
 pub(crate) struct WriteQueue {
-    chunks: VecDeque<Queued>,
+    chunks: InlineDeque<Queued>,
     queued: usize,
     /// Bytes of the front chunk already written (it is only partly sent).
     head_sent: usize,
@@ -47,15 +46,13 @@ impl WriteQueue {
 
     /// Free the chunk list's memory when nothing is queued (an idle socket).
     pub(crate) fn release_if_empty(&mut self) {
-        if self.chunks.is_empty() && self.chunks.capacity() != 0 {
-            self.chunks = VecDeque::new();
-        }
+        self.chunks.release_if_empty();
     }
 
     /// Heap bytes the chunk list holds.
     #[cfg(test)]
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.chunks.capacity() * std::mem::size_of::<Queued>()
+        self.chunks.heap_bytes()
     }
 
     pub(crate) fn push(&mut self, id: WriteId, data: Bytes) {
@@ -103,7 +100,7 @@ impl WriteQueue {
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = WriteId> + '_ {
         self.queued = 0;
         self.head_sent = 0;
-        self.chunks.drain(..).map(|q| q.id)
+        self.chunks.drain().map(|q| q.id)
     }
 
     /// Forget everything, including the sent counter (a new handle on reconnect).

@@ -38,6 +38,20 @@ thread_local! {
     static READ_POOL: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
+/// The time of one poll, read from the clock only when something needs it.
+#[derive(Default)]
+struct LazyNow(Option<Instant>);
+
+impl LazyNow {
+    fn at(now: Instant) -> Self {
+        LazyNow(Some(now))
+    }
+
+    fn get(&mut self) -> Instant {
+        *self.0.get_or_insert_with(Instant::now)
+    }
+}
+
 type Resolving = (
     AttemptId,
     BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
@@ -129,7 +143,7 @@ impl<R: Runtime> SocketDriver<R> {
         // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
         // the core's first commands now, not at the socket's first poll, so the options
         // hold as soon as the owner gets the socket.
-        d.run_commands(Instant::now());
+        d.run_commands(&mut LazyNow::default());
         Ok(d)
     }
 
@@ -142,7 +156,7 @@ impl<R: Runtime> SocketDriver<R> {
         let stream = rt.stream(stream)?;
         let mut d = Self::with_core(rt, core, Some(stream));
         // As for an accepted socket: the options hold when `from_std` returns.
-        d.run_commands(Instant::now());
+        d.run_commands(&mut LazyNow::default());
         Ok(d)
     }
 
@@ -199,8 +213,9 @@ impl<R: Runtime> SocketDriver<R> {
     /// then whatever is left is written without waiting.
     pub fn write(&mut self, data: Bytes) -> bool {
         let now = Instant::now();
+        let mut lazy = LazyNow::at(now);
         if self.0.stream.is_some() {
-            self.run_commands(now);
+            self.run_commands(&mut lazy);
         }
         let stream = &self.0.stream;
         let r = self.0.core.write_with(data, now, |chunk| {
@@ -219,8 +234,8 @@ impl<R: Runtime> SocketDriver<R> {
             }
         });
         if self.0.stream.is_some() {
-            self.run_commands(now);
-            while self.try_write(now, None) {}
+            self.run_commands(&mut lazy);
+            while self.try_write(&mut lazy, None) {}
         }
         r.ok
     }
@@ -229,19 +244,20 @@ impl<R: Runtime> SocketDriver<R> {
     /// so their IO starts without waiting for the next poll.
     pub fn after_user_call(&mut self) {
         if self.0.stream.is_some() {
-            self.run_commands(Instant::now());
+            self.run_commands(&mut LazyNow::default());
         }
     }
 
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
-        // One clock read per poll (refreshed after waiting on the timer): the loop only
-        // repeats while it makes progress, which takes microseconds.
-        let mut now = Instant::now();
+        // The clock is read at most once per poll, and only when an input or a deadline
+        // needs it (handing out an event already queued, or finding nothing to read,
+        // needs none); it is refreshed after waiting on the timer.
+        let mut now = LazyNow::default();
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
-            self.run_commands(now);
+            self.run_commands(&mut now);
             if let Some(ev) = self.0.core.poll_event() {
                 // The handle went with the `Close` command; a `connect()` made after
                 // `destroy()` may already have a new attempt in flight, so keep it.
@@ -252,19 +268,20 @@ impl<R: Runtime> SocketDriver<R> {
                 }
                 return Poll::Ready(Some(ev));
             }
-            if self.poll_requests(cx, now) || self.run_commands(now) {
+            if self.poll_requests(cx, &mut now) || self.run_commands(&mut now) {
                 continue;
             }
             if let Some(t) = self.0.core.poll_timeout() {
-                if t <= now {
-                    self.0.core.handle_timeout(now);
+                let at = now.get();
+                if t <= at {
+                    self.0.core.handle_timeout(at);
                     continue;
                 }
             }
-            let progress = self.poll_resolve(cx, now)
-                | self.poll_attempts(cx, now)
-                | self.try_write(now, Some(cx))
-                | self.try_read(now, cx);
+            let progress = self.poll_resolve(cx, &mut now)
+                | self.poll_attempts(cx, &mut now)
+                | self.try_write(&mut now, Some(cx))
+                | self.try_read(&mut now, cx);
             if progress {
                 continue;
             }
@@ -275,7 +292,7 @@ impl<R: Runtime> SocketDriver<R> {
                 {
                     return Poll::Ready(None);
                 }
-                // Waiting: an idle connection keeps no queue memory (~700 bytes).
+                // Waiting: an idle connection keeps no overflow queue memory.
                 self.0.core.release_idle_buffers();
                 return Poll::Pending;
             };
@@ -287,18 +304,18 @@ impl<R: Runtime> SocketDriver<R> {
                 self.0.core.release_idle_buffers();
                 return Poll::Pending;
             }
-            now = Instant::now();
+            now = LazyNow::default();
         }
     }
 
     /// The server's `shutdown` requests.
-    fn poll_requests(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_requests(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
         let Some(req) = self.0.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
             return false;
         };
         match req {
             ConnRequest::End => {
-                let _ = self.0.core.end(now);
+                let _ = self.0.core.end(now.get());
             }
             ConnRequest::Destroy => self.0.core.destroy(None),
         }
@@ -306,10 +323,18 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Perform every queued command; `true` if there was any.
-    fn run_commands(&mut self, now: Instant) -> bool {
-        let mut any = false;
+    #[inline]
+    fn run_commands(&mut self, now: &mut LazyNow) -> bool {
+        // Most calls find nothing: keep that check out of line of the command switch.
+        if !self.0.core.has_commands() {
+            return false;
+        }
+        self.run_queued_commands(now);
+        true
+    }
+
+    fn run_queued_commands(&mut self, now: &mut LazyNow) {
         while let Some(cmd) = self.0.core.poll_command() {
-            any = true;
             match cmd {
                 Command::Resolve {
                     id,
@@ -321,7 +346,7 @@ impl<R: Runtime> SocketDriver<R> {
                 } => match (&self.0.lookup, custom) {
                     (Some(lookup), true) => {
                         let r = lookup.lookup(&host, LookupOptions { family, hints, all });
-                        self.0.core.handle_resolved(now, id, r);
+                        self.0.core.handle_resolved(now.get(), id, r);
                     }
                     _ => {
                         let fut = self
@@ -335,7 +360,7 @@ impl<R: Runtime> SocketDriver<R> {
                     attempt,
                     endpoint,
                     local,
-                } => self.start_attempt(now, attempt, endpoint, local),
+                } => self.start_attempt(now.get(), attempt, endpoint, local),
                 Command::Abort { attempt } => self.0.attempts.retain(|(a, _)| *a != attempt),
                 Command::StartReading => self.0.reading = true,
                 Command::StopReading => self.0.reading = false,
@@ -345,7 +370,7 @@ impl<R: Runtime> SocketDriver<R> {
                         // Node ignores the shutdown status.
                         let _ = SockRef::from(s).shutdown(Shutdown::Write);
                     }
-                    self.0.core.handle_shutdown(now);
+                    self.0.core.handle_shutdown(now.get());
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -373,7 +398,6 @@ impl<R: Runtime> SocketDriver<R> {
                 }
             }
         }
-        any
     }
 
     fn start_attempt(
@@ -409,7 +433,7 @@ impl<R: Runtime> SocketDriver<R> {
         }
     }
 
-    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
         let Some((id, fut)) = &mut self.0.resolving else {
             return false;
         };
@@ -427,12 +451,12 @@ impl<R: Runtime> SocketDriver<R> {
         };
         self.0
             .core
-            .handle_resolved(now, id, result.unwrap_or_else(|| Err(host_err())));
+            .handle_resolved(now.get(), id, result.unwrap_or_else(|| Err(host_err())));
         true
     }
 
     /// Check every in-flight connect attempt; the first that finished is reported.
-    fn poll_attempts(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_attempts(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
         let ready = self
             .0
             .attempts
@@ -451,15 +475,18 @@ impl<R: Runtime> SocketDriver<R> {
             Ok(()) => {
                 let local = sock.local_addr().ok().and_then(|a| a.as_socket());
                 self.0.stream = Some(stream);
-                self.0.core.handle_connected(now, id, local);
+                self.0.core.handle_connected(now.get(), id, local);
             }
-            Err(e) => self.0.core.handle_connect_failed(now, id, code_from_io(&e)),
+            Err(e) => self
+                .0
+                .core
+                .handle_connect_failed(now.get(), id, code_from_io(&e)),
         }
         true
     }
 
     /// One `writev` of the queued chunks. Without `cx` (a user `write`) it only tries.
-    fn try_write(&mut self, now: Instant, cx: Option<&mut Context<'_>>) -> bool {
+    fn try_write(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
         if !self.0.writing {
             return false;
         }
@@ -483,11 +510,11 @@ impl<R: Runtime> SocketDriver<R> {
         match result {
             Ok(0) => {
                 let code = nodenet_core::ErrorCode::EPIPE;
-                self.0.core.handle_write_error(now, code);
+                self.0.core.handle_write_error(now.get(), code);
                 true
             }
             Ok(n) => {
-                self.0.core.handle_written(now, n);
+                self.0.core.handle_written(now.get(), n);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
@@ -496,14 +523,14 @@ impl<R: Runtime> SocketDriver<R> {
                 None => false,
             },
             Err(e) => {
-                self.0.core.handle_write_error(now, code_from_io(&e));
+                self.0.core.handle_write_error(now.get(), code_from_io(&e));
                 true
             }
         }
     }
 
     /// One read into the per-thread read pool (see [`READ_POOL`]).
-    fn try_read(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
+    fn try_read(&mut self, now: &mut LazyNow, cx: &mut Context<'_>) -> bool {
         if !self.0.reading {
             return false;
         }
@@ -532,17 +559,17 @@ impl<R: Runtime> SocketDriver<R> {
             Poll::Pending => false,
             Poll::Ready(Ok(data)) if data.is_empty() => {
                 self.0.reading = false;
-                self.0.core.handle_eof(now);
+                self.0.core.handle_eof(now.get());
                 true
             }
             Poll::Ready(Ok(data)) => {
-                self.0.core.handle_data(now, data);
+                self.0.core.handle_data(now.get(), data);
                 true
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
             Poll::Ready(Err(e)) => {
                 self.0.reading = false;
-                self.0.core.handle_read_error(now, code_from_io(&e));
+                self.0.core.handle_read_error(now.get(), code_from_io(&e));
                 true
             }
         }
