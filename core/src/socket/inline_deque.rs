@@ -62,9 +62,7 @@ impl<T> InlineDeque<T> {
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         // The empty case (most calls: the driver asks after every input) touches only the
         // discriminant, and the overflow is looked at only when it holds something.
-        if self.head.is_none() {
-            return None;
-        }
+        self.head.as_ref()?;
         let next = if self.rest.is_empty() {
             None
         } else {
