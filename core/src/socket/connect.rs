@@ -163,22 +163,24 @@ pub(crate) struct Attempt {
 }
 
 /// Who is driving the connect: nothing, the single-address path, or the happy-eyeballs
-/// planner (multi-address results, see `multi`).
+/// planner (multi-address results, see `multi`). The payloads are boxed: every socket
+/// carries a `Connector`, and an accepted one only ever holds `Idle` (16 bytes instead
+/// of ~140 per connection).
 #[derive(Debug, Default)]
 pub(crate) enum Connector {
     /// Nothing in progress.
     #[default]
     Idle,
     /// IP literal: the attempt starts on the next tick.
-    Literal { plan: TcpPlan, family: u8 },
+    Literal { plan: Box<TcpPlan>, family: u8 },
     /// Waiting for `handle_resolved(id, ..)`.
     Resolving {
         id: AttemptId,
-        plan: TcpPlan,
+        plan: Box<TcpPlan>,
         all: bool,
     },
     /// One attempt in flight.
-    Single(Attempt),
+    Single(Box<Attempt>),
     /// The happy-eyeballs planner races two or more candidates.
     Multi(Box<Multi>),
 }
@@ -300,7 +302,7 @@ impl Socket {
         let literal = is_ip(&host);
         if literal != 0 {
             self.connector = Connector::Literal {
-                plan,
+                plan: Box::new(plan),
                 family: literal,
             };
             self.ticks.push_back(Tick::StartConnect);
@@ -313,7 +315,11 @@ impl Socket {
         }
         let all = family != 4 && family != 6 && local_address.is_none() && auto_select_family;
         let id = self.next_attempt_id();
-        self.connector = Connector::Resolving { id, plan, all };
+        self.connector = Connector::Resolving {
+            id,
+            plan: Box::new(plan),
+            all,
+        };
         self.commands.push_back(Command::Resolve {
             id,
             host,
@@ -337,7 +343,7 @@ impl Socket {
         self.input(now);
         let (plan, all) = match &self.connector {
             Connector::Resolving { id: cur, plan, all } if *cur == id && self.connecting => {
-                (plan.clone(), *all)
+                (TcpPlan::clone(plan), *all)
             }
             _ => return,
         };
@@ -465,7 +471,7 @@ impl Socket {
             endpoint: attempt.endpoint.clone(),
             local,
         });
-        self.connector = Connector::Single(attempt);
+        self.connector = Connector::Single(Box::new(attempt));
     }
 
     fn announce(&mut self, attempt: &mut Attempt) {
@@ -497,7 +503,7 @@ impl Socket {
             _ => return None,
         }
         match std::mem::take(&mut self.connector) {
-            Connector::Single(a) => Some(a),
+            Connector::Single(a) => Some(*a),
             _ => None,
         }
     }

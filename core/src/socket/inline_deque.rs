@@ -88,6 +88,17 @@ impl<T> InlineDeque<T> {
         self.head.take().into_iter().chain(self.rest.drain(..))
     }
 
+    /// Keep only the items `keep` accepts, in order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        if self.head.as_ref().is_some_and(|h| !keep(h)) {
+            self.head = None;
+        }
+        self.rest.retain(keep);
+        if self.head.is_none() {
+            self.head = self.rest.pop_front();
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.head = None;
         self.rest.clear();
@@ -129,6 +140,7 @@ mod tests {
         Drain,
         Clear,
         Release,
+        RetainEven,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -140,6 +152,7 @@ mod tests {
             1 => Just(Op::Drain),
             1 => Just(Op::Clear),
             1 => Just(Op::Release),
+            1 => Just(Op::RetainEven),
         ]
     }
 
@@ -165,6 +178,10 @@ mod tests {
                     }
                     Op::Clear => { d.clear(); model.clear(); }
                     Op::Release => d.release_if_empty(),
+                    Op::RetainEven => {
+                        d.retain(|v| v % 2 == 0);
+                        model.retain(|v| v % 2 == 0);
+                    }
                 }
                 prop_assert_eq!(d.len(), model.len());
                 prop_assert_eq!(d.is_empty(), model.is_empty());

@@ -160,7 +160,8 @@ pub struct Socket {
     read_buf_len: usize,
     eof: bool,
     end_emitted: bool,
-    decoder: Option<Decoder>,
+    /// Boxed: rarely set, and every connection carries the field.
+    decoder: Option<Box<Decoder>>,
     bytes_read: u64,
     // Write side.
     queue: WriteQueue,
@@ -188,15 +189,15 @@ pub struct Socket {
     next_attempt: u64,
     /// `autoSelectFamilyAttemptedAddresses` of the last finished multi-address connect
     /// (while one runs, the planner's list is read directly).
-    attempted: Option<Vec<String>>,
+    attempted: Option<Box<[String]>>,
     // Time.
     timer: IdleTimer,
     timeout_value: Option<f64>,
-    ticks: VecDeque<Tick>,
+    ticks: InlineDeque<Tick>,
     last_now: Option<Instant>,
     // Outputs.
     events: InlineDeque<SocketEvent>,
-    commands: VecDeque<Command>,
+    commands: InlineDeque<Command>,
 }
 
 impl Socket {
@@ -242,10 +243,10 @@ impl Socket {
             attempted: None,
             timer: IdleTimer::default(),
             timeout_value: None,
-            ticks: VecDeque::new(),
+            ticks: InlineDeque::default(),
             last_now: None,
             events: InlineDeque::default(),
-            commands: VecDeque::new(),
+            commands: InlineDeque::default(),
         }
     }
 
@@ -312,15 +313,17 @@ impl Socket {
     /// Beyond Node: give back the memory of internal queues that are empty (events,
     /// commands, ticks, read and write queues), so a connection that went idle holds none.
     /// No observable effect; a backend calls it when the socket is about to wait.
+    #[inline]
     pub fn release_idle_buffers(&mut self) {
+        #[inline]
         fn release<T>(q: &mut VecDeque<T>) {
             if q.is_empty() && q.capacity() != 0 {
                 *q = VecDeque::new();
             }
         }
         self.events.release_if_empty();
-        release(&mut self.commands);
-        release(&mut self.ticks);
+        self.commands.release_if_empty();
+        self.ticks.release_if_empty();
         release(&mut self.read_buf);
         self.queue.release_if_empty();
     }
@@ -331,8 +334,8 @@ impl Socket {
     pub(crate) fn queue_capacity_bytes(&self) -> usize {
         use std::mem::size_of;
         self.events.heap_bytes()
-            + self.commands.capacity() * size_of::<Command>()
-            + self.ticks.capacity() * size_of::<Tick>()
+            + self.commands.heap_bytes()
+            + self.ticks.heap_bytes()
             + self.read_buf.capacity() * size_of::<bytes::Bytes>()
             + self.queue.capacity_bytes()
     }
@@ -584,7 +587,7 @@ impl Socket {
         let cancelled = self.cancel_multi();
         self.connector = Connector::Idle;
         // Deferred write callbacks still run (before the error), the rest is moot.
-        for t in std::mem::take(&mut self.ticks) {
+        for t in std::mem::take(&mut self.ticks).drain() {
             if let Tick::WriteFailed(id, e) = t {
                 self.events
                     .push_back(SocketEvent::WriteDone { id, result: Err(e) });

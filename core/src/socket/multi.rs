@@ -295,7 +295,7 @@ impl Socket {
 
     /// The planner is done: keep `autoSelectFamilyAttemptedAddresses` and the id counter.
     fn finish_multi(&mut self, m: &Multi) {
-        self.attempted = Some(m.planner.attempted_addresses().to_vec());
+        self.attempted = Some(m.planner.attempted_addresses().into());
         let next = m.planner.next_free_id().0.saturating_sub(1);
         self.next_attempt = self.next_attempt.max(next);
     }

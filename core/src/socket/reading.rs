@@ -78,7 +78,7 @@ impl Socket {
 
     /// `socket.setEncoding(enc)`: deliver `Text` instead of `Data` (see [`Encoding`]).
     pub fn set_encoding(&mut self, encoding: &str) -> Result<()> {
-        self.decoder = Some(Decoder::new(Encoding::parse(encoding)?));
+        self.decoder = Some(Box::new(Decoder::new(Encoding::parse(encoding)?)));
         Ok(())
     }
 
