@@ -1,27 +1,13 @@
 //! Conformance suite on the deterministic simulator: every scenario the simulator can
 //! model, in virtual time, compared with Node v20's recording plus the documented
 //! differences; the others are listed (and printed) as exclusions.
-use std::time::Duration;
-
 use nodenet_core::sim::Faults;
-use nodenet_tests::drivers::suite::run_suite;
+use nodenet_tests::drivers::suite::{assert_suite_passes, run_suite};
 use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
 
 #[test]
 fn every_modelled_scenario_matches_node_on_the_simulator() {
-    let report = run_suite(&mut SimDriver::new(1), SIM_EXCLUSIONS);
-    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
-    assert_eq!(report.excluded.len(), SIM_EXCLUSIONS.len());
-    assert!(
-        report.passed.len() >= 20,
-        "only {} passed",
-        report.passed.len()
-    );
-    assert!(
-        report.elapsed < Duration::from_secs(20),
-        "took {:?}",
-        report.elapsed
-    );
+    assert_suite_passes(&mut SimDriver::new(1), SIM_EXCLUSIONS);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The conformance suite body shared by `tests/tests/conformance_*.rs`: run every scenario
 //! on a driver, print one line per scenario (pass, FAIL with the diff, or EXCLUDED with
-//! its reason), and report the failures.
+//! its reason), and report the failures; and the checks those tests make of a whole run.
 use std::time::{Duration, Instant};
 
 use crate::driver::{check, ScenarioDriver};
@@ -88,4 +88,23 @@ pub fn run_suite(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) -> Sui
         report.elapsed
     );
     report
+}
+
+/// The conformance tests' check of a whole run: [`run_suite`], then no failure, exactly the
+/// `excluded` scenarios excluded, at least 20 passed, and the run under 20 s.
+#[track_caller]
+pub fn assert_suite_passes(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) {
+    let report = run_suite(driver, excluded);
+    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
+    assert_eq!(report.excluded.len(), excluded.len());
+    assert!(
+        report.passed.len() >= 20,
+        "only {} passed",
+        report.passed.len()
+    );
+    assert!(
+        report.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        report.elapsed
+    );
 }
