@@ -1,10 +1,11 @@
 //! The conformance suite body shared by `tests/tests/conformance_*.rs`: run every scenario
 //! on a driver, print one line per scenario (pass, FAIL with the diff, or EXCLUDED with
-//! its reason), and report the failures; and the checks those tests make of a whole run.
+//! its reason), and report the failures; the checks those tests make of a whole run; and
+//! the broken scenario their wrong-expectation tests feed a driver.
 use std::time::{Duration, Instant};
 
 use crate::driver::{check, ScenarioDriver};
-use crate::scenario::{load_dir, scenarios_dir};
+use crate::scenario::{load_dir, scenarios_dir, Scenario};
 
 /// A scenario a driver cannot run, and why (printed by the suite, never silent).
 #[derive(Debug, Clone, Copy)]
@@ -107,4 +108,21 @@ pub fn assert_suite_passes(driver: &mut dyn ScenarioDriver, excluded: &[Exclusio
         "took {:?}",
         report.elapsed
     );
+}
+
+/// The scenario `name` of `tests/scenarios/` with one entry of `actor`'s expected trace,
+/// `entry`, replaced by `wrong`: a driver (or node) must fail it with a readable diff.
+#[track_caller]
+pub fn with_wrong_expectation(name: &str, actor: &str, entry: &str, wrong: &str) -> Scenario {
+    let files = load_dir(&scenarios_dir()).expect("scenarios load");
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == name)
+        .unwrap_or_else(|| panic!("{name} exists"))
+        .scenario
+        .clone();
+    let trace = scenario.expected.get_mut(actor).unwrap();
+    let at = trace.iter().position(|e| e == entry).unwrap();
+    trace[at] = wrong.into();
+    scenario
 }
