@@ -4,49 +4,7 @@
 
 use nodenet_smol::*;
 
-const BACKEND: &str = "smol";
-
-macro_rules! nn_test {
-    ($(#[$m:meta])* fn $name:ident() $body:block) => {
-        $(#[$m])*
-        #[test]
-        fn $name() {
-            async_io::block_on(async move {
-                let timeout = async {
-                    async_io::Timer::after(std::time::Duration::from_secs(20)).await;
-                    panic!("test timed out");
-                };
-                futures_lite::future::or(async move $body, timeout).await
-            })
-        }
-    };
-}
-macro_rules! next {
-    ($s:expr) => {
-        $s.next_event().await
-    };
-}
-macro_rules! spawn {
-    ($b:block) => {
-        std::thread::spawn(move || async_io::block_on(async move $b))
-    };
-}
-macro_rules! join {
-    ($h:expr) => {
-        $h.join().unwrap()
-    };
-}
-macro_rules! sleep_ms {
-    ($ms:expr) => {
-        async_io::Timer::after(std::time::Duration::from_millis($ms)).await
-    };
-}
-macro_rules! shutdown {
-    ($server:expr, $deadline:expr) => {
-        $server.shutdown($deadline).await
-    };
-}
-
+include!("harness/smol.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

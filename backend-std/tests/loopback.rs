@@ -3,54 +3,7 @@
 
 use nodenet_std::*;
 
-const BACKEND: &str = "std";
-
-macro_rules! nn_test {
-    ($(#[$m:meta])* fn $name:ident() $body:block) => {
-        $(#[$m])*
-        #[test]
-        fn $name() {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let t = std::thread::spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body));
-                let _ = tx.send(());
-                if let Err(p) = r {
-                    std::panic::resume_unwind(p);
-                }
-            });
-            match rx.recv_timeout(std::time::Duration::from_secs(20)) {
-                Ok(()) => t.join().unwrap(),
-                Err(_) => panic!("test timed out"),
-            }
-        }
-    };
-}
-macro_rules! next {
-    ($s:expr) => {
-        $s.next_event()
-    };
-}
-macro_rules! spawn {
-    ($b:block) => {
-        std::thread::spawn(move || $b)
-    };
-}
-macro_rules! join {
-    ($h:expr) => {
-        $h.join().unwrap()
-    };
-}
-macro_rules! sleep_ms {
-    ($ms:expr) => {
-        std::thread::sleep(std::time::Duration::from_millis($ms))
-    };
-}
-macro_rules! shutdown {
-    ($server:expr, $deadline:expr) => {
-        $server.shutdown($deadline)
-    };
-}
-
+include!("harness/std.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

@@ -3,45 +3,7 @@
 
 use nodenet_tokio::*;
 
-const BACKEND: &str = "tokio";
-
-macro_rules! nn_test {
-    ($(#[$m:meta])* fn $name:ident() $body:block) => {
-        $(#[$m])*
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            tokio::time::timeout(std::time::Duration::from_secs(20), async move $body)
-                .await
-                .expect("test timed out");
-        }
-    };
-}
-macro_rules! next {
-    ($s:expr) => {
-        $s.next_event().await
-    };
-}
-macro_rules! spawn {
-    ($b:block) => {
-        tokio::spawn(async move $b)
-    };
-}
-macro_rules! join {
-    ($h:expr) => {
-        $h.await.unwrap()
-    };
-}
-macro_rules! sleep_ms {
-    ($ms:expr) => {
-        tokio::time::sleep(std::time::Duration::from_millis($ms)).await
-    };
-}
-macro_rules! shutdown {
-    ($server:expr, $deadline:expr) => {
-        $server.shutdown($deadline).await
-    };
-}
-
+include!("harness/tokio.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

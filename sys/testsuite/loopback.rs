@@ -1,8 +1,14 @@
 // The loopback suite shared by the three backends: each backend's `tests/loopback.rs`
-// defines `nn_test!` (test attribute + timeout), `next!` (`.next_event()` with or without
-// `.await`), `spawn!`/`join!` (a task or a thread), `sleep_ms!` and `shutdown!`, then
-// `include!`s this file, so every scenario is written once and runs on std, smol and
-// tokio. Every test is bounded by the timeout in `nn_test!`.
+// `include!`s its harness (`tests/harness/<backend>.rs`: `nn_test!` (test attribute +
+// timeout), `next!` (`.next_event()` with or without `.await`), `spawn!`/`join!` (a task
+// or a thread), `sleep_ms!` and `shutdown!`), then this file, so every scenario is written
+// once and runs on std, smol and tokio. Every test is bounded by `TEST_TIMEOUT`; the tests
+// do not count process-wide resources, so they run in parallel (`SERIAL` is false).
+
+/// The bound on each test (the harness's `nn_test!` fails a test that takes longer).
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// Whether the tests of this binary hold the harness's binary-wide lock.
+const SERIAL: bool = false;
 
 #[allow(unused_imports)]
 use std::net::{IpAddr, SocketAddr};

@@ -1,7 +1,16 @@
 // Helper macros of the reliability suites (`emfile.rs`, `soak.rs`, `flood.rs`,
 // `load.rs`), the same as the loopback suite's (`loopback.rs`), which cannot be included
 // without its tests. Each backend's harness (`tests/harness/*.rs`) defines `nn_test!`,
-// `next!`, `next_until!`, `task!`, `join!` and `sleep_ms!` first.
+// `next!`, `next_until!`, `task!`, `join!`, `detach!` and `sleep_ms!` first.
+//
+// The suites count the process's descriptors and memory, so the tests of one binary must
+// not overlap: each holds the harness's binary-wide lock (`SERIAL`), and is bounded by
+// `TEST_TIMEOUT`.
+
+/// The bound on each test (the harness's `nn_test!` fails a test that takes longer).
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// Whether the tests of this binary hold the harness's binary-wide lock.
+const SERIAL: bool = true;
 
 #[allow(unused_imports)]
 use std::net::{IpAddr, SocketAddr};

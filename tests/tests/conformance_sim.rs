@@ -1,27 +1,13 @@
 //! Conformance suite on the deterministic simulator: every scenario the simulator can
 //! model, in virtual time, compared with Node v20's recording plus the documented
 //! differences; the others are listed (and printed) as exclusions.
-use std::time::Duration;
-
 use nodenet_core::sim::Faults;
-use nodenet_tests::drivers::suite::run_suite;
+use nodenet_tests::drivers::suite::{assert_suite_passes, run_suite, with_wrong_expectation};
 use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
 
 #[test]
 fn every_modelled_scenario_matches_node_on_the_simulator() {
-    let report = run_suite(&mut SimDriver::new(1), SIM_EXCLUSIONS);
-    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
-    assert_eq!(report.excluded.len(), SIM_EXCLUSIONS.len());
-    assert!(
-        report.passed.len() >= 20,
-        "only {} passed",
-        report.passed.len()
-    );
-    assert!(
-        report.elapsed < Duration::from_secs(20),
-        "took {:?}",
-        report.elapsed
-    );
+    assert_suite_passes(&mut SimDriver::new(1), SIM_EXCLUSIONS);
 }
 
 #[test]
@@ -42,16 +28,7 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
 
 #[test]
 fn a_wrong_expectation_is_caught_with_a_readable_diff() {
-    let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
-    let mut scenario = files
-        .iter()
-        .find(|f| f.scenario.name == "connect_refused")
-        .expect("connect_refused exists")
-        .scenario
-        .clone();
-    let client = scenario.expected.get_mut("client").unwrap();
-    let close = client.iter().position(|e| e == "close:true").unwrap();
-    client[close] = "close:false".into();
+    let scenario = with_wrong_expectation("connect_refused", "client", "close:true", "close:false");
     let failure = nodenet_tests::check(&mut SimDriver::new(1), &scenario).expect_err("must differ");
     let text = failure.to_string();
     assert!(

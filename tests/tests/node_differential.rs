@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
+use nodenet_tests::drivers::suite::with_wrong_expectation;
 use nodenet_tests::{check, load_dir, scenarios_dir, NodeDriver, ScenarioFile};
 
 /// Scenarios run concurrently (each is one short-lived node process, mostly sleeping).
@@ -56,16 +57,7 @@ fn node_v20_reproduces_every_recorded_trace() {
 
 #[test]
 fn a_wrong_recording_is_caught_with_a_readable_diff() {
-    let files = load_dir(&scenarios_dir()).expect("scenarios load");
-    let mut scenario = files
-        .iter()
-        .find(|f| f.scenario.name == "connect_refused")
-        .expect("connect_refused exists")
-        .scenario
-        .clone();
-    let client = scenario.expected.get_mut("client").unwrap();
-    let close = client.iter().position(|e| e == "close:true").unwrap();
-    client[close] = "close:false".into();
+    let scenario = with_wrong_expectation("connect_refused", "client", "close:true", "close:false");
     let failure = check(&mut NodeDriver::new(), &scenario).expect_err("must differ");
     let text = failure.to_string();
     assert!(text.contains("[client]"), "{text}");

@@ -1,12 +1,19 @@
-// The smol harness of the reliability suites (`sys/testsuite/{emfile,soak,flood,load}.rs`):
-// tasks run on a 2-thread `async_executor::Executor` (async-io drives the reactor), the
-// test body on the test thread with `async_io::block_on`; each test holds the
-// binary-wide `SERIAL` lock (the suites count the process's descriptors and memory, so
-// tests of one binary must not overlap) and is bounded by `TEST_TIMEOUT`.
+// The smol harness of every test binary of this crate: the loopback suite
+// (`sys/testsuite/loopback.rs`) and the reliability suites
+// (`sys/testsuite/{emfile,soak,flood,load}.rs`). The test body runs on the test thread
+// with `async_io::block_on` and is bounded by `TEST_TIMEOUT`; when `SERIAL` is true the
+// test also holds the binary-wide `SERIAL_LOCK` (the reliability suites count the
+// process's descriptors and memory, so tests of one binary must not overlap) and starts
+// the executor before its body. The suite sets both: 20 s and parallel for the loopback
+// suite, 300 s and serial for the reliability suites.
+//
+// Two ways to run something concurrently: `spawn!` (the loopback suite) gives it its own
+// thread with `async_io::block_on`; `task!` (the reliability suites) runs it on a
+// 2-thread `async_executor::Executor` (async-io drives the reactor). `join!` waits for
+// either.
 
 const BACKEND: &str = "smol";
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+static SERIAL_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Two executor threads, started on first use, shared by the binary's tests.
 #[allow(dead_code)]
@@ -28,10 +35,12 @@ macro_rules! nn_test {
         $(#[$m])*
         #[test]
         fn $name() {
-            let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-            // Start the executor threads and async-io's reactor (its epoll and wake-up
-            // descriptors) before the body counts descriptors.
-            async_io::block_on(executor().spawn(async_io::Timer::after(std::time::Duration::from_millis(1))));
+            let _serial = SERIAL.then(|| SERIAL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
+            if SERIAL {
+                // Start the executor threads and async-io's reactor (its epoll and wake-up
+                // descriptors) before the body counts descriptors.
+                async_io::block_on(executor().spawn(async_io::Timer::after(std::time::Duration::from_millis(1))));
+            }
             async_io::block_on(async move {
                 let timeout = async {
                     async_io::Timer::after(TEST_TIMEOUT).await;
@@ -59,6 +68,13 @@ macro_rules! next_until {
         .await
     };
 }
+/// Run a future concurrently on its own thread (`async_io::block_on` there).
+#[allow(unused_macros)]
+macro_rules! spawn {
+    ($b:block) => {
+        std::thread::spawn(move || async_io::block_on(async move $b))
+    };
+}
 /// Run a future concurrently (a task on the executor).
 #[allow(unused_macros)]
 macro_rules! task {
@@ -66,13 +82,32 @@ macro_rules! task {
         executor().spawn(async move $b)
     };
 }
+/// What `join!` waits for: a `spawn!` thread (joined: the calling thread blocks) or a
+/// `task!` task (awaited).
+#[allow(dead_code)]
+trait Join {
+    type Output;
+    async fn finish(self) -> Self::Output;
+}
+impl<T> Join for std::thread::JoinHandle<T> {
+    type Output = T;
+    async fn finish(self) -> T {
+        self.join().unwrap()
+    }
+}
+impl<T> Join for async_executor::Task<T> {
+    type Output = T;
+    async fn finish(self) -> T {
+        self.await
+    }
+}
 #[allow(unused_macros)]
 macro_rules! join {
     ($h:expr) => {
-        $h.await
+        Join::finish($h).await
     };
 }
-/// Let a task (thread) run on without waiting for it.
+/// Let a task run on without waiting for it.
 #[allow(unused_macros)]
 macro_rules! detach {
     ($h:expr) => {
@@ -83,5 +118,11 @@ macro_rules! detach {
 macro_rules! sleep_ms {
     ($ms:expr) => {
         async_io::Timer::after(std::time::Duration::from_millis($ms)).await
+    };
+}
+#[allow(unused_macros)]
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline).await
     };
 }

@@ -1,18 +1,20 @@
-// The blocking-std harness of the reliability suites (`sys/testsuite/{emfile,soak,flood}.rs`):
-// a "task" is a thread; each test holds the binary-wide `SERIAL` lock (the suites count
-// the process's descriptors and memory, so tests of one binary must not overlap) and is
-// bounded by `TEST_TIMEOUT`.
+// The blocking-std harness of every test binary of this crate: the loopback suite
+// (`sys/testsuite/loopback.rs`) and the reliability suites
+// (`sys/testsuite/{emfile,soak,flood}.rs`). A "task" is a thread; each test runs on its
+// own thread and is bounded by `TEST_TIMEOUT`; when `SERIAL` is true it also holds the
+// binary-wide `SERIAL_LOCK` (the reliability suites count the process's descriptors and
+// memory, so tests of one binary must not overlap). The suite sets both: 20 s and
+// parallel for the loopback suite, 300 s and serial for the reliability suites.
 
 const BACKEND: &str = "std";
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+static SERIAL_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 macro_rules! nn_test {
     ($(#[$m:meta])* fn $name:ident() $body:block) => {
         $(#[$m])*
         #[test]
         fn $name() {
-            let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+            let _serial = SERIAL.then(|| SERIAL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
             let (tx, rx) = std::sync::mpsc::channel();
             let t = std::thread::spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body));
@@ -46,9 +48,16 @@ macro_rules! next_until {
 }
 /// Run a closure concurrently (a thread).
 #[allow(unused_macros)]
-macro_rules! task {
+macro_rules! spawn {
     ($b:block) => {
         std::thread::spawn(move || $b)
+    };
+}
+/// The reliability suites' name for `spawn!`.
+#[allow(unused_macros)]
+macro_rules! task {
+    ($b:block) => {
+        spawn!($b)
     };
 }
 #[allow(unused_macros)]
@@ -68,5 +77,11 @@ macro_rules! detach {
 macro_rules! sleep_ms {
     ($ms:expr) => {
         std::thread::sleep(std::time::Duration::from_millis($ms))
+    };
+}
+#[allow(unused_macros)]
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline)
     };
 }

@@ -1,18 +1,20 @@
-// The tokio harness of the reliability suites (`sys/testsuite/{emfile,soak,flood,load}.rs`):
-// each test builds its own 2-worker runtime, holds the binary-wide `SERIAL` lock (the
-// suites count the process's descriptors and memory, so tests of one binary must not
-// overlap) and is bounded by `TEST_TIMEOUT`.
+// The tokio harness of every test binary of this crate: the loopback suite
+// (`sys/testsuite/loopback.rs`) and the reliability suites
+// (`sys/testsuite/{emfile,soak,flood,load}.rs`). Each test builds its own 2-worker
+// runtime and is bounded by `TEST_TIMEOUT`; when `SERIAL` is true it also holds the
+// binary-wide `SERIAL_LOCK` (the reliability suites count the process's descriptors and
+// memory, so tests of one binary must not overlap). The suite sets both: 20 s and
+// parallel for the loopback suite, 300 s and serial for the reliability suites.
 
 const BACKEND: &str = "tokio";
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+static SERIAL_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 macro_rules! nn_test {
     ($(#[$m:meta])* fn $name:ident() $body:block) => {
         $(#[$m])*
         #[test]
         fn $name() {
-            let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+            let _serial = SERIAL.then(|| SERIAL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -43,9 +45,16 @@ macro_rules! next_until {
 }
 /// Run a future concurrently (a task on the runtime).
 #[allow(unused_macros)]
-macro_rules! task {
+macro_rules! spawn {
     ($b:block) => {
         tokio::spawn(async move $b)
+    };
+}
+/// The reliability suites' name for `spawn!`.
+#[allow(unused_macros)]
+macro_rules! task {
+    ($b:block) => {
+        spawn!($b)
     };
 }
 #[allow(unused_macros)]
@@ -54,7 +63,7 @@ macro_rules! join {
         $h.await.unwrap()
     };
 }
-/// Let a task (thread) run on without waiting for it.
+/// Let a task run on without waiting for it.
 #[allow(unused_macros)]
 macro_rules! detach {
     ($h:expr) => {
@@ -65,5 +74,11 @@ macro_rules! detach {
 macro_rules! sleep_ms {
     ($ms:expr) => {
         tokio::time::sleep(std::time::Duration::from_millis($ms)).await
+    };
+}
+#[allow(unused_macros)]
+macro_rules! shutdown {
+    ($server:expr, $deadline:expr) => {
+        $server.shutdown($deadline).await
     };
 }

@@ -1,10 +1,11 @@
 //! The conformance suite body shared by `tests/tests/conformance_*.rs`: run every scenario
 //! on a driver, print one line per scenario (pass, FAIL with the diff, or EXCLUDED with
-//! its reason), and report the failures.
+//! its reason), and report the failures; the checks those tests make of a whole run; and
+//! the broken scenario their wrong-expectation tests feed a driver.
 use std::time::{Duration, Instant};
 
 use crate::driver::{check, ScenarioDriver};
-use crate::scenario::{load_dir, scenarios_dir};
+use crate::scenario::{load_dir, scenarios_dir, Scenario};
 
 /// A scenario a driver cannot run, and why (printed by the suite, never silent).
 #[derive(Debug, Clone, Copy)]
@@ -88,4 +89,40 @@ pub fn run_suite(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) -> Sui
         report.elapsed
     );
     report
+}
+
+/// The conformance tests' check of a whole run: [`run_suite`], then no failure, exactly the
+/// `excluded` scenarios excluded, at least 20 passed, and the run under 20 s.
+#[track_caller]
+pub fn assert_suite_passes(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) {
+    let report = run_suite(driver, excluded);
+    assert!(report.failed.is_empty(), "\n{}", report.failure_text());
+    assert_eq!(report.excluded.len(), excluded.len());
+    assert!(
+        report.passed.len() >= 20,
+        "only {} passed",
+        report.passed.len()
+    );
+    assert!(
+        report.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        report.elapsed
+    );
+}
+
+/// The scenario `name` of `tests/scenarios/` with one entry of `actor`'s expected trace,
+/// `entry`, replaced by `wrong`: a driver (or node) must fail it with a readable diff.
+#[track_caller]
+pub fn with_wrong_expectation(name: &str, actor: &str, entry: &str, wrong: &str) -> Scenario {
+    let files = load_dir(&scenarios_dir()).expect("scenarios load");
+    let mut scenario = files
+        .iter()
+        .find(|f| f.scenario.name == name)
+        .unwrap_or_else(|| panic!("{name} exists"))
+        .scenario
+        .clone();
+    let trace = scenario.expected.get_mut(actor).unwrap();
+    let at = trace.iter().position(|e| e == entry).unwrap();
+    trace[at] = wrong.into();
+    scenario
 }
