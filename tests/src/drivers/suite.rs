@@ -92,7 +92,8 @@ pub fn run_suite(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) -> Sui
 }
 
 /// The conformance tests' check of a whole run: [`run_suite`], then no failure, exactly the
-/// `excluded` scenarios excluded, at least 20 passed, and the run under 20 s.
+/// `excluded` scenarios excluded, and at least 20 passed. How long the run took is
+/// printed, never asserted: a loaded CI machine must not turn into a red test.
 #[track_caller]
 pub fn assert_suite_passes(driver: &mut dyn ScenarioDriver, excluded: &[Exclusion]) {
     let report = run_suite(driver, excluded);
@@ -102,11 +103,6 @@ pub fn assert_suite_passes(driver: &mut dyn ScenarioDriver, excluded: &[Exclusio
         report.passed.len() >= 20,
         "only {} passed",
         report.passed.len()
-    );
-    assert!(
-        report.elapsed < Duration::from_secs(20),
-        "took {:?}",
-        report.elapsed
     );
 }
 
