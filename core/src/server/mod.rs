@@ -75,9 +75,10 @@
 mod accept;
 mod binding;
 mod events;
+mod id_hash;
 mod listen;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -91,6 +92,7 @@ pub use events::{
 };
 pub use listen::ListenOptions;
 
+use id_hash::ConnectionSet;
 use listen::{is_abstract_path, validate_listen, ListenRequest, ListenTarget};
 
 /// `net.createServer(options)`'s options: the options every accepted socket gets, and the
@@ -177,7 +179,7 @@ pub struct Server {
     state: State,
     /// Node's `_pipeName`: returned by `address()` whenever there is no TCP handle.
     pipe_name: Option<String>,
-    connections: HashSet<ConnectionId>,
+    connections: ConnectionSet,
     /// Listeners given up while their `Listen` was out: if one turns up listening it is
     /// closed (and its file unlinked).
     abandoned: HashMap<ListenerId, Option<String>>,
@@ -195,7 +197,7 @@ impl Server {
             max_connections: None,
             state: State::Idle,
             pipe_name: None,
-            connections: HashSet::new(),
+            connections: ConnectionSet::default(),
             abandoned: HashMap::new(),
             next_id: 1,
             commands: VecDeque::new(),

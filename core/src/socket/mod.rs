@@ -587,27 +587,31 @@ impl Socket {
         let cancelled = self.cancel_multi();
         self.connector = Connector::Idle;
         // Deferred write callbacks still run (before the error), the rest is moot.
-        for t in std::mem::take(&mut self.ticks).drain() {
+        for t in self.ticks.drain() {
             if let Tick::WriteFailed(id, e) = t {
                 self.events
                     .push_back(SocketEvent::WriteDone { id, result: Err(e) });
             }
         }
         let pending = self.pending_write.take();
-        let buffered_err = err.clone().unwrap_or_else(|| {
-            if was_connecting {
-                Error::socket_closed_before_connection()
-            } else {
-                Error::stream_destroyed("write")
-            }
-        });
-        let events = &mut self.events;
-        for id in self.queue.drain_ids() {
-            if Some(id) != pending {
-                events.push_back(SocketEvent::WriteDone {
-                    id,
-                    result: Err(buffered_err.clone()),
-                });
+        if !self.queue.is_empty() {
+            // Built only when a queued write needs it: most sockets are destroyed with an
+            // empty queue, and the message costs an allocation and a format.
+            let buffered_err = err.clone().unwrap_or_else(|| {
+                if was_connecting {
+                    Error::socket_closed_before_connection()
+                } else {
+                    Error::stream_destroyed("write")
+                }
+            });
+            let events = &mut self.events;
+            for id in self.queue.drain_ids() {
+                if Some(id) != pending {
+                    events.push_back(SocketEvent::WriteDone {
+                        id,
+                        result: Err(buffered_err.clone()),
+                    });
+                }
             }
         }
         self.write_armed = false;

@@ -4,12 +4,12 @@
 //! and receives the server's end/destroy requests of `shutdown(deadline)`. The socket's
 //! own driver performs a request the next time its owner polls it (it is woken).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
 use nodenet_core::ConnectionId;
+use slab::Slab;
 
 /// What `shutdown(deadline)` asks of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,12 +20,21 @@ pub enum ConnRequest {
     Destroy,
 }
 
+/// One open connection's entry.
+#[derive(Debug)]
+struct Conn {
+    id: ConnectionId,
+    request: Option<ConnRequest>,
+    waker: Option<Waker>,
+}
+
+/// Open connections live in a slab: the guard keeps its key, so opening, polling and
+/// closing a connection are index operations (no hashing), and the memory of closed
+/// entries is reused by the next connections.
 #[derive(Debug, Default)]
 struct State {
-    open: HashSet<ConnectionId>,
+    open: Slab<Conn>,
     closed: Vec<ConnectionId>,
-    requests: HashMap<ConnectionId, ConnRequest>,
-    socket_wakers: HashMap<ConnectionId, Waker>,
     server_waker: Option<Waker>,
 }
 
@@ -46,20 +55,28 @@ impl Registry {
 
     /// A guard for a new accepted connection.
     pub(crate) fn guard(self: &Arc<Self>, id: ConnectionId) -> ConnGuard {
-        self.lock().open.insert(id);
+        let key = self.lock().open.insert(Conn {
+            id,
+            request: None,
+            waker: None,
+        });
         ConnGuard {
             registry: Arc::clone(self),
-            id,
+            key,
             reported: false,
             seen: None,
         }
     }
 
-    /// Connections that closed since the last call (the server waker is registered).
-    pub(crate) fn take_closed(&self, cx: &mut Context<'_>) -> Vec<ConnectionId> {
+    /// Move the connections that closed since the last call into `out` (the server
+    /// waker is registered). `out` is the caller's buffer, reused from call to call.
+    pub(crate) fn take_closed(&self, cx: &mut Context<'_>, out: &mut Vec<ConnectionId>) {
         let mut s = self.lock();
-        s.server_waker = Some(cx.waker().clone());
-        std::mem::take(&mut s.closed)
+        match &s.server_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.server_waker = Some(cx.waker().clone()),
+        }
+        out.append(&mut s.closed);
     }
 
     /// Connections closed but not yet reported to the core server.
@@ -75,11 +92,10 @@ impl Registry {
     /// Ask every open connection to end or be destroyed (a destroy is never downgraded).
     pub fn request_all(&self, request: ConnRequest) {
         let mut s = self.lock();
-        let ids: Vec<ConnectionId> = s.open.iter().copied().collect();
-        for id in ids {
-            let r = s.requests.entry(id).or_insert(request);
+        for (_, conn) in s.open.iter_mut() {
+            let r = conn.request.get_or_insert(request);
             *r = (*r).max(request);
-            if let Some(w) = s.socket_wakers.get(&id) {
+            if let Some(w) = &conn.waker {
                 w.wake_by_ref();
             }
         }
@@ -92,7 +108,8 @@ impl Registry {
 #[derive(Debug)]
 pub(crate) struct ConnGuard {
     registry: Arc<Registry>,
-    id: ConnectionId,
+    /// The connection's slab key (valid until `report_closed`).
+    key: usize,
     reported: bool,
     /// The registry generation and the waker this socket last registered under the lock.
     seen: Option<(u64, Waker)>,
@@ -109,19 +126,18 @@ impl ConnGuard {
                 return None;
             }
         }
-        self.seen = Some((generation, cx.waker().clone()));
-        let mut s = self.registry.lock();
-        if !s.open.contains(&self.id) {
+        if self.reported {
             return None;
         }
+        self.seen = Some((generation, cx.waker().clone()));
+        let mut s = self.registry.lock();
+        let conn = s.open.get_mut(self.key)?;
         let w = cx.waker();
-        match s.socket_wakers.get(&self.id) {
+        match &conn.waker {
             Some(old) if old.will_wake(w) => {}
-            _ => {
-                s.socket_wakers.insert(self.id, w.clone());
-            }
+            _ => conn.waker = Some(w.clone()),
         }
-        s.requests.remove(&self.id)
+        conn.request.take()
     }
 
     /// The socket closed: tell the server (once).
@@ -131,10 +147,9 @@ impl ConnGuard {
         }
         self.reported = true;
         let mut s = self.registry.lock();
-        s.open.remove(&self.id);
-        s.requests.remove(&self.id);
-        s.socket_wakers.remove(&self.id);
-        s.closed.push(self.id);
+        if let Some(conn) = s.open.try_remove(self.key) {
+            s.closed.push(conn.id);
+        }
         if let Some(w) = &s.server_waker {
             w.wake_by_ref();
         }

@@ -3,7 +3,6 @@
 //! accepts, turns admitted connections into [`SocketDriver`]s carrying a registry guard,
 //! and implements `shutdown(deadline)` on top of the same registry.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -79,8 +78,13 @@ pub struct ServerDriver<R: Runtime> {
     rt: R,
     listener: Option<(ListenerId, Slot<R::Listener>)>,
     resolving: Option<Resolving>,
-    pending: HashMap<ConnectionId, StdStream>,
+    /// Accepted streams waiting for the core's verdict (`Connection` or `Reject`), which
+    /// comes at the next turn of `poll_event`: there are one or two at a time, so a
+    /// short list beats hashing.
+    pending: Vec<(ConnectionId, StdStream)>,
     registry: Arc<Registry>,
+    /// Reused buffer for the registry's closed connections.
+    closed: Vec<ConnectionId>,
     adopt: Option<StdListener>,
     lookup: Option<Arc<dyn Lookup>>,
     timer: Option<R::Timer>,
@@ -107,8 +111,9 @@ impl<R: Runtime> ServerDriver<R> {
             rt,
             listener: None,
             resolving: None,
-            pending: HashMap::new(),
+            pending: Vec::new(),
             registry: Arc::new(Registry::default()),
+            closed: Vec::new(),
             adopt: None,
             lookup: None,
             timer: None,
@@ -179,6 +184,12 @@ impl<R: Runtime> ServerDriver<R> {
         r
     }
 
+    /// Remove the accepted stream of connection `id` from the pending list.
+    fn take_pending(&mut self, id: ConnectionId) -> Option<StdStream> {
+        let i = self.pending.iter().position(|(c, _)| *c == id)?;
+        Some(self.pending.remove(i).1)
+    }
+
     fn run_commands(&mut self, now: Instant) -> bool {
         let mut any = false;
         while let Some(cmd) = self.core.poll_command() {
@@ -216,7 +227,7 @@ impl<R: Runtime> ServerDriver<R> {
                     writable_all,
                 ),
                 ServerCommand::Reject { id } => {
-                    self.pending.remove(&id);
+                    self.take_pending(id);
                 }
                 ServerCommand::CloseListener { id } => {
                     if matches!(&self.listener, Some((l, _)) if *l == id) {
@@ -295,7 +306,7 @@ impl<R: Runtime> ServerDriver<R> {
                 let out = match ev {
                     Core::Listening => ServerEvent::Listening,
                     Core::Connection(conn) => {
-                        let Some(stream) = self.pending.remove(&conn.id) else {
+                        let Some(stream) = self.take_pending(conn.id) else {
                             self.core.handle_connection_closed(conn.id, Instant::now());
                             continue;
                         };
@@ -315,9 +326,9 @@ impl<R: Runtime> ServerDriver<R> {
                 return Poll::Ready(Some(out));
             }
             let now = Instant::now();
-            let closed = self.registry.take_closed(cx);
-            progress |= !closed.is_empty();
-            for id in closed {
+            self.registry.take_closed(cx, &mut self.closed);
+            progress |= !self.closed.is_empty();
+            for id in self.closed.drain(..) {
                 self.core.handle_connection_closed(id, now);
             }
             progress |= self.run_commands(now);
@@ -417,7 +428,7 @@ impl<R: Runtime> ServerDriver<R> {
             (Poll::Ready(Ok(stream)), Some(Ok((local, remote)))) => {
                 self.backoff.on_ok();
                 let cid = self.core.handle_accepted(id, local, remote, now);
-                self.pending.insert(cid, stream);
+                self.pending.push((cid, stream));
                 true
             }
             // The peer is already gone (no peer address): drop it, as libuv would report
