@@ -23,6 +23,7 @@
 pub mod nodenet_smol;
 pub mod nodenet_std;
 pub mod nodenet_tokio;
+pub mod raw_smol;
 pub mod raw_tokio;
 
 use std::fmt;
@@ -43,6 +44,8 @@ pub enum ServerImpl {
     NodenetTokio,
     /// `nodenet-smol` on one `LocalExecutor` thread ([`nodenet_smol`]).
     NodenetSmol,
+    /// The idiomatic smol echo server, the floor under `nodenet-smol` ([`raw_smol`]).
+    RawSmol,
     /// Blocking `nodenet-std`, one thread per connection ([`nodenet_std`]).
     NodenetStd,
     /// Node v20's `net.createServer(s => s.pipe(s))` (`bench/node/echo_server.js`).
@@ -69,6 +72,7 @@ impl ServerImpl {
         ServerImpl::RawTokio,
         ServerImpl::NodenetTokio,
         ServerImpl::NodenetSmol,
+        ServerImpl::RawSmol,
         ServerImpl::NodenetStd,
         ServerImpl::Node,
     ];
@@ -82,6 +86,7 @@ impl ServerImpl {
             ServerImpl::RawTokio => "raw-tokio",
             ServerImpl::NodenetTokio => "nodenet-tokio",
             ServerImpl::NodenetSmol => "nodenet-smol",
+            ServerImpl::RawSmol => "raw-smol",
             ServerImpl::NodenetStd => "nodenet-std",
             ServerImpl::Node => "node",
         }
@@ -93,6 +98,7 @@ impl ServerImpl {
             ServerImpl::RawTokio
             | ServerImpl::NodenetTokio
             | ServerImpl::NodenetSmol
+            | ServerImpl::RawSmol
             | ServerImpl::NodenetStd => Launch::SelfServe,
             ServerImpl::Node => Launch::External {
                 program: node_program(),
@@ -116,6 +122,7 @@ impl ServerImpl {
             ServerImpl::RawTokio => raw_tokio::serve(addr, ready),
             ServerImpl::NodenetTokio => nodenet_tokio::serve(addr, ready),
             ServerImpl::NodenetSmol => nodenet_smol::serve(addr, ready),
+            ServerImpl::RawSmol => raw_smol::serve(addr, ready),
             ServerImpl::NodenetStd => nodenet_std::serve(addr, ready),
             ServerImpl::Node => Err(io::Error::new(
                 io::ErrorKind::Unsupported,

@@ -52,7 +52,7 @@ pub async fn accept_loop(listener: TcpListener) -> io::Result<()> {
 
 /// Errors that concern one incoming connection (or a momentary fd shortage), after which
 /// the listener is still usable.
-fn is_per_connection_error(e: &io::Error) -> bool {
+pub(crate) fn is_per_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionAborted
