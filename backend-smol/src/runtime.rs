@@ -4,7 +4,7 @@
 //! (`blocking::unblock`).
 
 use std::future::Future;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -47,12 +47,6 @@ impl AsFd for SmolStream {
 }
 
 impl RtStream for SmolStream {
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            SmolStream::Tcp(s) => s.get_ref().read(buf),
-            SmolStream::Unix(s) => s.get_ref().read(buf),
-        }
-    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
             SmolStream::Tcp(s) => s.get_ref().write_vectored(bufs),

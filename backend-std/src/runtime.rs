@@ -2,7 +2,7 @@
 //! own [`Reactor`](crate::reactor), deadlines handed to the `mio` wait, and getaddrinfo
 //! on a worker thread.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -78,12 +78,6 @@ impl AsFd for StdRtStream {
 }
 
 impl RtStream for StdRtStream {
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            StdStream::Tcp(s) => (&*s).read(buf),
-            StdStream::Unix(s) => (&*s).read(buf),
-        }
-    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match &self.io {
             StdStream::Tcp(s) => (&*s).write_vectored(bufs),
@@ -101,7 +95,7 @@ impl RtStream for StdRtStream {
     fn poll_read_buf(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut bytes::BytesMut,
+        buf: &mut Vec<u8>,
         _drained: bool,
     ) -> Poll<io::Result<usize>> {
         nodenet_sys::driver::poll_read_buf_default(self, cx, buf, false)

@@ -14,7 +14,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::BytesMut;
 use nodenet_sys::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
@@ -73,12 +72,6 @@ impl AsFd for TokioStream {
 }
 
 impl RtStream for TokioStream {
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            TokioStream::Tcp(s) => s.try_read(buf),
-            TokioStream::Unix(s) => s.try_read(buf),
-        }
-    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let r = match self {
             TokioStream::Tcp(s) => s.try_write_vectored(bufs),
@@ -106,7 +99,7 @@ impl RtStream for TokioStream {
     fn poll_read_buf(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut BytesMut,
+        buf: &mut Vec<u8>,
         _drained: bool,
     ) -> Poll<io::Result<usize>> {
         loop {

@@ -2,7 +2,6 @@
 //! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
 //! blocking calls off the event loop.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -10,8 +9,6 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
-
-use bytes::BytesMut;
 
 /// A boxed, sendable future (what [`Runtime::unblock`] returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -114,23 +111,20 @@ impl StdListener {
 /// and reports readiness (implementations must clear a stale readiness when a `try_*`
 /// call returned `WouldBlock`, as tokio and async-io do).
 pub trait RtStream: AsFd + Send + 'static {
-    /// Read without blocking.
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     /// `writev` without blocking.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    /// Read what is available, appending it to `buf` (which has spare capacity), or
-    /// register the waker and return `Pending` when nothing is. `Ok(0)` is end-of-stream.
-    /// `drained` says the previous read on this stream was short (fewer bytes than
-    /// `min(spare capacity, SCRATCH_SIZE)`: it emptied the kernel's buffer), so the next
+    /// Read what is available into `buf`'s spare capacity (it has at least
+    /// [`READ_CHUNK`] of it), or register the waker and return `Pending` when nothing is.
+    /// `Ok(0)` is end-of-stream. `drained` says the previous read on this stream was short
+    /// (fewer bytes than the room it had: it emptied the kernel's buffer), so the next
     /// bytes come with a new readiness event.
     ///
     /// The default asks for readiness first when `drained` (one `poll_read_ready`
-    /// instead of a `read` that would say `EAGAIN`), then reads with
-    /// [`try_read`](Self::try_read) into a per-thread scratch buffer and copies the bytes
-    /// into `buf`. A runtime that can read into `buf`'s uninitialised capacity directly
-    /// (tokio's `try_read_buf`) overrides it and saves the copy.
+    /// instead of a `read` that would say `EAGAIN`), then `read(2)`s straight into the
+    /// spare capacity (rustix's `spare_capacity`: no scratch buffer, no copy, no zeroing).
+    /// tokio overrides it to keep its own readiness bookkeeping (`try_read_buf`).
     ///
     /// Skipping the read is only sound when a pending end-of-stream still reports
     /// readable: async-io's level-triggered one-shot registration does; an edge-triggered
@@ -139,7 +133,7 @@ pub trait RtStream: AsFd + Send + 'static {
     fn poll_read_buf(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut BytesMut,
+        buf: &mut Vec<u8>,
         drained: bool,
     ) -> Poll<io::Result<usize>> {
         poll_read_buf_default(self, cx, buf, drained)
@@ -148,12 +142,12 @@ pub trait RtStream: AsFd + Send + 'static {
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
-/// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then
-/// `try_read` into the per-thread scratch buffer, copied into `buf`.
+/// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then one
+/// `read(2)` into `buf`'s spare capacity.
 pub fn poll_read_buf_default<S: RtStream + ?Sized>(
     stream: &S,
     cx: &mut Context<'_>,
-    buf: &mut BytesMut,
+    buf: &mut Vec<u8>,
     drained: bool,
 ) -> Poll<io::Result<usize>> {
     if drained {
@@ -163,40 +157,25 @@ pub fn poll_read_buf_default<S: RtStream + ?Sized>(
             Poll::Pending => return Poll::Pending,
         }
     }
+    if buf.capacity() == buf.len() {
+        buf.reserve(READ_CHUNK);
+    }
     loop {
-        let read: io::Result<usize> = SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            if scratch.len() < SCRATCH_SIZE {
-                scratch.resize(SCRATCH_SIZE, 0);
-            }
-            let room = buf
-                .capacity()
-                .saturating_sub(buf.len())
-                .clamp(1, SCRATCH_SIZE);
-            let dst = scratch.get_mut(..room).unwrap_or_default();
-            let n = stream.try_read(dst)?;
-            buf.extend_from_slice(dst.get(..n).unwrap_or_default());
-            Ok(n)
-        });
-        match read {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx) {
+        match rustix::io::read(stream.as_fd(), rustix::buffer::spare_capacity(buf)) {
+            Ok(n) => return Poll::Ready(Ok(n)),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             },
-            r => return Poll::Ready(r),
+            Err(e) => return Poll::Ready(Err(e.into())),
         }
     }
 }
 
-/// Size of the per-thread scratch buffer behind the default
-/// [`RtStream::poll_read_buf`]: one read never returns more (libuv reads 64 KiB too).
-pub const SCRATCH_SIZE: usize = 64 * 1024;
-
-thread_local! {
-    /// Shared by every socket read on this thread, so idle sockets hold no buffer.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
+/// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// A listener registered with a runtime's reactor.
 pub trait RtListener: Send + 'static {

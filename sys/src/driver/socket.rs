@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
     AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
@@ -22,11 +22,9 @@ use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtStream, Runtime, StdStream, SCRATCH_SIZE};
+use super::runtime::{BoxFuture, RtStream, Runtime, StdStream, READ_CHUNK};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
-/// Room offered to each read: one read never returns more (libuv's 64 KiB).
-const READ_CHUNK: usize = 64 * 1024;
 /// Reads shorter than this are copied out of the pool; longer ones are split off it.
 const COPY_BELOW: usize = 4 * 1024;
 /// At most this many queued chunks go into one `writev`.
@@ -35,7 +33,7 @@ const MAX_IOVECS: usize = 64;
 thread_local! {
     /// The read buffer shared by every socket polled on this thread, so an idle socket
     /// holds none: each read lands in its spare capacity.
-    static READ_POOL: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    static READ_POOL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The time of one poll, read from the clock only when something needs it.
@@ -541,15 +539,14 @@ impl<R: Runtime> SocketDriver<R> {
         let result = READ_POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             pool.clear();
-            // Reclaims the whole block when every chunk handed out from it was dropped.
-            pool.reserve(READ_CHUNK);
-            // What the default `poll_read_buf` offers one read (tokio, which may read
-            // more, keeps its own readiness and ignores `drained`).
-            let room = (pool.capacity() - pool.len()).min(SCRATCH_SIZE);
+            if pool.capacity() < READ_CHUNK {
+                pool.reserve_exact(READ_CHUNK);
+            }
+            let room = pool.capacity();
             match stream.poll_read_buf(cx, &mut pool, self.0.read_drained) {
                 Poll::Ready(Ok(n)) => {
                     self.0.read_drained = n > 0 && n < room;
-                    Poll::Ready(Ok(take_chunk(&mut pool, n)))
+                    Poll::Ready(Ok(take_chunk(&mut pool)))
                 }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                 Poll::Pending => Poll::Pending,
@@ -576,19 +573,17 @@ impl<R: Runtime> SocketDriver<R> {
     }
 }
 
-/// The `n` bytes just read into `pool` as a chunk for the core. A small read is copied
-/// into a buffer of its own size (so a chunk the user keeps never pins a 64 KiB block);
-/// a large one is split off the pool without a copy, and the pool reserves a fresh
-/// block (or reclaims this one once its chunks are dropped) for the next read.
-fn take_chunk(pool: &mut BytesMut, n: usize) -> Bytes {
-    let n = n.min(pool.len());
-    if n < COPY_BELOW {
-        let chunk = Bytes::copy_from_slice(pool.get(..n).unwrap_or_default());
+/// The bytes just read into `pool` as a chunk for the core. A small read is copied into
+/// a buffer of its own size (so a chunk the user keeps never pins a 64 KiB block) and the
+/// pool keeps its block for the next read; a large one takes the pool's block without a
+/// copy (the next read gets a fresh block).
+fn take_chunk(pool: &mut Vec<u8>) -> Bytes {
+    if pool.len() < COPY_BELOW {
+        let chunk = Bytes::copy_from_slice(pool);
         pool.clear();
         chunk
     } else {
-        pool.truncate(n);
-        pool.split().freeze()
+        Bytes::from(std::mem::take(pool))
     }
 }
 
@@ -694,10 +689,10 @@ mod tests {
 
     #[test]
     fn small_reads_are_copied_and_the_pool_is_reused() {
-        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+        let mut pool = Vec::with_capacity(READ_CHUNK);
         pool.extend_from_slice(b"ping");
         let base = pool.as_ptr();
-        let chunk = take_chunk(&mut pool, 4);
+        let chunk = take_chunk(&mut pool);
         assert_eq!(&chunk[..], b"ping");
         assert_ne!(chunk.as_ptr(), base, "a small chunk owns its own bytes");
         assert!(pool.is_empty());
@@ -710,26 +705,14 @@ mod tests {
     }
 
     #[test]
-    fn large_reads_are_split_off_without_a_copy_and_the_block_is_reclaimed() {
-        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+    fn large_reads_take_the_block_without_a_copy() {
+        let mut pool = Vec::with_capacity(READ_CHUNK);
         pool.resize(COPY_BELOW * 2, 7);
         let base = pool.as_ptr();
-        let chunk = take_chunk(&mut pool, COPY_BELOW * 2);
+        let chunk = take_chunk(&mut pool);
         assert_eq!(chunk.len(), COPY_BELOW * 2);
         assert_eq!(chunk.as_ptr(), base, "no copy");
         assert!(chunk.iter().all(|b| *b == 7));
-        // As the driver does before the next read: once the chunk is gone, the same block
-        // is reused from its start.
-        drop(chunk);
-        pool.clear();
-        pool.reserve(READ_CHUNK);
-        assert_eq!(pool.as_ptr(), base);
-    }
-
-    #[test]
-    fn a_count_beyond_what_was_read_is_clamped() {
-        let mut pool = BytesMut::with_capacity(16);
-        pool.extend_from_slice(b"abc");
-        assert_eq!(&take_chunk(&mut pool, 99)[..], b"abc");
+        assert_eq!(pool.capacity(), 0, "the next read reserves a fresh block");
     }
 }
