@@ -1,6 +1,7 @@
-//! The orchestrator: for each implementation, start its server as a separate process, run
-//! every workload against it a few times while sampling the server's CPU time and memory,
-//! stop it, and assemble the [`Report`].
+//! The orchestrator: start every implementation's server as a separate process, run each
+//! timed workload against them in rounds (one repetition of every implementation per
+//! round) while sampling each server's CPU time and memory, stop them, measure idle
+//! memory, and assemble the [`Report`].
 //!
 //! Timed workloads share one server process per implementation; the idle-memory
 //! measurement gets a fresh server per repetition, so memory the allocator kept from the
@@ -66,35 +67,54 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let mut machine = MachineInfo::detect();
     let mut failures = Vec::new();
     let workloads = fit_idle_connections(&config.workloads, &mut failures);
-    let mut measured = Vec::new();
-    for &imp in &config.impls {
-        let timed: Vec<Workload> = workloads
-            .iter()
-            .copied()
-            .filter(|w| !matches!(w, Workload::IdleMemory { .. }))
-            .collect();
-        if !timed.is_empty() {
+    let timed: Vec<Workload> = workloads
+        .iter()
+        .copied()
+        .filter(|w| !matches!(w, Workload::IdleMemory { .. }))
+        .collect();
+    // Every server is up for the whole timed part and the repetitions go round-robin over
+    // the implementations (rep 1 of each, then rep 2 of each, ...): on a shared machine
+    // whose speed drifts over minutes, each round meets every implementation in the same
+    // conditions, so the ratios compare like with like.
+    let mut servers = Vec::new();
+    if !timed.is_empty() {
+        for &imp in &config.impls {
             match ServerProcess::start(imp, &config.self_exe) {
-                Ok(server) => {
-                    for &w in &timed {
-                        let mut reps = Vec::new();
-                        for i in 0..config.reps {
-                            progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
-                            match timed_rep(&runtime, &server, w, config.duration) {
-                                Ok(rep) => reps.push(rep),
-                                Err(e) => failures.push(format!("{imp} {w}: {e}")),
-                            }
+                Ok(server) => servers.push((imp, server)),
+                Err(e) => failures.push(format!("{imp}: {e}")),
+            }
+        }
+    }
+    // reps[workload][server]
+    let mut timed_reps: Vec<Vec<Vec<Rep>>> = vec![vec![Vec::new(); servers.len()]; timed.len()];
+    for (wi, &w) in timed.iter().enumerate() {
+        for i in 0..config.reps {
+            for (si, (imp, server)) in servers.iter().enumerate() {
+                progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
+                match timed_rep(&runtime, server, w, config.duration) {
+                    Ok(rep) => {
+                        if let Some(slot) = timed_reps.get_mut(wi).and_then(|r| r.get_mut(si)) {
+                            slot.push(rep);
                         }
-                        measured.push((imp, w, reps));
                     }
-                    let _ = server.stop();
-                }
-                Err(e) => {
-                    failures.push(format!("{imp}: {e}"));
-                    continue;
+                    Err(e) => failures.push(format!("{imp} {w}: {e}")),
                 }
             }
         }
+    }
+    let mut measured = Vec::new();
+    for (si, (imp, server)) in servers.into_iter().enumerate() {
+        let _ = server.stop();
+        for (wi, &w) in timed.iter().enumerate() {
+            let reps = timed_reps
+                .get_mut(wi)
+                .and_then(|r| r.get_mut(si))
+                .map(std::mem::take)
+                .unwrap_or_default();
+            measured.push((imp, w, reps));
+        }
+    }
+    for &imp in &config.impls {
         for &w in &workloads {
             let Workload::IdleMemory { connections } = w else {
                 continue;

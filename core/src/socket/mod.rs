@@ -310,9 +310,12 @@ impl Socket {
         self.events.pop_front()
     }
 
-    /// Beyond Node: give back the memory of internal queues that are empty (events,
+    /// Beyond Node: give back the heap memory of internal queues that are empty (events,
     /// commands, ticks, read and write queues), so a connection that went idle holds none.
-    /// No observable effect; a backend calls it when the socket is about to wait.
+    /// Each queue keeps its first item inline, so a connection that handles one message
+    /// at a time never allocates here and this is a few compares; only a burst (several
+    /// events or chunks at once) leaves overflow capacity to give back. No observable
+    /// effect; a backend calls it when the socket is about to wait.
     #[inline]
     pub fn release_idle_buffers(&mut self) {
         #[inline]
@@ -713,5 +716,26 @@ mod release_idle_buffers_tests {
         // Still fully usable afterwards.
         let _ = s.write(bytes::Bytes::from_static(b"again"), now);
         assert_eq!(s.writable_length(), 5);
+    }
+
+    #[test]
+    fn one_message_at_a_time_needs_no_queue_memory() {
+        let now = Instant::now();
+        let mut s = accepted(now);
+        while s.poll_command().is_some() {}
+        s.release_idle_buffers();
+        for _ in 0..100 {
+            // An echo round: data in, write it back (the kernel takes it at once), events out.
+            s.handle_data(now, bytes::Bytes::from_static(b"ping"));
+            let Some(SocketEvent::Data(d)) = s.poll_event() else {
+                panic!("data first")
+            };
+            let r = s.write_with(d, now, |chunk| Ok(chunk.len()));
+            assert!(r.ok);
+            assert!(matches!(s.poll_event(), Some(SocketEvent::WriteDone { .. })));
+            assert_eq!(s.poll_event(), None);
+            assert_eq!(s.poll_command(), None);
+            assert_eq!(s.queue_capacity_bytes(), 0, "nothing allocated");
+        }
     }
 }
