@@ -93,7 +93,7 @@ impl RtStream for StdRtStream {
     /// Always reads first: the reactor is edge-triggered and keeps no end-of-stream
     /// state, so a FIN that came with the last (short) read raises no further edge.
     fn poll_read_buf(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         buf: &mut Vec<u8>,
         _drained: bool,

@@ -1,6 +1,7 @@
 //! The tokio [`Runtime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
-//! `try_*` calls clear tokio's readiness on `WouldBlock`; reads go straight into the
-//! driver's buffer and a short read counts as "drained", as in tokio's `AsyncRead`),
+//! `try_*` calls clear tokio's readiness on `WouldBlock`; reads take tokio's own
+//! `AsyncRead` path straight into the driver's buffer, where a short read clears the
+//! readiness),
 //! listeners are the std listeners in an `AsyncFd` (accept4 hands out a non-blocking
 //! socket that is registered once, by the socket that owns it), timers are
 //! `tokio::time::Sleep`, and getaddrinfo runs on `spawn_blocking` — exactly what
@@ -43,25 +44,6 @@ pub enum TokioListener {
     Unix(AsyncFd<std::os::unix::net::UnixListener>),
 }
 
-/// Runs a read inside tokio's `try_io` and reports a short read (fewer bytes than `room`)
-/// as `WouldBlock`, so tokio clears the socket's read readiness: with edge-triggered
-/// epoll a short read means the kernel buffer was drained, and the next poll waits for
-/// the next edge instead of spending a `read` syscall to learn `EAGAIN` (tokio's own
-/// `AsyncRead::poll_read` does the same). The bytes are kept in `short`.
-fn read_marking_drained(
-    read: io::Result<usize>,
-    room: usize,
-    short: &mut Option<usize>,
-) -> io::Result<usize> {
-    match read {
-        Ok(n) if n > 0 && n < room => {
-            *short = Some(n);
-            Err(io::ErrorKind::WouldBlock.into())
-        }
-        r => r,
-    }
-}
-
 impl AsFd for TokioStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
@@ -94,37 +76,18 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    /// tokio keeps the readiness itself (a short read clears it here), so `drained` is
-    /// not needed.
+    /// tokio's own `AsyncRead` path (what `read_buf` on a `TcpStream` runs): readiness
+    /// first, then one read into `buf`'s spare capacity, and a short read clears tokio's
+    /// readiness, so `drained` is not needed.
     fn poll_read_buf(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         buf: &mut Vec<u8>,
         _drained: bool,
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let room = buf.capacity().saturating_sub(buf.len());
-            let mut short = None;
-            // `try_read_buf` reads into the spare capacity: no scratch copy.
-            let r = match self {
-                TokioStream::Tcp(s) => s.try_io(Interest::READABLE, || {
-                    read_marking_drained(s.try_read_buf(buf), room, &mut short)
-                }),
-                TokioStream::Unix(s) => s.try_io(Interest::READABLE, || {
-                    read_marking_drained(s.try_read_buf(buf), room, &mut short)
-                }),
-            };
-            if let Some(n) = short {
-                return Poll::Ready(Ok(n));
-            }
-            match r {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.poll_read_ready(cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                },
-                r => return Poll::Ready(r),
-            }
+        match self {
+            TokioStream::Tcp(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, buf),
+            TokioStream::Unix(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, buf),
         }
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

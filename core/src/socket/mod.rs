@@ -732,7 +732,10 @@ mod release_idle_buffers_tests {
             };
             let r = s.write_with(d, now, |chunk| Ok(chunk.len()));
             assert!(r.ok);
-            assert!(matches!(s.poll_event(), Some(SocketEvent::WriteDone { .. })));
+            assert!(matches!(
+                s.poll_event(),
+                Some(SocketEvent::WriteDone { .. })
+            ));
             assert_eq!(s.poll_event(), None);
             assert_eq!(s.poll_command(), None);
             assert_eq!(s.queue_capacity_bytes(), 0, "nothing allocated");

@@ -124,14 +124,15 @@ pub trait RtStream: AsFd + Send + 'static {
     /// The default asks for readiness first when `drained` (one `poll_read_ready`
     /// instead of a `read` that would say `EAGAIN`), then `read(2)`s straight into the
     /// spare capacity (rustix's `spare_capacity`: no scratch buffer, no copy, no zeroing).
-    /// tokio overrides it to keep its own readiness bookkeeping (`try_read_buf`).
+    /// tokio overrides it with its own `AsyncRead` path (`tokio_util::io::poll_read_buf`),
+    /// which keeps tokio's readiness bookkeeping and costs what tokio's own reads cost.
     ///
     /// Skipping the read is only sound when a pending end-of-stream still reports
     /// readable: async-io's level-triggered one-shot registration does; an edge-triggered
     /// reactor that forgets a FIN which arrived with the last data does not, and must
     /// pass `drained = false` to [`poll_read_buf_default`].
     fn poll_read_buf(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         buf: &mut Vec<u8>,
         drained: bool,

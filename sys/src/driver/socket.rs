@@ -532,10 +532,12 @@ impl<R: Runtime> SocketDriver<R> {
         if !self.0.reading {
             return false;
         }
-        let Some(stream) = &self.0.stream else {
-            self.0.reading = false;
+        let state = &mut *self.0;
+        let Some(stream) = &mut state.stream else {
+            state.reading = false;
             return false;
         };
+        let read_drained = &mut state.read_drained;
         let result = READ_POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             pool.clear();
@@ -543,9 +545,9 @@ impl<R: Runtime> SocketDriver<R> {
                 pool.reserve_exact(READ_CHUNK);
             }
             let room = pool.capacity();
-            match stream.poll_read_buf(cx, &mut pool, self.0.read_drained) {
+            match stream.poll_read_buf(cx, &mut pool, *read_drained) {
                 Poll::Ready(Ok(n)) => {
-                    self.0.read_drained = n > 0 && n < room;
+                    *read_drained = n > 0 && n < room;
                     Poll::Ready(Ok(take_chunk(&mut pool)))
                 }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
