@@ -134,6 +134,41 @@ impl Ratios {
     }
 }
 
+impl Ratios {
+    /// `of / against` as the median of the per-round ratios: repetition `i` of every
+    /// server ran in the same round, back to back (see the harness), so dividing within a
+    /// round cancels the machine's drift between rounds. Falls back to the ratio of the
+    /// medians when the two servers do not have the same number of repetitions (one
+    /// failed).
+    pub fn paired(of: &Entry, against: Option<&Entry>) -> Ratios {
+        let Some(b) = against else {
+            return Ratios::default();
+        };
+        if of.reps.len() != b.reps.len() || of.reps.is_empty() {
+            return Ratios::between(&of.figures, Some(&b.figures));
+        }
+        let rounds: Vec<Ratios> = of
+            .reps
+            .iter()
+            .zip(&b.reps)
+            .filter_map(|(x, y)| {
+                let fx = Figures::from_reps(of.workload, std::slice::from_ref(x))?;
+                let fy = Figures::from_reps(b.workload, std::slice::from_ref(y))?;
+                Some(Ratios::between(&fx, Some(&fy)))
+            })
+            .collect();
+        let med = |pick: fn(&Ratios) -> Option<f64>| {
+            let v: Vec<f64> = rounds.iter().filter_map(pick).collect();
+            median(&v)
+        };
+        Ratios {
+            value: med(|r| r.value),
+            server_cpu: med(|r| r.server_cpu),
+            p99: med(|r| r.p99),
+        }
+    }
+}
+
 /// One server on one workload: its repetitions, medians and ratios.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
@@ -205,9 +240,9 @@ impl Report {
             entries
                 .iter()
                 .find(|e| e.imp == imp && e.workload == w)
-                .map(|e| e.figures.clone())
+                .cloned()
         };
-        let baselines: Vec<(Option<Figures>, Option<Figures>)> = entries
+        let baselines: Vec<(Option<Entry>, Option<Entry>)> = entries
             .iter()
             .map(|e| {
                 (
@@ -217,8 +252,8 @@ impl Report {
             })
             .collect();
         for (e, (tokio, node)) in entries.iter_mut().zip(baselines) {
-            e.vs_raw_tokio = Ratios::between(&e.figures, tokio.as_ref());
-            e.vs_node = Ratios::between(&e.figures, node.as_ref());
+            e.vs_raw_tokio = Ratios::paired(e, tokio.as_ref());
+            e.vs_node = Ratios::paired(e, node.as_ref());
         }
         Report {
             machine,
@@ -309,7 +344,7 @@ impl Report {
         let m = &self.machine;
         let _ = writeln!(
             out,
-            "\nmedian of {} run(s) x {:.1} s; ratios are value / raw-tokio's and / node's in this run \
+            "\nmedian of {} run(s) x {:.1} s; ratios are medians of per-round ratios to raw-tokio's and node's in this run \
              (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
             self.settings.reps, self.settings.duration_secs
         );
@@ -410,6 +445,44 @@ mod tests {
         let f = Figures::from_reps(Workload::IdleMemory { connections: 1000 }, &[r]).unwrap();
         assert_eq!(f.value, 2.0);
         assert!(!f.higher_is_better);
+    }
+
+    #[test]
+    fn ratios_are_taken_within_each_round_so_drift_between_rounds_cancels() {
+        let w = Workload::PingPong { connections: 1 };
+        // Round by round, the machine's speed drifts (100k, 50k, 80k round trips/s for
+        // the baseline); the other server is 0.9, 1.2 and 0.5 of the baseline in the same
+        // rounds. Dividing within rounds gives the median 0.9; dividing the medians would
+        // mix rounds (60k / 80k = 0.75).
+        let base: Vec<Rep> = [100_000, 50_000, 80_000]
+            .into_iter()
+            .map(|ops| rep(ops, 1.0, 1.0))
+            .collect();
+        let other: Vec<Rep> = [90_000, 60_000, 40_000]
+            .into_iter()
+            .map(|ops| rep(ops, 1.0, 1.0))
+            .collect();
+        let settings = RunSettings {
+            duration_secs: 1.0,
+            reps: 3,
+            impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
+            workloads: vec![w],
+        };
+        let report = Report::new(
+            machine(),
+            settings,
+            vec![
+                (ServerImpl::RawTokio, w, base),
+                (ServerImpl::NodenetTokio, w, other),
+            ],
+            vec![],
+        );
+        let e = report.entry(ServerImpl::NodenetTokio, w).unwrap();
+        let value = e.vs_raw_tokio.value.unwrap();
+        assert!((value - 0.9).abs() < 1e-9, "{value}");
+        // CPU per operation is CPU / ops: 1/90k against 1/100k in round 1, and so on.
+        let cpu = e.vs_raw_tokio.server_cpu.unwrap();
+        assert!((cpu - 1.0 / 0.9).abs() < 1e-9, "{cpu}");
     }
 
     #[test]
