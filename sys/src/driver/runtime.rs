@@ -116,7 +116,7 @@ pub trait RtStream: AsFd + Send + 'static {
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Read what is available into `buf`'s spare capacity (it has at least
-    /// [`READ_CHUNK`] of it), or register the waker and return `Pending` when nothing is.
+    /// 64 KiB of it), or register the waker and return `Pending` when nothing is.
     /// `Ok(0)` is end-of-stream. `drained` says the previous read on this stream was short
     /// (fewer bytes than the room it had: it emptied the kernel's buffer), so the next
     /// bytes come with a new readiness event.
