@@ -4,7 +4,7 @@
 //! (`blocking::unblock`).
 
 use std::future::Future;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -48,10 +48,7 @@ impl AsFd for SmolStream {
 
 impl RtStream for SmolStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            SmolStream::Tcp(s) => s.get_ref().write_vectored(bufs),
-            SmolStream::Unix(s) => s.get_ref().write_vectored(bufs),
-        }
+        nodenet_sys::driver::send_now(self, bufs)
     }
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {

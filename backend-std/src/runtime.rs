@@ -2,7 +2,7 @@
 //! own [`Reactor`](crate::reactor), deadlines handed to the `mio` wait, and getaddrinfo
 //! on a worker thread.
 
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -79,10 +79,7 @@ impl AsFd for StdRtStream {
 
 impl RtStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match &self.io {
-            StdStream::Tcp(s) => (&*s).write_vectored(bufs),
-            StdStream::Unix(s) => (&*s).write_vectored(bufs),
-        }
+        nodenet_sys::driver::send_now(self, bufs)
     }
     fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.reactor.take(self.key, false)

@@ -15,7 +15,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet_sys::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet_sys::driver::{
+    send_now, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+};
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -55,18 +57,17 @@ impl AsFd for TokioStream {
 
 impl RtStream for TokioStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // Through tokio's readiness (`try_io` clears it on `EAGAIN`), as `send`/`sendmsg`.
         let r = match self {
-            TokioStream::Tcp(s) => s.try_write_vectored(bufs),
-            TokioStream::Unix(s) => s.try_write_vectored(bufs),
+            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, || send_now(s, bufs)),
+            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, || send_now(s, bufs)),
         };
         match r {
             // tokio answers WouldBlock without a syscall until its reactor has seen the
             // socket writable once (e.g. right after accept). libuv writes at once, so
             // try the syscall; tokio's readiness is already "not ready" either way, so
             // the following `poll_write_ready` still waits correctly.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                socket2::SockRef::from(self).send_vectored(bufs)
-            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => send_now(self, bufs),
             r => r,
         }
     }

@@ -33,7 +33,8 @@ mod stream_io;
 pub use registry::{ConnRequest, Registry};
 pub use resolve::{resolve_blocking, Lookup, LookupOptions};
 pub use runtime::{
-    poll_read_buf_default, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+    poll_read_buf_default, send_now, BoxFuture, RtListener, RtStream, Runtime, StdListener,
+    StdStream,
 };
 pub use server::{ServerDriver, ServerEvent};
 pub use socket::SocketDriver;

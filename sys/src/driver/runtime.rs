@@ -122,7 +122,7 @@ pub trait RtStream: AsFd + Send + 'static {
     /// bytes come with a new readiness event.
     ///
     /// The default asks for readiness first when `drained` (one `poll_read_ready`
-    /// instead of a `read` that would say `EAGAIN`), then `read(2)`s straight into the
+    /// instead of a `read` that would say `EAGAIN`), then `recv(2)`s straight into the
     /// spare capacity (rustix's `spare_capacity`: no scratch buffer, no copy, no zeroing).
     /// tokio overrides it with its own `AsyncRead` path (`tokio_util::io::poll_read_buf`),
     /// which keeps tokio's readiness bookkeeping and costs what tokio's own reads cost.
@@ -144,7 +144,7 @@ pub trait RtStream: AsFd + Send + 'static {
 }
 
 /// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then one
-/// `read(2)` into `buf`'s spare capacity.
+/// `recv(2)` into `buf`'s spare capacity.
 pub fn poll_read_buf_default<S: RtStream + ?Sized>(
     stream: &S,
     cx: &mut Context<'_>,
@@ -162,8 +162,9 @@ pub fn poll_read_buf_default<S: RtStream + ?Sized>(
         buf.reserve(READ_CHUNK);
     }
     loop {
-        match rustix::io::read(stream.as_fd(), rustix::buffer::spare_capacity(buf)) {
-            Ok(n) => return Poll::Ready(Ok(n)),
+        let flags = rustix::net::RecvFlags::empty();
+        match rustix::net::recv(stream.as_fd(), rustix::buffer::spare_capacity(buf), flags) {
+            Ok((n, _)) => return Poll::Ready(Ok(n)),
             Err(rustix::io::Errno::INTR) => continue,
             Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => continue,
@@ -172,6 +173,20 @@ pub fn poll_read_buf_default<S: RtStream + ?Sized>(
             },
             Err(e) => return Poll::Ready(Err(e.into())),
         }
+    }
+}
+
+/// Write `bufs` to a connected socket without blocking, as `send(2)` (one slice) or
+/// `sendmsg(2)` (several): the socket calls skip the VFS layer that `write`/`writev`
+/// go through, and `MSG_NOSIGNAL` turns a write to a reset peer into `EPIPE` instead of
+/// a `SIGPIPE`, whatever the process's signal disposition. What every backend's
+/// [`RtStream::try_write_vectored`] does.
+pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let sock = socket2::SockRef::from(socket);
+    let flags = rustix::net::SendFlags::NOSIGNAL.bits() as std::ffi::c_int;
+    match bufs {
+        [one] => sock.send_with_flags(one, flags),
+        _ => sock.send_vectored_with_flags(bufs, flags),
     }
 }
 
