@@ -58,16 +58,22 @@ impl AsFd for TokioStream {
 impl RtStream for TokioStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         // Through tokio's readiness (`try_io` clears it on `EAGAIN`), as `send`/`sendmsg`.
+        let mut sent = false;
+        let mut send = || {
+            sent = true;
+            send_now(self, bufs)
+        };
         let r = match self {
-            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, || send_now(s, bufs)),
-            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, || send_now(s, bufs)),
+            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, &mut send),
+            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, &mut send),
         };
         match r {
             // tokio answers WouldBlock without a syscall until its reactor has seen the
             // socket writable once (e.g. right after accept). libuv writes at once, so
-            // try the syscall; tokio's readiness is already "not ready" either way, so
-            // the following `poll_write_ready` still waits correctly.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => send_now(self, bufs),
+            // try the syscall then; when the syscall itself said `EAGAIN` there is
+            // nothing to retry. tokio's readiness is "not ready" either way, so the
+            // following `poll_write_ready` still waits correctly.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && !sent => send_now(self, bufs),
             r => r,
         }
     }

@@ -3,8 +3,9 @@
 //!
 //! The core (`nodenet_core::Socket` / `Server`) decides everything; this module performs
 //! its commands on real sockets and reports the completions: command dispatch, the read
-//! path (one per-thread scratch buffer, so an idle connection holds no read buffer), the
-//! write path (`writev` of the core's queued chunks, tried at once like libuv), timers,
+//! path (one per-thread read pool the kernel writes into, so an idle connection holds no
+//! read buffer), the write path (one `sendmsg` of the core's queued chunks, tried at once
+//! like libuv), timers,
 //! resolution, connect attempts (several may be in flight for RFC 8305), accepting, and
 //! the connection registry behind `Server::connections()`, graceful `close()` and
 //! `shutdown(deadline)`.

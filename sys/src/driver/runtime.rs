@@ -111,7 +111,7 @@ impl StdListener {
 /// and reports readiness (implementations must clear a stale readiness when a `try_*`
 /// call returned `WouldBlock`, as tokio and async-io do).
 pub trait RtStream: AsFd + Send + 'static {
-    /// `writev` without blocking.
+    /// Write a vector of slices without blocking (see [`send_now`]).
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;

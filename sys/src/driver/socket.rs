@@ -1,6 +1,6 @@
 //! [`SocketDriver`]: one core `Socket` plus its OS handle(s), driven from `poll_event`.
-//! Performs the core's commands, reads into a per-thread scratch buffer (no buffer is
-//! held while idle), writes the core's queued chunks with one `writev` (tried at once on
+//! Performs the core's commands, reads into a per-thread read pool (no buffer is held
+//! while idle), writes the core's queued chunks with one `sendmsg` (tried at once on
 //! `write`, like libuv), tracks every in-flight connect attempt, the resolver and the idle
 //! timer, and reports its close to the server it was accepted from.
 
@@ -27,7 +27,7 @@ use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_con
 
 /// Reads shorter than this are copied out of the pool; longer ones are split off it.
 const COPY_BELOW: usize = 4 * 1024;
-/// At most this many queued chunks go into one `writev`.
+/// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
 
 thread_local! {
@@ -483,7 +483,7 @@ impl<R: Runtime> SocketDriver<R> {
         true
     }
 
-    /// One `writev` of the queued chunks. Without `cx` (a user `write`) it only tries.
+    /// One `sendmsg` of the queued chunks. Without `cx` (a user `write`) it only tries.
     fn try_write(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
         if !self.0.writing {
             return false;
