@@ -73,6 +73,15 @@ pub fn resolve_blocking(host: &str, family: u32, all: bool) -> Result<Vec<Lookup
     Ok(out)
 }
 
+/// What `dns.lookup` answers for an IP literal without asking any resolver: the literal as
+/// given, with its family. `None` for a name (or a scoped IPv6 address, which goes to
+/// getaddrinfo).
+pub(crate) fn ip_literal(host: &str) -> Option<LookupAddress> {
+    let ip: IpAddr = host.parse().ok()?;
+    let family = if ip.is_ipv4() { 4 } else { 6 };
+    Some(LookupAddress::new(host, family))
+}
+
 /// std reports getaddrinfo failures only as text (`failed to lookup address information:
 /// Temporary failure in name resolution`); Node names `EAI_AGAIN` as is and reports
 /// `EAI_NONAME` / `EAI_NODATA` as `ENOTFOUND`.
@@ -95,6 +104,17 @@ mod tests {
         assert!(v4.iter().all(|a| a.family == 4));
         assert!(v4.contains(&LookupAddress::new("127.0.0.1", 4)));
         assert_eq!(resolve_blocking("localhost", 0, false).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn ip_literals_need_no_resolver() {
+        assert_eq!(
+            ip_literal("127.0.0.1"),
+            Some(LookupAddress::new("127.0.0.1", 4))
+        );
+        assert_eq!(ip_literal("::1"), Some(LookupAddress::new("::1", 6)));
+        assert_eq!(ip_literal("localhost"), None);
+        assert_eq!(ip_literal("fe80::1%lo"), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use nodenet_core::{
 
 use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
-use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use super::resolve::{ip_literal, resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
 use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr, SocketDriver};
 use crate::{tcp_listen, unix_listen, Step, StepError};
@@ -196,7 +196,12 @@ impl<R: Runtime> ServerDriver<R> {
             any = true;
             match cmd {
                 ServerCommand::Resolve { id, host } => {
-                    if let Some(lookup) = &self.lookup {
+                    if let Some(answer) = ip_literal(&host) {
+                        // `dns.lookup` answers an IP literal itself, with no resolver and
+                        // (here) no blocking-pool thread: a process that never spawned
+                        // one keeps libc's single-threaded fast paths.
+                        self.core.handle_resolved(id, Ok(vec![answer]), now);
+                    } else if let Some(lookup) = &self.lookup {
                         let opts = LookupOptions {
                             family: 0,
                             hints: 0,
