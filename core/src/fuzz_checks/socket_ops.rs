@@ -7,7 +7,7 @@
 //! `Close` exactly once and last (only failed `WriteDone`s may follow); at most one
 //! `Error`, before `Close`, and `Close { had_error }` agreeing with it; no `Data` after
 //! `End`; `Connect` before `Data`; `Drain` only after a `write` returned `false`; one
-//! `WriteDone` per write; bytes reach the backend in write order and `Data` carries the
+//! `WriteDone` per write with a callback and none for a write without; bytes reach the backend in write order and `Data` carries the
 //! backend's bytes in order; stale completions produce nothing; no IO command after
 //! `Close`; queued data always has a `Write` outstanding; a due timer, once handled, is
 //! not due again at the same instant (no busy loop); `max_buffered_bytes` is never
@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 
-use crate::socket::{Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId};
+use crate::socket::{
+    Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult,
+};
 use crate::{AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions};
 
 /// How a fuzzed `connect` is called.
@@ -112,7 +114,8 @@ pub enum StaleKind {
 pub enum SocketOp {
     /// `socket.connect(...)`.
     Connect(ConnectKind),
-    /// `write` of `len` bytes.
+    /// `write` of `len % 48` bytes; without a callback (`write_no_callback_with`) when
+    /// the top bit is set.
     Write(u8),
     /// `write` of a larger chunk (crosses the high-water mark).
     WriteBig(u16),
@@ -218,6 +221,8 @@ struct Lifecycle {
     text_mode: bool,
     delivered: Vec<u8>,
     ok_bytes: Vec<u8>,
+    /// Index into `Run::issued` of this lifecycle's first write not yet in `ok_bytes`.
+    ok_upto: usize,
 }
 
 struct Run {
@@ -395,16 +400,27 @@ impl Run {
                 self.check(self.s.timeout().is_some(), "Timeout without setTimeout");
             }
             SocketEvent::WriteDone { id, result } => {
+                self.check(
+                    *id != WriteId::NO_CALLBACK,
+                    "WriteDone for a write without a callback",
+                );
                 let fresh = self.done.insert(*id);
                 self.check(fresh, "two WriteDone for one write");
-                let issued = self.issued.iter().find(|(i, _)| i == id).cloned();
-                let Some((_, data)) = issued else {
+                let Some(k) = self.issued.iter().position(|(i, _)| i == id) else {
                     self.fail("WriteDone for an unknown write");
                 };
                 if let Err(e) = result {
                     self.check(is_node_code(e.code()), "write error with a non-Node code");
                 } else {
-                    self.life.ok_bytes.extend_from_slice(&data);
+                    // Writes complete in order: the callback-less writes queued before
+                    // this one went out before it.
+                    for (i, data) in &self.issued[self.life.ok_upto.min(k)..k] {
+                        if *i == WriteId::NO_CALLBACK {
+                            self.life.ok_bytes.extend_from_slice(data);
+                        }
+                    }
+                    self.life.ok_bytes.extend_from_slice(&self.issued[k].1);
+                    self.life.ok_upto = self.life.ok_upto.max(k + 1);
                 }
             }
         }
@@ -453,26 +469,47 @@ impl Run {
     }
 
     fn new_lifecycle(&mut self) {
-        self.life = Lifecycle::default();
+        self.life = Lifecycle {
+            ok_upto: self.issued.len(),
+            ..Lifecycle::default()
+        };
         self.k.sent.clear();
         self.k.supplied.clear();
         self.k.eof_sent = false;
         self.k.shutdowns = 0;
     }
 
-    fn write(&mut self, len: usize, end: bool) {
+    fn write(&mut self, len: usize, end: bool, callback: bool) {
         let start = self.issued.len() as u8;
         let data: Bytes = (0..len).map(|i| start.wrapping_add(i as u8)).collect();
+        let queued_before = self.s.writable_length();
         let r = if end {
             self.s.end_with(data.clone(), self.now)
-        } else {
+        } else if callback {
             self.s.write(data.clone(), self.now)
+        } else {
+            // "Would block": the bytes take the same `Write` command path as `write`.
+            let ok = self
+                .s
+                .write_no_callback_with(data.clone(), self.now, |_| Ok(0));
+            WriteResult {
+                id: WriteId::NO_CALLBACK,
+                ok,
+            }
         };
-        self.check(
-            !self.issued.iter().any(|(i, _)| *i == r.id),
-            "write id reused",
-        );
-        self.issued.push((r.id, data));
+        if r.id == WriteId::NO_CALLBACK {
+            // Only a write that was queued can reach the kernel (a refused or failed one
+            // has no `WriteDone` to say so).
+            let queued = self.s.writable_length() == queued_before + len;
+            self.issued
+                .push((r.id, if queued { data } else { Bytes::new() }));
+        } else {
+            self.check(
+                !self.issued.iter().any(|(i, _)| *i == r.id),
+                "write id reused",
+            );
+            self.issued.push((r.id, data));
+        }
         if !r.ok {
             self.life.saw_false = true;
             if self.s.writable_length() > 0 && self.s.writable() {
@@ -507,12 +544,12 @@ impl Run {
                     self.check(is_node_code(e.code()), "connect threw a non-Node code");
                 }
             }
-            SocketOp::Write(len) => self.write(usize::from(len % 48), false),
-            SocketOp::WriteBig(len) => self.write(usize::from(len % 4096), false),
+            SocketOp::Write(len) => self.write(usize::from(len % 48), false, len < 0x80),
+            SocketOp::WriteBig(len) => self.write(usize::from(len % 4096), false, true),
             SocketOp::End => {
                 let _ = self.s.end(now);
             }
-            SocketOp::EndWith(len) => self.write(usize::from(len % 16), true),
+            SocketOp::EndWith(len) => self.write(usize::from(len % 16), true, true),
             SocketOp::Destroy(with_error) => self.s.destroy(with_error.then(Error::abort)),
             SocketOp::DestroySoon => self.s.destroy_soon(now),
             SocketOp::ResetAndDestroy => {
@@ -707,7 +744,8 @@ impl Run {
         self.drain();
         self.check(self.life.closed, "no Close after destroy");
         for (id, _) in &self.issued {
-            self.check(self.done.contains(id), "a write was never answered");
+            let answered = *id == WriteId::NO_CALLBACK || self.done.contains(id);
+            self.check(answered, "a write with a callback was never answered");
         }
         self.check(
             self.s.poll_timeout().is_none(),

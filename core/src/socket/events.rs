@@ -14,6 +14,13 @@ use crate::options::{AttemptId, Endpoint};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WriteId(pub u64);
 
+impl WriteId {
+    /// The id of a write made without a callback
+    /// ([`Socket::write_no_callback_with`](super::Socket::write_no_callback_with)): no
+    /// `WriteDone` is ever emitted for it. Writes with a callback are numbered from 1.
+    pub const NO_CALLBACK: WriteId = WriteId(0);
+}
+
 /// The synchronous answer of [`Socket::write`](super::Socket::write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WriteResult {

@@ -69,7 +69,8 @@ impl WriteQueue {
     }
 
     /// Record that `n` bytes went out; calls `done` with the id of every write that is
-    /// now complete, in order. Extra bytes beyond the queue are ignored.
+    /// now complete, in order, skipping writes without a callback
+    /// ([`WriteId::NO_CALLBACK`]). Extra bytes beyond the queue are ignored.
     #[inline]
     pub(crate) fn advance(&mut self, mut n: usize, mut done: impl FnMut(WriteId)) {
         if n == 0 && self.chunks.front().is_none_or(|q| !q.data.is_empty()) {
@@ -87,7 +88,9 @@ impl WriteQueue {
                 let id = front.id;
                 self.chunks.pop_front();
                 self.head_sent = 0;
-                done(id);
+                if id != WriteId::NO_CALLBACK {
+                    done(id);
+                }
             } else {
                 self.head_sent += take;
                 break;
@@ -95,12 +98,15 @@ impl WriteQueue {
         }
     }
 
-    /// Remove every queued write (the socket was destroyed), returning their ids in
-    /// order.
+    /// Remove every queued write (the socket was destroyed), returning the ids of those
+    /// with a callback, in order.
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = WriteId> + '_ {
         self.queued = 0;
         self.head_sent = 0;
-        self.chunks.drain().map(|q| q.id)
+        self.chunks
+            .drain()
+            .map(|q| q.id)
+            .filter(|&id| id != WriteId::NO_CALLBACK)
     }
 
     /// Forget everything, including the sent counter (a new handle on reconnect).

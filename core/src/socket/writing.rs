@@ -27,7 +27,12 @@ impl Socket {
     /// returns; a backend that can write synchronously (Node's libuv `try_write`) should
     /// use [`write_with`](Socket::write_with) to get Node's answer.
     pub fn write(&mut self, data: Bytes, now: Instant) -> WriteResult {
-        self.write_inner(data, now, None::<fn(&[u8]) -> Result<usize, ErrorCode>>)
+        self.write_inner(
+            data,
+            now,
+            true,
+            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+        )
     }
 
     /// `socket.write(data)` with Node's synchronous dispatch: when the socket is
@@ -73,23 +78,69 @@ impl Socket {
         now: Instant,
         dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
     ) -> WriteResult {
-        self.write_inner(data, now, Some(dispatch))
+        self.write_inner(data, now, true, Some(dispatch))
+    }
+
+    /// `socket.write(data)` with no callback: exactly [`write_with`](Socket::write_with)
+    /// (same dispatch, queueing, return value, `Drain` and failures) except that no
+    /// [`SocketEvent::WriteDone`] ever follows, as Node calls no callback that was not
+    /// given. A failure Node reports through `'error'` still arrives as
+    /// [`SocketEvent::Error`]; the ones Node reports only to the callback (a write after
+    /// `destroy`, a refused write over `max_buffered_bytes`) show only in the `false`.
+    ///
+    /// For a user who never looks at completions this saves an event per write, which is
+    /// what the backends' plain `write` uses.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::Bytes;
+    /// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    /// use nodenet_core::SocketOptions;
+    ///
+    /// let now = Instant::now();
+    /// let mut sock = Socket::new(SocketOptions::default());
+    /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
+    /// sock.handle_timeout(now); // Node's tick: the connect starts
+    /// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
+    /// sock.handle_connected(now, attempt, None);
+    /// while sock.poll_event().is_some() {}
+    ///
+    /// let ok = sock.write_no_callback_with(Bytes::from_static(b"hi"), now, |c| Ok(c.len()));
+    /// assert!(ok);
+    /// assert_eq!(sock.bytes_written(), 2);
+    /// assert_eq!(sock.poll_event(), None); // no WriteDone
+    /// ```
+    pub fn write_no_callback_with(
+        &mut self,
+        data: Bytes,
+        now: Instant,
+        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+    ) -> bool {
+        self.write_inner(data, now, false, Some(dispatch)).ok
     }
 
     fn write_inner(
         &mut self,
         data: Bytes,
         now: Instant,
+        callback: bool,
         dispatch: Option<impl FnOnce(&[u8]) -> Result<usize, ErrorCode>>,
     ) -> WriteResult {
         self.last_now = Some(now);
-        self.next_write += 1;
-        let id = WriteId(self.next_write);
+        // A write without a callback carries `NO_CALLBACK`, which every completion skips.
+        let id = if callback {
+            self.next_write += 1;
+            WriteId(self.next_write)
+        } else {
+            WriteId::NO_CALLBACK
+        };
         let fail = |s: &mut Socket, err: Error| {
-            s.events.push_back(SocketEvent::WriteDone {
-                id,
-                result: Err(err),
-            });
+            if callback {
+                s.events.push_back(SocketEvent::WriteDone {
+                    id,
+                    result: Err(err),
+                });
+            }
             WriteResult { id, ok: false }
         };
         if self.destroyed {
@@ -117,14 +168,16 @@ impl Socket {
         if self.handle.is_none() && !self.connecting {
             // §2 rule 13: the callback and the destroy run on the next tick.
             let err = Error::socket_closed();
-            self.ticks.push_back(Tick::WriteFailed(id, err.clone()));
+            if callback {
+                self.ticks.push_back(Tick::WriteFailed(id, err.clone()));
+            }
             if !self.errored {
                 self.errored = true;
                 self.ticks.push_back(Tick::Destroy(err));
             }
             return WriteResult { id, ok: false };
         }
-        if self.connecting && self.queue.is_empty() {
+        if callback && self.connecting && self.queue.is_empty() {
             self.pending_write = Some(id);
         }
         // Node dispatches at once only when no earlier write is in flight.

@@ -29,8 +29,20 @@ macro_rules! socket_sync_api {
 
         /// `socket.write(data)`: queue the bytes and try to send them at once. `false`
         /// means the queue reached the high-water mark: wait for `SocketEvent::Drain`.
+        /// No `SocketEvent::WriteDone` follows (Node calls no callback it was not given);
+        /// a failure Node reports through `'error'` still arrives as `SocketEvent::Error`.
         pub fn write(&mut self, data: impl Into<$crate::__bytes::Bytes>) -> bool {
             self.driver.write(data.into())
+        }
+
+        /// `socket.write(data, callback)`: [`write`](Self::write), and then one
+        /// `SocketEvent::WriteDone` carrying the returned `id`, once the bytes reached the
+        /// kernel (`Ok`) or the write failed (`ERR_STREAM_DESTROYED`, `EPIPE`, ...).
+        pub fn write_tracked(
+            &mut self,
+            data: impl Into<$crate::__bytes::Bytes>,
+        ) -> $crate::__core::WriteResult {
+            self.driver.write_tracked(data.into())
         }
 
         /// `socket.end()`: send the FIN once everything queued is written (`Finish`).

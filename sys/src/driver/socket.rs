@@ -16,7 +16,7 @@ use bytes::Bytes;
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
     AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
-    SocketEvent, SocketOptions,
+    SocketEvent, SocketOptions, WriteId, WriteResult,
 };
 use socket2::SockRef;
 
@@ -206,17 +206,27 @@ impl<R: Runtime> SocketDriver<R> {
         self.0.core.connect(options, Instant::now())
     }
 
-    /// `socket.write(data)`: libuv's try-write first (the core's `write_with` dispatches
-    /// the bytes to the kernel at once when nothing is queued, and answers as Node does),
-    /// then whatever is left is written without waiting.
+    /// `socket.write(data)` (no callback, so no `WriteDone` follows): queue the bytes
+    /// and try to send them at once, as libuv does. Node's boolean.
     pub fn write(&mut self, data: Bytes) -> bool {
+        self.write_inner(data, false).ok
+    }
+
+    /// `socket.write(data, callback)`: like [`write`](Self::write), and a
+    /// `SocketEvent::WriteDone` with the returned id follows once the bytes reached the
+    /// kernel or the write failed.
+    pub fn write_tracked(&mut self, data: Bytes) -> WriteResult {
+        self.write_inner(data, true)
+    }
+
+    fn write_inner(&mut self, data: Bytes, callback: bool) -> WriteResult {
         let now = Instant::now();
         let mut lazy = LazyNow::at(now);
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
         }
         let stream = &self.0.stream;
-        let r = self.0.core.write_with(data, now, |chunk| {
+        let dispatch = |chunk: &[u8]| {
             let Some(s) = stream else { return Ok(0) };
             match s.try_write_vectored(&[IoSlice::new(chunk)]) {
                 Ok(n) => Ok(n),
@@ -230,12 +240,21 @@ impl<R: Runtime> SocketDriver<R> {
                 }
                 Err(e) => Err(code_from_io(&e)),
             }
-        });
+        };
+        let r = if callback {
+            self.0.core.write_with(data, now, dispatch)
+        } else {
+            let ok = self.0.core.write_no_callback_with(data, now, dispatch);
+            WriteResult {
+                id: WriteId::NO_CALLBACK,
+                ok,
+            }
+        };
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
             while self.try_write(&mut lazy, None) {}
         }
-        r.ok
+        r
     }
 
     /// Run the commands a user call queued when a handle exists (`end`, `pause`, ...),
