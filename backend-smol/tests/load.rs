@@ -4,7 +4,8 @@
 use nodenet_smol::*;
 
 include!("harness/smol.rs");
-include!("../../sys/testsuite/reliability_macros.rs");
+include!("../../sys/testsuite/macros.rs");
+include!("../../sys/testsuite/reliability.rs");
 include!("../../sys/testsuite/proc_stats.rs");
 include!("../../sys/testsuite/gate.rs");
 include!("../../sys/testsuite/load.rs");

@@ -5,6 +5,7 @@
 use nodenet_smol::*;
 
 include!("harness/smol.rs");
+include!("../../sys/testsuite/macros.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

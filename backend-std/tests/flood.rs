@@ -4,6 +4,7 @@
 use nodenet_std::*;
 
 include!("harness/std.rs");
-include!("../../sys/testsuite/reliability_macros.rs");
+include!("../../sys/testsuite/macros.rs");
+include!("../../sys/testsuite/reliability.rs");
 include!("../../sys/testsuite/proc_stats.rs");
 include!("../../sys/testsuite/flood.rs");

@@ -4,6 +4,7 @@
 use nodenet_std::*;
 
 include!("harness/std.rs");
+include!("../../sys/testsuite/macros.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

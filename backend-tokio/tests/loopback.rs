@@ -4,6 +4,7 @@
 use nodenet_tokio::*;
 
 include!("harness/tokio.rs");
+include!("../../sys/testsuite/macros.rs");
 include!("../../sys/testsuite/loopback.rs");
 
 nn_test! {

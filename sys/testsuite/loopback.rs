@@ -1,79 +1,14 @@
 // The loopback suite shared by the three backends: each backend's `tests/loopback.rs`
 // `include!`s its harness (`tests/harness/<backend>.rs`: `nn_test!` (test attribute +
 // timeout), `next!` (`.next_event()` with or without `.await`), `spawn!`/`join!` (a task
-// or a thread), `sleep_ms!` and `shutdown!`), then this file, so every scenario is written
-// once and runs on std, smol and tokio. Every test is bounded by `TEST_TIMEOUT`; the tests
+// or a thread), `sleep_ms!` and `shutdown!`), then `macros.rs`, then this file, so every
+// scenario is written once and runs on std, smol and tokio. Every test is bounded by `TEST_TIMEOUT`; the tests
 // do not count process-wide resources, so they run in parallel (`SERIAL` is false).
 
 /// The bound on each test (the harness's `nn_test!` fails a test that takes longer).
 const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// Whether the tests of this binary hold the harness's binary-wide lock.
 const SERIAL: bool = false;
-
-#[allow(unused_imports)]
-use std::net::{IpAddr, SocketAddr};
-#[allow(unused_imports)]
-use std::time::{Duration, Instant};
-
-#[allow(unused_macros)]
-macro_rules! tcp_port {
-    ($server:expr) => {
-        match $server.address() {
-            Some(Endpoint::Tcp(a)) => a.port(),
-            other => panic!("not a TCP server: {other:?}"),
-        }
-    };
-}
-
-/// Wait for `Listening` (skipping nothing else: it must come first).
-macro_rules! listening {
-    ($server:expr) => {
-        match next!($server) {
-            Some(ServerEvent::Listening) => {}
-            other => panic!("expected Listening, got {other:?}"),
-        }
-    };
-}
-
-/// The next accepted connection.
-macro_rules! accept {
-    ($server:expr) => {
-        loop {
-            match next!($server) {
-                Some(ServerEvent::Connection(c)) => break c,
-                Some(ServerEvent::Listening) => continue,
-                other => panic!("expected Connection, got {other:?}"),
-            }
-        }
-    };
-}
-
-/// Drive a socket to its end: (bytes received, events without WriteDone/Data).
-macro_rules! drain {
-    ($sock:expr) => {{
-        let mut data = Vec::new();
-        let mut events = Vec::new();
-        while let Some(ev) = next!($sock) {
-            match ev {
-                SocketEvent::Data(d) => data.extend_from_slice(&d),
-                SocketEvent::WriteDone { .. } => {}
-                other => events.push(other),
-            }
-        }
-        (data, events)
-    }};
-}
-
-/// Echo everything back until the peer ends (the `socket.pipe(socket)` of Node's demo).
-macro_rules! echo {
-    ($sock:expr) => {{
-        while let Some(ev) = next!($sock) {
-            if let SocketEvent::Data(d) = ev {
-                $sock.write(d);
-            }
-        }
-    }};
-}
 
 nn_test! {
     fn only_tracked_writes_get_write_done() {

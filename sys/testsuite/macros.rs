@@ -1,16 +1,6 @@
-// Helper macros of the reliability suites (`emfile.rs`, `soak.rs`, `flood.rs`,
-// `load.rs`), the same as the loopback suite's (`loopback.rs`), which cannot be included
-// without its tests. Each backend's harness (`tests/harness/*.rs`) defines `nn_test!`,
-// `next!`, `next_until!`, `task!`, `join!`, `detach!` and `sleep_ms!` first.
-//
-// The suites count the process's descriptors and memory, so the tests of one binary must
-// not overlap: each holds the harness's binary-wide lock (`SERIAL`), and is bounded by
-// `TEST_TIMEOUT`.
-
-/// The bound on each test (the harness's `nn_test!` fails a test that takes longer).
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-/// Whether the tests of this binary hold the harness's binary-wide lock.
-const SERIAL: bool = true;
+// The helper macros every backend suite shares (`tcp_port!`, `listening!`, `accept!`,
+// `drain!`, `echo!`), written once over the harness's `next!`. Each backend's test binary
+// `include!`s its harness (`tests/harness/<backend>.rs`), then this file, then the suite.
 
 #[allow(unused_imports)]
 use std::net::{IpAddr, SocketAddr};
@@ -27,7 +17,7 @@ macro_rules! tcp_port {
     };
 }
 
-/// Wait for `Listening` (it must come first).
+/// Wait for `Listening` (skipping nothing else: it must come first).
 #[allow(unused_macros)]
 macro_rules! listening {
     ($server:expr) => {
@@ -66,5 +56,17 @@ macro_rules! drain {
             }
         }
         (data, events)
+    }};
+}
+
+/// Echo everything back until the peer ends (the `socket.pipe(socket)` of Node's demo).
+#[allow(unused_macros)]
+macro_rules! echo {
+    ($sock:expr) => {{
+        while let Some(ev) = next!($sock) {
+            if let SocketEvent::Data(d) = ev {
+                $sock.write(d);
+            }
+        }
     }};
 }
