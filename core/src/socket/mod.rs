@@ -346,6 +346,7 @@ impl Socket {
     /// When [`handle_timeout`](Socket::handle_timeout) must be called next: the idle
     /// timer, or — when Node-style deferred work is pending — the `now` of the last
     /// input (i.e. immediately).
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tick = if self.ticks.is_empty() {
             None

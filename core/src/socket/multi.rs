@@ -139,6 +139,7 @@ impl Socket {
         self.drive_planner(now, None);
     }
 
+    #[inline]
     pub(crate) fn multi_deadline(&self) -> Option<Instant> {
         match &self.connector {
             Connector::Multi(m) => m.planner.poll_timeout(),

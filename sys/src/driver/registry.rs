@@ -117,15 +117,25 @@ pub(crate) struct ConnGuard {
 
 impl ConnGuard {
     /// A pending request, if any; registers the socket's waker for later ones.
+    #[inline]
     pub(crate) fn poll_request(&mut self, cx: &mut Context<'_>) -> Option<ConnRequest> {
         let generation = self.registry.generation.load(Ordering::Acquire);
         if let Some((seen, waker)) = &self.seen {
             // No request since the last look, and the registered waker is still the right
-            // one: nothing to do (a later `request_all` wakes that waker).
+            // one: nothing to do (a later `request_all` wakes that waker). Every poll of
+            // an accepted socket asks, so this check is inlined into it.
             if *seen == generation && waker.will_wake(cx.waker()) {
                 return None;
             }
         }
+        self.poll_request_locked(cx, generation)
+    }
+
+    fn poll_request_locked(
+        &mut self,
+        cx: &mut Context<'_>,
+        generation: u64,
+    ) -> Option<ConnRequest> {
         if self.reported {
             return None;
         }

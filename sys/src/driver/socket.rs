@@ -503,10 +503,13 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// One `sendmsg` of the queued chunks. Without `cx` (a user `write`) it only tries.
+    #[inline]
     fn try_write(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
-        if !self.0.writing {
-            return false;
-        }
+        // Every poll and every `write` asks; mostly nothing is queued.
+        self.0.writing && self.write_queued(now, cx)
+    }
+
+    fn write_queued(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
         let Some(stream) = &self.0.stream else {
             self.0.writing = false;
             return false;
