@@ -532,6 +532,9 @@ impl Run {
     fn apply(&mut self, op: SocketOp) {
         self.trace.push(format!("{op:?}"));
         let now = self.now;
+        // Kernel completions carry what nodenet's drivers pass on the data path: the
+        // core's own last time when it says no timer depends on the current one.
+        let io_now = self.s.reusable_time().unwrap_or(now);
         match op {
             SocketOp::Connect(kind) => {
                 if self.s.destroyed() {
@@ -624,13 +627,13 @@ impl Run {
                         })
                         .collect();
                     self.k.supplied.extend_from_slice(&data);
-                    self.s.handle_data(now, data);
+                    self.s.handle_data(io_now, data);
                 }
             }
             SocketOp::Eof => {
                 if self.k.open && !self.k.eof_sent {
                     self.k.eof_sent = true;
-                    self.s.handle_eof(now);
+                    self.s.handle_eof(io_now);
                 }
             }
             SocketOp::Written(n) => {
@@ -645,7 +648,7 @@ impl Run {
                         left -= t;
                     }
                     self.k.sent.extend_from_slice(&taken);
-                    self.s.handle_written(now, n);
+                    self.s.handle_written(io_now, n);
                     if self.s.write_chunks().next().is_none() {
                         self.k.write_requested = false;
                     }
@@ -653,18 +656,18 @@ impl Run {
             }
             SocketOp::WriteError(errno) => {
                 if self.k.open && self.k.write_requested {
-                    self.s.handle_write_error(now, errno.code());
+                    self.s.handle_write_error(io_now, errno.code());
                 }
             }
             SocketOp::ReadError(errno) => {
                 if self.k.open && !self.k.eof_sent {
-                    self.s.handle_read_error(now, errno.code());
+                    self.s.handle_read_error(io_now, errno.code());
                 }
             }
             SocketOp::ShutdownDone => {
                 if self.k.shutdown_requested {
                     self.k.shutdown_requested = false;
-                    self.s.handle_shutdown(now);
+                    self.s.handle_shutdown(io_now);
                 }
             }
             SocketOp::Advance(ms) => {

@@ -343,6 +343,34 @@ impl Socket {
             + self.queue.capacity_bytes()
     }
 
+    /// The time the next input may carry instead of a fresh clock reading: the last time
+    /// the socket was given, when nothing depends on the current one (no idle timeout is
+    /// set, no deferred tick is pending, no happy-eyeballs attempt is timed); `None` when
+    /// the input needs the real time. nodenet's drivers use it on the data path, which
+    /// then reads no clock.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use nodenet_core::{Endpoint, Socket, SocketOptions};
+    ///
+    /// let t0 = Instant::now();
+    /// let local = Endpoint::Tcp("127.0.0.1:80".parse().unwrap());
+    /// let remote = Endpoint::Tcp("127.0.0.1:5000".parse().unwrap());
+    /// let mut s = Socket::accepted(&SocketOptions::default(), local, remote, t0);
+    /// assert_eq!(s.reusable_time(), Some(t0));
+    /// // An idle timeout needs the clock.
+    /// s.set_timeout(1000.0, t0 + Duration::from_millis(5)).unwrap();
+    /// assert_eq!(s.reusable_time(), None);
+    /// ```
+    #[inline]
+    pub fn reusable_time(&self) -> Option<Instant> {
+        if self.timer.enabled() || !self.ticks.is_empty() || self.is_multi() {
+            None
+        } else {
+            self.last_now
+        }
+    }
+
     /// When [`handle_timeout`](Socket::handle_timeout) must be called next: the idle
     /// timer, or — when Node-style deferred work is pending — the `now` of the last
     /// input (i.e. immediately).

@@ -14,6 +14,12 @@ pub(crate) struct IdleTimer {
 }
 
 impl IdleTimer {
+    /// An idle period is set (`setTimeout(ms > 0)`).
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        self.period.is_some()
+    }
+
     /// `setTimeout(ms)` after validation: 0 disables, anything else (re)arms from `now`.
     /// Node's timers treat periods under 1 ms as 1 ms.
     pub(crate) fn set(&mut self, ms: f64, now: Instant) {

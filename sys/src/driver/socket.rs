@@ -48,6 +48,17 @@ impl LazyNow {
     fn get(&mut self) -> Instant {
         *self.0.get_or_insert_with(Instant::now)
     }
+
+    /// The time for an input to `core` on the data path: the core's own last time when
+    /// nothing depends on the current one ([`Socket::reusable_time`]), so an echo round
+    /// trip without an idle timeout reads no clock.
+    #[inline]
+    fn for_input(&mut self, core: &Socket) -> Instant {
+        match core.reusable_time() {
+            Some(t) => t,
+            None => self.get(),
+        }
+    }
 }
 
 type Resolving = (
@@ -220,7 +231,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn write_inner(&mut self, data: Bytes, callback: bool) -> WriteResult {
-        let now = Instant::now();
+        let now = LazyNow::default().for_input(&self.0.core);
         let mut lazy = LazyNow::at(now);
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
@@ -387,7 +398,7 @@ impl<R: Runtime> SocketDriver<R> {
                         // Node ignores the shutdown status.
                         let _ = SockRef::from(s).shutdown(Shutdown::Write);
                     }
-                    self.0.core.handle_shutdown(now.get());
+                    self.0.core.handle_shutdown(now.for_input(&self.0.core));
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -530,11 +541,13 @@ impl<R: Runtime> SocketDriver<R> {
         match result {
             Ok(0) => {
                 let code = nodenet_core::ErrorCode::EPIPE;
-                self.0.core.handle_write_error(now.get(), code);
+                self.0
+                    .core
+                    .handle_write_error(now.for_input(&self.0.core), code);
                 true
             }
             Ok(n) => {
-                self.0.core.handle_written(now.get(), n);
+                self.0.core.handle_written(now.for_input(&self.0.core), n);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
@@ -543,7 +556,9 @@ impl<R: Runtime> SocketDriver<R> {
                 None => false,
             },
             Err(e) => {
-                self.0.core.handle_write_error(now.get(), code_from_io(&e));
+                self.0
+                    .core
+                    .handle_write_error(now.for_input(&self.0.core), code_from_io(&e));
                 true
             }
         }
@@ -580,17 +595,19 @@ impl<R: Runtime> SocketDriver<R> {
             Poll::Pending => false,
             Poll::Ready(Ok(data)) if data.is_empty() => {
                 self.0.reading = false;
-                self.0.core.handle_eof(now.get());
+                self.0.core.handle_eof(now.for_input(&self.0.core));
                 true
             }
             Poll::Ready(Ok(data)) => {
-                self.0.core.handle_data(now.get(), data);
+                self.0.core.handle_data(now.for_input(&self.0.core), data);
                 true
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
             Poll::Ready(Err(e)) => {
                 self.0.reading = false;
-                self.0.core.handle_read_error(now.get(), code_from_io(&e));
+                self.0
+                    .core
+                    .handle_read_error(now.for_input(&self.0.core), code_from_io(&e));
                 true
             }
         }
