@@ -1,7 +1,7 @@
 //! `nodenet-bench`: run one echo server (`serve`) or the whole benchmark (`run`).
 //!
 //! ```text
-//! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 3]
+//! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 5]
 //! nodenet-bench serve --impl raw-tokio --port 0
 //! nodenet-bench load --port 8124 --workload ping-pong --connections 1 --secs 5
 //! ```
@@ -61,7 +61,7 @@ enum Command {
     },
     /// Run every workload against every implementation and print one table.
     Run {
-        /// 1 s per run instead of 3 s.
+        /// 3 repetitions of 1 s instead of 5 of 2 s.
         #[arg(long)]
         quick: bool,
         /// Also write the results as JSON to this file.
@@ -71,9 +71,10 @@ enum Command {
         /// nodenet-std, node); all by default.
         #[arg(long, value_delimiter = ',')]
         impls: Option<Vec<ServerImpl>>,
-        /// Repetitions per measurement (the median is reported).
-        #[arg(long, default_value_t = 3)]
-        reps: usize,
+        /// Repetitions per measurement (the median is reported); 5 (3 with `--quick`)
+        /// by default.
+        #[arg(long)]
+        reps: Option<usize>,
         /// Seconds per timed run (overrides --quick).
         #[arg(long)]
         secs: Option<f64>,
@@ -196,7 +197,9 @@ fn main() -> ExitCode {
             };
             let impls = impls.unwrap_or_else(|| ServerImpl::ALL.to_vec());
             let mut config = RunConfig::standard(quick, impls, self_exe);
-            config.reps = reps.max(1);
+            if let Some(reps) = reps {
+                config.reps = reps.max(1);
+            }
             if let Some(s) = secs.filter(|s| s.is_finite() && *s > 0.0) {
                 config.duration = Duration::from_secs_f64(s);
             }
