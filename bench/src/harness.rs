@@ -11,6 +11,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::affinity::Placement;
 use crate::machine::{raise_nofile_limit, MachineInfo};
 use crate::process::ServerProcess;
 use crate::report::{Rep, Report, RunSettings};
@@ -35,6 +36,9 @@ pub struct RunConfig {
     pub duration: Duration,
     /// Repetitions per measurement; the median is reported.
     pub reps: usize,
+    /// Pin the servers to one CPU and the load generator to the others
+    /// ([`Placement`]) when the machine has two or more.
+    pub pin: bool,
     /// The `nodenet-bench` binary, which serves the Rust implementations.
     pub self_exe: PathBuf,
 }
@@ -49,6 +53,7 @@ impl RunConfig {
             workloads: Workload::standard(10_000),
             duration: Duration::from_secs(if quick { 1 } else { 2 }),
             reps: if quick { 3 } else { 5 },
+            pin: true,
             self_exe,
         }
     }
@@ -62,10 +67,21 @@ impl RunConfig {
 /// # Errors
 /// Fails only when the load generator's runtime cannot be built.
 pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Report> {
+    // Read before pinning narrows what this process may see.
+    let mut machine = MachineInfo::detect();
+    // Before the runtime exists, so its worker threads inherit the client's CPUs.
+    let placement = if config.pin {
+        Placement::split()?
+    } else {
+        None
+    };
+    if let Some(p) = &placement {
+        p.pin_client()?;
+    }
+    let placement = placement.as_ref();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut machine = MachineInfo::detect();
     let mut failures = Vec::new();
     let workloads = fit_idle_connections(&config.workloads, &mut failures);
     let timed: Vec<Workload> = workloads
@@ -80,7 +96,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let mut servers = Vec::new();
     if !timed.is_empty() {
         for &imp in &config.impls {
-            match ServerProcess::start(imp, &config.self_exe) {
+            match ServerProcess::start_on(imp, &config.self_exe, placement) {
                 Ok(server) => servers.push((imp, server)),
                 Err(e) => failures.push(format!("{imp}: {e}")),
             }
@@ -123,7 +139,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
             let mut reps = Vec::new();
             for i in 0..config.reps {
                 progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
-                match idle_rep(&runtime, imp, config, connections) {
+                match idle_rep(&runtime, imp, config, placement, connections) {
                     Ok(rep) => reps.push(rep),
                     Err(e) => failures.push(format!("{imp} {w}: {e}")),
                 }
@@ -134,6 +150,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let settings = RunSettings {
         duration_secs: config.duration.as_secs_f64(),
         reps: config.reps,
+        server_cpu: placement.map(|p| p.server_cpu),
         impls: config.impls.clone(),
         workloads,
     };
@@ -197,9 +214,10 @@ fn idle_rep(
     runtime: &tokio::runtime::Runtime,
     imp: ServerImpl,
     config: &RunConfig,
+    placement: Option<&Placement>,
     connections: usize,
 ) -> io::Result<Rep> {
-    let server = ServerProcess::start(imp, &config.self_exe)?;
+    let server = ServerProcess::start_on(imp, &config.self_exe, placement)?;
     std::thread::sleep(SETTLE);
     let before = server.sample()?;
     let started = std::time::Instant::now();

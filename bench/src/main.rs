@@ -85,6 +85,10 @@ enum Command {
         /// Idle connections for the memory measurement.
         #[arg(long, default_value_t = 10_000)]
         idle_connections: usize,
+        /// Let the scheduler place the servers and the load generator (by default every
+        /// server is pinned to the last CPU and the load generator to the others).
+        #[arg(long)]
+        no_pin: bool,
     },
 }
 
@@ -187,6 +191,7 @@ fn main() -> ExitCode {
             secs,
             workloads,
             idle_connections,
+            no_pin,
         } => {
             let self_exe = match std::env::current_exe() {
                 Ok(p) => p,
@@ -197,6 +202,7 @@ fn main() -> ExitCode {
             };
             let impls = impls.unwrap_or_else(|| ServerImpl::ALL.to_vec());
             let mut config = RunConfig::standard(quick, impls, self_exe);
+            config.pin = !no_pin;
             if let Some(reps) = reps {
                 config.reps = reps.max(1);
             }

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::affinity::Placement;
 use crate::proc_stat::ProcSample;
 use crate::servers::{Launch, ServerImpl};
 
@@ -51,6 +52,19 @@ impl ServerProcess {
     /// Fails when the program cannot be started, exits early, or is not ready within
     /// [`READY_TIMEOUT`].
     pub fn start(imp: ServerImpl, self_exe: &Path) -> io::Result<ServerProcess> {
+        ServerProcess::start_on(imp, self_exe, None)
+    }
+
+    /// [`start`](ServerProcess::start), with the process pinned to the server's CPU of
+    /// `placement` when one is given.
+    ///
+    /// # Errors
+    /// As [`start`](ServerProcess::start), or when the CPU mask cannot be set.
+    pub fn start_on(
+        imp: ServerImpl,
+        self_exe: &Path,
+        placement: Option<&Placement>,
+    ) -> io::Result<ServerProcess> {
         let mut cmd = match imp.launch() {
             Launch::SelfServe => {
                 let mut c = Command::new(self_exe);
@@ -66,9 +80,14 @@ impl ServerProcess {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("starting {imp}: {e}")))?;
+        let mut spawn = || {
+            cmd.spawn()
+                .map_err(|e| io::Error::new(e.kind(), format!("starting {imp}: {e}")))
+        };
+        let mut child = match placement {
+            Some(p) => p.spawn_on_server_cpu(spawn)?,
+            None => spawn()?,
+        };
         let Some(stdout) = child.stdout.take() else {
             let _ = child.kill();
             let _ = child.wait();

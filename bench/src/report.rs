@@ -194,6 +194,9 @@ pub struct RunSettings {
     pub duration_secs: f64,
     /// Repetitions per measurement (the median is reported).
     pub reps: usize,
+    /// The CPU the servers were pinned to (the load generator had the others); `None`
+    /// when nothing was pinned.
+    pub server_cpu: Option<usize>,
     /// Implementations requested.
     pub impls: Vec<ServerImpl>,
     /// Workloads run.
@@ -359,6 +362,17 @@ impl Report {
             load(m.load_at_start),
             load(m.load_at_end),
         );
+        match self.settings.server_cpu {
+            Some(cpu) => {
+                let _ = writeln!(
+                    out,
+                    "placement: every server pinned to CPU {cpu}, the load generator to the other CPUs"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "placement: none (the scheduler's)");
+            }
+        }
         for f in &self.failures {
             let _ = writeln!(out, "not measured: {f}");
         }
@@ -465,6 +479,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 3,
+            server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
             workloads: vec![w],
         };
@@ -505,6 +520,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 1,
+            server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::Node],
             workloads: vec![w],
         };
@@ -543,6 +559,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 1,
+            server_cpu: None,
             impls: vec![ServerImpl::RawTokio],
             workloads: vec![w],
         };
