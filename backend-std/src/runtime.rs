@@ -89,13 +89,12 @@ impl RtStream for StdRtStream {
     }
     /// Always reads first: the reactor is edge-triggered and keeps no end-of-stream
     /// state, so a FIN that came with the last (short) read raises no further edge.
-    fn poll_read_buf(
+    fn poll_read_chunk(
         &mut self,
         cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
         _drained: bool,
-    ) -> Poll<io::Result<usize>> {
-        nodenet_sys::driver::poll_read_buf_default(self, cx, buf, false)
+    ) -> Poll<io::Result<nodenet_sys::driver::ReadChunk>> {
+        nodenet_sys::driver::poll_read_chunk_default(self, cx, false)
     }
 }
 

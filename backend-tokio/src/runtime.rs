@@ -8,6 +8,7 @@
 //! `tokio::net::lookup_host` does, kept generic so the shared driver can filter and shape
 //! the answer as Node's `dns.lookup`.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -15,13 +16,21 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use nodenet_sys::__bytes::BytesMut;
 use nodenet_sys::driver::{
-    send_now, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+    send_now, take_bytes_mut_chunk, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
+    StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
+
+thread_local! {
+    /// The read buffer every socket polled on this thread reads into (an idle socket
+    /// holds none).
+    static READ_POOL: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
 
 /// The tokio runtime handle (stateless: tokio's reactor is found from the task context).
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,19 +92,32 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    /// tokio's own `AsyncRead` path (what `read_buf` on a `TcpStream` runs): readiness
-    /// first, then one read into `buf`'s spare capacity, and a short read clears tokio's
-    /// readiness, so `drained` is not needed.
-    fn poll_read_buf(
+    /// tokio's own `AsyncRead` path (what `read_buf` on a `TcpStream` runs) into a
+    /// per-thread `BytesMut`: readiness first, then one read into its spare capacity, and
+    /// a short read clears tokio's readiness, so `drained` is not needed. A large read is
+    /// split off the block, which the next read reclaims once the user dropped the chunk
+    /// (an echo reuses one block, as a raw tokio loop over one buffer does).
+    fn poll_read_chunk(
         &mut self,
         cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
         _drained: bool,
-    ) -> Poll<io::Result<usize>> {
-        match self {
-            TokioStream::Tcp(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, buf),
-            TokioStream::Unix(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, buf),
-        }
+    ) -> Poll<io::Result<ReadChunk>> {
+        READ_POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            pool.clear();
+            if pool.capacity() < READ_CHUNK {
+                pool.reserve(READ_CHUNK);
+            }
+            let room = pool.capacity();
+            let read = match self {
+                TokioStream::Tcp(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
+                TokioStream::Unix(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
+            };
+            read.map_ok(|n| ReadChunk {
+                short: n > 0 && n < room,
+                data: take_bytes_mut_chunk(&mut pool),
+            })
+        })
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {

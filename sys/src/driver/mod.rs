@@ -34,8 +34,8 @@ mod stream_io;
 pub use registry::{ConnRequest, Registry};
 pub use resolve::{resolve_blocking, Lookup, LookupOptions};
 pub use runtime::{
-    poll_read_buf_default, send_now, BoxFuture, RtListener, RtStream, Runtime, StdListener,
-    StdStream,
+    poll_read_chunk_default, send_now, take_bytes_mut_chunk, BoxFuture, ReadChunk, RtListener,
+    RtStream, Runtime, StdListener, StdStream, READ_CHUNK,
 };
 pub use server::{ServerDriver, ServerEvent};
 pub use socket::SocketDriver;

@@ -2,6 +2,7 @@
 //! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
 //! blocking calls off the event loop.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -9,6 +10,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
 
 /// A boxed, sendable future (what [`Runtime::unblock`] returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -115,42 +118,59 @@ pub trait RtStream: AsFd + Send + 'static {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    /// Read what is available into `buf`'s spare capacity (it has at least
-    /// 64 KiB of it), or register the waker and return `Pending` when nothing is.
-    /// `Ok(0)` is end-of-stream. `drained` says the previous read on this stream was short
-    /// (fewer bytes than the room it had: it emptied the kernel's buffer), so the next
-    /// bytes come with a new readiness event.
+    /// One read, as the chunk the core gets: what is available (at most [`READ_CHUNK`]
+    /// bytes), or register the waker and return `Pending` when nothing is. An empty chunk
+    /// is end-of-stream. `drained` says the previous read on this stream was short (it
+    /// emptied the kernel's buffer), so the next bytes come with a new readiness event;
+    /// the answer's [`ReadChunk::short`] is that flag for the next call.
     ///
-    /// The default asks for readiness first when `drained` (one `poll_read_ready`
-    /// instead of a `read` that would say `EAGAIN`), then `recv(2)`s straight into the
-    /// spare capacity (rustix's `spare_capacity`: no scratch buffer, no copy, no zeroing).
-    /// tokio overrides it with its own `AsyncRead` path (`tokio_util::io::poll_read_buf`),
-    /// which keeps tokio's readiness bookkeeping and costs what tokio's own reads cost.
+    /// The default ([`poll_read_chunk_default`]) asks for readiness first when `drained`
+    /// (one `poll_read_ready` instead of a `recv` that would say `EAGAIN`), then
+    /// `recv(2)`s straight into a per-thread pool (no scratch buffer, no zeroing). tokio
+    /// overrides it with its own `AsyncRead` path into a per-thread `BytesMut`.
     ///
     /// Skipping the read is only sound when a pending end-of-stream still reports
     /// readable: async-io's level-triggered one-shot registration does; an edge-triggered
     /// reactor that forgets a FIN which arrived with the last data does not, and must
-    /// pass `drained = false` to [`poll_read_buf_default`].
-    fn poll_read_buf(
+    /// pass `drained = false` to [`poll_read_chunk_default`].
+    fn poll_read_chunk(
         &mut self,
         cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
         drained: bool,
-    ) -> Poll<io::Result<usize>> {
-        poll_read_buf_default(self, cx, buf, drained)
+    ) -> Poll<io::Result<ReadChunk>> {
+        poll_read_chunk_default(self, cx, drained)
     }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
-/// [`RtStream::poll_read_buf`]'s default: readiness first when `drained`, then one
-/// `recv(2)` into `buf`'s spare capacity.
-pub fn poll_read_buf_default<S: RtStream + ?Sized>(
+/// What one read produced: the chunk for the core (empty at end-of-stream) and whether
+/// the read was short (fewer bytes than the room it had).
+#[derive(Debug)]
+pub struct ReadChunk {
+    /// The bytes read.
+    pub data: Bytes,
+    /// The read emptied the kernel's buffer.
+    pub short: bool,
+}
+
+/// Reads shorter than this are copied out of the pool into a chunk of their own size;
+/// longer ones become the chunk without a copy.
+pub const COPY_BELOW: usize = 4 * 1024;
+
+thread_local! {
+    /// The read buffer shared by every socket [`poll_read_chunk_default`] reads on this
+    /// thread, so an idle socket holds none: each read lands in its spare capacity.
+    static READ_POOL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`RtStream::poll_read_chunk`]'s default: readiness first when `drained`, then one
+/// `recv(2)` into the per-thread pool's spare capacity (rustix's `spare_capacity`).
+pub fn poll_read_chunk_default<S: RtStream + ?Sized>(
     stream: &S,
     cx: &mut Context<'_>,
-    buf: &mut Vec<u8>,
     drained: bool,
-) -> Poll<io::Result<usize>> {
+) -> Poll<io::Result<ReadChunk>> {
     if drained {
         match stream.poll_read_ready(cx) {
             Poll::Ready(Ok(())) => {}
@@ -158,21 +178,59 @@ pub fn poll_read_buf_default<S: RtStream + ?Sized>(
             Poll::Pending => return Poll::Pending,
         }
     }
-    if buf.capacity() == buf.len() {
-        buf.reserve(READ_CHUNK);
-    }
-    loop {
-        let flags = rustix::net::RecvFlags::empty();
-        match rustix::net::recv(stream.as_fd(), rustix::buffer::spare_capacity(buf), flags) {
-            Ok((n, _)) => return Poll::Ready(Ok(n)),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
-                Poll::Ready(Ok(())) => continue,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            },
-            Err(e) => return Poll::Ready(Err(e.into())),
+    READ_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() < READ_CHUNK {
+            pool.reserve_exact(READ_CHUNK);
         }
+        let room = pool.capacity();
+        loop {
+            let flags = rustix::net::RecvFlags::empty();
+            let into = rustix::buffer::spare_capacity(&mut *pool);
+            match rustix::net::recv(stream.as_fd(), into, flags) {
+                Ok((n, _)) => {
+                    return Poll::Ready(Ok(ReadChunk {
+                        short: n > 0 && n < room,
+                        data: take_vec_chunk(&mut pool),
+                    }))
+                }
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                },
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+    })
+}
+
+/// The bytes just read into `pool` as a chunk. A small read is copied into a buffer of
+/// its own size (so a chunk the user keeps never pins a 64 KiB block) and the pool keeps
+/// its block for the next read; a large one takes the pool's block without a copy (the
+/// next read gets a fresh block).
+pub fn take_vec_chunk(pool: &mut Vec<u8>) -> Bytes {
+    if pool.len() < COPY_BELOW {
+        let chunk = Bytes::copy_from_slice(pool);
+        pool.clear();
+        chunk
+    } else {
+        Bytes::from(std::mem::take(pool))
+    }
+}
+
+/// [`take_vec_chunk`] for a `BytesMut` pool: a large read is split off the pool's block
+/// (shared, no copy), so once the user drops the chunk the next read reuses the same
+/// block (`reserve` reclaims it) instead of allocating a fresh one.
+pub fn take_bytes_mut_chunk(pool: &mut BytesMut) -> Bytes {
+    if pool.len() < COPY_BELOW {
+        let chunk = Bytes::copy_from_slice(pool);
+        pool.clear();
+        chunk
+    } else {
+        pool.split().freeze()
     }
 }
 
@@ -271,5 +329,69 @@ mod tests {
             StdListener::Unix(_, p) => assert_eq!(p, name),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn small_reads_are_copied_and_the_pool_is_reused() {
+        let mut pool = Vec::with_capacity(READ_CHUNK);
+        pool.extend_from_slice(b"ping");
+        let base = pool.as_ptr();
+        let chunk = take_vec_chunk(&mut pool);
+        assert_eq!(&chunk[..], b"ping");
+        assert_ne!(chunk.as_ptr(), base, "a small chunk owns its own bytes");
+        assert!(pool.is_empty());
+        assert_eq!(
+            pool.as_ptr(),
+            base,
+            "the pool keeps its block for the next read"
+        );
+        assert!(pool.capacity() >= READ_CHUNK);
+    }
+
+    #[test]
+    fn large_reads_take_the_block_without_a_copy() {
+        let mut pool = Vec::with_capacity(READ_CHUNK);
+        pool.resize(COPY_BELOW * 2, 7);
+        let base = pool.as_ptr();
+        let chunk = take_vec_chunk(&mut pool);
+        assert_eq!(chunk.len(), COPY_BELOW * 2);
+        assert_eq!(chunk.as_ptr(), base, "no copy");
+        assert!(chunk.iter().all(|b| *b == 7));
+        assert_eq!(pool.capacity(), 0, "the next read reserves a fresh block");
+    }
+
+    #[test]
+    fn a_bytes_mut_pool_reuses_its_block_once_the_chunk_is_dropped() {
+        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+        pool.resize(COPY_BELOW * 2, 7);
+        let base = pool.as_ptr();
+        let chunk = take_bytes_mut_chunk(&mut pool);
+        assert_eq!(chunk.as_ptr(), base, "no copy");
+        assert_eq!(chunk.len(), COPY_BELOW * 2);
+        drop(chunk);
+        pool.reserve(READ_CHUNK);
+        assert_eq!(pool.as_ptr(), base, "the same block again");
+        assert!(pool.capacity() >= READ_CHUNK);
+    }
+
+    #[test]
+    fn a_bytes_mut_pool_leaves_a_kept_chunk_alone() {
+        let mut pool = BytesMut::with_capacity(READ_CHUNK);
+        pool.resize(COPY_BELOW * 2, 7);
+        let base = pool.as_ptr();
+        let kept = take_bytes_mut_chunk(&mut pool);
+        pool.reserve(READ_CHUNK);
+        assert_ne!(pool.as_ptr(), base, "a fresh block while the chunk lives");
+        pool.resize(READ_CHUNK, 9);
+        assert!(kept.iter().all(|b| *b == 7), "the kept chunk is untouched");
+        let small = {
+            pool.truncate(3);
+            take_bytes_mut_chunk(&mut pool)
+        };
+        assert_eq!(&small[..], &[9, 9, 9]);
+        assert!(
+            pool.is_empty(),
+            "a small read is copied out and the pool kept"
+        );
     }
 }

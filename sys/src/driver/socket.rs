@@ -1,10 +1,9 @@
 //! [`SocketDriver`]: one core `Socket` plus its OS handle(s), driven from `poll_event`.
-//! Performs the core's commands, reads into a per-thread read pool (no buffer is held
-//! while idle), writes the core's queued chunks with one `sendmsg` (tried at once on
-//! `write`, like libuv), tracks every in-flight connect attempt, the resolver and the idle
-//! timer, and reports its close to the server it was accepted from.
+//! Performs the core's commands, reads through the runtime's per-thread read pool (no
+//! buffer is held while idle), writes the core's queued chunks with one `sendmsg` (tried
+//! at once on `write`, like libuv), tracks every in-flight connect attempt, the resolver
+//! and the idle timer, and reports its close to the server it was accepted from.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
@@ -22,19 +21,11 @@ use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::{resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtStream, Runtime, StdStream, READ_CHUNK};
+use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
-/// Reads shorter than this are copied out of the pool; longer ones are split off it.
-const COPY_BELOW: usize = 4 * 1024;
 /// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
-
-thread_local! {
-    /// The read buffer shared by every socket polled on this thread, so an idle socket
-    /// holds none: each read lands in its spare capacity.
-    static READ_POOL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
 
 /// The time of one poll, read from the clock only when something needs it.
 #[derive(Default)]
@@ -564,7 +555,7 @@ impl<R: Runtime> SocketDriver<R> {
         }
     }
 
-    /// One read into the per-thread read pool (see [`READ_POOL`]).
+    /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
     fn try_read(&mut self, now: &mut LazyNow, cx: &mut Context<'_>) -> bool {
         if !self.0.reading {
             return false;
@@ -574,23 +565,14 @@ impl<R: Runtime> SocketDriver<R> {
             state.reading = false;
             return false;
         };
-        let read_drained = &mut state.read_drained;
-        let result = READ_POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            pool.clear();
-            if pool.capacity() < READ_CHUNK {
-                pool.reserve_exact(READ_CHUNK);
+        let result = match stream.poll_read_chunk(cx, state.read_drained) {
+            Poll::Ready(Ok(chunk)) => {
+                state.read_drained = chunk.short;
+                Poll::Ready(Ok(chunk.data))
             }
-            let room = pool.capacity();
-            match stream.poll_read_buf(cx, &mut pool, *read_drained) {
-                Poll::Ready(Ok(n)) => {
-                    *read_drained = n > 0 && n < room;
-                    Poll::Ready(Ok(take_chunk(&mut pool)))
-                }
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                Poll::Pending => Poll::Pending,
-            }
-        });
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        };
         match result {
             Poll::Pending => false,
             Poll::Ready(Ok(data)) if data.is_empty() => {
@@ -611,20 +593,6 @@ impl<R: Runtime> SocketDriver<R> {
                 true
             }
         }
-    }
-}
-
-/// The bytes just read into `pool` as a chunk for the core. A small read is copied into
-/// a buffer of its own size (so a chunk the user keeps never pins a 64 KiB block) and the
-/// pool keeps its block for the next read; a large one takes the pool's block without a
-/// copy (the next read gets a fresh block).
-fn take_chunk(pool: &mut Vec<u8>) -> Bytes {
-    if pool.len() < COPY_BELOW {
-        let chunk = Bytes::copy_from_slice(pool);
-        pool.clear();
-        chunk
-    } else {
-        Bytes::from(std::mem::take(pool))
     }
 }
 
@@ -726,34 +694,5 @@ mod tests {
                 "{bind}"
             );
         }
-    }
-
-    #[test]
-    fn small_reads_are_copied_and_the_pool_is_reused() {
-        let mut pool = Vec::with_capacity(READ_CHUNK);
-        pool.extend_from_slice(b"ping");
-        let base = pool.as_ptr();
-        let chunk = take_chunk(&mut pool);
-        assert_eq!(&chunk[..], b"ping");
-        assert_ne!(chunk.as_ptr(), base, "a small chunk owns its own bytes");
-        assert!(pool.is_empty());
-        assert_eq!(
-            pool.as_ptr(),
-            base,
-            "the pool keeps its block for the next read"
-        );
-        assert!(pool.capacity() >= READ_CHUNK);
-    }
-
-    #[test]
-    fn large_reads_take_the_block_without_a_copy() {
-        let mut pool = Vec::with_capacity(READ_CHUNK);
-        pool.resize(COPY_BELOW * 2, 7);
-        let base = pool.as_ptr();
-        let chunk = take_chunk(&mut pool);
-        assert_eq!(chunk.len(), COPY_BELOW * 2);
-        assert_eq!(chunk.as_ptr(), base, "no copy");
-        assert!(chunk.iter().all(|b| *b == 7));
-        assert_eq!(pool.capacity(), 0, "the next read reserves a fresh block");
     }
 }
