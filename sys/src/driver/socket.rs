@@ -32,10 +32,6 @@ const MAX_IOVECS: usize = 64;
 struct LazyNow(Option<Instant>);
 
 impl LazyNow {
-    fn at(now: Instant) -> Self {
-        LazyNow(Some(now))
-    }
-
     fn get(&mut self) -> Instant {
         *self.0.get_or_insert_with(Instant::now)
     }
@@ -222,8 +218,9 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn write_inner(&mut self, data: Bytes, callback: bool) -> WriteResult {
-        let now = LazyNow::default().for_input(&self.0.core);
-        let mut lazy = LazyNow::at(now);
+        // `lazy` keeps only a real clock reading: the core's reused time is for this input.
+        let mut lazy = LazyNow::default();
+        let now = lazy.for_input(&self.0.core);
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
         }
