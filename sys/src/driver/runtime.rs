@@ -211,7 +211,7 @@ pub fn poll_read_chunk_default<S: RtStream + ?Sized>(
 /// its own size (so a chunk the user keeps never pins a 64 KiB block) and the pool keeps
 /// its block for the next read; a large one takes the pool's block without a copy (the
 /// next read gets a fresh block).
-pub fn take_vec_chunk(pool: &mut Vec<u8>) -> Bytes {
+fn take_vec_chunk(pool: &mut Vec<u8>) -> Bytes {
     if pool.len() < COPY_BELOW {
         let chunk = Bytes::copy_from_slice(pool);
         pool.clear();
@@ -221,7 +221,7 @@ pub fn take_vec_chunk(pool: &mut Vec<u8>) -> Bytes {
     }
 }
 
-/// [`take_vec_chunk`] for a `BytesMut` pool: a large read is split off the pool's block
+/// `take_vec_chunk` for a `BytesMut` pool: a large read is split off the pool's block
 /// (shared, no copy), so once the user drops the chunk the next read reuses the same
 /// block (`reserve` reclaims it) instead of allocating a fresh one.
 pub fn take_bytes_mut_chunk(pool: &mut BytesMut) -> Bytes {
