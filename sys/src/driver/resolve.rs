@@ -74,8 +74,9 @@ pub fn resolve_blocking(host: &str, family: u32, all: bool) -> Result<Vec<Lookup
 }
 
 /// What `dns.lookup` answers for an IP literal without asking any resolver: the literal as
-/// given, with its family. `None` for a name (or a scoped IPv6 address, which goes to
-/// getaddrinfo).
+/// given, with its family. `None` for a name, and for a scoped IPv6 address, which
+/// `nodenet_core::is_ip` would accept: getaddrinfo turns its interface name (`%eth0`)
+/// into the scope id that the core's bind parser needs.
 pub(crate) fn ip_literal(host: &str) -> Option<LookupAddress> {
     let ip: IpAddr = host.parse().ok()?;
     let family = if ip.is_ipv4() { 4 } else { 6 };

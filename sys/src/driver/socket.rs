@@ -562,31 +562,26 @@ impl<R: Runtime> SocketDriver<R> {
             state.reading = false;
             return false;
         };
-        let result = match stream.poll_read_chunk(cx, state.read_drained) {
-            Poll::Ready(Ok(chunk)) => {
-                state.read_drained = chunk.short;
-                Poll::Ready(Ok(chunk.data))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
+        let Poll::Ready(result) = stream.poll_read_chunk(cx, state.read_drained) else {
+            return false;
         };
         match result {
-            Poll::Pending => false,
-            Poll::Ready(Ok(data)) if data.is_empty() => {
-                self.0.reading = false;
-                self.0.core.handle_eof(now.for_input(&self.0.core));
+            Ok(chunk) => {
+                state.read_drained = chunk.short;
+                let now = now.for_input(&state.core);
+                if chunk.data.is_empty() {
+                    state.reading = false;
+                    state.core.handle_eof(now);
+                } else {
+                    state.core.handle_data(now, chunk.data);
+                }
                 true
             }
-            Poll::Ready(Ok(data)) => {
-                self.0.core.handle_data(now.for_input(&self.0.core), data);
-                true
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
-            Poll::Ready(Err(e)) => {
-                self.0.reading = false;
-                self.0
-                    .core
-                    .handle_read_error(now.for_input(&self.0.core), code_from_io(&e));
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(e) => {
+                state.reading = false;
+                let now = now.for_input(&state.core);
+                state.core.handle_read_error(now, code_from_io(&e));
                 true
             }
         }
