@@ -65,7 +65,8 @@ impl RunConfig {
 /// [`Report::failures`] and the run goes on.
 ///
 /// # Errors
-/// Fails only when the load generator's runtime cannot be built.
+/// Fails only when the load generator's runtime cannot be built or, with `pin`, when
+/// the CPU masks cannot be read or set.
 pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Report> {
     // Read before pinning narrows what this process may see.
     let mut machine = MachineInfo::detect();

@@ -2,8 +2,9 @@
 // `include!`s its harness (`tests/harness/<backend>.rs`: `nn_test!` (test attribute +
 // timeout), `next!` (`.next_event()` with or without `.await`), `spawn!`/`join!` (a task
 // or a thread), `sleep_ms!` and `shutdown!`), then `macros.rs`, then this file, so every
-// scenario is written once and runs on std, smol and tokio. Every test is bounded by `TEST_TIMEOUT`; the tests
-// do not count process-wide resources, so they run in parallel (`SERIAL` is false).
+// scenario is written once and runs on std, smol and tokio. Every test is bounded by
+// `TEST_TIMEOUT`; the tests do not count process-wide resources, so they run in parallel
+// (`SERIAL` is false).
 
 /// The bound on each test (the harness's `nn_test!` fails a test that takes longer).
 const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
