@@ -9,6 +9,8 @@
 //! * [`proc_stat`]: server CPU time and resident memory from `/proc`.
 //! * [`harness`]: runs every workload against every server and builds the [`report`]:
 //!   one table of absolute numbers and ratios, and JSON.
+//! * [`targets`]: the project's performance targets, each decided by the run (met,
+//!   missed, or undecided when the run's noise spans the bound).
 //!
 //! The one command: `cargo run --release -p nodenet-bench -- run` (`--quick` for 1 s runs).
 
@@ -24,4 +26,5 @@ pub mod process;
 pub mod report;
 pub mod servers;
 pub mod stats;
+pub mod targets;
 pub mod workload;

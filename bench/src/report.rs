@@ -8,7 +8,11 @@ use serde::Serialize;
 use crate::latency::LatencySummary;
 use crate::machine::MachineInfo;
 use crate::servers::ServerImpl;
-use crate::stats::{median, ratio};
+use crate::stats::{median, median_interval, ratio};
+use crate::targets;
+
+/// Coverage of the interval reported around every paired ratio.
+pub const INTERVAL_CONFIDENCE: f64 = 0.9;
 use crate::workload::Workload;
 
 /// One repetition of one workload against one server, as measured.
@@ -118,6 +122,21 @@ pub struct Ratios {
     pub server_cpu: Option<f64>,
     /// p99 latency ratio.
     pub p99: Option<f64>,
+    /// Where the median of the per-round ratios lies with at least
+    /// [`INTERVAL_CONFIDENCE`] (see [`median_interval`]); present only for paired ratios
+    /// with enough rounds.
+    pub intervals: RatioIntervals,
+}
+
+/// Confidence intervals `(low, high)` of the figures of a [`Ratios`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RatioIntervals {
+    /// Interval of [`Ratios::value`].
+    pub value: Option<(f64, f64)>,
+    /// Interval of [`Ratios::server_cpu`].
+    pub server_cpu: Option<(f64, f64)>,
+    /// Interval of [`Ratios::p99`].
+    pub p99: Option<(f64, f64)>,
 }
 
 impl Ratios {
@@ -130,6 +149,7 @@ impl Ratios {
             value: ratio(of.value, Some(b.value)),
             server_cpu: of.server_cpu_us.and_then(|v| ratio(v, b.server_cpu_us)),
             p99: of.p99_us.and_then(|v| ratio(v, b.p99_us)),
+            intervals: RatioIntervals::default(),
         }
     }
 }
@@ -157,14 +177,24 @@ impl Ratios {
                 Some(Ratios::between(&fx, Some(&fy)))
             })
             .collect();
-        let med = |pick: fn(&Ratios) -> Option<f64>| {
-            let v: Vec<f64> = rounds.iter().filter_map(pick).collect();
-            median(&v)
+        let per_round = |pick: fn(&Ratios) -> Option<f64>| -> Vec<f64> {
+            rounds.iter().filter_map(pick).collect()
         };
+        let (value, server_cpu, p99) = (
+            per_round(|r| r.value),
+            per_round(|r| r.server_cpu),
+            per_round(|r| r.p99),
+        );
+        let interval = |v: &[f64]| median_interval(v, INTERVAL_CONFIDENCE);
         Ratios {
-            value: med(|r| r.value),
-            server_cpu: med(|r| r.server_cpu),
-            p99: med(|r| r.p99),
+            value: median(&value),
+            server_cpu: median(&server_cpu),
+            p99: median(&p99),
+            intervals: RatioIntervals {
+                value: interval(&value),
+                server_cpu: interval(&server_cpu),
+                p99: interval(&p99),
+            },
         }
     }
 }
@@ -214,6 +244,8 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// Servers or workloads that could not be measured, with the reason.
     pub failures: Vec<String>,
+    /// The project's performance targets as this run decides them.
+    pub targets: Vec<crate::targets::Check>,
 }
 
 impl Report {
@@ -258,12 +290,24 @@ impl Report {
             e.vs_raw_tokio = Ratios::paired(e, tokio.as_ref());
             e.vs_node = Ratios::paired(e, node.as_ref());
         }
-        Report {
+        let mut report = Report {
             machine,
             settings,
             entries,
             failures,
-        }
+            targets: Vec::new(),
+        };
+        let idle_connections = report
+            .settings
+            .workloads
+            .iter()
+            .find_map(|w| match w {
+                Workload::IdleMemory { connections } => Some(*connections),
+                _ => None,
+            })
+            .unwrap_or(10_000);
+        report.targets = targets::check(&report, &targets::standard(idle_connections));
+        report
     }
 
     /// The entry for `imp` on `workload`, if measured.
@@ -375,6 +419,15 @@ impl Report {
         }
         for f in &self.failures {
             let _ = writeln!(out, "not measured: {f}");
+        }
+        if !self.targets.is_empty() {
+            let _ = writeln!(
+                out,
+                "\ntargets: median of the per-round ratios [interval holding the true median with \
+                 ≥ {:.0}% confidence]; met or missed only when the whole interval is",
+                INTERVAL_CONFIDENCE * 100.0
+            );
+            out.push_str(&targets::render(&self.targets));
         }
         out
     }
