@@ -34,8 +34,11 @@ pub struct RunConfig {
     pub workloads: Vec<Workload>,
     /// Length of one timed repetition.
     pub duration: Duration,
-    /// Repetitions per measurement; the median is reported.
+    /// Rounds of every timed workload; the median is reported.
     pub reps: usize,
+    /// Repetitions of the idle-memory measurement (a fresh server each; its figure
+    /// varies little, and each repetition opens every idle connection anew).
+    pub idle_reps: usize,
     /// Pin the servers to one CPU and the load generator to the others
     /// ([`Placement`]) when the machine has two or more.
     pub pin: bool,
@@ -44,15 +47,21 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// The full suite (5 repetitions of 2 s: five rounds give the median of the
-    /// per-round ratios more to stand on than three longer ones) or the quick one (3 of
-    /// 1 s), 10 000 idle connections.
+    /// The full suite (12 rounds of 1 s) or the quick one (3 of 1 s), with 3 idle-memory
+    /// repetitions of 10 000 connections.
+    ///
+    /// Twelve short rounds rather than five long ones: on this kind of shared machine a
+    /// server's CPU per KiB wanders ±20% from one half second to the next, so a ratio's
+    /// precision comes from the number of rounds, and the median's interval
+    /// ([`crate::stats::median_interval`]) can drop the extreme rounds only from about
+    /// ten on.
     pub fn standard(quick: bool, impls: Vec<ServerImpl>, self_exe: PathBuf) -> RunConfig {
         RunConfig {
             impls,
             workloads: Workload::standard(10_000),
-            duration: Duration::from_secs(if quick { 1 } else { 2 }),
-            reps: if quick { 3 } else { 5 },
+            duration: Duration::from_secs(1),
+            reps: if quick { 3 } else { 12 },
+            idle_reps: 3,
             pin: true,
             self_exe,
         }
@@ -93,7 +102,8 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     // Every server is up for the whole timed part and the repetitions go round-robin over
     // the implementations (rep 1 of each, then rep 2 of each, ...): on a shared machine
     // whose speed drifts over minutes, each round meets every implementation in the same
-    // conditions, so the ratios compare like with like.
+    // conditions, so the ratios compare like with like. Odd rounds go in reverse order,
+    // so no implementation always runs right after the same neighbour.
     let mut servers = Vec::new();
     if !timed.is_empty() {
         for &imp in &config.impls {
@@ -107,7 +117,10 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let mut timed_reps: Vec<Vec<Vec<Rep>>> = vec![vec![Vec::new(); servers.len()]; timed.len()];
     for (wi, &w) in timed.iter().enumerate() {
         for i in 0..config.reps {
-            for (si, (imp, server)) in servers.iter().enumerate() {
+            for si in round_order(servers.len(), i) {
+                let Some((imp, server)) = servers.get(si) else {
+                    continue;
+                };
                 progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
                 match timed_rep(&runtime, server, w, config.duration) {
                     Ok(rep) => {
@@ -138,8 +151,8 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
                 continue;
             };
             let mut reps = Vec::new();
-            for i in 0..config.reps {
-                progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.reps));
+            for i in 0..config.idle_reps {
+                progress(&format!("{imp}: {w} (run {}/{})", i + 1, config.idle_reps));
                 match idle_rep(&runtime, imp, config, placement, connections) {
                     Ok(rep) => reps.push(rep),
                     Err(e) => failures.push(format!("{imp} {w}: {e}")),
@@ -151,12 +164,23 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let settings = RunSettings {
         duration_secs: config.duration.as_secs_f64(),
         reps: config.reps,
+        idle_reps: config.idle_reps,
         server_cpu: placement.map(|p| p.server_cpu),
         impls: config.impls.clone(),
         workloads,
     };
     machine.load_at_end = crate::machine::load_average();
     Ok(Report::new(machine, settings, measured, failures))
+}
+
+/// The order in which round `round` visits `n` servers: forward in even rounds, backward
+/// in odd ones.
+fn round_order(n: usize, round: usize) -> Box<dyn Iterator<Item = usize>> {
+    if round % 2 == 0 {
+        Box::new(0..n)
+    } else {
+        Box::new((0..n).rev())
+    }
 }
 
 /// Raises the open-file limit for the idle-connection workloads (the servers inherit it)
@@ -252,5 +276,18 @@ fn to_rep(
         errors: outcome.errors,
         first_error: outcome.first_error.clone(),
         latency: outcome.latency,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_order;
+
+    #[test]
+    fn rounds_alternate_direction() {
+        assert_eq!(round_order(3, 0).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(round_order(3, 1).collect::<Vec<_>>(), [2, 1, 0]);
+        assert_eq!(round_order(3, 4).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(round_order(0, 1).count(), 0);
     }
 }

@@ -1,7 +1,7 @@
 //! `nodenet-bench`: run one echo server (`serve`) or the whole benchmark (`run`).
 //!
 //! ```text
-//! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 5]
+//! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 12]
 //! nodenet-bench serve --impl raw-tokio --port 0
 //! nodenet-bench load --port 8124 --workload ping-pong --connections 1 --secs 5
 //! ```
@@ -61,7 +61,7 @@ enum Command {
     },
     /// Run every workload against every implementation and print one table.
     Run {
-        /// 3 repetitions of 1 s instead of 5 of 2 s.
+        /// 3 rounds instead of 12.
         #[arg(long)]
         quick: bool,
         /// Also write the results as JSON to this file.
@@ -71,11 +71,14 @@ enum Command {
         /// nodenet-std, node); all by default.
         #[arg(long, value_delimiter = ',')]
         impls: Option<Vec<ServerImpl>>,
-        /// Repetitions per measurement (the median is reported); 5 (3 with `--quick`)
-        /// by default.
+        /// Rounds of every timed workload (the median of the per-round ratios is
+        /// reported, with its interval); 12 (3 with `--quick`) by default.
         #[arg(long)]
         reps: Option<usize>,
-        /// Seconds per timed run (overrides --quick).
+        /// Repetitions of the idle-memory measurement, each on a fresh server.
+        #[arg(long, default_value_t = 3)]
+        idle_reps: usize,
+        /// Seconds per timed run; 1 by default.
         #[arg(long)]
         secs: Option<f64>,
         /// Comma-separated workload kinds to run (throughput, ping-pong, connect, idle);
@@ -188,6 +191,7 @@ fn main() -> ExitCode {
             json,
             impls,
             reps,
+            idle_reps,
             secs,
             workloads,
             idle_connections,
@@ -206,6 +210,7 @@ fn main() -> ExitCode {
             if let Some(reps) = reps {
                 config.reps = reps.max(1);
             }
+            config.idle_reps = idle_reps.max(1);
             if let Some(s) = secs.filter(|s| s.is_finite() && *s > 0.0) {
                 config.duration = Duration::from_secs_f64(s);
             }

@@ -222,8 +222,10 @@ pub struct Entry {
 pub struct RunSettings {
     /// Seconds per timed workload repetition.
     pub duration_secs: f64,
-    /// Repetitions per measurement (the median is reported).
+    /// Rounds of each timed workload (the median is reported).
     pub reps: usize,
+    /// Repetitions of the idle-memory measurement.
+    pub idle_reps: usize,
     /// The CPU the servers were pinned to (the load generator had the others); `None`
     /// when nothing was pinned.
     pub server_cpu: Option<usize>,
@@ -391,9 +393,9 @@ impl Report {
         let m = &self.machine;
         let _ = writeln!(
             out,
-            "\nmedian of {} run(s) x {:.1} s; ratios are medians of per-round ratios to raw-tokio's and node's in this run \
-             (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
-            self.settings.reps, self.settings.duration_secs
+            "\nmedian of {} round(s) x {:.1} s ({} idle-memory repetition(s)); ratios are medians of per-round ratios \
+             to raw-tokio's and node's in this run (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
+            self.settings.reps, self.settings.duration_secs, self.settings.idle_reps
         );
         let load = |l: Option<f64>| l.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"));
         let _ = writeln!(
@@ -532,6 +534,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 3,
+            idle_reps: 3,
             server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
             workloads: vec![w],
@@ -573,6 +576,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 1,
+            idle_reps: 1,
             server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::Node],
             workloads: vec![w],
@@ -612,6 +616,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 1,
+            idle_reps: 1,
             server_cpu: None,
             impls: vec![ServerImpl::RawTokio],
             workloads: vec![w],

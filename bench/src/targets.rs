@@ -336,6 +336,7 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: cpu_ratios.len(),
+            idle_reps: 0,
             server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
             workloads: vec![w],
@@ -403,7 +404,8 @@ mod tests {
         };
         let settings = RunSettings {
             duration_secs: 1.0,
-            reps: 5,
+            reps: 0,
+            idle_reps: 5,
             server_cpu: None,
             impls: vec![ServerImpl::NodenetTokio],
             workloads: vec![w],

@@ -148,6 +148,7 @@ fn harness_runs_every_workload_and_reports_ratios() {
     let mut config = RunConfig::standard(true, vec![ServerImpl::RawTokio], bench_exe());
     config.duration = Duration::from_millis(100);
     config.reps = 1;
+    config.idle_reps = 1;
     config.workloads = Workload::standard(200);
     let report = harness::run(&config, &mut |_| {}).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
