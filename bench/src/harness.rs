@@ -176,7 +176,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
 /// The order in which round `round` visits `n` servers: forward in even rounds, backward
 /// in odd ones.
 fn round_order(n: usize, round: usize) -> Box<dyn Iterator<Item = usize>> {
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         Box::new(0..n)
     } else {
         Box::new((0..n).rev())
