@@ -2,9 +2,12 @@
 //!
 //! The harness samples the *server* process before and after every workload, so the cost
 //! it reports is the server's alone even though client and server share the machine's
-//! cores. CPU time is `utime + stime` from `/proc/<pid>/stat` (all threads of the process
-//! summed by the kernel), converted from clock ticks with the real `sysconf(_SC_CLK_TCK)`
-//! value (read safely through `rustix`); resident memory is `VmRSS` from
+//! cores. CPU time is the process's CPU-time clock (`clock_getcpuclockid(pid)`, read with
+//! `clock_gettime`): the scheduler's own nanosecond count for all threads of the process,
+//! those that already exited included. `/proc/<pid>/stat`'s `utime + stime` counts the same
+//! time but in clock ticks (10 ms): over a short repetition that rounding alone moved a
+//! per-round ratio by several percent, so it is only the fallback (converted with the real
+//! `sysconf(_SC_CLK_TCK)`, read safely through `rustix`). Resident memory is `VmRSS` from
 //! `/proc/<pid>/status`.
 
 use std::io;
@@ -25,15 +28,19 @@ impl ProcSample {
     /// # Errors
     /// Fails when the process does not exist (any more) or the files do not parse.
     pub fn read(pid: u32) -> io::Result<ProcSample> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let ticks = parse_stat_cpu_ticks(&stat).ok_or_else(|| bad_data("/proc/<pid>/stat"))?;
         let rss_bytes = parse_status_rss_bytes(&status)
             .ok_or_else(|| bad_data("VmRSS in /proc/<pid>/status"))?;
-        Ok(ProcSample {
-            cpu: ticks_to_duration(ticks, clock_ticks_per_second()),
-            rss_bytes,
-        })
+        let cpu = match process_cpu_clock(pid) {
+            Some(cpu) => cpu,
+            None => {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+                let ticks =
+                    parse_stat_cpu_ticks(&stat).ok_or_else(|| bad_data("/proc/<pid>/stat"))?;
+                ticks_to_duration(ticks, clock_ticks_per_second())
+            }
+        };
+        Ok(ProcSample { cpu, rss_bytes })
     }
 
     /// CPU time consumed between `earlier` and `self` (zero if the counter went backwards,
@@ -48,6 +55,17 @@ impl ProcSample {
         let before = i64::try_from(earlier.rss_bytes).unwrap_or(i64::MAX);
         after.saturating_sub(before)
     }
+}
+
+/// CPU time of process `pid` from its CPU-time clock, in nanoseconds; `None` where the
+/// kernel does not offer it.
+pub fn process_cpu_clock(pid: u32) -> Option<Duration> {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
+    let clock = nix::time::clock_getcpuclockid(pid).ok()?;
+    let t = nix::time::clock_gettime(clock).ok()?;
+    let secs = u64::try_from(t.tv_sec()).ok()?;
+    let nanos = u32::try_from(t.tv_nsec()).ok()?;
+    Some(Duration::new(secs, nanos))
 }
 
 fn bad_data(what: &str) -> io::Error {
@@ -160,5 +178,54 @@ mod tests {
             "cpu did not advance"
         );
         assert!(clock_ticks_per_second() > 0);
+    }
+}
+
+#[cfg(test)]
+mod cpu_clock_tests {
+    use super::*;
+
+    fn burn(d: Duration) {
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < d {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+
+    #[test]
+    fn cpu_clock_counts_threads_that_have_exited() {
+        let pid = std::process::id();
+        let before = process_cpu_clock(pid).expect("Linux offers process CPU clocks");
+        std::thread::spawn(|| burn(Duration::from_millis(50)))
+            .join()
+            .expect("burner thread");
+        let after = process_cpu_clock(pid).expect("process CPU clock");
+        assert!(
+            after.saturating_sub(before) >= Duration::from_millis(45),
+            "{before:?} -> {after:?}"
+        );
+        // It agrees with /proc's tick count to within a few ticks.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("own stat");
+        let ticks = parse_stat_cpu_ticks(&stat).expect("parses");
+        let from_proc = ticks_to_duration(ticks, clock_ticks_per_second());
+        let gap = after.abs_diff(from_proc);
+        assert!(
+            gap < Duration::from_millis(100),
+            "{after:?} vs {from_proc:?}"
+        );
+    }
+
+    #[test]
+    fn cpu_clock_of_another_process_is_readable() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("spawn sleep");
+        let cpu = process_cpu_clock(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(cpu.is_some_and(|c| c < Duration::from_secs(1)), "{cpu:?}");
+        assert_eq!(process_cpu_clock(u32::MAX), None);
     }
 }
