@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Highest latency the histogram distinguishes (longer ones count as this).
 const MAX_NANOS: u64 = 60_000_000_000;
@@ -20,7 +20,7 @@ pub struct LatencyRecorder {
 }
 
 /// The percentiles the report shows.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Median round trip, microseconds.
     pub p50_us: f64,

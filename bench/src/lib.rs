@@ -9,6 +9,8 @@
 //! * [`proc_stat`]: server CPU time and resident memory from `/proc`.
 //! * [`harness`]: runs every workload against every server and builds the [`report`]:
 //!   one table of absolute numbers and ratios, and JSON.
+//! * [`pool`]: the rounds of several saved runs pooled into one report, for intervals
+//!   narrower than one run gives.
 //! * [`targets`]: the project's performance targets, each decided by the run (met,
 //!   missed, or undecided when the run's noise spans the bound).
 //!
@@ -21,6 +23,7 @@ pub mod affinity;
 pub mod harness;
 pub mod latency;
 pub mod machine;
+pub mod pool;
 pub mod proc_stat;
 pub mod process;
 pub mod report;

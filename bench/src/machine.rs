@@ -2,10 +2,10 @@
 
 use std::io;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The facts about the machine that the report prints beside the table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MachineInfo {
     /// Logical CPUs available to this process (`nproc`).
     pub nproc: usize,

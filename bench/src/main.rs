@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! nodenet-bench run [--quick] [--json out.json] [--impls raw-tokio,node] [--reps 12]
+//! nodenet-bench pool run1.json run2.json [--json pooled.json]
 //! nodenet-bench serve --impl raw-tokio --port 0
 //! nodenet-bench load --port 8124 --workload ping-pong --connections 1 --secs 5
 //! ```
@@ -34,6 +35,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Pool the rounds of saved runs (`run --json`) and print the table and targets over
+    /// all of them.
+    Pool {
+        /// Reports written by `run --json`, on the same machine.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Also write the pooled report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Serve one echo-server implementation on 127.0.0.1 until killed; prints `ready <port>`.
     Serve {
         /// Implementation name (see `run --help` for the list).
@@ -177,9 +188,33 @@ fn load(port: u16, workload: &str, connections: usize, secs: f64) -> ExitCode {
     }
 }
 
+/// `pool`: reads the reports, prints the pooled table, writes its JSON.
+fn pool(paths: &[PathBuf], json: Option<&std::path::Path>) -> ExitCode {
+    let mut texts = Vec::new();
+    for p in paths {
+        match std::fs::read_to_string(p) {
+            Ok(t) => texts.push(t),
+            Err(e) => {
+                eprintln!("cannot read {}: {e}", p.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let report = match nodenet_bench::pool::pool(&texts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot pool: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", report.table());
+    write_json(&report, json)
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve { imp, port } => serve(imp, port),
+        Command::Pool { reports, json } => pool(&reports, json.as_deref()),
         Command::Load {
             port,
             workload,
@@ -237,17 +272,23 @@ fn main() -> ExitCode {
                 }
             };
             println!("{}", report.table());
-            if let Some(path) = json {
-                let written = serde_json::to_string_pretty(&report)
-                    .map_err(std::io::Error::other)
-                    .and_then(|s| std::fs::write(&path, s + "\n"));
-                if let Err(e) = written {
-                    eprintln!("cannot write {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-                eprintln!("wrote {}", path.display());
-            }
-            ExitCode::SUCCESS
+            write_json(&report, json.as_deref())
         }
     }
+}
+
+/// Writes `report` as JSON to `path`, if one was given.
+fn write_json(report: &nodenet_bench::report::Report, path: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = path else {
+        return ExitCode::SUCCESS;
+    };
+    let written = serde_json::to_string_pretty(report)
+        .map_err(std::io::Error::other)
+        .and_then(|s| std::fs::write(path, s + "\n"));
+    if let Err(e) = written {
+        eprintln!("cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("wrote {}", path.display());
+    ExitCode::SUCCESS
 }

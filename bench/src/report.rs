@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::latency::LatencySummary;
 use crate::machine::MachineInfo;
@@ -16,7 +16,7 @@ pub const INTERVAL_CONFIDENCE: f64 = 0.9;
 use crate::workload::Workload;
 
 /// One repetition of one workload against one server, as measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rep {
     /// Operations completed (bytes echoed, round trips, or connections).
     pub ops: u64,
@@ -218,13 +218,15 @@ pub struct Entry {
 }
 
 /// The settings a run used.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSettings {
     /// Seconds per timed workload repetition.
     pub duration_secs: f64,
     /// Rounds of each timed workload (the median is reported).
     pub reps: usize,
-    /// Repetitions of the idle-memory measurement.
+    /// Repetitions of the idle-memory measurement (absent from reports saved before it
+    /// was counted apart).
+    #[serde(default)]
     pub idle_reps: usize,
     /// The CPU the servers were pinned to (the load generator had the others); `None`
     /// when nothing was pinned.

@@ -15,7 +15,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::latency::LatencySummary;
 
@@ -33,7 +33,7 @@ pub const PING_SIZE: usize = 64;
 pub const CONNECT_ECHO_SIZE: usize = 16;
 
 /// One workload with its shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Workload {
     /// `connections` clients each stream 16 KiB chunks and read the echo concurrently.

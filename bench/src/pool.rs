@@ -1,0 +1,210 @@
+//! Pooling the rounds of several saved runs (`run --json`) into one report.
+//!
+//! One run's intervals are only as narrow as its rounds allow; on a noisy machine a 5%
+//! target may need more rounds than one run should take. Every round of a run pairs the
+//! implementations under the same conditions, so the rounds of several runs on the same
+//! machine can be put side by side and the per-round ratios, their medians, intervals
+//! and the targets' verdicts computed over all of them.
+//!
+//! Pairing is kept: a run contributes a workload's repetitions only from implementations
+//! that completed every round of it (a failed repetition would shift the rounds after
+//! it); where that leaves two implementations with different counts, their ratio falls
+//! back to the ratio of the medians, as in a single run.
+
+use std::io;
+
+use serde::Deserialize;
+
+use crate::machine::MachineInfo;
+use crate::report::{Rep, Report, RunSettings};
+use crate::servers::ServerImpl;
+use crate::workload::Workload;
+
+/// The parts of a saved report that pooling reads.
+#[derive(Debug, Deserialize)]
+struct SavedRun {
+    machine: MachineInfo,
+    settings: RunSettings,
+    entries: Vec<SavedEntry>,
+    #[serde(default)]
+    failures: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SavedEntry {
+    #[serde(rename = "impl")]
+    imp: ServerImpl,
+    workload: Workload,
+    reps: Vec<Rep>,
+}
+
+/// Pools the JSON reports in `runs` (their text, in order) into one report: the machine
+/// and durations of the first, the rounds of all.
+///
+/// # Errors
+/// `InvalidData` when there is no run or one does not parse as a report.
+pub fn pool(runs: &[String]) -> io::Result<Report> {
+    let mut parsed = Vec::new();
+    for (i, text) in runs.iter().enumerate() {
+        let run: SavedRun = serde_json::from_str(text).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("report {}: {e}", i + 1))
+        })?;
+        parsed.push(run);
+    }
+    let Some(first) = parsed.first() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no report to pool",
+        ));
+    };
+    let machine = first.machine.clone();
+    let mut settings = RunSettings {
+        duration_secs: first.settings.duration_secs,
+        reps: 0,
+        idle_reps: 0,
+        server_cpu: first.settings.server_cpu,
+        impls: Vec::new(),
+        workloads: Vec::new(),
+    };
+    let mut measured: Vec<(ServerImpl, Workload, Vec<Rep>)> = Vec::new();
+    let mut failures = Vec::new();
+    for (i, run) in parsed.into_iter().enumerate() {
+        settings.reps += run.settings.reps;
+        settings.idle_reps += run.settings.idle_reps;
+        for imp in &run.settings.impls {
+            if !settings.impls.contains(imp) {
+                settings.impls.push(*imp);
+            }
+        }
+        for w in &run.settings.workloads {
+            if !settings.workloads.contains(w) {
+                settings.workloads.push(*w);
+            }
+        }
+        failures.extend(run.failures.iter().map(|f| format!("run {}: {f}", i + 1)));
+        for e in run.entries {
+            let complete = match e.workload {
+                Workload::IdleMemory { .. } => true,
+                _ => e.reps.len() == run.settings.reps,
+            };
+            if !complete {
+                failures.push(format!(
+                    "run {}: {} {} left out ({} of {} rounds)",
+                    i + 1,
+                    e.imp,
+                    e.workload,
+                    e.reps.len(),
+                    run.settings.reps
+                ));
+                continue;
+            }
+            match measured
+                .iter_mut()
+                .find(|(imp, w, _)| *imp == e.imp && *w == e.workload)
+            {
+                Some((_, _, reps)) => reps.extend(e.reps),
+                None => measured.push((e.imp, e.workload, e.reps)),
+            }
+        }
+    }
+    Ok(Report::new(machine, settings, measured, failures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(ops: u64, cpu: f64) -> Rep {
+        Rep {
+            ops,
+            elapsed_secs: 1.0,
+            server_cpu_secs: cpu,
+            rss_before_bytes: 0,
+            rss_after_bytes: 0,
+            errors: 0,
+            first_error: None,
+            latency: None,
+        }
+    }
+
+    /// A saved throughput c=1 run where nodenet-tokio used `cpu[i]` times raw tokio's
+    /// CPU in round `i`.
+    fn saved(cpu: &[f64]) -> String {
+        let w = Workload::Throughput { connections: 1 };
+        let settings = RunSettings {
+            duration_secs: 1.0,
+            reps: cpu.len(),
+            idle_reps: 0,
+            server_cpu: Some(1),
+            impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
+            workloads: vec![w],
+        };
+        let machine = MachineInfo {
+            nproc: 2,
+            cpu_model: "test".into(),
+            kernel: "6.0".into(),
+            node_version: None,
+            clock_ticks_per_second: 100,
+            load_at_start: None,
+            load_at_end: None,
+        };
+        let report = Report::new(
+            machine,
+            settings,
+            vec![
+                (
+                    ServerImpl::RawTokio,
+                    w,
+                    cpu.iter().map(|_| rep(1 << 30, 1.0)).collect(),
+                ),
+                (
+                    ServerImpl::NodenetTokio,
+                    w,
+                    cpu.iter().map(|c| rep(1 << 30, *c)).collect(),
+                ),
+            ],
+            vec![],
+        );
+        serde_json::to_string(&report).expect("serialises")
+    }
+
+    #[test]
+    fn pooled_rounds_narrow_the_interval() {
+        let a = saved(&[0.9, 1.0, 1.1, 1.02, 1.01]);
+        let b = saved(&[0.98, 1.03, 1.2, 1.0, 1.01]);
+        let one = pool(std::slice::from_ref(&a)).expect("pools");
+        let both = pool(&[a, b]).expect("pools");
+        assert_eq!(both.settings.reps, 10);
+        let cpu = |r: &Report| {
+            let w = Workload::Throughput { connections: 1 };
+            let e = r.entry(ServerImpl::NodenetTokio, w).expect("entry");
+            assert_eq!(e.reps.len(), r.settings.reps);
+            e.vs_raw_tokio.intervals.server_cpu.expect("interval")
+        };
+        // One run: all five rounds (0.90 to 1.10). Both: k = 2 of 10 (0.98 to 1.10).
+        assert_eq!(cpu(&one), (0.9, 1.1));
+        let (lo, hi) = cpu(&both);
+        assert!(
+            (lo - 0.98).abs() < 1e-9 && (hi - 1.1).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn incomplete_entries_are_left_out_and_bad_input_is_an_error() {
+        let mut v: serde_json::Value = serde_json::from_str(&saved(&[1.0; 5])).expect("json");
+        if let Some(reps) = v["entries"][1]["reps"].as_array_mut() {
+            reps.pop();
+        }
+        let pooled = pool(&[v.to_string()]).expect("pools");
+        let w = Workload::Throughput { connections: 1 };
+        assert!(pooled.entry(ServerImpl::NodenetTokio, w).is_none());
+        assert!(
+            pooled.failures.iter().any(|f| f.contains("4 of 5 rounds")),
+            "{:?}",
+            pooled.failures
+        );
+        assert!(pool(&[]).is_err());
+        assert!(pool(&["{}".to_owned()]).is_err());
+    }
+}
