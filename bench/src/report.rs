@@ -421,8 +421,15 @@ impl Report {
                 let _ = writeln!(out, "placement: none (the scheduler's)");
             }
         }
-        for f in &self.failures {
-            let _ = writeln!(out, "not measured: {f}");
+        // The same failure in every repetition is one line with its count.
+        let mut i = 0;
+        while let Some(f) = self.failures.get(i) {
+            let times = self.failures[i..].iter().take_while(|g| *g == f).count();
+            match times {
+                1 => _ = writeln!(out, "not measured: {f}"),
+                n => _ = writeln!(out, "not measured ({n}×): {f}"),
+            }
+            i += times;
         }
         if !self.targets.is_empty() {
             let _ = writeln!(
@@ -610,6 +617,27 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["entries"][1]["impl"], "node");
         assert_eq!(json["entries"][1]["workload"]["kind"], "ping-pong");
+    }
+
+    #[test]
+    fn repeated_failures_print_once_with_their_count() {
+        let settings = RunSettings {
+            duration_secs: 1.0,
+            reps: 1,
+            idle_reps: 3,
+            server_cpu: None,
+            impls: vec![],
+            workloads: vec![],
+        };
+        let reset = "nodenet-std idle mem c=10000: reset".to_owned();
+        let failures = vec![reset.clone(), reset.clone(), reset, "other".to_owned()];
+        let table = Report::new(machine(), settings, vec![], failures).table();
+        assert!(
+            table.contains(
+                "not measured (3×): nodenet-std idle mem c=10000: reset\nnot measured: other"
+            ),
+            "{table}"
+        );
     }
 
     #[test]
