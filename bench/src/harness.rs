@@ -227,11 +227,18 @@ fn timed_rep(
     w: Workload,
     duration: Duration,
 ) -> io::Result<Rep> {
+    let own = || crate::proc_stat::process_cpu_clock(std::process::id());
     let before = server.sample()?;
+    let client_before = own();
     let outcome = runtime.block_on(w.run_timed(server.addr(), duration))?;
+    let client_after = own();
     std::thread::sleep(SETTLE);
     let after = server.sample()?;
-    Ok(to_rep(&outcome, &before, &after))
+    let mut rep = to_rep(&outcome, &before, &after);
+    rep.client_cpu_secs = client_before
+        .zip(client_after)
+        .map(|(b, a)| a.saturating_sub(b).as_secs_f64());
+    Ok(rep)
 }
 
 /// One idle-memory repetition on a fresh server.
@@ -271,6 +278,7 @@ fn to_rep(
         ops: outcome.ops,
         elapsed_secs: outcome.elapsed.as_secs_f64(),
         server_cpu_secs: after.cpu_since(before).as_secs_f64(),
+        client_cpu_secs: None,
         rss_before_bytes: before.rss_bytes,
         rss_after_bytes: after.rss_bytes,
         errors: outcome.errors,

@@ -119,6 +119,7 @@ mod tests {
             ops,
             elapsed_secs: 1.0,
             server_cpu_secs: cpu,
+            client_cpu_secs: None,
             rss_before_bytes: 0,
             rss_after_bytes: 0,
             errors: 0,

@@ -24,6 +24,11 @@ pub struct Rep {
     pub elapsed_secs: f64,
     /// Server CPU time (user + system) consumed during the run, seconds.
     pub server_cpu_secs: f64,
+    /// The load generator's CPU time during the run, seconds: on loopback the kernel
+    /// bills part of each side's TCP work to whichever process is sending, so this is
+    /// where the server's share went when it changes (absent in older reports).
+    #[serde(default)]
+    pub client_cpu_secs: Option<f64>,
     /// Server resident memory before the run, bytes.
     pub rss_before_bytes: u64,
     /// Server resident memory after the run, bytes.
@@ -50,6 +55,8 @@ pub struct Figures {
     pub server_cpu_us: Option<f64>,
     /// Unit of [`Figures::server_cpu_us`].
     pub server_cpu_unit: Option<&'static str>,
+    /// Load-generator CPU microseconds per operation (same unit as the server's).
+    pub client_cpu_us: Option<f64>,
     /// Median round trip, microseconds.
     pub p50_us: Option<f64>,
     /// 99th-percentile round trip, microseconds.
@@ -65,6 +72,11 @@ impl Figures {
         };
         let rate = |r: &Rep| (r.elapsed_secs > 0.0).then(|| r.ops as f64 / r.elapsed_secs);
         let cpu_per = |r: &Rep, per: f64| (per > 0.0).then(|| r.server_cpu_secs * 1e6 / per);
+        let client_per = |r: &Rep, per: f64| {
+            r.client_cpu_secs
+                .filter(|_| per > 0.0)
+                .map(|c| c * 1e6 / per)
+        };
         let p50 = per_rep(&|r| r.latency.map(|l| l.p50_us));
         let p99 = per_rep(&|r| r.latency.map(|l| l.p99_us));
         let f = match workload {
@@ -74,6 +86,7 @@ impl Figures {
                 higher_is_better: true,
                 server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64 / 1024.0)),
                 server_cpu_unit: Some("µs/KiB"),
+                client_cpu_us: per_rep(&|r| client_per(r, r.ops as f64 / 1024.0)),
                 p50_us: None,
                 p99_us: None,
             },
@@ -83,6 +96,7 @@ impl Figures {
                 higher_is_better: true,
                 server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64)),
                 server_cpu_unit: Some("µs/rt"),
+                client_cpu_us: per_rep(&|r| client_per(r, r.ops as f64)),
                 p50_us: p50,
                 p99_us: p99,
             },
@@ -92,6 +106,7 @@ impl Figures {
                 higher_is_better: true,
                 server_cpu_us: per_rep(&|r| cpu_per(r, r.ops as f64)),
                 server_cpu_unit: Some("µs/conn"),
+                client_cpu_us: per_rep(&|r| client_per(r, r.ops as f64)),
                 p50_us: None,
                 p99_us: None,
             },
@@ -104,6 +119,7 @@ impl Figures {
                 higher_is_better: false,
                 server_cpu_us: None,
                 server_cpu_unit: None,
+                client_cpu_us: None,
                 p50_us: None,
                 p99_us: None,
             },
@@ -479,6 +495,7 @@ mod tests {
             ops,
             elapsed_secs: secs,
             server_cpu_secs: cpu,
+            client_cpu_secs: None,
             rss_before_bytes: 0,
             rss_after_bytes: 0,
             errors: 0,

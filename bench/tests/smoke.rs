@@ -159,6 +159,14 @@ fn harness_runs_every_workload_and_reports_ratios() {
         assert_eq!(e.vs_raw_tokio.value, Some(1.0));
         assert_eq!(e.vs_node.value, None);
         assert_eq!(e.reps.len(), 1);
+        // The load generator's own CPU is measured beside every timed run.
+        let timed = !matches!(e.workload, Workload::IdleMemory { .. });
+        assert_eq!(
+            e.reps.first().and_then(|r| r.client_cpu_secs).is_some(),
+            timed,
+            "{e:?}"
+        );
+        assert_eq!(e.figures.client_cpu_us.is_some(), timed, "{e:?}");
     }
     let idle = report
         .entry(
