@@ -14,7 +14,8 @@
 //! * [`targets`]: the project's performance targets, each decided by the run (met,
 //!   missed, or undecided when the run's noise spans the bound).
 //!
-//! The one command: `cargo run --release -p nodenet-bench -- run` (`--quick` for 1 s runs).
+//! The one command: `cargo run --release -p nodenet-bench -- run` (`--quick` for 3 rounds
+//! instead of 12).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
