@@ -11,10 +11,7 @@ include!("../../sys/testsuite/loopback.rs");
 nn_test! {
     fn futures_io_interop() {
         use futures_lite::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, io::BufReader};
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let c = accept!(server);
             let (r, mut w) = futures_lite::io::split(c);

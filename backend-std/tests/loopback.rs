@@ -10,10 +10,7 @@ include!("../../sys/testsuite/loopback.rs");
 nn_test! {
     fn std_read_write_interop() {
         use std::io::{BufRead, BufReader, Read, Write};
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             // An echo server written with std::io::copy over the Socket.
             let mut c = accept!(server);

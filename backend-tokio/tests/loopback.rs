@@ -10,10 +10,7 @@ include!("../../sys/testsuite/loopback.rs");
 nn_test! {
     fn async_read_write_interop() {
         use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             // An echo server written with tokio::io::copy over a split Socket.
             let c = accept!(server);
@@ -40,10 +37,7 @@ nn_test! {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         // 4 MiB through tokio::io::copy and back: poll_write must wait at the
         // high-water mark instead of queueing everything.
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let c = accept!(server);
             let (mut r, mut w) = tokio::io::split(c);

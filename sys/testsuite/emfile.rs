@@ -15,10 +15,7 @@ nn_test! {
         use rlimit::Resource;
         use std::io::Read;
         let (soft, hard) = Resource::NOFILE.get().unwrap();
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         process_cpu_time(); // opens /proc/self/stat while descriptors are free
         for burst in 1..=2 {
             // Queued before the descriptors run out (the handshake completes in the

@@ -60,10 +60,7 @@ macro_rules! load_run {
         let fds_before = open_fds();
         let rss_before = rss_kib();
 
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
 
         // The server: accept every connection (all are held: the clients wait for the
         // go), then echo each one in its own task.

@@ -13,10 +13,7 @@ const SERIAL: bool = false;
 
 nn_test! {
     fn only_tracked_writes_get_write_done() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             let (data, _) = drain!(c);
@@ -47,10 +44,7 @@ nn_test! {
 
 nn_test! {
     fn ipv4_echo_data_end_close() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             assert_eq!(c.remote_address(), Some("127.0.0.1".parse::<IpAddr>().unwrap()));
@@ -249,10 +243,7 @@ nn_test! {
 
 nn_test! {
     fn custom_lookup_is_used() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             c.end_with("found");
@@ -279,10 +270,7 @@ nn_test! {
 nn_test! {
     fn happy_eyeballs_falls_back_to_the_open_family() {
         // `::1` is closed, `127.0.0.1` listens: the connection lands on IPv4.
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             c.end_with("v4");
@@ -310,10 +298,7 @@ nn_test! {
     fn backpressure_and_drain() {
         // The server starts paused: nothing is read until the client saw write() == false.
         let opts = ServerOptions::new(SocketOptions { pause_on_connect: true, ..SocketOptions::default() });
-        let mut server = create_server(opts);
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!(opts);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let h = spawn!({
             let mut c = accept!(server);
@@ -366,10 +351,7 @@ nn_test! {
             SocketOptions { no_delay: true, keep_alive: true, ..SocketOptions::default() }
                 .keep_alive_initial_delay_ms(7000.0),
         );
-        let mut server = create_server(opts);
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!(opts);
         let h = spawn!({
             let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
             while let Some(ev) = next!(client) {
@@ -405,10 +387,7 @@ nn_test! {
 
 nn_test! {
     fn server_close_waits_for_the_connection() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
             let mut got = Vec::new();
@@ -474,10 +453,7 @@ nn_test! {
 
 nn_test! {
     fn shutdown_ends_gracefully_then_destroys_at_deadline() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         // A polite client: ends when the server ends (allowHalfOpen false).
         let polite = spawn!({
             let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
@@ -568,10 +544,7 @@ nn_test! {
     fn write_dispatched_at_once_returns_true_like_node() {
         // Node v20: on a fresh connection `write(Buffer.alloc(65536))` returns true with
         // writableLength 0 (libuv's try-write took it all), and no 'drain' follows.
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             drain!(c).0.len()
@@ -596,10 +569,7 @@ nn_test! {
         let mut list = BlockList::new();
         list.add_address("127.0.0.1", "ipv4").unwrap();
         let list = std::sync::Arc::new(list);
-        let mut server = create_server(ServerOptions::default().block_list(list.clone()));
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!(ServerOptions::default().block_list(list.clone()));
         // Server side: the blocked peer is closed at once, never a Connection.
         let peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         match next!(server) {
@@ -630,10 +600,7 @@ nn_test! {
 
 nn_test! {
     fn reset_and_destroy_sends_rst_and_idle_timeout_fires() {
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             let mut c = accept!(server);
             // Idle for 50 ms: Timeout (nothing closes), then reset the connection.
@@ -670,10 +637,7 @@ nn_test! {
 nn_test! {
     fn connect_again_after_destroy() {
         // Node: `socket.destroy(); socket.connect(...)` starts a fresh lifecycle.
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let h = spawn!({
             for _ in 0..2 {
                 let mut c = accept!(server);
@@ -707,10 +671,7 @@ nn_test! {
         // back whole and in order; the server counts them in and out.
         const CLIENTS: usize = 40;
         const BYTES: usize = 32 * 1024;
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let mut clients = Vec::new();
         for i in 0..CLIENTS {
             clients.push(spawn!({

@@ -1,5 +1,5 @@
-// The helper macros every backend suite shares (`tcp_port!`, `listening!`, `accept!`,
-// `drain!`, `echo!`), written once over the harness's `next!`. Each backend's test binary
+// The helper macros every backend suite shares (`tcp_port!`, `listening!`,
+// `loopback_server!`, `accept!`, `drain!`, `echo!`), written once over the harness's `next!`. Each backend's test binary
 // `include!`s its harness (`tests/harness/<backend>.rs`), then this file, then the suite.
 
 #[allow(unused_imports)]
@@ -26,6 +26,24 @@ macro_rules! listening {
             other => panic!("expected Listening, got {other:?}"),
         }
     };
+}
+
+/// A TCP server on 127.0.0.1 with a port the kernel picks, past its `Listening`:
+/// `(server, port)`. With an argument, the server is created with those `ServerOptions`.
+#[allow(unused_macros)]
+macro_rules! loopback_server {
+    () => {
+        loopback_server!(ServerOptions::default())
+    };
+    ($options:expr) => {{
+        let mut server = create_server($options);
+        server
+            .listen(ListenOptions::port(0).host("127.0.0.1"))
+            .unwrap();
+        listening!(server);
+        let port = tcp_port!(server);
+        (server, port)
+    }};
 }
 
 /// The next accepted connection.

@@ -81,10 +81,7 @@ macro_rules! soak_run {
         let cycles: usize = $cycles;
         let parallel: usize = $parallel;
         let total = SOAK_WARM_UP + cycles;
-        let mut server = create_server(ServerOptions::default());
-        server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-        listening!(server);
-        let port = tcp_port!(server);
+        let (mut server, port) = loopback_server!();
         let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
 
         // The server: echo each connection; `S` connections are reset once echoed.
