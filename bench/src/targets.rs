@@ -259,8 +259,9 @@ pub fn render(checks: &[Check]) -> String {
             Bound::AtMost(b) => format!("≤ {b}"),
         };
         let measured = match (c.median, c.interval) {
-            (Some(m), Some((lo, hi))) => format!("{m:.2} [{lo:.2}, {hi:.2}]"),
-            (Some(m), None) => format!("{m:.2} (median only)"),
+            // Three decimals: a bound of 1.05 missed by 1.054 must not print as 1.05.
+            (Some(m), Some((lo, hi))) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
+            (Some(m), None) => format!("{m:.3} (median only)"),
             (None, _) => "-".to_owned(),
         };
         rows.push([
@@ -378,6 +379,11 @@ mod tests {
         let met = cpu_check(&report_with_cpu_ratios(&[1.0, 1.01, 1.02, 1.03, 1.04]));
         assert_eq!(met.verdict, Verdict::Met);
         assert_eq!(met.interval, Some((1.0, 1.04)));
+        // Just over the bound is undecided, and the rendering shows why.
+        let close = cpu_check(&report_with_cpu_ratios(&[1.0, 1.01, 1.02, 1.03, 1.054]));
+        assert_eq!(close.verdict, Verdict::Undecided);
+        let line = render(&[close]);
+        assert!(line.contains("1.020 [1.000, 1.054]"), "{line}");
         let undecided = cpu_check(&report_with_cpu_ratios(&[0.9, 1.0, 1.1, 1.2, 1.3]));
         assert_eq!(undecided.verdict, Verdict::Undecided);
         assert!((undecided.median.unwrap() - 1.1).abs() < 1e-9);
@@ -391,7 +397,7 @@ mod tests {
         assert_eq!(c.interval, None);
         assert_eq!(c.verdict, Verdict::Met);
         let rendered = render(&[c]);
-        assert!(rendered.contains("(median only)"), "{rendered}");
+        assert!(rendered.contains("1.000 (median only)"), "{rendered}");
         assert!(rendered.contains("cpu×tokio ≤ 1.05"), "{rendered}");
     }
 
