@@ -175,12 +175,9 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
 
 /// The order in which round `round` visits `n` servers: forward in even rounds, backward
 /// in odd ones.
-fn round_order(n: usize, round: usize) -> Box<dyn Iterator<Item = usize>> {
-    if round.is_multiple_of(2) {
-        Box::new(0..n)
-    } else {
-        Box::new((0..n).rev())
-    }
+fn round_order(n: usize, round: usize) -> impl Iterator<Item = usize> {
+    let forward = round.is_multiple_of(2);
+    (0..n).map(move |k| if forward { k } else { n - 1 - k })
 }
 
 /// Raises the open-file limit for the idle-connection workloads (the servers inherit it)

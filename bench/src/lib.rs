@@ -31,4 +31,6 @@ pub mod report;
 pub mod servers;
 pub mod stats;
 pub mod targets;
+#[cfg(test)]
+mod test_support;
 pub mod workload;

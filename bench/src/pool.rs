@@ -113,60 +113,12 @@ pub fn pool(runs: &[String]) -> io::Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rep(ops: u64, cpu: f64) -> Rep {
-        Rep {
-            ops,
-            elapsed_secs: 1.0,
-            server_cpu_secs: cpu,
-            client_cpu_secs: None,
-            rss_before_bytes: 0,
-            rss_after_bytes: 0,
-            errors: 0,
-            first_error: None,
-            latency: None,
-        }
-    }
+    use crate::test_support::report_with_cpu_ratios;
 
     /// A saved throughput c=1 run where nodenet-tokio used `cpu[i]` times raw tokio's
     /// CPU in round `i`.
     fn saved(cpu: &[f64]) -> String {
-        let w = Workload::Throughput { connections: 1 };
-        let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: cpu.len(),
-            idle_reps: 0,
-            server_cpu: Some(1),
-            impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
-            workloads: vec![w],
-        };
-        let machine = MachineInfo {
-            nproc: 2,
-            cpu_model: "test".into(),
-            kernel: "6.0".into(),
-            node_version: None,
-            clock_ticks_per_second: 100,
-            load_at_start: None,
-            load_at_end: None,
-        };
-        let report = Report::new(
-            machine,
-            settings,
-            vec![
-                (
-                    ServerImpl::RawTokio,
-                    w,
-                    cpu.iter().map(|_| rep(1 << 30, 1.0)).collect(),
-                ),
-                (
-                    ServerImpl::NodenetTokio,
-                    w,
-                    cpu.iter().map(|c| rep(1 << 30, *c)).collect(),
-                ),
-            ],
-            vec![],
-        );
-        serde_json::to_string(&report).expect("serialises")
+        serde_json::to_string(&report_with_cpu_ratios(cpu)).expect("serialises")
     }
 
     #[test]

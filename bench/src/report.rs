@@ -438,14 +438,12 @@ impl Report {
             }
         }
         // The same failure in every repetition is one line with its count.
-        let mut i = 0;
-        while let Some(f) = self.failures.get(i) {
-            let times = self.failures[i..].iter().take_while(|g| *g == f).count();
-            match times {
-                1 => _ = writeln!(out, "not measured: {f}"),
-                n => _ = writeln!(out, "not measured ({n}×): {f}"),
+        for same in self.failures.chunk_by(|a, b| a == b) {
+            match same {
+                [f] => _ = writeln!(out, "not measured: {f}"),
+                [f, ..] => _ = writeln!(out, "not measured ({}×): {f}", same.len()),
+                [] => {}
             }
-            i += times;
         }
         if !self.targets.is_empty() {
             let _ = writeln!(
@@ -489,32 +487,7 @@ fn sig3(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rep(ops: u64, secs: f64, cpu: f64) -> Rep {
-        Rep {
-            ops,
-            elapsed_secs: secs,
-            server_cpu_secs: cpu,
-            client_cpu_secs: None,
-            rss_before_bytes: 0,
-            rss_after_bytes: 0,
-            errors: 0,
-            first_error: None,
-            latency: None,
-        }
-    }
-
-    fn machine() -> MachineInfo {
-        MachineInfo {
-            nproc: 2,
-            cpu_model: "test cpu".into(),
-            kernel: "6.0".into(),
-            node_version: Some("v20.0.0".into()),
-            clock_ticks_per_second: 100,
-            load_at_start: Some(0.5),
-            load_at_end: None,
-        }
-    }
+    use crate::test_support::{machine, rep};
 
     #[test]
     fn throughput_figures_are_medians_in_gb_and_us_per_kib() {

@@ -237,22 +237,16 @@ pub fn render(checks: &[Check]) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for c in checks {
         let t = &c.target;
-        let figure = match (t.figure, t.against) {
-            (Figure::IdleKib, _) => "KiB/conn".to_owned(),
-            (f, a) => {
-                let name = match f {
-                    Figure::Rate => "rate",
-                    Figure::ServerCpu => "cpu",
-                    Figure::P99 => "p99",
-                    Figure::IdleKib => "KiB/conn",
-                };
-                let of = match a {
-                    Against::RawTokio => "tokio",
-                    Against::Node => "node",
-                    Against::Absolute => "",
-                };
-                format!("{name}×{of}")
-            }
+        let name = match t.figure {
+            Figure::Rate => "rate",
+            Figure::ServerCpu => "cpu",
+            Figure::P99 => "p99",
+            Figure::IdleKib => "KiB/conn",
+        };
+        let figure = match t.against {
+            Against::RawTokio => format!("{name}×tokio"),
+            Against::Node => format!("{name}×node"),
+            Against::Absolute => name.to_owned(),
         };
         let bound = match t.bound {
             Bound::AtLeast(b) => format!("≥ {b}"),
@@ -300,59 +294,8 @@ pub fn render(checks: &[Check]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::machine::MachineInfo;
-    use crate::report::{Rep, RunSettings};
-
-    fn rep(ops: u64, cpu: f64) -> Rep {
-        Rep {
-            ops,
-            elapsed_secs: 1.0,
-            server_cpu_secs: cpu,
-            client_cpu_secs: None,
-            rss_before_bytes: 0,
-            rss_after_bytes: 0,
-            errors: 0,
-            first_error: None,
-            latency: None,
-        }
-    }
-
-    fn machine() -> MachineInfo {
-        MachineInfo {
-            nproc: 2,
-            cpu_model: "test cpu".into(),
-            kernel: "6.0".into(),
-            node_version: None,
-            clock_ticks_per_second: 100,
-            load_at_start: None,
-            load_at_end: None,
-        }
-    }
-
-    /// A throughput c=1 report where nodenet-tokio used `cpu_ratios[i]` times raw
-    /// tokio's CPU per KiB in round `i`, at the same rate.
-    fn report_with_cpu_ratios(cpu_ratios: &[f64]) -> Report {
-        let w = Workload::Throughput { connections: 1 };
-        let base = cpu_ratios.iter().map(|_| rep(1 << 30, 1.0)).collect();
-        let other = cpu_ratios.iter().map(|r| rep(1 << 30, *r)).collect();
-        let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: cpu_ratios.len(),
-            idle_reps: 0,
-            server_cpu: None,
-            impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
-            workloads: vec![w],
-        };
-        Report::new(
-            machine(),
-            settings,
-            vec![
-                (ServerImpl::RawTokio, w, base),
-                (ServerImpl::NodenetTokio, w, other),
-            ],
-            vec![],
-        )
-    }
+    use crate::report::RunSettings;
+    use crate::test_support::{machine, rep, report_with_cpu_ratios};
 
     fn cpu_check(report: &Report) -> Check {
         let found = report.targets.iter().find(|c| {
@@ -405,7 +348,7 @@ mod tests {
     fn idle_memory_is_bounded_absolutely() {
         let w = Workload::IdleMemory { connections: 1000 };
         let idle = |kib: u64| {
-            let mut r = rep(1000, 0.0);
+            let mut r = rep(1000, 1.0, 0.0);
             r.rss_after_bytes = kib * 1024 * 1000;
             r
         };
