@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 use nodenet_bench::harness::{self, RunConfig};
 use nodenet_bench::process::ready_line;
 use nodenet_bench::servers::{Launch, ServerImpl};
+use nodenet_bench::workload::Selector;
 
 #[derive(Parser)]
 #[command(
@@ -92,10 +93,10 @@ enum Command {
         /// Seconds per timed run; 1 by default.
         #[arg(long)]
         secs: Option<f64>,
-        /// Comma-separated workload kinds to run (throughput, ping-pong, connect, idle);
-        /// all by default.
+        /// Comma-separated workloads to run: a kind (throughput, ping-pong, connect, idle)
+        /// or a kind and its connection count (`throughput:1`); all by default.
         #[arg(long, value_delimiter = ',')]
-        workloads: Option<Vec<String>>,
+        workloads: Option<Vec<Selector>>,
         /// Idle connections for the memory measurement.
         #[arg(long, default_value_t = 10_000)]
         idle_connections: usize,
@@ -254,15 +255,14 @@ fn main() -> ExitCode {
                     *connections = idle_connections;
                 }
             }
-            if let Some(kinds) = workloads {
-                let known = ["throughput", "ping-pong", "connect", "idle"];
-                if let Some(bad) = kinds.iter().find(|k| !known.contains(&k.as_str())) {
-                    eprintln!("unknown workload {bad:?} (known: {})", known.join(", "));
-                    return ExitCode::FAILURE;
-                }
+            if let Some(selectors) = workloads {
                 config
                     .workloads
-                    .retain(|w| kinds.iter().any(|k| k == w.kind_name()));
+                    .retain(|w| selectors.iter().any(|s| s.matches(*w)));
+                if config.workloads.is_empty() {
+                    eprintln!("no workload matches --workloads");
+                    return ExitCode::FAILURE;
+                }
             }
             let report = match harness::run(&config, &mut |line| eprintln!("{line}")) {
                 Ok(r) => r,

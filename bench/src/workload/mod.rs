@@ -126,6 +126,56 @@ impl Workload {
     }
 }
 
+/// A choice of workloads on the command line: a kind (`throughput`) or a kind and its
+/// connection or worker count (`throughput:1`, `connect:16`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    kind: String,
+    size: Option<usize>,
+}
+
+impl Selector {
+    /// The workload kinds a selector may name.
+    pub const KINDS: [&'static str; 4] = ["throughput", "ping-pong", "connect", "idle"];
+
+    /// Whether `w` is one of the workloads this selector names.
+    pub fn matches(&self, w: Workload) -> bool {
+        let size = match w {
+            Workload::Throughput { connections }
+            | Workload::PingPong { connections }
+            | Workload::IdleMemory { connections } => connections,
+            Workload::ConnectRate { workers } => workers,
+        };
+        self.kind == w.kind_name() && self.size.is_none_or(|s| s == size)
+    }
+}
+
+impl std::str::FromStr for Selector {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, size) = match s.split_once(':') {
+            Some((kind, n)) => {
+                let n = n
+                    .parse()
+                    .map_err(|_| format!("bad count {n:?} in workload {s:?}"))?;
+                (kind, Some(n))
+            }
+            None => (s, None),
+        };
+        if !Self::KINDS.contains(&kind) {
+            return Err(format!(
+                "unknown workload {kind:?} (known: {})",
+                Self::KINDS.join(", ")
+            ));
+        }
+        Ok(Selector {
+            kind: kind.to_owned(),
+            size,
+        })
+    }
+}
+
 impl fmt::Display for Workload {
     /// A short label for the table, such as `throughput c=64` or `connect w=16`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -194,6 +244,25 @@ pub(crate) fn no_connection(first: Option<String>) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selectors_name_a_kind_or_one_size_of_it() {
+        let all = Workload::standard(10_000);
+        let picked = |s: &str| -> Vec<String> {
+            let sel: Selector = s.parse().expect("valid selector");
+            all.iter()
+                .filter(|w| sel.matches(**w))
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(picked("throughput"), ["throughput c=1", "throughput c=64"]);
+        assert_eq!(picked("throughput:1"), ["throughput c=1"]);
+        assert_eq!(picked("connect:16"), ["connect w=16"]);
+        assert_eq!(picked("ping-pong:2"), Vec::<String>::new());
+        assert!("pingpong".parse::<Selector>().is_err());
+        assert!("throughput:x".parse::<Selector>().is_err());
+        assert!("throughput:".parse::<Selector>().is_err());
+    }
 
     #[test]
     fn standard_set_matches_the_issue() {
