@@ -346,6 +346,53 @@ nn_test! {
 }
 
 nn_test! {
+    fn many_queued_chunks_arrive_whole_and_in_order() {
+        // A big write fills the kernel buffers, so the small writes after it queue in the
+        // core: more of them than one `sendmsg` takes (64 iovecs), sent in several.
+        let opts = ServerOptions::new(SocketOptions { pause_on_connect: true, ..SocketOptions::default() });
+        let (mut server, port) = loopback_server!(opts);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let h = spawn!({
+            let mut c = accept!(server);
+            // Polled, not blocked on: in the async suites both sides share one executor.
+            let t0 = Instant::now();
+            while rx.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
+                sleep_ms!(5);
+            }
+            c.resume();
+            let (data, _) = drain!(c);
+            data
+        });
+        let fill = vec![0xAAu8; 8 * 1024 * 1024];
+        let small: Vec<Vec<u8>> = (0..300u32)
+            .map(|i| {
+                let len = 1 + (i as usize * 37) % 1500;
+                (0..len).map(|k| (i as usize + k) as u8).collect()
+            })
+            .collect();
+        let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        while let Some(ev) = next!(client) {
+            if let SocketEvent::Connect = ev {
+                let _ = client.write(fill.clone());
+                for chunk in &small {
+                    let _ = client.write(chunk.clone());
+                }
+                assert!(client.writable_length() > 0, "nothing queued in the core");
+                client.end().unwrap();
+                tx.send(()).unwrap();
+            }
+        }
+        let mut expected = fill;
+        for chunk in &small {
+            expected.extend_from_slice(chunk);
+        }
+        let got = join!(h);
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "bytes differ from what was written");
+    }
+}
+
+nn_test! {
     fn keep_alive_and_no_delay_read_back() {
         let opts = ServerOptions::new(
             SocketOptions { no_delay: true, keep_alive: true, ..SocketOptions::default() }

@@ -513,19 +513,18 @@ impl<R: Runtime> SocketDriver<R> {
             self.0.writing = false;
             return false;
         };
-        let slices: Vec<IoSlice<'_>> = self
-            .0
-            .core
-            .write_chunks()
-            .take(MAX_IOVECS)
-            .map(IoSlice::new)
-            .collect();
-        if slices.is_empty() {
+        // On the stack: a queued write must not cost an allocation per `sendmsg`.
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut count = 0;
+        for (slot, chunk) in slices.iter_mut().zip(self.0.core.write_chunks()) {
+            *slot = IoSlice::new(chunk);
+            count += 1;
+        }
+        if count == 0 {
             self.0.writing = false;
             return false;
         }
-        let result = stream.try_write_vectored(&slices);
-        drop(slices);
+        let result = stream.try_write_vectored(slices.get(..count).unwrap_or_default());
         match result {
             Ok(0) => {
                 let code = nodenet_core::ErrorCode::EPIPE;
