@@ -201,15 +201,15 @@ fn pool(paths: &[PathBuf], json: Option<&std::path::Path>) -> ExitCode {
             }
         }
     }
-    let report = match nodenet_bench::pool::pool(&texts) {
-        Ok(r) => r,
+    let pooled = match nodenet_bench::pool::pool(&texts) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("cannot pool: {e}");
             return ExitCode::FAILURE;
         }
     };
-    println!("{}", report.table());
-    write_json(&report, json)
+    println!("{}", pooled.table());
+    write_json(&pooled.report, json)
 }
 
 fn main() -> ExitCode {

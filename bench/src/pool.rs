@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::machine::MachineInfo;
 use crate::report::{Rep, Report, RunSettings};
 use crate::servers::ServerImpl;
+use crate::targets::{self, Check};
 use crate::workload::Workload;
 
 /// The parts of a saved report that pooling reads.
@@ -38,12 +39,39 @@ struct SavedEntry {
     reps: Vec<Rep>,
 }
 
+/// Several runs' rounds as one report, and what each run said on its own.
+#[derive(Debug, Clone)]
+pub struct Pooled {
+    /// The pooled report: the machine and durations of the first run, the rounds of all.
+    pub report: Report,
+    /// Each run's own target checks, in the order the runs were given, so the spread
+    /// between runs can be set beside the pooled interval
+    /// ([`targets::render_across_runs`]).
+    pub runs: Vec<Vec<Check>>,
+}
+
+impl Pooled {
+    /// The pooled table and targets, then every target across the runs.
+    pub fn table(&self) -> String {
+        let mut out = self.report.table();
+        let across = targets::render_across_runs(&self.report.targets, &self.runs);
+        if !across.is_empty() {
+            out.push_str(
+                "\nacross runs: each run's median, then the median of those medians [interval \
+                 counting runs, not rounds]\n",
+            );
+            out.push_str(&across);
+        }
+        out
+    }
+}
+
 /// Pools the JSON reports in `runs` (their text, in order) into one report: the machine
 /// and durations of the first, the rounds of all.
 ///
 /// # Errors
 /// `InvalidData` when there is no run or one does not parse as a report.
-pub fn pool(runs: &[String]) -> io::Result<Report> {
+pub fn pool(runs: &[String]) -> io::Result<Pooled> {
     let mut parsed = Vec::new();
     for (i, text) in runs.iter().enumerate() {
         let run: SavedRun = serde_json::from_str(text).map_err(|e| {
@@ -68,7 +96,15 @@ pub fn pool(runs: &[String]) -> io::Result<Report> {
     };
     let mut measured: Vec<(ServerImpl, Workload, Vec<Rep>)> = Vec::new();
     let mut failures = Vec::new();
+    let mut per_run = Vec::new();
     for (i, run) in parsed.into_iter().enumerate() {
+        let own: Vec<_> = run
+            .entries
+            .iter()
+            .map(|e| (e.imp, e.workload, e.reps.clone()))
+            .collect();
+        let alone = Report::new(run.machine.clone(), run.settings.clone(), own, Vec::new());
+        per_run.push(alone.targets);
         settings.reps += run.settings.reps;
         settings.idle_reps += run.settings.idle_reps;
         for imp in &run.settings.impls {
@@ -107,7 +143,10 @@ pub fn pool(runs: &[String]) -> io::Result<Report> {
             }
         }
     }
-    Ok(Report::new(machine, settings, measured, failures))
+    Ok(Pooled {
+        report: Report::new(machine, settings, measured, failures),
+        runs: per_run,
+    })
 }
 
 #[cfg(test)]
@@ -125,8 +164,8 @@ mod tests {
     fn pooled_rounds_narrow_the_interval() {
         let a = saved(&[0.9, 1.0, 1.1, 1.02, 1.01]);
         let b = saved(&[0.98, 1.03, 1.2, 1.0, 1.01]);
-        let one = pool(std::slice::from_ref(&a)).expect("pools");
-        let both = pool(&[a, b]).expect("pools");
+        let one = pool(std::slice::from_ref(&a)).expect("pools").report;
+        let both = pool(&[a, b]).expect("pools").report;
         assert_eq!(both.settings.reps, 10);
         let cpu = |r: &Report| {
             let w = Workload::Throughput { connections: 1 };
@@ -144,12 +183,42 @@ mod tests {
     }
 
     #[test]
+    fn runs_that_disagree_show_beside_the_pooled_interval() {
+        // Each run is tight around its own level; the levels differ by 20%.
+        let runs: Vec<String> = [0.9, 1.1, 0.95, 1.05, 1.0]
+            .iter()
+            .map(|level| saved(&[level - 0.01, *level, level + 0.01, *level, *level]))
+            .collect();
+        let pooled = pool(&runs).expect("pools");
+        assert_eq!(pooled.runs.len(), 5);
+        let text = pooled.table();
+        let line = text
+            .lines()
+            .find(|l| l.contains("throughput c=1 cpu×tokio ≤ 1.05: runs"))
+            .unwrap_or_else(|| panic!("no across-runs line in\n{text}"));
+        // Five runs: their medians in the order given, and the full range as the interval.
+        assert!(
+            line.contains("runs 0.900 1.100 0.950 1.050 1.000 -> 1.000 [0.900, 1.100] undecided"),
+            "{line}"
+        );
+        // Counted by rounds, the interval is narrower than the runs' spread.
+        let pooled_check = pooled
+            .report
+            .targets
+            .iter()
+            .find(|c| c.target.figure == targets::Figure::ServerCpu)
+            .expect("cpu target");
+        let (lo, hi) = pooled_check.interval.expect("interval");
+        assert!(hi - lo < 0.2, "{lo} {hi}");
+    }
+
+    #[test]
     fn incomplete_entries_are_left_out_and_bad_input_is_an_error() {
         let mut v: serde_json::Value = serde_json::from_str(&saved(&[1.0; 5])).expect("json");
         if let Some(reps) = v["entries"][1]["reps"].as_array_mut() {
             reps.pop();
         }
-        let pooled = pool(&[v.to_string()]).expect("pools");
+        let pooled = pool(&[v.to_string()]).expect("pools").report;
         let w = Workload::Throughput { connections: 1 };
         assert!(pooled.entry(ServerImpl::NodenetTokio, w).is_none());
         assert!(

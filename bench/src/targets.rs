@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::report::{Entry, Report, INTERVAL_CONFIDENCE};
 use crate::servers::ServerImpl;
-use crate::stats::median_interval;
+use crate::stats::{median, median_interval};
 use crate::workload::Workload;
 
 /// Which figure a target bounds.
@@ -186,21 +186,85 @@ pub fn check(report: &Report, targets: &[Target]) -> Vec<Check> {
 
 fn check_one(entry: Option<&Entry>, target: Target) -> Check {
     let (median, interval) = entry.map_or((None, None), |e| figure_of(e, target));
-    let verdict = match (median, interval) {
-        (None, _) => Verdict::NotMeasured,
-        (Some(_), Some((lo, hi))) => match (target.bound.holds(lo), target.bound.holds(hi)) {
-            (true, true) => Verdict::Met,
-            (false, false) => Verdict::Missed,
-            _ => Verdict::Undecided,
-        },
-        (Some(m), None) if target.bound.holds(m) => Verdict::Met,
-        (Some(_), None) => Verdict::Missed,
-    };
     Check {
         target,
         median,
         interval,
-        verdict,
+        verdict: verdict(target.bound, median, interval),
+    }
+}
+
+fn verdict(bound: Bound, median: Option<f64>, interval: Option<(f64, f64)>) -> Verdict {
+    match (median, interval) {
+        (None, _) => Verdict::NotMeasured,
+        (Some(_), Some((lo, hi))) => match (bound.holds(lo), bound.holds(hi)) {
+            (true, true) => Verdict::Met,
+            (false, false) => Verdict::Missed,
+            _ => Verdict::Undecided,
+        },
+        (Some(m), None) if bound.holds(m) => Verdict::Met,
+        (Some(_), None) => Verdict::Missed,
+    }
+}
+
+/// Each of the `pooled` targets beside the medians of the runs it pooled (`runs`: each
+/// run's own checks), then the median of those medians with its interval and verdict.
+///
+/// The pooled interval counts rounds as if all were alike. Conditions that last a whole
+/// run (what else the host is doing for those minutes) shift every round of it, and
+/// then the runs' medians spread wider than that interval; this line counts runs
+/// instead. With fewer than five runs there is no interval and no verdict.
+pub fn render_across_runs(pooled: &[Check], runs: &[Vec<Check>]) -> String {
+    let mut out = String::new();
+    for c in pooled {
+        let medians: Vec<f64> = runs
+            .iter()
+            .filter_map(|checks| checks.iter().find(|r| r.target == c.target))
+            .filter_map(|r| r.median)
+            .collect();
+        if medians.is_empty() {
+            continue;
+        }
+        let listed: Vec<String> = medians.iter().map(|m| format!("{m:.3}")).collect();
+        let across = match (
+            median(&medians),
+            median_interval(&medians, INTERVAL_CONFIDENCE),
+        ) {
+            (Some(m), Some((lo, hi))) => format!(
+                "{m:.3} [{lo:.3}, {hi:.3}] {}",
+                verdict(c.target.bound, Some(m), Some((lo, hi)))
+            ),
+            (Some(m), None) => format!("{m:.3} (too few runs for an interval)"),
+            (None, _) => "-".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} {}: runs {} -> {across}",
+            c.target.imp,
+            c.target.workload,
+            figure_label(&c.target),
+            listed.join(" ")
+        );
+    }
+    out
+}
+
+/// `cpu×tokio ≤ 1.05` and the like.
+fn figure_label(t: &Target) -> String {
+    let name = match t.figure {
+        Figure::Rate => "rate",
+        Figure::ServerCpu => "cpu",
+        Figure::P99 => "p99",
+        Figure::IdleKib => "KiB/conn",
+    };
+    let figure = match t.against {
+        Against::RawTokio => format!("{name}×tokio"),
+        Against::Node => format!("{name}×node"),
+        Against::Absolute => name.to_owned(),
+    };
+    match t.bound {
+        Bound::AtLeast(b) => format!("{figure} ≥ {b}"),
+        Bound::AtMost(b) => format!("{figure} ≤ {b}"),
     }
 }
 
@@ -237,21 +301,6 @@ pub fn render(checks: &[Check]) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for c in checks {
         let t = &c.target;
-        let name = match t.figure {
-            Figure::Rate => "rate",
-            Figure::ServerCpu => "cpu",
-            Figure::P99 => "p99",
-            Figure::IdleKib => "KiB/conn",
-        };
-        let figure = match t.against {
-            Against::RawTokio => format!("{name}×tokio"),
-            Against::Node => format!("{name}×node"),
-            Against::Absolute => name.to_owned(),
-        };
-        let bound = match t.bound {
-            Bound::AtLeast(b) => format!("≥ {b}"),
-            Bound::AtMost(b) => format!("≤ {b}"),
-        };
         let measured = match (c.median, c.interval) {
             // Three decimals: a bound of 1.05 missed by 1.054 must not print as 1.05.
             (Some(m), Some((lo, hi))) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
@@ -260,7 +309,7 @@ pub fn render(checks: &[Check]) -> String {
         };
         rows.push([
             format!("{} {}", t.imp, t.workload),
-            format!("{figure} {bound}"),
+            figure_label(t),
             measured,
             c.verdict.to_string(),
         ]);
