@@ -230,12 +230,12 @@ pub fn render_across_runs(pooled: &[Check], runs: &[Vec<Check>]) -> String {
             median(&medians),
             median_interval(&medians, INTERVAL_CONFIDENCE),
         ) {
-            (Some(m), Some((lo, hi))) => format!(
-                "{m:.3} [{lo:.3}, {hi:.3}] {}",
-                verdict(c.target.bound, Some(m), Some((lo, hi)))
-            ),
             (Some(m), None) => format!("{m:.3} (too few runs for an interval)"),
-            (None, _) => "-".to_owned(),
+            (m, interval) => format!(
+                "{} {}",
+                median_and_interval(m, interval),
+                verdict(c.target.bound, m, interval)
+            ),
         };
         let _ = writeln!(
             out,
@@ -247,6 +247,16 @@ pub fn render_across_runs(pooled: &[Check], runs: &[Vec<Check>]) -> String {
         );
     }
     out
+}
+
+/// `1.027 [1.003, 1.054]`: three decimals, so a bound of 1.05 missed by 1.054 does not
+/// print as 1.05.
+fn median_and_interval(median: Option<f64>, interval: Option<(f64, f64)>) -> String {
+    match (median, interval) {
+        (Some(m), Some((lo, hi))) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(m), None) => format!("{m:.3}"),
+        (None, _) => "-".to_owned(),
+    }
 }
 
 /// `cpu×tokio ≤ 1.05` and the like.
@@ -302,10 +312,8 @@ pub fn render(checks: &[Check]) -> String {
     for c in checks {
         let t = &c.target;
         let measured = match (c.median, c.interval) {
-            // Three decimals: a bound of 1.05 missed by 1.054 must not print as 1.05.
-            (Some(m), Some((lo, hi))) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
             (Some(m), None) => format!("{m:.3} (median only)"),
-            (None, _) => "-".to_owned(),
+            (median, interval) => median_and_interval(median, interval),
         };
         rows.push([
             format!("{} {}", t.imp, t.workload),
