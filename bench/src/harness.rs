@@ -164,7 +164,15 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let settings = RunSettings {
         duration_secs: config.duration.as_secs_f64(),
         reps: config.reps,
-        idle_reps: config.idle_reps,
+        // Only repetitions that ran count, so a pool of runs without the idle workload says none.
+        idle_reps: if workloads
+            .iter()
+            .any(|w| matches!(w, Workload::IdleMemory { .. }))
+        {
+            config.idle_reps
+        } else {
+            0
+        },
         server_cpu: placement.map(|p| p.server_cpu),
         impls: config.impls.clone(),
         workloads,

@@ -106,7 +106,15 @@ pub fn pool(runs: &[String]) -> io::Result<Pooled> {
         let alone = Report::new(run.machine.clone(), run.settings.clone(), own, Vec::new());
         per_run.push(alone.targets);
         settings.reps += run.settings.reps;
-        settings.idle_reps += run.settings.idle_reps;
+        // Reports written before the harness recorded 0 without an idle workload still say 3.
+        if run
+            .settings
+            .workloads
+            .iter()
+            .any(|w| matches!(w, Workload::IdleMemory { .. }))
+        {
+            settings.idle_reps += run.settings.idle_reps;
+        }
         for imp in &run.settings.impls {
             if !settings.impls.contains(imp) {
                 settings.impls.push(*imp);
@@ -180,6 +188,17 @@ mod tests {
             (lo - 0.98).abs() < 1e-9 && (hi - 1.1).abs() < 1e-9,
             "{lo} {hi}"
         );
+    }
+
+    #[test]
+    fn idle_repetitions_count_only_from_runs_with_the_idle_workload() {
+        // Older harnesses recorded their idle setting even when no idle workload ran.
+        let mut old = report_with_cpu_ratios(&[1.0; 3]);
+        old.settings.idle_reps = 3;
+        let old = serde_json::to_string(&old).expect("serialises");
+        let pooled = pool(&[old.clone(), old]).expect("pools");
+        assert_eq!(pooled.report.settings.idle_reps, 0);
+        assert!(!pooled.table().contains("idle-memory repetition"));
     }
 
     #[test]

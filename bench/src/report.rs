@@ -409,11 +409,15 @@ impl Report {
             line(row, &mut out);
         }
         let m = &self.machine;
+        let idle = match self.settings.idle_reps {
+            0 => String::new(),
+            n => format!(" ({n} idle-memory repetition(s))"),
+        };
         let _ = writeln!(
             out,
-            "\nmedian of {} round(s) x {:.1} s ({} idle-memory repetition(s)); ratios are medians of per-round ratios \
+            "\nmedian of {} round(s) x {:.1} s{idle}; ratios are medians of per-round ratios \
              to raw-tokio's and node's in this run (for KiB/conn and CPU, lower is better); ! = some operations failed (see JSON)",
-            self.settings.reps, self.settings.duration_secs, self.settings.idle_reps
+            self.settings.reps, self.settings.duration_secs
         );
         let load = |l: Option<f64>| l.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"));
         let _ = writeln!(
@@ -575,7 +579,8 @@ mod tests {
         let settings = RunSettings {
             duration_secs: 1.0,
             reps: 1,
-            idle_reps: 1,
+            // No idle workload ran, so the harness records no idle repetitions.
+            idle_reps: 0,
             server_cpu: None,
             impls: vec![ServerImpl::RawTokio, ServerImpl::Node],
             workloads: vec![w],
@@ -604,6 +609,10 @@ mod tests {
             table.contains("load average 0.50 at start, ? at end"),
             "{table}"
         );
+        assert!(
+            table.contains("median of 1 round(s) x 1.0 s; ratios"),
+            "{table}"
+        );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["entries"][1]["impl"], "node");
         assert_eq!(json["entries"][1]["workload"]["kind"], "ping-pong");
@@ -622,6 +631,7 @@ mod tests {
         let reset = "nodenet-std idle mem c=10000: reset".to_owned();
         let failures = vec![reset.clone(), reset.clone(), reset, "other".to_owned()];
         let table = Report::new(machine(), settings, vec![], failures).table();
+        assert!(table.contains("(3 idle-memory repetition(s))"), "{table}");
         assert!(
             table.contains(
                 "not measured (3×): nodenet-std idle mem c=10000: reset\nnot measured: other"
