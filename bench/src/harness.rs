@@ -97,7 +97,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
     let timed: Vec<Workload> = workloads
         .iter()
         .copied()
-        .filter(|w| !matches!(w, Workload::IdleMemory { .. }))
+        .filter(|w| !w.is_idle_memory())
         .collect();
     // Every server is up for the whole timed part and the repetitions go round-robin over
     // the implementations (rep 1 of each, then rep 2 of each, ...): on a shared machine
@@ -165,10 +165,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
         duration_secs: config.duration.as_secs_f64(),
         reps: config.reps,
         // Only repetitions that ran count, so a pool of runs without the idle workload says none.
-        idle_reps: if workloads
-            .iter()
-            .any(|w| matches!(w, Workload::IdleMemory { .. }))
-        {
+        idle_reps: if workloads.iter().any(|w| w.is_idle_memory()) {
             config.idle_reps
         } else {
             0

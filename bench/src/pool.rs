@@ -107,12 +107,7 @@ pub fn pool(runs: &[String]) -> io::Result<Pooled> {
         per_run.push(alone.targets);
         settings.reps += run.settings.reps;
         // Reports written before the harness recorded 0 without an idle workload still say 3.
-        if run
-            .settings
-            .workloads
-            .iter()
-            .any(|w| matches!(w, Workload::IdleMemory { .. }))
-        {
+        if run.settings.workloads.iter().any(|w| w.is_idle_memory()) {
             settings.idle_reps += run.settings.idle_reps;
         }
         for imp in &run.settings.impls {
@@ -127,10 +122,7 @@ pub fn pool(runs: &[String]) -> io::Result<Pooled> {
         }
         failures.extend(run.failures.iter().map(|f| format!("run {}: {f}", i + 1)));
         for e in run.entries {
-            let complete = match e.workload {
-                Workload::IdleMemory { .. } => true,
-                _ => e.reps.len() == run.settings.reps,
-            };
+            let complete = e.workload.is_idle_memory() || e.reps.len() == run.settings.reps;
             if !complete {
                 failures.push(format!(
                     "run {}: {} {} left out ({} of {} rounds)",

@@ -97,6 +97,12 @@ impl Workload {
         }
     }
 
+    /// Whether this is the idle-memory workload, which is measured apart from the timed
+    /// rounds (its own repetitions, no rate).
+    pub fn is_idle_memory(self) -> bool {
+        matches!(self, Workload::IdleMemory { .. })
+    }
+
     /// What [`LoadOutcome::ops`] counts for this workload.
     pub fn unit(self) -> OpUnit {
         match self {
