@@ -491,7 +491,7 @@ fn sig3(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{machine, rep};
+    use crate::test_support::{machine, rep, settings};
 
     #[test]
     fn throughput_figures_are_medians_in_gb_and_us_per_kib() {
@@ -535,12 +535,12 @@ mod tests {
             .map(|ops| rep(ops, 1.0, 1.0))
             .collect();
         let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: 3,
             idle_reps: 3,
-            server_cpu: None,
-            impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
-            workloads: vec![w],
+            ..settings(
+                3,
+                vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
+                vec![w],
+            )
         };
         let report = Report::new(
             machine(),
@@ -576,15 +576,8 @@ mod tests {
             max_us: 900.0,
             count: 100_000,
         });
-        let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: 1,
-            // No idle workload ran, so the harness records no idle repetitions.
-            idle_reps: 0,
-            server_cpu: None,
-            impls: vec![ServerImpl::RawTokio, ServerImpl::Node],
-            workloads: vec![w],
-        };
+        // No idle workload ran, so the harness records no idle repetitions.
+        let settings = settings(1, vec![ServerImpl::RawTokio, ServerImpl::Node], vec![w]);
         let report = Report::new(
             machine(),
             settings,
@@ -621,12 +614,8 @@ mod tests {
     #[test]
     fn repeated_failures_print_once_with_their_count() {
         let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: 1,
             idle_reps: 3,
-            server_cpu: None,
-            impls: vec![],
-            workloads: vec![],
+            ..settings(1, vec![], vec![])
         };
         let reset = "nodenet-std idle mem c=10000: reset".to_owned();
         let failures = vec![reset.clone(), reset.clone(), reset, "other".to_owned()];
@@ -644,12 +633,8 @@ mod tests {
     fn no_reps_means_failure_not_entry() {
         let w = Workload::ConnectRate { workers: 16 };
         let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: 1,
             idle_reps: 1,
-            server_cpu: None,
-            impls: vec![ServerImpl::RawTokio],
-            workloads: vec![w],
+            ..settings(1, vec![ServerImpl::RawTokio], vec![w])
         };
         let report = Report::new(
             machine(),

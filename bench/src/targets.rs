@@ -352,7 +352,7 @@ pub fn render(checks: &[Check]) -> String {
 mod tests {
     use super::*;
     use crate::report::RunSettings;
-    use crate::test_support::{machine, rep, report_with_cpu_ratios};
+    use crate::test_support::{machine, rep, report_with_cpu_ratios, settings};
 
     fn cpu_check(report: &Report) -> Check {
         let found = report.targets.iter().find(|c| {
@@ -410,12 +410,8 @@ mod tests {
             r
         };
         let settings = RunSettings {
-            duration_secs: 1.0,
-            reps: 0,
             idle_reps: 5,
-            server_cpu: None,
-            impls: vec![ServerImpl::NodenetTokio],
-            workloads: vec![w],
+            ..settings(0, vec![ServerImpl::NodenetTokio], vec![w])
         };
         let reps = [1, 2, 1, 1, 2].map(idle).to_vec();
         let report = Report::new(

@@ -20,6 +20,19 @@ pub fn rep(ops: u64, secs: f64, cpu: f64) -> Rep {
     }
 }
 
+/// Settings of a run of `reps` rounds of 1 s on no pinned CPU, without idle repetitions;
+/// tests that need other values override fields with `..settings(..)`.
+pub fn settings(reps: usize, impls: Vec<ServerImpl>, workloads: Vec<Workload>) -> RunSettings {
+    RunSettings {
+        duration_secs: 1.0,
+        reps,
+        idle_reps: 0,
+        server_cpu: None,
+        impls,
+        workloads,
+    }
+}
+
 /// A 2-CPU machine with Node, a load average at the start and none at the end.
 pub fn machine() -> MachineInfo {
     MachineInfo {
@@ -39,14 +52,11 @@ pub fn report_with_cpu_ratios(cpu_ratios: &[f64]) -> Report {
     let w = Workload::Throughput { connections: 1 };
     let base = cpu_ratios.iter().map(|_| rep(1 << 30, 1.0, 1.0)).collect();
     let other = cpu_ratios.iter().map(|r| rep(1 << 30, 1.0, *r)).collect();
-    let settings = RunSettings {
-        duration_secs: 1.0,
-        reps: cpu_ratios.len(),
-        idle_reps: 0,
-        server_cpu: None,
-        impls: vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
-        workloads: vec![w],
-    };
+    let settings = settings(
+        cpu_ratios.len(),
+        vec![ServerImpl::RawTokio, ServerImpl::NodenetTokio],
+        vec![w],
+    );
     Report::new(
         machine(),
         settings,
