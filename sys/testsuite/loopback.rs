@@ -300,17 +300,8 @@ nn_test! {
         let opts = ServerOptions::new(SocketOptions { pause_on_connect: true, ..SocketOptions::default() });
         let (mut server, port) = loopback_server!(opts);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let h = spawn!({
-            let mut c = accept!(server);
-            // Wait (bounded) until the client hit the high-water mark.
-            let t0 = Instant::now();
-            while rx.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
-                sleep_ms!(5);
-            }
-            c.resume();
-            let (data, _) = drain!(c);
-            data.len()
-        });
+        // The server reads only once the client hit the high-water mark.
+        let h = spawn!({ accept_paused_until_signalled!(server, rx).len() });
         let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
         let chunk = vec![7u8; 8 * 1024];
         let mut sent = 0usize;
@@ -352,17 +343,7 @@ nn_test! {
         let opts = ServerOptions::new(SocketOptions { pause_on_connect: true, ..SocketOptions::default() });
         let (mut server, port) = loopback_server!(opts);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let h = spawn!({
-            let mut c = accept!(server);
-            // Polled, not blocked on: in the async suites both sides share one executor.
-            let t0 = Instant::now();
-            while rx.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
-                sleep_ms!(5);
-            }
-            c.resume();
-            let (data, _) = drain!(c);
-            data
-        });
+        let h = spawn!({ accept_paused_until_signalled!(server, rx) });
         let fill = vec![0xAAu8; 8 * 1024 * 1024];
         let small: Vec<Vec<u8>> = (0..300u32)
             .map(|i| {

@@ -1,5 +1,6 @@
 // The helper macros every backend suite shares (`tcp_port!`, `listening!`,
-// `loopback_server!`, `accept!`, `drain!`, `echo!`), written once over the harness's `next!`. Each backend's test binary
+// `loopback_server!`, `accept!`, `drain!`, `accept_paused_until_signalled!`, `echo!`),
+// written once over the harness's `next!` and `sleep_ms!`. Each backend's test binary
 // `include!`s its harness (`tests/harness/<backend>.rs`), then this file, then the suite.
 
 #[allow(unused_imports)]
@@ -74,6 +75,22 @@ macro_rules! drain {
             }
         }
         (data, events)
+    }};
+}
+
+/// Accept on a `pause_on_connect` server, leave the connection unread until `rx` signals
+/// (at most 5 s), then resume and drain it: the bytes received. The wait polls rather than
+/// blocks because in the async suites both sides share one executor.
+#[allow(unused_macros)]
+macro_rules! accept_paused_until_signalled {
+    ($server:expr, $rx:expr) => {{
+        let mut c = accept!($server);
+        let t0 = Instant::now();
+        while $rx.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
+            sleep_ms!(5);
+        }
+        c.resume();
+        drain!(c).0
     }};
 }
 
