@@ -1,7 +1,7 @@
 //! `nodenet-smol`: Node.js's `net` module on smol / async-io.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate only supplies async-io's reactor
-//! and timers and smol's blocking pool to the shared driver in `nodenet-sys`. The API is
+//! and timers and smol's blocking pool to the shared driver in `nodenet`. The API is
 //! the same in `nodenet-tokio` and (blocking) `nodenet-std`.
 //!
 //! ```
@@ -35,9 +35,9 @@
 mod io;
 mod runtime;
 
+pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use nodenet_core::*;
-pub use nodenet_sys::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use runtime::{SmolListener, SmolRuntime, SmolStream};
 
-nodenet_sys::backend_types!(SmolRuntime, SmolRuntime);
-nodenet_sys::async_api!();
+nodenet::backend_types!(SmolRuntime, SmolRuntime);
+nodenet::async_api!();

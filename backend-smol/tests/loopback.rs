@@ -1,12 +1,12 @@
-//! The shared loopback suite (`sys/testsuite/loopback.rs`) on smol / async-io (each
+//! The shared loopback suite (`nodenet/testsuite/loopback.rs`) on smol / async-io (each
 //! side of a scenario runs `async_io::block_on` on its own thread), plus `futures-io`
 //! interop.
 
 use nodenet_smol::*;
 
 include!("harness/smol.rs");
-include!("../../sys/testsuite/macros.rs");
-include!("../../sys/testsuite/loopback.rs");
+include!("../../nodenet/testsuite/macros.rs");
+include!("../../nodenet/testsuite/loopback.rs");
 
 nn_test! {
     fn futures_io_interop() {

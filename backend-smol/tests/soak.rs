@@ -1,10 +1,10 @@
-//! Soak on loopback (`sys/testsuite/soak.rs`) on smol: connect / transfer / close cycles,
+//! Soak on loopback (`nodenet/testsuite/soak.rs`) on smol: connect / transfer / close cycles,
 //! then no descriptor and no memory growth.
 
 use nodenet_smol::*;
 
 include!("harness/smol.rs");
-include!("../../sys/testsuite/macros.rs");
-include!("../../sys/testsuite/reliability.rs");
-include!("../../sys/testsuite/proc_stats.rs");
-include!("../../sys/testsuite/soak.rs");
+include!("../../nodenet/testsuite/macros.rs");
+include!("../../nodenet/testsuite/reliability.rs");
+include!("../../nodenet/testsuite/proc_stats.rs");
+include!("../../nodenet/testsuite/soak.rs");

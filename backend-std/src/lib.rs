@@ -1,7 +1,7 @@
 //! `nodenet-std`: Node.js's `net` module on blocking std sockets — no async runtime.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate supplies a small `mio` reactor
-//! per socket (and per server) to the shared driver in `nodenet-sys`, and runs
+//! per socket (and per server) to the shared driver in `nodenet`, and runs
 //! getaddrinfo on a worker thread. `next_event()` blocks the calling thread until the
 //! next event (the socket's timers become the wait's timeout). The API is the same as in
 //! `nodenet-tokio` and `nodenet-smol`, minus `async`.
@@ -36,16 +36,16 @@ mod io;
 mod reactor;
 mod runtime;
 
+pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use nodenet_core::*;
-pub use nodenet_sys::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use runtime::{StdRtListener, StdRtSource, StdRtStream, StdRuntime};
 
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use nodenet_sys::driver::Runtime as _;
+use nodenet::driver::Runtime as _;
 
-nodenet_sys::backend_types!(StdRuntime, StdRuntime::new());
+nodenet::backend_types!(StdRuntime, StdRuntime::new());
 
 impl Socket {
     /// The next event, blocking the calling thread while driving the IO; `None` once

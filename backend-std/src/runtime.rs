@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use nodenet_sys::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
 
 use crate::reactor::{raw, Reactor};
 
@@ -79,7 +79,7 @@ impl AsFd for StdRtStream {
 
 impl RtStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        nodenet_sys::driver::send_now(self, bufs)
+        nodenet::driver::send_now(self, bufs)
     }
     fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.reactor.take(self.key, false)
@@ -93,8 +93,8 @@ impl RtStream for StdRtStream {
         &mut self,
         cx: &mut Context<'_>,
         _drained: bool,
-    ) -> Poll<io::Result<nodenet_sys::driver::ReadChunk>> {
-        nodenet_sys::driver::poll_read_chunk_default(self, cx, false)
+    ) -> Poll<io::Result<nodenet::driver::ReadChunk>> {
+        nodenet::driver::poll_read_chunk_default(self, cx, false)
     }
 }
 

@@ -1,10 +1,10 @@
-//! Accept under EMFILE (`sys/testsuite/emfile.rs`) on std. Its own test binary: the test
+//! Accept under EMFILE (`nodenet/testsuite/emfile.rs`) on std. Its own test binary: the test
 //! lowers the process's descriptor limit (restored before it ends).
 
 use nodenet_std::*;
 
 include!("harness/std.rs");
-include!("../../sys/testsuite/macros.rs");
-include!("../../sys/testsuite/reliability.rs");
-include!("../../sys/testsuite/proc_stats.rs");
-include!("../../sys/testsuite/emfile.rs");
+include!("../../nodenet/testsuite/macros.rs");
+include!("../../nodenet/testsuite/reliability.rs");
+include!("../../nodenet/testsuite/proc_stats.rs");
+include!("../../nodenet/testsuite/emfile.rs");

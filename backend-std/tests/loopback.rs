@@ -1,11 +1,11 @@
-//! The shared loopback suite (`sys/testsuite/loopback.rs`) on blocking std (each side of
+//! The shared loopback suite (`nodenet/testsuite/loopback.rs`) on blocking std (each side of
 //! a scenario on its own thread), plus `std::io::Read`/`Write` interop.
 
 use nodenet_std::*;
 
 include!("harness/std.rs");
-include!("../../sys/testsuite/macros.rs");
-include!("../../sys/testsuite/loopback.rs");
+include!("../../nodenet/testsuite/macros.rs");
+include!("../../nodenet/testsuite/loopback.rs");
 
 nn_test! {
     fn std_read_write_interop() {

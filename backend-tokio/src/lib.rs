@@ -1,7 +1,7 @@
 //! `nodenet-tokio`: Node.js's `net` module on tokio.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate only supplies tokio's reactor,
-//! timers and blocking pool to the shared driver in `nodenet-sys`. The API is the same
+//! timers and blocking pool to the shared driver in `nodenet`. The API is the same
 //! in `nodenet-smol` and (blocking) `nodenet-std`.
 //!
 //! ```
@@ -33,9 +33,9 @@
 mod io;
 mod runtime;
 
+pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use nodenet_core::*;
-pub use nodenet_sys::driver::{Lookup, LookupOptions, StdListener, StdStream};
 pub use runtime::{TokioListener, TokioRuntime, TokioStream};
 
-nodenet_sys::backend_types!(TokioRuntime, TokioRuntime);
-nodenet_sys::async_api!();
+nodenet::backend_types!(TokioRuntime, TokioRuntime);
+nodenet::async_api!();

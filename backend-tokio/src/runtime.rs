@@ -16,8 +16,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet_sys::__bytes::BytesMut;
-use nodenet_sys::driver::{
+use nodenet::__bytes::BytesMut;
+use nodenet::driver::{
     send_now, take_bytes_mut_chunk, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
     StdListener, StdStream, READ_CHUNK,
 };

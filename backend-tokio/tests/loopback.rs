@@ -1,11 +1,11 @@
-//! The shared loopback suite (`sys/testsuite/loopback.rs`) on tokio, plus tokio-only
+//! The shared loopback suite (`nodenet/testsuite/loopback.rs`) on tokio, plus tokio-only
 //! interop tests (`AsyncRead`/`AsyncWrite`).
 
 use nodenet_tokio::*;
 
 include!("harness/tokio.rs");
-include!("../../sys/testsuite/macros.rs");
-include!("../../sys/testsuite/loopback.rs");
+include!("../../nodenet/testsuite/macros.rs");
+include!("../../nodenet/testsuite/loopback.rs");
 
 nn_test! {
     fn async_read_write_interop() {

@@ -1,6 +1,6 @@
 // The smol harness of every test binary of this crate: the loopback suite
-// (`sys/testsuite/loopback.rs`) and the reliability suites
-// (`sys/testsuite/{emfile,soak,flood,load}.rs`). The test body runs on the test thread
+// (`nodenet/testsuite/loopback.rs`) and the reliability suites
+// (`nodenet/testsuite/{emfile,soak,flood,load}.rs`). The test body runs on the test thread
 // with `async_io::block_on` and is bounded by `TEST_TIMEOUT`; when `SERIAL` is true the
 // test also holds the binary-wide `SERIAL_LOCK` (the reliability suites count the
 // process's descriptors and memory, so tests of one binary must not overlap) and starts

@@ -1,6 +1,6 @@
 // The tokio harness of every test binary of this crate: the loopback suite
-// (`sys/testsuite/loopback.rs`) and the reliability suites
-// (`sys/testsuite/{emfile,soak,flood,load}.rs`). Each test builds its own 2-worker
+// (`nodenet/testsuite/loopback.rs`) and the reliability suites
+// (`nodenet/testsuite/{emfile,soak,flood,load}.rs`). Each test builds its own 2-worker
 // runtime and is bounded by `TEST_TIMEOUT`; when `SERIAL` is true it also holds the
 // binary-wide `SERIAL_LOCK` (the reliability suites count the process's descriptors and
 // memory, so tests of one binary must not overlap). The suite sets both: 20 s and

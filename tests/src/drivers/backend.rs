@@ -2,7 +2,7 @@
 //! [`Backend`] names the backend's `Socket`/`Server` and forwards every call the
 //! scenarios use; [`forward_backend_api!`](crate::forward_backend_api) writes those
 //! forwards once for the three crates (their synchronous APIs are identical by
-//! construction: the same macros of `nodenet-sys` generate them). Only the way to wait for
+//! construction: the same macros of `nodenet` generate them). Only the way to wait for
 //! the next event of several actors differs: async backends poll `next_event()` futures
 //! (polling the actors' `next_event` futures together), the blocking one asks each socket with a deadline.
 use std::io;
@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use nodenet::driver::{Lookup, ServerEvent};
+use nodenet::KeepAlive;
 use nodenet_core::{
     ConnectOptions, Error, ListenOptions, ServerOptions, SocketEvent, SocketOptions,
 };
-use nodenet_sys::driver::{Lookup, ServerEvent};
-use nodenet_sys::KeepAlive;
 
 use super::net::{Actor, ActorTable};
 
@@ -135,7 +135,7 @@ macro_rules! forward_backend_api {
         fn socket_new(options: nodenet_core::SocketOptions) -> $b::Socket {
             $b::Socket::new(options)
         }
-        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet_sys::driver::Lookup) {
+        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet::driver::Lookup) {
             s.set_lookup(lookup)
         }
         fn connect(
@@ -182,7 +182,7 @@ macro_rules! forward_backend_api {
         }
         fn keep_alive_settings(
             s: &$b::Socket,
-        ) -> Option<std::io::Result<(nodenet_sys::KeepAlive, bool)>> {
+        ) -> Option<std::io::Result<(nodenet::KeepAlive, bool)>> {
             s.keep_alive_settings()
         }
         fn server_new(options: nodenet_core::ServerOptions) -> $b::Server {

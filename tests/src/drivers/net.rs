@@ -9,8 +9,8 @@ use std::task::Poll as TaskPoll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use nodenet::driver::{LookupOptions, ServerEvent};
 use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
-use nodenet_sys::driver::{LookupOptions, ServerEvent};
 
 use super::backend::{Backend, Ev};
 use super::common::{

@@ -6,8 +6,8 @@ use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use nodenet::driver::ServerEvent;
 use nodenet_core::SocketEvent;
-use nodenet_sys::driver::ServerEvent;
 
 use super::backend::{Backend, Ev, PollActor};
 use super::net::{ActorTable, NetDriver};

@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn abstract_names_and_missing_paths() {
-        let name = format!("\0nodenet-sys-test-{}", std::process::id());
+        let name = format!("\0nodenet-test-{}", std::process::id());
         let listener = unix_listen(&name, 16, false, false, false).unwrap();
         let _client = unix_connect(&name, false).unwrap();
         let _ = listener.accept().unwrap();

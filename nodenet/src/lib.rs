@@ -1,4 +1,4 @@
-//! `nodenet-sys`: socket construction and socket options, written once with socket2 and
+//! `nodenet`: socket construction and socket options, written once with socket2 and
 //! shared by the three backends (std, smol, tokio).
 //!
 //! This crate decides nothing about Node's rules: it performs exactly the operation the

@@ -323,7 +323,7 @@ mod tests {
             StdListener::Unix(_, p) => assert_eq!(p, path.to_str().unwrap()),
             other => panic!("{other:?}"),
         }
-        let name = format!("\0nodenet-sys-name-{}", std::process::id());
+        let name = format!("\0nodenet-name-{}", std::process::id());
         let l = crate::unix_listen(&name, 4, false, false, false).unwrap();
         match StdListener::from(l) {
             StdListener::Unix(_, p) => assert_eq!(p, name),

@@ -21,7 +21,7 @@ pub struct LookupOptions {
 ///
 /// ```
 /// use nodenet_core::LookupAddress;
-/// use nodenet_sys::driver::{Lookup, LookupOptions};
+/// use nodenet::driver::{Lookup, LookupOptions};
 /// let both = |_host: &str, _o: LookupOptions| {
 ///     Ok(vec![LookupAddress::new("::1", 6), LookupAddress::new("127.0.0.1", 4)])
 /// };
