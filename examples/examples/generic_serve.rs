@@ -8,7 +8,7 @@
 //! the answers.
 
 use nodenet::{AsyncRuntime, BlockingRuntime, Server, ServerEvent, Socket, SocketEvent};
-use nodenet_core::{Endpoint, ListenOptions, ServerOptions};
+use nodenet_core::{Endpoint, ListenOptions, ServerOptions, SocketOptions};
 
 /// Serve connections one at a time until `connections` have been served, on any
 /// async runtime.
@@ -92,9 +92,11 @@ fn listening_port<R: nodenet::Runtime>(server: &Server<R>) -> u16 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listen = || ListenOptions::port(0).host("127.0.0.1");
-    let allow_half_open = || ServerOptions {
-        allow_half_open: true,
-        ..ServerOptions::default()
+    let allow_half_open = || {
+        ServerOptions::new(SocketOptions {
+            allow_half_open: true,
+            ..SocketOptions::default()
+        })
     };
 
     // tokio
