@@ -1,4 +1,4 @@
-//! The conformance driver on the deterministic simulator (`nodenet_core::sim`): each
+//! The conformance driver on the deterministic simulator (`nodenet_sim`): each
 //! scenario runs in a fresh [`World`] — the real core state machines over the fake
 //! kernel, in virtual time — with its servers and clients on the loopback host
 //! (`127.0.0.1` and `::1` belong to the world's default host). The scenario's custom
@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use nodenet_core::sim::{Faults, ServerId, SocketId, World, WorldEvent};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::{Endpoint, ServerEvent};
 
 use crate::driver::{DriverError, ScenarioDriver};

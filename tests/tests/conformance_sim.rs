@@ -1,7 +1,7 @@
 //! Conformance suite on the deterministic simulator: every scenario the simulator can
 //! model, in virtual time, compared with Node v20's recording plus the documented
 //! differences; the others are listed (and printed) as exclusions.
-use nodenet_core::sim::Faults;
+use nodenet_sim::Faults;
 use nodenet_tests::drivers::suite::{assert_suite_passes, run_suite, with_wrong_expectation};
 use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
 

@@ -1,11 +1,11 @@
 //! The naive BlockList: Node's C++ `SocketAddressBlockList` transcribed rule by rule from
 //! §7.2 — a list scanned newest first, each rule type with its own cross-family logic —
-//! with none of the interval machinery of `crate::block_list`. It is the oracle the
+//! with none of the interval machinery of `nodenet_core::block_list`. It is the oracle the
 //! property tests and the fuzzer compare `BlockList` against.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::SocketAddress;
+use nodenet_core::SocketAddress;
 
 /// One rule, as stored by Node.
 #[derive(Clone, Debug, PartialEq, Eq)]

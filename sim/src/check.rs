@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::server::ServerEvent;
-use crate::socket::{SocketEvent, WriteResult};
+use nodenet_core::server::ServerEvent;
+use nodenet_core::socket::{SocketEvent, WriteResult};
 
 use super::{ServerId, SocketId};
 
@@ -318,8 +318,8 @@ impl SockState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
-    use crate::socket::WriteId;
+    use nodenet_core::error::Error;
+    use nodenet_core::socket::WriteId;
 
     fn checker_with_pair() -> Checker {
         let mut c = Checker::default();
@@ -430,10 +430,10 @@ mod tests {
         c.check_accounting(ServerId(0), 1);
         assert!(c.violations()[0].contains("kernel handed over 1"));
         let mut c = Checker::default();
-        let conn = crate::server::AcceptedConnection {
-            id: crate::server::ConnectionId(1),
-            local: crate::options::Endpoint::Tcp("10.0.0.1:80".parse().unwrap()),
-            remote: crate::options::Endpoint::Tcp("10.0.0.2:4000".parse().unwrap()),
+        let conn = nodenet_core::server::AcceptedConnection {
+            id: nodenet_core::server::ConnectionId(1),
+            local: nodenet_core::options::Endpoint::Tcp("10.0.0.1:80".parse().unwrap()),
+            remote: nodenet_core::options::Endpoint::Tcp("10.0.0.2:4000".parse().unwrap()),
             options: Default::default(),
         };
         c.on_server_event(ServerId(0), &ServerEvent::Connection(conn));

@@ -5,7 +5,7 @@
 /// A seeded SplitMix64 generator.
 ///
 /// ```
-/// use nodenet_core::sim::Rng;
+/// use nodenet_sim::Rng;
 /// let mut a = Rng::new(7);
 /// let mut b = Rng::new(7);
 /// assert_eq!(a.next_u64(), b.next_u64());

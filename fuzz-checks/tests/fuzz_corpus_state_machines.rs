@@ -1,13 +1,13 @@
 //! Replays the checked-in corpora of the state-machine fuzz targets (`socket_ops`,
 //! `server_ops`, `planner_ops` in `fuzz/corpus/<target>/`) through the same check the
-//! target runs (`nodenet_core::fuzz_checks`), so stable `cargo test` covers what the
+//! target runs (`nodenet_fuzz_checks`), so stable `cargo test` covers what the
 //! fuzzers found without nightly or cargo-fuzz. A few thousand pseudo-random inputs per
 //! target (fixed seed) add cheap coverage on every run.
 
 use std::fs;
 use std::path::PathBuf;
 
-use nodenet_core::fuzz_checks::{check_planner_ops, check_server_ops, check_socket_ops};
+use nodenet_fuzz_checks::{check_planner_ops, check_server_ops, check_socket_ops};
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -18,12 +18,12 @@ use std::time::Instant;
 
 use arbitrary::Arbitrary;
 
-use crate::server::{
+use nodenet_core::server::{
     ConnectionId, ListenOptions, ListenStage, ListenerId, ResolveId, Server, ServerCommand,
     ServerEvent, ServerOptions,
 };
-use crate::socket::{Command, Socket, SocketEvent};
-use crate::{BlockList, Endpoint, ErrorCode, LookupAddress, PortArg, SocketOptions};
+use nodenet_core::socket::{Command, Socket, SocketEvent};
+use nodenet_core::{BlockList, Endpoint, ErrorCode, LookupAddress, PortArg, SocketOptions};
 
 /// How `listen` is called.
 #[derive(Arbitrary, Clone, Debug)]

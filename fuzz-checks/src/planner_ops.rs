@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 
-use crate::happy_eyeballs::{
+use nodenet_core::happy_eyeballs::{
     sort_candidates, Action, Candidate, Candidates, Mode, Planner, PlannerOptions,
 };
-use crate::{AttemptId, BlockList, ErrorCode, LookupAddress};
+use nodenet_core::{AttemptId, BlockList, ErrorCode, LookupAddress};
 
 /// One entry of the fuzzed lookup result.
 #[derive(Arbitrary, Clone, Debug)]
@@ -411,12 +411,12 @@ fn entry(e: &Entry) -> LookupAddress {
 fn check_candidates(entries: &[LookupAddress], list: &[Candidate]) {
     let valid: Vec<&LookupAddress> = entries
         .iter()
-        .filter(|e| crate::is_ip(&e.address) != 0 && (e.family == 4 || e.family == 6))
+        .filter(|e| nodenet_core::is_ip(&e.address) != 0 && (e.family == 4 || e.family == 6))
         .collect();
     let mut seen = HashSet::new();
     for c in list {
         assert!(c.family == 4 || c.family == 6, "candidate family {c:?}");
-        assert!(crate::is_ip(&c.ip) != 0, "candidate not an IP {c:?}");
+        assert!(nodenet_core::is_ip(&c.ip) != 0, "candidate not an IP {c:?}");
         assert!(
             seen.insert((c.ip.clone(), c.family)),
             "duplicate candidate {c:?}"

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 
-use crate::socket::{
+use nodenet_core::socket::{
     Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult,
 };
-use crate::{AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions};
+use nodenet_core::{AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions};
 
 /// How a fuzzed `connect` is called.
 #[derive(Arbitrary, Clone, Debug)]

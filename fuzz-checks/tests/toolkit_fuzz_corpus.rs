@@ -1,11 +1,11 @@
 //! Replays every fuzz target's checked-in corpus (`fuzz/corpus/<target>/*`) through the same
-//! check the target runs (`nodenet_core::fuzz_checks`), so stable `cargo test` covers what
+//! check the target runs (`nodenet_fuzz_checks`), so stable `cargo test` covers what
 //! the fuzzers found without nightly or cargo-fuzz.
 
 use std::fs;
 use std::path::PathBuf;
 
-use nodenet_core::fuzz_checks::{check_block_list_ops, check_is_ip, check_socket_address};
+use nodenet_fuzz_checks::{check_block_list_ops, check_is_ip, check_socket_address};
 
 fn replay(target: &str, check: fn(&[u8])) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

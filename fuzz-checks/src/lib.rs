@@ -1,9 +1,12 @@
-//! Checks shared by the cargo-fuzz targets (`fuzz/`) and by the stable tests that replay
-//! their corpora and run the property tests, so each oracle is written once. Enabled by
-//! the `fuzzing` feature; not part of the supported API.
+//! `nodenet-fuzz-checks`: the checks shared by the cargo-fuzz targets (`fuzz/`) and by the
+//! stable tests that replay their corpora and run the property tests, so each oracle is
+//! written once. Not published; it uses only `nodenet-core`'s public API.
 //!
 //! Every `check_*` function panics (with the input in the message) when nodenet disagrees
 //! with the oracle or breaks an invariant; that is how a fuzzer reports a finding.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod ops;
 pub mod planner_ops;
@@ -21,7 +24,7 @@ pub use planner_ops::check_planner_ops;
 pub use server_ops::check_server_ops;
 pub use socket_ops::check_socket_ops;
 
-use crate::{is_ip, is_ipv4, is_ipv6, SocketAddress, SocketAddressOptions};
+use nodenet_core::{is_ip, is_ipv4, is_ipv6, SocketAddress, SocketAddressOptions};
 
 const V4_SEG: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])";
 const V6_SEG: &str = "(?:[0-9a-fA-F]{1,4})";
@@ -89,8 +92,8 @@ pub fn check_socket_address(data: &[u8]) {
         assert_round_trips(&sa, &input);
         // The printed form parses back to itself (port 80 reads back as 0, as in Node).
         let text = match sa.family() {
-            crate::Family::IPv4 => format!("{}:{}", sa.address(), sa.port()),
-            crate::Family::IPv6 => format!("[{}]:{}", sa.address(), sa.port()),
+            nodenet_core::Family::IPv4 => format!("{}:{}", sa.address(), sa.port()),
+            nodenet_core::Family::IPv6 => format!("[{}]:{}", sa.address(), sa.port()),
         };
         let again = SocketAddress::parse(&text);
         assert_eq!(again, Some(sa), "parse({text:?}) from {input:?}");

@@ -3,13 +3,12 @@
 //! RST, black holes ended by our timers, refused connects, a broken IPv6 path driving
 //! happy eyeballs to IPv4, `EMFILE` on accept, `maxConnections`, and dual-stack
 //! addresses.
-#![cfg(feature = "sim")]
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use nodenet_core::server::{ListenOptions, ServerEvent, ServerOptions};
-use nodenet_core::sim::{Faults, ServerId, SocketId, World, WorldEvent};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::socket::{ConnectOptions, SocketEvent};
 use nodenet_core::{ErrorCode, SocketOptions};
 

@@ -6,7 +6,7 @@
 //! its invariants on every event; [`run`] returns them with the trace hash.
 //!
 //! ```
-//! use nodenet_core::sim::{sweep, TraceMode};
+//! use nodenet_sim::{sweep, TraceMode};
 //! let a = sweep::run(7, TraceMode::HashOnly);
 //! let b = sweep::run(7, TraceMode::HashOnly);
 //! assert!(a.violations.is_empty(), "{:?}", a.violations);
@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::options::SocketOptions;
-use crate::server::{ListenOptions, ServerOptions};
-use crate::socket::{ConnectOptions, SocketEvent};
+use nodenet_core::options::SocketOptions;
+use nodenet_core::server::{ListenOptions, ServerOptions};
+use nodenet_core::socket::{ConnectOptions, SocketEvent};
 
 use super::faults::Faults;
 use super::rng::Rng;
@@ -49,7 +49,7 @@ pub struct Outcome {
 /// The one-line command that replays `seed` with its full trace.
 pub fn replay_command(seed: u64) -> String {
     format!(
-        "NODENET_SIM_SEED={seed} cargo test -p nodenet-core --features sim --test sim_sweep sim_replay -- --nocapture"
+        "NODENET_SIM_SEED={seed} cargo test -p nodenet-sim --test sim_sweep sim_replay -- --nocapture"
     )
 }
 

@@ -1,12 +1,11 @@
 //! Regression tests for the simulator's loopback host, found by running the conformance
 //! scenarios on it: a server listening on an IP-literal host, and the source address of
 //! a loopback connection.
-#![cfg(feature = "sim")]
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use nodenet_core::server::{ListenOptions, ServerEvent};
-use nodenet_core::sim::World;
+use nodenet_sim::World;
 use nodenet_core::socket::ConnectOptions;
 use nodenet_core::Endpoint;
 

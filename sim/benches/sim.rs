@@ -6,14 +6,14 @@
 //! the invariant checker, and with checker plus the hashed trace. Target: ≥ 1 000 000
 //! events/s bare.
 //!
-//! `cargo bench -p nodenet-core --bench sim --features sim`
+//! `cargo bench -p nodenet-sim --bench sim`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use nodenet_core::server::ListenOptions;
-use nodenet_core::sim::{Faults, TraceMode, World, WorldConfig, WorldEvent};
+use nodenet_sim::{Faults, TraceMode, World, WorldConfig, WorldEvent};
 use nodenet_core::socket::{ConnectOptions, SocketEvent};
 
 const CLIENTS: usize = 50;

@@ -1,4 +1,6 @@
-//! A deterministic network simulator over the real core (cargo feature `sim`).
+//! `nodenet-sim`: a deterministic network simulator over the real core (`nodenet-core`).
+//! Test machinery, not published: the seeded sweeps, the conformance driver in `tests/`
+//! and the simulator benchmark use it.
 //!
 //! [`World`] is a fake kernel at the level the core speaks — syscall results, not
 //! packets: hosts with IPv4 and IPv6 addresses, a DNS table, listeners with a backlog,
@@ -6,8 +8,8 @@
 //! address family, byte streams delivered in arbitrary chunks through bounded buffers (so
 //! writes are short or wait for the peer to read: real backpressure and `Drain`), FIN,
 //! RST (discarding unread data; a close with unread data becomes an RST, as on Linux),
-//! and `EMFILE` on accept. It drives the real [`Socket`](crate::Socket) and
-//! [`Server`](crate::Server) through their public driving contract, in virtual time that
+//! and `EMFILE` on accept. It drives the real [`Socket`](nodenet_core::Socket) and
+//! [`Server`](nodenet_core::Server) through their public driving contract, in virtual time that
 //! jumps to the next deadline. Every random choice comes from one `u64` seed: the same
 //! seed gives the same [`trace`](World::trace) and [`trace_hash`](World::trace_hash), so a
 //! failing seed is a reproducible bug in the real code.
@@ -22,6 +24,9 @@
 //! Not modelled: IPC (pipe) endpoints (a connect gets `ENOENT`, a listen `EACCES`),
 //! socket options (accepted and ignored), and the `::`→`0.0.0.0` fallback (binding `::`
 //! always works).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod check;
 mod faults;

@@ -1,10 +1,10 @@
-//! BlockList against the naive linear reference (`fuzz_checks::reference`, Node's §7.2
+//! BlockList against the naive linear reference (`nodenet_fuzz_checks::reference`, Node's §7.2
 //! rules transcribed per rule type): random operation sequences biased to the edges, with
 //! every result, error, `rules()` listing and probe around every rule bound compared.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use nodenet_core::fuzz_checks::{run_ops, Op};
+use nodenet_fuzz_checks::{run_ops, Op};
 use nodenet_core::SocketAddress;
 use proptest::prelude::*;
 

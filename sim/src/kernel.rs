@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::error::{Error, ErrorCode};
-use crate::options::{AttemptId, Endpoint, LookupAddress};
-use crate::server::{ListenStage, ServerCommand};
-use crate::socket::Command;
+use nodenet_core::error::{Error, ErrorCode};
+use nodenet_core::options::{AttemptId, Endpoint, LookupAddress};
+use nodenet_core::server::{ListenStage, ServerCommand};
+use nodenet_core::socket::Command;
 
 use super::net::{Conn, End, KernelEvent, Listener, PendingConnect};
 use super::world::World;

@@ -2,15 +2,14 @@
 //! 2 500 so both cores work), each checking every invariant after every step; a
 //! determinism test; and `sim_replay` to replay one seed with its full trace:
 //!
-//! `NODENET_SIM_SEED=1234 cargo test -p nodenet-core --features sim --test sim_sweep sim_replay -- --nocapture`
+//! `NODENET_SIM_SEED=1234 cargo test -p nodenet-sim --test sim_sweep sim_replay -- --nocapture`
 //!
 //! `NODENET_SIM_SWEEP_START` shifts the seed range (CI may pass a date-derived value to
 //! explore new seeds; the default is fixed so a plain `cargo test` is reproducible).
-#![cfg(feature = "sim")]
 
 use std::time::Instant;
 
-use nodenet_core::sim::{sweep, TraceMode};
+use nodenet_sim::{sweep, TraceMode};
 
 /// Seeds per sweep test (four tests): 2 500, or `NODENET_SIM_SWEEP_SEEDS`.
 fn seeds_per_test() -> u64 {

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
-use crate::options::SocketOptions;
-use crate::server::{ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions};
-use crate::socket::{ConnectOptions, Socket, SocketEvent, WriteResult};
+use nodenet_core::error::{Error, Result};
+use nodenet_core::options::SocketOptions;
+use nodenet_core::server::{ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions};
+use nodenet_core::socket::{ConnectOptions, Socket, SocketEvent, WriteResult};
 
 use super::check::Checker;
 use super::faults::Faults;
@@ -118,7 +118,7 @@ pub(crate) struct SimServer {
 /// ```
 /// use bytes::Bytes;
 /// use nodenet_core::server::ListenOptions;
-/// use nodenet_core::sim::{World, WorldEvent};
+/// use nodenet_sim::{World, WorldEvent};
 /// use nodenet_core::socket::{ConnectOptions, SocketEvent};
 ///
 /// let mut world = World::new(42);

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::error::ErrorCode;
-use crate::options::AttemptId;
-use crate::server::ListenerId;
+use nodenet_core::error::ErrorCode;
+use nodenet_core::options::AttemptId;
+use nodenet_core::server::ListenerId;
 
 use super::{ServerId, SocketId};
 

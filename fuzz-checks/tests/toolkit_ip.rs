@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use nodenet_core::fuzz_checks::{check_is_ip, node_is_ip};
+use nodenet_fuzz_checks::{check_is_ip, node_is_ip};
 use nodenet_core::{is_ip, SocketAddress};
 use proptest::prelude::*;
 

@@ -6,8 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::reference::{NaiveBlockList, NaiveRule};
-use crate::validate::{validate_int32, NumberArg};
-use crate::{BlockList, Error, Family, SocketAddress, SocketAddressOptions};
+use nodenet_core::validate::{validate_int32, NumberArg};
+use nodenet_core::{BlockList, Error, Family, SocketAddress, SocketAddressOptions};
 
 /// One call on a BlockList. Text arguments go through Node's parsing; `*Ip` variants use the
 /// `SocketAddress` form (family ignored), which is the only way to build mixed-family
