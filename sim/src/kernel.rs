@@ -306,10 +306,18 @@ impl World {
     }
 
     fn connect_answer(&mut self, s: SocketId, attempt: AttemptId, result: Result<(), ErrorCode>) {
+        let now = self.instant();
         let Some(p) = self.kernel.connects.remove(&(s, attempt)) else {
+            // IPC connects are refused at once, with no SYN and no pending entry; for
+            // anyone else a missing entry means the attempt was aborted.
+            if let Err(code) = result {
+                self.sockets[s.0]
+                    .core
+                    .handle_connect_failed(now, attempt, code);
+                self.drain_socket(s);
+            }
             return;
         };
-        let now = self.instant();
         match result {
             Ok(()) => {
                 let Some(conn) = p.conn else { return };

@@ -215,3 +215,37 @@ fn same_seed_same_trace_for_a_user_world() {
     assert_eq!(t1, t2);
     assert_ne!(run(12).0, h1);
 }
+
+#[test]
+fn ipc_connect_is_refused_with_enoent() {
+    // IPC is not modelled: the connect must fail as its docs say, not hang at
+    // `ConnectionAttempt`.
+    let mut w = World::with_faults(5, Faults::none());
+    let c = w.connect(ConnectOptions::path("/tmp/nodenet-sim.sock")).unwrap();
+    w.run_until_idle();
+    let names: Vec<String> = w
+        .events(c)
+        .iter()
+        .map(|e| match e {
+            SocketEvent::ConnectionAttempt { address, .. } => format!("attempt {address}"),
+            SocketEvent::ConnectionAttemptFailed { error, .. } => {
+                format!("attemptFailed {}", error.code())
+            }
+            SocketEvent::Error(e) => format!("error {}", e.message()),
+            SocketEvent::Close { had_error } => format!("close {had_error:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "attempt /tmp/nodenet-sim.sock",
+            "attemptFailed ENOENT",
+            "error connect ENOENT /tmp/nodenet-sim.sock",
+            "close Some(true)",
+        ]
+    );
+    assert_eq!(error_code(&w, c), Some(ErrorCode::ENOENT));
+    w.teardown();
+    assert!(w.violations().is_empty(), "{:?}", w.violations());
+}
