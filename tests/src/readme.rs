@@ -18,3 +18,7 @@ pub struct CoreDoctests;
 #[doc = include_str!("../../docs/simulator.md")]
 pub struct SimulatorDoctests;
 
+
+/// `core/README.md`'s Rust blocks.
+#[doc = include_str!("../../core/README.md")]
+pub struct CoreReadmeDoctests;
