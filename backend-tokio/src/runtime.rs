@@ -17,13 +17,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use nodenet::__bytes::BytesMut;
-use tokio::io::AsyncReadExt;
 use nodenet::driver::{
     send_now, take_bytes_mut_chunk, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
     StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
+use tokio::io::AsyncReadExt;
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 

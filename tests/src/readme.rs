@@ -18,7 +18,6 @@ pub struct CoreDoctests;
 #[doc = include_str!("../../docs/simulator.md")]
 pub struct SimulatorDoctests;
 
-
 /// `core/README.md`'s Rust blocks.
 #[doc = include_str!("../../core/README.md")]
 pub struct CoreReadmeDoctests;
