@@ -23,6 +23,7 @@ use nodenet::runtime::{
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
+use tokio::io::AsyncReadExt;
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
@@ -92,9 +93,10 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    /// tokio's own `AsyncRead` path (what `read_buf` on a `TcpStream` runs) into a
-    /// per-thread `BytesMut`: readiness first, then one read into its spare capacity, and
-    /// a short read clears tokio's readiness, so `drained` is not needed. A large read is
+    /// tokio's own `AsyncRead` path (`read_buf` on a `TcpStream`, polled once; it holds no
+    /// state between polls) into a per-thread `BytesMut`: readiness first, then one read
+    /// into its spare capacity, and a short read clears tokio's readiness, so `drained` is
+    /// not needed. A large read is
     /// split off the block, which the next read reclaims once the user dropped the chunk
     /// (an echo reuses one block, as a raw tokio loop over one buffer does).
     fn poll_read_chunk(
@@ -110,8 +112,8 @@ impl RtStream for TokioStream {
             }
             let room = pool.capacity();
             let read = match self {
-                TokioStream::Tcp(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
-                TokioStream::Unix(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
+                TokioStream::Tcp(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
+                TokioStream::Unix(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
             };
             read.map_ok(|n| ReadChunk {
                 short: n > 0 && n < room,

@@ -1,6 +1,6 @@
 //! Node's error objects: one [`Error`] type carrying Node's `code`, message text and the
 //! `syscall` / `address` / `port` properties Node attaches, plus the constructors for every
-//! shape in `node-net-semantics.md` §0.
+//! shape in `docs/node-semantics.md` §0.
 //!
 //! Rust callers match on [`Error::code`]; people porting Node code compare
 //! [`ErrorCode::as_str`] with the strings they already know (`"ECONNREFUSED"`).

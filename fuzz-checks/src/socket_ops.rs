@@ -1,7 +1,7 @@
 //! [`Socket`] operation sequences for the `socket_ops` fuzz target: the [`SocketOp`]
 //! vocabulary (user calls, IO completions, time, stale answers), a fake kernel that answers
 //! the socket's [`Command`]s consistently (only completions a real backend could deliver),
-//! and [`run_socket_ops`], which checks DESIGN.md's invariants after every step.
+//! and [`run_socket_ops`], which checks the invariants of `docs/design.md` after every step.
 //!
 //! Invariants checked (per lifecycle; `connect` after `destroy` starts a new one):
 //! `Close` exactly once and last (only failed `WriteDone`s may follow); at most one

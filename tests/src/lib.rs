@@ -30,6 +30,8 @@ pub mod consistency;
 pub mod driver;
 pub mod drivers;
 pub mod node;
+#[cfg(doctest)]
+mod readme;
 pub mod scenario;
 pub mod script;
 pub mod sim_driver;

@@ -61,7 +61,7 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// Sections of `node-net-semantics.md` the scenario exercises.
+    /// Sections of `docs/node-semantics.md` the scenario exercises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spec: Vec<String>,
     /// Server actors by name.
