@@ -32,9 +32,9 @@ fn the_model_round_trips_every_file_losslessly() {
 
 #[test]
 fn unknown_fields_are_rejected() {
-    let bad = r#"{"name":"x","description":"","steps":[{"op":"destroy","actor":"client","bogus":1}],"expected":{}}"#;
+    let bad = r#"{"name":"x","description":"","node_test":"test-net-x.js","steps":[{"op":"destroy","actor":"client","bogus":1}],"expected":{}}"#;
     assert!(Scenario::from_json(bad).is_err());
-    let bad_op = r#"{"name":"x","description":"","steps":[{"op":"explode","actor":"client"}],"expected":{}}"#;
+    let bad_op = r#"{"name":"x","description":"","node_test":"test-net-x.js","steps":[{"op":"explode","actor":"client"}],"expected":{}}"#;
     assert!(Scenario::from_json(bad_op).is_err());
 }
 
