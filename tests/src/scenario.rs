@@ -8,6 +8,7 @@
 //! {
 //!   "name": "connect_data_end_close",
 //!   "description": "what the scenario shows",
+//!   "node_test": "test-net-bytes-read.js",
 //!   "spec": ["§2.1 rule 3"],
 //!   "servers": { "server": { "options": {"allowHalfOpen": false}, "listen": {"host": "127.0.0.1"} } },
 //!   "clients": { "client": { "connect": {"host": "127.0.0.1"} } },
@@ -16,16 +17,30 @@
 //!   "steps": [ {"op": "listen", "actor": "server"}, {"op": "wait", "actor": "server", "event": "listening"} ],
 //!   "settle_ms": 50,
 //!   "expected": { "server": ["listening"] },
-//!   "differences": []
+//!   "differences": [],
+//!   "known_divergences": [
+//!     {"issue": "17.4", "reason": "...", "runtimes": ["tokio"], "expected": {"client": ["..."]}}
+//!   ]
 //! }
 //! ```
+//!
+//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from.
+//! `differences` are deliberate (argued) departures from Node; `known_divergences` are
+//! bugs: per runtime (all when `runtimes` is absent), the issue item and the traces nodenet
+//! prints today, checked by the suites so that a fix forces the marker's removal.
 //!
 //! Option names inside `options`/`listen`/`connect` are Node's (`allowHalfOpen`,
 //! `keepAliveInitialDelay`); operation names are nodenet's (`destroy_soon`,
 //! `reset_and_destroy`). Ports are always dynamic: a listen binds port 0 (or the port of
 //! another server with `port_of`), a client connects to the port of `port_of` (default
-//! `"server"`). IPC paths are file names inside a per-run temporary directory, which
-//! traces show as `<tmp>`.
+//! `"server"`). A literal `port` (possibly invalid, to see the validation) replaces both.
+//! IPC paths are file names inside a per-run temporary directory, which traces show as
+//! `<tmp>`.
+//!
+//! A client's socket is created by its first `connect` (or by `create`, which makes it
+//! without connecting); a later `connect` calls `connect` again on the same socket.
+//! `write` and `end` take an optional callback label `cb`: `write:<cb>=<returned value>`
+//! is recorded at once and `cb:<cb>:ok` / `cb:<cb>:<CODE>` when Node calls the callback.
 //!
 //! # Actors
 //!

@@ -2,12 +2,15 @@
 //! model, in virtual time, compared with Node v20's recording plus the documented
 //! differences; the others are listed (and printed) as exclusions.
 use nodenet_core::sim::Faults;
-use nodenet_tests::drivers::suite::{assert_suite_passes, run_suite, with_wrong_expectation};
+use nodenet_tests::drivers::suite::{
+    assert_documented, assert_suite_passes, run_suite, with_wrong_expectation,
+};
 use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
 
 #[test]
 fn every_modelled_scenario_matches_node_on_the_simulator() {
-    assert_suite_passes(&mut SimDriver::new(1), SIM_EXCLUSIONS);
+    let report = assert_suite_passes(&mut SimDriver::new(1), SIM_EXCLUSIONS);
+    assert_documented(&report);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //!   print its traces as JSON (to write a scenario or a known divergence).
 use std::process::ExitCode;
 
-use nodenet_tests::drivers::suite::{run_suite, Exclusion, SuiteReport};
+use nodenet_tests::drivers::suite::{documented_row, run_suite, Exclusion, SuiteReport};
 use nodenet_tests::drivers::{smol_backend, std_backend, tokio_backend};
 use nodenet_tests::sim_driver::{SimDriver, SIM_EXCLUSIONS};
 use nodenet_tests::{load_dir, scenarios_dir, NodeDriver, ScenarioDriver, ScenarioFile};
@@ -56,6 +56,8 @@ fn cell(report: &SuiteReport, name: &str) -> String {
         }
     } else if let Some((_, issue)) = report.known.iter().find(|(n, _)| n == name) {
         format!("≠ known, issue {issue}")
+    } else if report.fixed.iter().any(|(n, _)| n == name) {
+        "= (stale known-divergence marker)".to_owned()
     } else if report.excluded.iter().any(|(n, _)| n == name) {
         "excluded".to_owned()
     } else {
@@ -78,16 +80,8 @@ fn table(files: &[ScenarioFile], reports: &[SuiteReport]) -> String {
     );
     out.push_str("|---|---|---|---|---|---|---|\n");
     for r in &reports[1..] {
-        let run = files.len() - r.excluded.len();
-        out.push_str(&format!(
-            "| {} | {run} | {} | {} | {} | {} | {} |\n",
-            r.driver,
-            r.passed.len(),
-            r.with_differences.len(),
-            r.known.len(),
-            r.failed.len(),
-            r.excluded.len()
-        ));
+        out.push_str(&documented_row(r));
+        out.push('\n');
     }
     out.push_str("\n### Scenarios\n\n");
     out.push_str("| scenario | Node test (`test/parallel/`) |");

@@ -224,3 +224,41 @@ pub fn with_wrong_expectation(name: &str, actor: &str, entry: &str, wrong: &str)
     trace[at] = wrong.into();
     scenario
 }
+
+/// `docs/conformance.md`, whose generated tables hold the measured counts.
+pub fn conformance_doc() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/conformance.md")
+}
+
+/// The counts a run of `report.driver` measured, as `docs/conformance.md` writes them in
+/// its per-runtime table: scenarios run, equal to Node, of which with documented
+/// differences, known divergences, failed, excluded.
+pub fn documented_row(report: &SuiteReport) -> String {
+    let run = report.passed.len() + report.known.len() + report.fixed.len() + report.failed.len();
+    format!(
+        "| {} | {run} | {} | {} | {} | {} | {} |",
+        report.driver,
+        report.passed.len(),
+        report.with_differences.len(),
+        report.known.len(),
+        report.failed.len(),
+        report.excluded.len()
+    )
+}
+
+/// The documentation states what this run measured: `docs/conformance.md` has the row
+/// [`documented_row`] for the runtime (regenerate the file with
+/// `cargo run -p nodenet-tests --bin conformance -- table --write docs/conformance.md`
+/// when scenarios, divergences or fixes change the counts).
+#[track_caller]
+pub fn assert_documented(report: &SuiteReport) {
+    let path = conformance_doc();
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let row = documented_row(report);
+    assert!(
+        doc.lines().any(|l| l.trim() == row),
+        "{} does not state this run's counts {row:?}; regenerate it with \
+         `cargo run -p nodenet-tests --bin conformance -- table --write docs/conformance.md`",
+        path.display()
+    );
+}
