@@ -220,3 +220,40 @@ fn accepted_sockets_are_named_in_order() {
     assert_eq!(run.accept_name(), "conn2");
     assert_eq!(run.accept_name(), "conn3");
 }
+
+#[test]
+fn labelled_writes_record_their_return_and_a_failed_end_its_callback() {
+    let s = scenario(
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
+            {"op":"write","actor":"client","data":"a","cb":"w1"},
+            {"op":"write","actor":"client","data":"b","cb":"w2"},
+            {"op":"end","actor":"client","cb":"e"}],"expected":{}}"#,
+    );
+    let t0 = Instant::now();
+    let mut fake = Fake {
+        block_at: 2,
+        fail_op: Some("end"),
+        ..Fake::default()
+    };
+    let mut run = ScriptRunner::new(&s, None, t0);
+    run.poll(t0, &mut fake);
+    // The driver reports the callbacks themselves later, as events.
+    run.record("client", &Event::Callback("w1".into(), None), &mut fake);
+    run.record(
+        "client",
+        &Event::Callback("w2".into(), Some("EPIPE".into())),
+        &mut fake,
+    );
+    let traces = run.into_traces();
+    // `end` never throws: its synchronous failure is its callback's error.
+    assert_eq!(
+        traces["client"],
+        [
+            "write:w1=true",
+            "write:w2=false",
+            "cb:e:ERR_INVALID_HANDLE_TYPE",
+            "cb:w1:ok",
+            "cb:w2:EPIPE"
+        ]
+    );
+}

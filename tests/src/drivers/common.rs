@@ -311,3 +311,55 @@ impl Callbacks {
 pub fn emits_follower(ev: &SocketEvent) -> bool {
     matches!(ev, SocketEvent::Connect | SocketEvent::Error(_))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nodenet_core::ErrorClass;
+
+    fn error(code: ErrorCode) -> Error {
+        Error::new(code, ErrorClass::Error, "test")
+    }
+
+    fn names(events: Vec<Event>) -> Vec<String> {
+        events.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn only_labelled_writes_show_their_completion() {
+        let mut cbs = Callbacks::default();
+        cbs.on_write("client", WriteId(2), "w");
+        let done = |id, result| SocketEvent::WriteDone {
+            id: WriteId(id),
+            result,
+        };
+        assert!(cbs.trace_events("client", done(1, Ok(()))).is_empty());
+        assert!(cbs.trace_events("conn", done(2, Ok(()))).is_empty());
+        let failed = done(2, Err(error(ErrorCode::EPIPE)));
+        assert_eq!(names(cbs.trace_events("client", failed)), ["cb:w:EPIPE"]);
+    }
+
+    #[test]
+    fn end_callbacks_run_before_finish_or_fail_before_error_or_close() {
+        let mut cbs = Callbacks::default();
+        cbs.on_end("client", "e");
+        assert_eq!(
+            names(cbs.trace_events("client", SocketEvent::Finish)),
+            ["cb:e:ok", "finish"]
+        );
+        cbs.on_end("client", "e2");
+        let err = SocketEvent::Error(error(ErrorCode::ECONNRESET));
+        assert_eq!(
+            names(cbs.trace_events("client", err)),
+            ["cb:e2:ECONNRESET", "error:ECONNRESET"]
+        );
+        cbs.on_end("client", "e3");
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        assert_eq!(
+            names(cbs.trace_events("client", close)),
+            ["cb:e3:ERR_STREAM_DESTROYED", "close:false"]
+        );
+    }
+}
