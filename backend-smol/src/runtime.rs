@@ -1,4 +1,4 @@
-//! The smol [`Runtime`]: sockets are `async_io::Async<..>` (reads and writes are plain
+//! The smol [`OsRuntime`]: sockets are `async_io::Async<..>` (reads and writes are plain
 //! non-blocking syscalls on the inner std socket, readiness comes from async-io's
 //! reactor), timers are `async_io::Timer`, and getaddrinfo runs on smol's blocking pool
 //! (`blocking::unblock`).
@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use async_io::{Async, Timer};
-use nodenet::runtime::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet::runtime::{BoxFuture, OsListener, OsRuntime, OsStream, StdListener, StdStream};
 
 /// The smol runtime handle (stateless: async-io has one global reactor).
 #[derive(Clone, Copy, Debug, Default)]
@@ -46,7 +46,7 @@ impl AsFd for SmolStream {
     }
 }
 
-impl RtStream for SmolStream {
+impl OsStream for SmolStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         nodenet::runtime::send_now(self, bufs)
     }
@@ -84,7 +84,7 @@ fn poll_accept_with<L, S>(
     }
 }
 
-impl RtListener for SmolListener {
+impl OsListener for SmolListener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
         match self {
             SmolListener::Tcp(l) => {
@@ -97,7 +97,7 @@ impl RtListener for SmolListener {
     }
 }
 
-impl Runtime for SmolRuntime {
+impl OsRuntime for SmolRuntime {
     type Kind = nodenet::runtime::Async;
     type Stream = SmolStream;
     type Listener = SmolListener;

@@ -1,4 +1,4 @@
-//! The blocking std [`Runtime`]: non-blocking std sockets registered with the socket's
+//! The blocking std [`OsRuntime`]: non-blocking std sockets registered with the socket's
 //! own [`Reactor`](crate::reactor), deadlines handed to the `mio` wait, and getaddrinfo
 //! on a worker thread.
 
@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use nodenet::runtime::{
-    Blocking, BlockingRuntime, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+    Blocking, BlockingRuntime, BoxFuture, OsListener, OsRuntime, OsStream, StdListener, StdStream,
 };
 
 use crate::reactor::{raw, Reactor};
@@ -82,7 +82,7 @@ impl AsFd for StdRtStream {
     }
 }
 
-impl RtStream for StdRtStream {
+impl OsStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         nodenet::runtime::send_now(self, bufs)
     }
@@ -103,7 +103,7 @@ impl RtStream for StdRtStream {
     }
 }
 
-impl RtListener for StdRtListener {
+impl OsListener for StdRtListener {
     fn poll_accept(&self, _cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
         loop {
             let accepted = match &self.io {
@@ -124,7 +124,7 @@ impl RtListener for StdRtListener {
     }
 }
 
-impl Runtime for StdRuntime {
+impl OsRuntime for StdRuntime {
     type Kind = Blocking;
     type Stream = StdRtStream;
     type Listener = StdRtListener;

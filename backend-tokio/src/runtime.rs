@@ -1,4 +1,4 @@
-//! The tokio [`Runtime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
+//! The tokio [`OsRuntime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
 //! `try_*` calls clear tokio's readiness on `WouldBlock`; reads take tokio's own
 //! `AsyncRead` path straight into the driver's buffer, where a short read clears the
 //! readiness),
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use nodenet::runtime::{
-    send_now, take_bytes_mut_chunk, Async, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
+    send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener, OsRuntime, OsStream, ReadChunk,
     StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
@@ -65,7 +65,7 @@ impl AsFd for TokioStream {
     }
 }
 
-impl RtStream for TokioStream {
+impl OsStream for TokioStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         // Through tokio's readiness (`try_io` clears it on `EAGAIN`), as `send`/`sendmsg`.
         let mut sent = false;
@@ -163,7 +163,7 @@ fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
     AsyncFd::with_interest(l, Interest::READABLE)
 }
 
-impl RtListener for TokioListener {
+impl OsListener for TokioListener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
         self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
     }
@@ -191,7 +191,7 @@ fn in_runtime() -> io::Result<()> {
         .map_err(|e| io::Error::other(e.to_string()))
 }
 
-impl Runtime for TokioRuntime {
+impl OsRuntime for TokioRuntime {
     type Kind = Async;
     type Stream = TokioStream;
     type Listener = TokioListener;

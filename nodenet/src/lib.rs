@@ -47,13 +47,18 @@ mod tcp;
 mod unix;
 
 pub mod runtime {
-    //! What a runtime adapter implements ([`Runtime`], [`RtStream`], [`RtListener`], and
-    //! [`BlockingRuntime`] for a blocking one), and the helpers the adapters share.
+    //! What a runtime adapter implements, and the helpers the adapters share. A runtime
+    //! over OS sockets implements [`OsRuntime`], [`OsStream`] and [`OsListener`] (and
+    //! [`BlockingRuntime`] for a blocking one) and gets [`Runtime`] with every OS
+    //! operation from nodenet; a runtime with a network of its own (the simulator)
+    //! implements [`Runtime`], [`RtStream`] and [`RtListener`] directly.
     pub use crate::driver::runtime::{
-        poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, Blocking,
-        BlockingRuntime, BoxFuture, ReadChunk, RtListener, RtStream, Runtime, RuntimeKind,
-        StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+        poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, BindOptions,
+        Blocking, BlockingRuntime, BoxFuture, OsListener, OsRuntime, OsStream, ReadChunk,
+        RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
     };
+    pub use crate::driver::OsRegistered;
+    pub use crate::{Step, StepError};
 }
 
 pub use driver::{Lookup, LookupOptions};
@@ -76,7 +81,7 @@ pub use nodenet_core::{
 /// differently (`bind EADDRINUSE 127.0.0.1:5000` versus `listen EADDRINUSE: address
 /// already in use :::8124`), so the core needs to know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
+pub enum Step {
     /// Creating the socket or setting an option on it before bind.
     Socket,
     /// `bind(2)`.
@@ -91,7 +96,7 @@ pub(crate) enum Step {
 
 /// An OS error together with the step that produced it.
 #[derive(Debug)]
-pub(crate) struct StepError {
+pub struct StepError {
     /// Which step failed.
     pub step: Step,
     /// What the kernel said.
@@ -99,7 +104,8 @@ pub(crate) struct StepError {
 }
 
 impl StepError {
-    pub(crate) fn at(step: Step) -> impl FnOnce(std::io::Error) -> StepError {
+    /// A closure that tags an error with `step` (for `map_err`).
+    pub fn at(step: Step) -> impl FnOnce(std::io::Error) -> StepError {
         move |error| StepError { step, error }
     }
 }

@@ -123,7 +123,7 @@ impl<R: Runtime, K> Socket<R, K> {
     /// `socket.end()`: send the FIN once everything queued is written
     /// ([`SocketEvent::Finish`]).
     pub fn end(&mut self) -> nodenet_core::Result<()> {
-        let r = self.driver.core_mut().end(Instant::now());
+        let r = self.driver.core_mut().end(R::now());
         self.driver.after_user_call();
         r
     }
@@ -133,7 +133,7 @@ impl<R: Runtime, K> Socket<R, K> {
     pub fn end_with(&mut self, data: impl Into<Bytes>) -> bool {
         let ok = self.driver.write(data.into());
         // A failed end() after a write is reported through events, as in Node.
-        let _ = self.driver.core_mut().end(Instant::now());
+        let _ = self.driver.core_mut().end(R::now());
         self.driver.after_user_call();
         ok
     }
@@ -147,7 +147,7 @@ impl<R: Runtime, K> Socket<R, K> {
 
     /// `socket.destroySoon()`: [`end`](Self::end), then destroy after `Finish`.
     pub fn destroy_soon(&mut self) {
-        self.driver.core_mut().destroy_soon(Instant::now());
+        self.driver.core_mut().destroy_soon(R::now());
         self.driver.after_user_call();
     }
 
@@ -166,14 +166,14 @@ impl<R: Runtime, K> Socket<R, K> {
 
     /// `socket.resume()`: deliver buffered data and read again.
     pub fn resume(&mut self) {
-        self.driver.core_mut().resume(Instant::now());
+        self.driver.core_mut().resume(R::now());
         self.driver.after_user_call();
     }
 
     /// `socket.setTimeout(msecs)`: [`SocketEvent::Timeout`] after `msecs` of inactivity
     /// (0 disables). Node's validation errors are returned.
     pub fn set_timeout(&mut self, msecs: impl Into<NumberArg>) -> nodenet_core::Result<()> {
-        self.driver.core_mut().set_timeout(msecs, Instant::now())
+        self.driver.core_mut().set_timeout(msecs, R::now())
     }
 
     /// `socket.setNoDelay(enable)`.

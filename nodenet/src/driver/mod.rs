@@ -15,12 +15,14 @@
 //! `std::task::Context`, so the async runtimes poll the driver from a future and the
 //! blocking one polls it with a waker that interrupts its `mio` wait.
 //!
-//! Files: `runtime` (the traits a runtime implements), `resolve` (getaddrinfo and the
+//! Files: `runtime` (the traits a runtime implements), `os` (their implementation for
+//! every OS-socket runtime: socket2, getaddrinfo), `resolve` (getaddrinfo and the
 //! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
 //! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
 //! `accept_backoff` (accept errors: one report per burst, paused retries).
 
 mod accept_backoff;
+mod os;
 mod registry;
 mod resolve;
 pub(crate) mod runtime;
@@ -28,6 +30,7 @@ mod server;
 mod socket;
 mod stream_io;
 
+pub use os::OsRegistered;
 pub use resolve::{Lookup, LookupOptions};
 pub(crate) use server::ServerDriver;
 pub(crate) use socket::SocketDriver;

@@ -1,10 +1,16 @@
-//! What a backend implements: a [`Runtime`] handle that wraps std sockets into its
-//! reactor's types ([`RtStream`], [`RtListener`]), sleeps until a deadline and runs
-//! blocking calls off the event loop.
+//! What a runtime implements. [`Runtime`], [`RtStream`] and [`RtListener`] are every
+//! operation the driver performs: connect, bind, accept, read, write, shutdown, socket
+//! options, addresses, timers, name resolution and the clock. A runtime over OS sockets
+//! (tokio, smol, std) implements the smaller [`OsRuntime`], [`OsStream`] and
+//! [`OsListener`] instead — wrap a std socket for its reactor, wait for readiness, sleep,
+//! run a blocking call off the event loop — and gets every OS operation from the blanket
+//! implementations in `driver::os` (socket2 and getaddrinfo, written once). A runtime
+//! with a network of its own (the simulator) implements the three general traits.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
@@ -12,8 +18,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use nodenet_core::{Endpoint, Error, LookupAddress};
 
-/// A boxed, sendable future (what [`Runtime::unblock`] returns).
+use super::resolve::LookupOptions;
+use crate::{KeepAlive, StepError};
+
+/// A boxed, sendable future (what [`Runtime::resolve`] and [`OsRuntime::unblock`] return).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A connected std stream: what `from_std` takes and `into_std` gives back.
@@ -109,11 +119,13 @@ impl StdListener {
     }
 }
 
-/// A stream registered with a runtime's reactor. The `try_*` calls never block and
+/// An OS stream registered with a runtime's reactor (what an [`OsRuntime`] adapter
+/// implements; every other stream operation comes from the OS socket, see [`RtStream`]).
+/// The `try_*` calls never block and
 /// return `WouldBlock` when the socket is not ready; `poll_*_ready` registers the waker
 /// and reports readiness (implementations must clear a stale readiness when a `try_*`
 /// call returned `WouldBlock`, as tokio and async-io do).
-pub trait RtStream: AsFd + Send + 'static {
+pub trait OsStream: AsFd + Send + 'static {
     /// Write a vector of slices without blocking (see [`send_now`]).
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Wait for readability.
@@ -164,9 +176,9 @@ thread_local! {
     static READ_POOL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// [`RtStream::poll_read_chunk`]'s default: readiness first when `drained`, then one
+/// [`OsStream::poll_read_chunk`]'s default: readiness first when `drained`, then one
 /// `recv(2)` into the per-thread pool's spare capacity (rustix's `spare_capacity`).
-pub fn poll_read_chunk_default<S: RtStream + ?Sized>(
+pub fn poll_read_chunk_default<S: OsStream + ?Sized>(
     stream: &S,
     cx: &mut Context<'_>,
     drained: bool,
@@ -238,7 +250,7 @@ pub fn take_bytes_mut_chunk(pool: &mut BytesMut) -> Bytes {
 /// `sendmsg(2)` (several): the socket calls skip the VFS layer that `write`/`writev`
 /// go through, and `MSG_NOSIGNAL` turns a write to a reset peer into `EPIPE` instead of
 /// a `SIGPIPE`, whatever the process's signal disposition. What every backend's
-/// [`RtStream::try_write_vectored`] does.
+/// [`OsStream::try_write_vectored`] does.
 pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let sock = socket2::SockRef::from(socket);
     let flags = rustix::net::SendFlags::NOSIGNAL.bits() as std::ffi::c_int;
@@ -251,11 +263,12 @@ pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// A listener registered with a runtime's reactor.
-pub trait RtListener: Send + 'static {
+/// An OS listener registered with a runtime's reactor (what an [`OsRuntime`] adapter
+/// implements).
+pub trait OsListener: Send + 'static {
     /// Accept one connection without blocking (registers the waker when none is ready).
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
-    /// it with its own runtime handle ([`Runtime::for_connection`]).
+    /// it with its own runtime handle ([`OsRuntime::for_connection`]).
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>>;
 
     /// [`poll_accept`](Self::poll_accept), also giving the peer's TCP address when
@@ -351,14 +364,161 @@ pub trait BlockingRuntime: Runtime<Kind = Blocking> {
     }
 }
 
-/// One async runtime (or the blocking std reactor), as the driver needs it.
+/// One runtime, as the driver needs it: every operation the driver performs on sockets,
+/// timers, names and the clock. OS-socket runtimes implement [`OsRuntime`] and get this
+/// trait from the blanket implementation; a runtime with its own network (the
+/// simulator, `nodenet-sim`) implements it directly.
 pub trait Runtime: Clone + Send + Sync + 'static {
     /// [`Async`] or [`Blocking`]: whether `next_event` is an `async fn`.
     type Kind: RuntimeKind;
     /// Connected streams.
     type Stream: RtStream;
-    /// Listeners.
+    /// Listeners registered with the runtime.
     type Listener: RtListener;
+    /// A listener bound inside `listen()` (so `address()` is known on return) and
+    /// registered at the server's first poll ([`register_listener`](Runtime::register_listener);
+    /// tokio needs its runtime context for that).
+    type Bound: Send + 'static;
+    /// A resettable sleep.
+    type Timer: Send + 'static;
+
+    /// The handle an accepted connection runs on (the same one for tokio and smol; a new
+    /// reactor for the blocking backend, whose sockets are driven by their own threads).
+    fn for_connection(&self) -> Self;
+    /// The current time, as the sockets' timers and the core see it (`Instant::now()`;
+    /// virtual time in a simulation). User code that computes deadlines for a generic
+    /// runtime (`Server::shutdown`) reads this clock.
+    fn now() -> Instant;
+    /// Start a connection to `endpoint` (first binding `local`, Node's `localAddress`):
+    /// the stream may still be connecting; it is writable once the connect finished,
+    /// and [`RtStream::take_error`] then tells how. The error names the step that failed.
+    fn connect(
+        &self,
+        endpoint: &Endpoint,
+        local: Option<SocketAddr>,
+    ) -> Result<Self::Stream, StepError>;
+    /// Bind and listen on `endpoint`; the listener and the address it got (the port the
+    /// kernel chose for port 0; `None` when the system would not say).
+    fn bind(
+        &self,
+        endpoint: &Endpoint,
+        options: BindOptions,
+    ) -> Result<(Self::Bound, Option<Endpoint>), StepError>;
+    /// Register a bound listener (at the server's first poll).
+    fn register_listener(&self, bound: Self::Bound) -> io::Result<Self::Listener>;
+    /// Register an accepted connection with this (the connection's) runtime handle.
+    fn register_accepted(
+        &self,
+        conn: <Self::Listener as RtListener>::Accepted,
+    ) -> io::Result<Self::Stream>;
+    /// `dns.lookup(host, options)` with the runtime's resolver (getaddrinfo off the event
+    /// loop for OS runtimes), answers in the resolver's order, filtered and shaped as
+    /// Node's (`getaddrinfo ENOTFOUND host`). `None` when the resolver was lost.
+    fn resolve(
+        &self,
+        host: String,
+        options: LookupOptions,
+    ) -> BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>;
+    /// Remove a Unix socket file (a server's `close()` of a path listener).
+    fn unlink(&self, path: &str);
+    /// A new timer (created lazily, from inside a poll).
+    fn timer(&self, deadline: Instant) -> Self::Timer;
+    /// Ready once `deadline` has passed (re-arming `timer` when the deadline moved).
+    fn poll_timer(
+        &self,
+        timer: &mut Self::Timer,
+        deadline: Instant,
+        cx: &mut Context<'_>,
+    ) -> Poll<()>;
+
+    /// `new net.Socket({fd})`: register a connected std stream; with its local and remote
+    /// endpoints. A runtime without OS sockets answers `Unsupported`.
+    fn stream_from_std(&self, stream: StdStream) -> io::Result<(Self::Stream, Endpoint, Endpoint)>;
+    /// Give the std stream back (for `into_std`).
+    fn stream_into_std(&self, stream: Self::Stream) -> io::Result<StdStream>;
+    /// `server.listen(handle)`: an already bound std listener as a bound listener, with
+    /// its address (as [`bind`](Runtime::bind) gives it).
+    fn listener_from_std(
+        &self,
+        listener: StdListener,
+    ) -> io::Result<(Self::Bound, Option<Endpoint>)>;
+    /// Give a bound (not yet registered) listener back as a std listener.
+    fn bound_into_std(&self, bound: Self::Bound) -> io::Result<StdListener>;
+    /// Give a registered listener back as a std listener (for `Server::into_std`).
+    fn listener_into_std(&self, listener: Self::Listener) -> io::Result<StdListener>;
+}
+
+/// A connected stream, as the driver uses it: non-blocking writes, reads of one chunk,
+/// writability, and the socket calls Node's methods make.
+pub trait RtStream: Send + 'static {
+    /// Write a vector of slices without blocking (`WouldBlock` when the socket takes
+    /// nothing now).
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// One read (see [`OsStream::poll_read_chunk`]): what is available, an empty chunk
+    /// at end-of-stream, or `Pending` with the waker registered.
+    fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Poll<io::Result<ReadChunk>>;
+    /// Wait for writability (also: a connect finished).
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// `SO_ERROR`: how a finished connect went (taking the error clears it).
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// `getsockname`: the local TCP address (`None` for a Unix socket).
+    fn local_addr(&self) -> io::Result<Option<SocketAddr>>;
+    /// `getpeername`: the remote TCP address (`None` for a Unix socket); fails with
+    /// `ENOTCONN` when the connect did not succeed.
+    fn peer_addr(&self) -> io::Result<Option<SocketAddr>>;
+    /// `shutdown(SHUT_WR)`: send the FIN.
+    fn shutdown_write(&self) -> io::Result<()>;
+    /// `TCP_NODELAY`.
+    fn set_no_delay(&self, enable: bool) -> io::Result<()>;
+    /// `setKeepAlive(enable, delay)` with libuv's values (see `set_keep_alive`).
+    fn set_keep_alive(&self, enable: bool, initial_delay_secs: u32) -> io::Result<()>;
+    /// `SO_LINGER {on, 0}`: closing sends an RST instead of a FIN.
+    fn set_linger_zero(&self) -> io::Result<()>;
+    /// Keep-alive and `TCP_NODELAY` read back (`None` when the stream is not TCP).
+    fn keep_alive_settings(&self) -> Option<io::Result<(KeepAlive, bool)>>;
+}
+
+/// A registered listener, as the driver uses it.
+pub trait RtListener: Send + 'static {
+    /// An accepted connection before its socket registers it
+    /// ([`Runtime::register_accepted`]).
+    type Accepted: Send + 'static;
+    /// Accept one connection without blocking (registers the waker when none is ready):
+    /// the connection with its local and remote endpoints.
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(Self::Accepted, Endpoint, Endpoint)>>;
+}
+
+/// How to bind a listener (the core's `ServerCommand::Listen`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BindOptions {
+    /// `listen(2)`'s backlog.
+    pub backlog: u32,
+    /// `IPV6_V6ONLY` for an IPv6 address.
+    pub ipv6_only: bool,
+    /// `readableAll`: make a Unix socket file readable by everyone.
+    pub readable_all: bool,
+    /// `writableAll`: make a Unix socket file writable by everyone.
+    pub writable_all: bool,
+}
+
+/// A runtime over OS sockets (tokio, smol, the blocking std reactor): what its adapter
+/// implements. Every such runtime is a [`Runtime`] through the blanket implementation,
+/// which performs the OS operations (socket2 connect/bind/options, getaddrinfo through
+/// [`unblock`](OsRuntime::unblock)) the same way for all of them.
+pub trait OsRuntime: Clone + Send + Sync + 'static {
+    /// [`Async`] or [`Blocking`]: whether `next_event` is an `async fn`.
+    type Kind: RuntimeKind;
+    /// Connected streams.
+    type Stream: OsStream;
+    /// Listeners.
+    type Listener: OsListener;
     /// A resettable sleep.
     type Timer: Send + 'static;
 

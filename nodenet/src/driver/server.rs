@@ -3,7 +3,6 @@
 //! accepts, turns admitted connections into [`SocketDriver`]s carrying a registry guard,
 //! and implements `shutdown(deadline)` on top of the same registry.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -17,18 +16,17 @@ use nodenet_core::{
 
 use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
-use super::resolve::{ip_literal, resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
-use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr, SocketDriver};
-use crate::{tcp_listen, unix_listen, Step, StepError};
+use super::resolve::{ip_literal, Lookup, LookupOptions};
+use super::runtime::{BindOptions, BoxFuture, RtListener, Runtime, StdListener};
+use super::socket::SocketDriver;
+use crate::{Step, StepError};
 
-enum Slot<L> {
+enum Slot<R: Runtime> {
     /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
     /// needs its runtime context for that).
-    Std(StdListener),
-    /// Registered: the listener, its Unix path, and its address when that is every
-    /// accepted connection's local address (see `fixed_local_addr`).
-    Rt(L, Option<String>, Option<SocketAddr>),
+    Bound(R::Bound),
+    /// Registered.
+    Rt(R::Listener),
 }
 
 type Resolving = (
@@ -40,16 +38,16 @@ type Resolving = (
 pub struct ServerDriver<R: Runtime> {
     core: Server,
     rt: R,
-    listener: Option<(ListenerId, Slot<R::Listener>)>,
+    listener: Option<(ListenerId, Slot<R>)>,
     resolving: Option<Resolving>,
     /// Accepted streams waiting for the core's verdict (`Connection` or `Reject`), which
     /// comes at the next turn of `poll_event`: there are one or two at a time, so a
     /// short list beats hashing.
-    pending: Vec<(ConnectionId, StdStream)>,
+    pending: Vec<(ConnectionId, <R::Listener as RtListener>::Accepted)>,
     registry: Arc<Registry>,
     /// Reused buffer for the registry's closed connections.
     closed: Vec<ConnectionId>,
-    adopt: Option<StdListener>,
+    adopt: Option<std::io::Result<(R::Bound, Option<Endpoint>)>>,
     lookup: Option<Arc<dyn Lookup>>,
     timer: Option<R::Timer>,
     shutdown: Option<bool>,
@@ -96,7 +94,7 @@ impl<R: Runtime> ServerDriver<R> {
             StdListener::Tcp(_) => ListenOptions::port(0),
             StdListener::Unix(_, path) => ListenOptions::path(path.clone()),
         };
-        d.adopt = Some(listener);
+        d.adopt = Some(d.rt.listener_from_std(listener));
         d.listen(opts)?;
         Ok(d)
     }
@@ -134,7 +132,7 @@ impl<R: Runtime> ServerDriver<R> {
     /// here, so `listening()`/`address()` are known on return (unless a host is looked
     /// up). Bind failures arrive as `ServerEvent::Error`.
     pub fn listen(&mut self, options: ListenOptions) -> Result<(), Error> {
-        let now = Instant::now();
+        let now = R::now();
         self.core.listen(options, now)?;
         self.run_commands(now);
         Ok(())
@@ -142,14 +140,14 @@ impl<R: Runtime> ServerDriver<R> {
 
     /// `server.close()`: stop accepting; `Close` comes once every connection closed.
     pub fn close(&mut self) -> Result<(), Error> {
-        let now = Instant::now();
+        let now = R::now();
         let r = self.core.close(now);
         self.run_commands(now);
         r
     }
 
     /// Remove the accepted stream of connection `id` from the pending list.
-    fn take_pending(&mut self, id: ConnectionId) -> Option<StdStream> {
+    fn take_pending(&mut self, id: ConnectionId) -> Option<<R::Listener as RtListener>::Accepted> {
         let i = self.pending.iter().position(|(c, _)| *c == id)?;
         Some(self.pending.remove(i).1)
     }
@@ -174,7 +172,12 @@ impl<R: Runtime> ServerDriver<R> {
                         let r = lookup.lookup(&host, opts);
                         self.core.handle_resolved(id, r, now);
                     } else {
-                        let fut = self.rt.unblock(move || resolve_blocking(&host, 0, false));
+                        let options = LookupOptions {
+                            family: 0,
+                            hints: 0,
+                            all: false,
+                        };
+                        let fut = self.rt.resolve(host, options);
                         self.resolving = Some((id, fut));
                     }
                 }
@@ -203,9 +206,7 @@ impl<R: Runtime> ServerDriver<R> {
                         self.listener = None;
                     }
                 }
-                ServerCommand::Unlink { path } => {
-                    let _ = std::fs::remove_file(path);
-                }
+                ServerCommand::Unlink { path } => self.rt.unlink(&path),
             }
         }
         any
@@ -222,31 +223,23 @@ impl<R: Runtime> ServerDriver<R> {
         readable_all: bool,
         writable_all: bool,
     ) {
-        let bound = match (self.adopt.take(), &endpoint) {
-            (Some(l), _) => Ok(l),
-            (None, Endpoint::Tcp(addr)) => {
-                tcp_listen(*addr, backlog, ipv6_only, true).map(StdListener::Tcp)
-            }
-            (None, Endpoint::Pipe(path)) => {
-                unix_listen(path, backlog, readable_all, writable_all, true)
-                    .map(|l| StdListener::Unix(l, path.clone()))
-            }
+        let options = BindOptions {
+            backlog,
+            ipv6_only,
+            readable_all,
+            writable_all,
         };
-        let listener = bound.and_then(|l| {
-            l.set_nonblocking(true).map_err(|error| StepError {
+        let bound = match self.adopt.take() {
+            Some(adopted) => adopted.map_err(|error| StepError {
                 step: Step::Socket,
                 error,
-            })?;
-            Ok(l)
-        });
-        match listener {
-            Ok(l) => {
-                let local = match &l {
-                    StdListener::Tcp(t) => t.local_addr().map(Endpoint::Tcp).ok(),
-                    StdListener::Unix(_, path) => Some(Endpoint::Pipe(path.clone())),
-                };
+            }),
+            None => self.rt.bind(&endpoint, options),
+        };
+        match bound {
+            Ok((l, local)) => {
                 let local = local.unwrap_or(endpoint);
-                self.listener = Some((id, Slot::Std(l)));
+                self.listener = Some((id, Slot::Bound(l)));
                 self.core.handle_listening(id, local, now);
             }
             Err(e) => {
@@ -269,14 +262,14 @@ impl<R: Runtime> ServerDriver<R> {
     ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {
         loop {
             // IO first (a `Reject` must close the socket before its `Drop` is seen).
-            let mut progress = self.run_commands(Instant::now());
+            let mut progress = self.run_commands(R::now());
             if let Some(ev) = self.core.poll_event() {
                 use nodenet_core::ServerEvent as Core;
                 let out = match ev {
                     Core::Listening => ServerEvent::Listening,
                     Core::Connection(conn) => {
                         let Some(stream) = self.take_pending(conn.id) else {
-                            self.core.handle_connection_closed(conn.id, Instant::now());
+                            self.core.handle_connection_closed(conn.id, R::now());
                             continue;
                         };
                         let guard = self.registry.guard(conn.id);
@@ -294,7 +287,7 @@ impl<R: Runtime> ServerDriver<R> {
                 };
                 return Poll::Ready(Some(out));
             }
-            let now = Instant::now();
+            let now = R::now();
             self.registry.take_closed(cx, &mut self.closed);
             progress |= !self.closed.is_empty();
             for id in self.closed.drain(..) {
@@ -356,57 +349,31 @@ impl<R: Runtime> ServerDriver<R> {
         let Some((id, slot)) = self.listener.take() else {
             return false;
         };
-        let (listener, path, fixed_local) = match slot {
-            Slot::Rt(l, path, fixed_local) => (l, path, fixed_local),
-            Slot::Std(l) => {
-                let (path, fixed_local) = match &l {
-                    StdListener::Unix(_, p) => (Some(p.clone()), None),
-                    // One getsockname per listener instead of one per connection.
-                    StdListener::Tcp(t) => (None, t.local_addr().ok().and_then(fixed_local_addr)),
-                };
-                match self.rt.listener(l) {
-                    Ok(l) => (l, path, fixed_local),
-                    Err(e) => {
-                        self.core.handle_accept_error(id, code_from_io(&e), now);
-                        return true;
-                    }
+        let listener = match slot {
+            Slot::Rt(l) => l,
+            Slot::Bound(l) => match self.rt.register_listener(l) {
+                Ok(l) => l,
+                Err(e) => {
+                    self.core.handle_accept_error(id, code_from_io(&e), now);
+                    return true;
                 }
-            }
+            },
         };
-        let result = listener.poll_accept_from(cx).map(|r| {
-            r.map(|(s, peer)| {
-                let ends = match &s {
-                    StdStream::Tcp(t) => accepted_tcp_endpoints(t, fixed_local, peer),
-                    StdStream::Unix(_) => endpoints(&s, path.as_deref()),
-                };
-                (s, ends)
-            })
-        });
-        let (result, accepted) = match result {
-            Poll::Ready(Ok((stream, ends))) => (Poll::Ready(Ok(stream)), Some(ends)),
-            Poll::Ready(Err(e)) => (Poll::Ready(Err(e)), None),
-            Poll::Pending => (Poll::Pending, None),
-        };
-        self.listener = Some((id, Slot::Rt(listener, path, fixed_local)));
-        match (result, accepted) {
+        let result = listener.poll_accept(cx);
+        self.listener = Some((id, Slot::Rt(listener)));
+        match result {
             // The queue is empty: whatever failed before is over.
-            (Poll::Pending, _) => {
+            Poll::Pending => {
                 self.backoff.on_ok();
                 false
             }
-            (Poll::Ready(Ok(stream)), Some(Ok((local, remote)))) => {
+            Poll::Ready(Ok((stream, local, remote))) => {
                 self.backoff.on_ok();
                 let cid = self.core.handle_accepted(id, local, remote, now);
                 self.pending.push((cid, stream));
                 true
             }
-            // The peer is already gone (no peer address): drop it, as libuv would report
-            // it at the first read.
-            (Poll::Ready(Ok(_)), _) => {
-                self.backoff.on_ok();
-                true
-            }
-            (Poll::Ready(Err(e)), _) => {
+            Poll::Ready(Err(e)) => {
                 let code = code_from_io(&e);
                 match self.backoff.on_error(code, now) {
                     AcceptFailure::Report => self.core.handle_accept_error(id, code, now),
@@ -435,7 +402,7 @@ impl<R: Runtime> ServerDriver<R> {
             if self.shutdown == Some(true) {
                 return Poll::Pending;
             }
-            if Instant::now() >= deadline {
+            if R::now() >= deadline {
                 self.registry.request_all(ConnRequest::Destroy);
                 self.shutdown = Some(true);
                 continue;
@@ -453,8 +420,8 @@ impl<R: Runtime> ServerDriver<R> {
     pub fn into_std(mut self) -> std::io::Result<Option<StdListener>> {
         match self.listener.take() {
             None => Ok(None),
-            Some((_, Slot::Std(l))) => Ok(Some(l)),
-            Some((_, Slot::Rt(l, path, _))) => self.rt.unwrap_listener(l, path).map(Some),
+            Some((_, Slot::Bound(l))) => self.rt.bound_into_std(l).map(Some),
+            Some((_, Slot::Rt(l))) => self.rt.listener_into_std(l).map(Some),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -20,20 +20,25 @@ use nodenet_core::{
 use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
-use super::resolve::{resolve_blocking, Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
-use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
+use super::resolve::{Lookup, LookupOptions};
+use super::runtime::{BoxFuture, RtListener, RtStream, Runtime, StdStream};
+use crate::Step;
 
 /// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
 
-/// The time of one poll, read from the clock only when something needs it.
-#[derive(Default)]
-struct LazyNow(Option<Instant>);
+/// The time of one poll, read from the runtime's clock only when something needs it.
+struct LazyNow<R>(Option<Instant>, PhantomData<fn() -> R>);
 
-impl LazyNow {
+impl<R: Runtime> Default for LazyNow<R> {
+    fn default() -> Self {
+        LazyNow(None, PhantomData)
+    }
+}
+
+impl<R: Runtime> LazyNow<R> {
     fn get(&mut self) -> Instant {
-        *self.0.get_or_insert_with(Instant::now)
+        *self.0.get_or_insert_with(R::now)
     }
 
     /// The time for an input to `core` on the data path: the core's own last time when
@@ -128,12 +133,12 @@ impl<R: Runtime> SocketDriver<R> {
     /// The server side of an accepted connection, reporting its close through `guard`.
     pub(crate) fn accepted(
         rt: R,
-        stream: StdStream,
+        stream: <R::Listener as RtListener>::Accepted,
         conn: AcceptedConnection,
         guard: ConnGuard,
     ) -> io::Result<Self> {
-        let stream = rt.stream(stream)?;
-        let core = Socket::accepted(&conn.options, conn.local, conn.remote, Instant::now());
+        let stream = rt.register_accepted(stream)?;
+        let core = Socket::accepted(&conn.options, conn.local, conn.remote, R::now());
         let mut d = Self::with_core(rt, core, Some(stream));
         d.0.guard = Some(guard);
         // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
@@ -146,10 +151,8 @@ impl<R: Runtime> SocketDriver<R> {
     /// Wrap an already connected std stream (`new net.Socket({fd})`): open at once, with
     /// `options` applied as for an accepted connection.
     pub fn from_std(rt: R, stream: StdStream, options: SocketOptions) -> io::Result<Self> {
-        stream.set_nonblocking(true)?;
-        let (local, remote) = endpoints(&stream, None)?;
-        let core = Socket::accepted(&options, local, remote, Instant::now());
-        let stream = rt.stream(stream)?;
+        let (stream, local, remote) = rt.stream_from_std(stream)?;
+        let core = Socket::accepted(&options, local, remote, R::now());
         let mut d = Self::with_core(rt, core, Some(stream));
         // As for an accepted socket: the options hold when `from_std` returns.
         d.run_commands(&mut LazyNow::default());
@@ -162,7 +165,7 @@ impl<R: Runtime> SocketDriver<R> {
         let stream = self.0.stream.take();
         self.0.core.destroy(None);
         match stream {
-            Some(s) => self.0.rt.unwrap_stream(s).map(Some),
+            Some(s) => self.0.rt.stream_into_std(s).map(Some),
             None => Ok(None),
         }
     }
@@ -170,9 +173,7 @@ impl<R: Runtime> SocketDriver<R> {
     /// Keep-alive and `TCP_NODELAY` read back with getsockopt (`None` without a TCP
     /// connection).
     pub fn keep_alive_settings(&self) -> Option<io::Result<(crate::KeepAlive, bool)>> {
-        let s = self.0.stream.as_ref()?;
-        SockRef::from(s).local_addr().ok()?.as_socket()?;
-        Some(crate::keep_alive_settings(s))
+        self.0.stream.as_ref()?.keep_alive_settings()
     }
 
     /// The core socket (every Node getter).
@@ -201,7 +202,7 @@ impl<R: Runtime> SocketDriver<R> {
         if self.0.lookup.is_some() {
             options.lookup = true;
         }
-        self.0.core.connect(options, Instant::now())
+        self.0.core.connect(options, R::now())
     }
 
     /// `socket.write(data)` (no callback, so no `WriteDone` follows): queue the bytes
@@ -325,7 +326,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// The server's `shutdown` requests.
-    fn poll_requests(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
+    fn poll_requests(&mut self, cx: &mut Context<'_>, now: &mut LazyNow<R>) -> bool {
         let Some(req) = self.0.guard.as_mut().and_then(|g| g.poll_request(cx)) else {
             return false;
         };
@@ -340,7 +341,7 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// Perform every queued command; `true` if there was any.
     #[inline]
-    fn run_commands(&mut self, now: &mut LazyNow) -> bool {
+    fn run_commands(&mut self, now: &mut LazyNow<R>) -> bool {
         // Most calls find nothing: keep that check out of line of the command switch.
         if !self.0.core.has_commands() {
             return false;
@@ -349,7 +350,7 @@ impl<R: Runtime> SocketDriver<R> {
         true
     }
 
-    fn run_queued_commands(&mut self, now: &mut LazyNow) {
+    fn run_queued_commands(&mut self, now: &mut LazyNow<R>) {
         while let Some(cmd) = self.0.core.poll_command() {
             match cmd {
                 Command::Resolve {
@@ -365,10 +366,8 @@ impl<R: Runtime> SocketDriver<R> {
                         self.0.core.handle_resolved(now.get(), id, r);
                     }
                     _ => {
-                        let fut = self
-                            .0
-                            .rt
-                            .unblock(move || resolve_blocking(&host, family, all));
+                        let options = LookupOptions { family, hints, all };
+                        let fut = self.0.rt.resolve(host, options);
                         self.0.resolving = Some((id, fut));
                     }
                 },
@@ -384,13 +383,13 @@ impl<R: Runtime> SocketDriver<R> {
                 Command::Shutdown => {
                     if let Some(s) = &self.0.stream {
                         // Node ignores the shutdown status.
-                        let _ = SockRef::from(s).shutdown(Shutdown::Write);
+                        let _ = s.shutdown_write();
                     }
                     self.0.core.handle_shutdown(now.for_input(&self.0.core));
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
-                        let _ = set_linger_zero(s);
+                        let _ = s.set_linger_zero();
                     }
                     self.0.stream = None;
                     self.0.attempts.clear();
@@ -401,7 +400,7 @@ impl<R: Runtime> SocketDriver<R> {
                 // Option failures are ignored, as libuv's callers in Node do.
                 Command::SetNoDelay(on) => {
                     if let Some(s) = &self.0.stream {
-                        let _ = set_no_delay(s, on);
+                        let _ = s.set_no_delay(on);
                     }
                 }
                 Command::SetKeepAlive {
@@ -409,7 +408,7 @@ impl<R: Runtime> SocketDriver<R> {
                     initial_delay_secs,
                 } => {
                     if let Some(s) = &self.0.stream {
-                        let _ = set_keep_alive(s, enable, initial_delay_secs);
+                        let _ = s.set_keep_alive(enable, initial_delay_secs);
                     }
                 }
             }
@@ -423,20 +422,8 @@ impl<R: Runtime> SocketDriver<R> {
         endpoint: Endpoint,
         local: Option<std::net::SocketAddr>,
     ) {
-        let started = match &endpoint {
-            Endpoint::Tcp(remote) => {
-                tcp_connect(*remote, local, true).map(|s| StdStream::Tcp(s.stream))
-            }
-            Endpoint::Pipe(path) => unix_connect(path, true).map(|s| StdStream::Unix(s.stream)),
-        };
-        match started {
-            Ok(s) => match self.0.rt.stream(s) {
-                Ok(s) => self.0.attempts.push((attempt, s)),
-                Err(e) => self
-                    .0
-                    .core
-                    .handle_connect_failed(now, attempt, code_from_io(&e)),
-            },
+        match self.0.rt.connect(&endpoint, local) {
+            Ok(s) => self.0.attempts.push((attempt, s)),
             Err(e) if e.step == Step::Bind => {
                 self.0
                     .core
@@ -449,7 +436,7 @@ impl<R: Runtime> SocketDriver<R> {
         }
     }
 
-    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
+    fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow<R>) -> bool {
         let Some((id, fut)) = &mut self.0.resolving else {
             return false;
         };
@@ -472,7 +459,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Check every in-flight connect attempt; the first that finished is reported.
-    fn poll_attempts(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
+    fn poll_attempts(&mut self, cx: &mut Context<'_>, now: &mut LazyNow<R>) -> bool {
         let ready = self
             .0
             .attempts
@@ -482,14 +469,13 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         };
         let (id, stream) = self.0.attempts.remove(i);
-        let sock = SockRef::from(&stream);
-        let outcome = match sock.take_error() {
-            Ok(None) => sock.peer_addr().map(|_| ()),
+        let outcome = match stream.take_error() {
+            Ok(None) => stream.peer_addr().map(|_| ()),
             Ok(Some(e)) | Err(e) => Err(e),
         };
         match outcome {
             Ok(()) => {
-                let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+                let local = stream.local_addr().ok().flatten();
                 self.0.stream = Some(stream);
                 self.0.core.handle_connected(now.get(), id, local);
             }
@@ -503,12 +489,12 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// One `sendmsg` of the queued chunks. Without `cx` (a user `write`) it only tries.
     #[inline]
-    fn try_write(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
+    fn try_write(&mut self, now: &mut LazyNow<R>, cx: Option<&mut Context<'_>>) -> bool {
         // Every poll and every `write` asks; mostly nothing is queued.
         self.0.writing && self.write_queued(now, cx)
     }
 
-    fn write_queued(&mut self, now: &mut LazyNow, cx: Option<&mut Context<'_>>) -> bool {
+    fn write_queued(&mut self, now: &mut LazyNow<R>, cx: Option<&mut Context<'_>>) -> bool {
         let Some(stream) = &self.0.stream else {
             self.0.writing = false;
             return false;
@@ -552,7 +538,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
-    fn try_read(&mut self, now: &mut LazyNow, cx: &mut Context<'_>) -> bool {
+    fn try_read(&mut self, now: &mut LazyNow<R>, cx: &mut Context<'_>) -> bool {
         if !self.0.reading {
             return false;
         }

@@ -159,7 +159,7 @@ impl<R: Runtime> SocketDriver<R> {
     /// (or the socket is gone).
     pub fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.0.core.writable_ended() && !self.0.core.destroyed() {
-            let _ = self.0.core.end(std::time::Instant::now());
+            let _ = self.0.core.end(R::now());
             self.after_user_call();
         }
         loop {
