@@ -54,7 +54,7 @@ pub mod runtime {
     //! implements [`Runtime`], [`RtStream`] and [`RtListener`] directly.
     pub use crate::driver::runtime::{
         poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, BindOptions,
-        Blocking, BlockingRuntime, BoxFuture, OsListener, OsRuntime, OsStream, ReadChunk,
+        Blocking, BlockingRuntime, BoxFuture, Observed, OsListener, OsRuntime, OsStream, ReadChunk,
         RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
     };
     pub use crate::driver::OsRegistered;

@@ -69,6 +69,25 @@ impl Checker {
         });
     }
 
+    /// Make sure socket `s` is tracked (sockets of the simulation runtime are numbered
+    /// by their runtime handle, in no particular order); `accepted` sockets start
+    /// connected.
+    pub(crate) fn ensure_socket(&mut self, s: SocketId, accepted: bool) {
+        while self.sockets.len() <= s.0 {
+            self.sockets.push(SockState::default());
+        }
+        if accepted {
+            self.sockets[s.0].connected = true;
+        }
+    }
+
+    /// The peer socket `s` is paired with, and the bytes it received (for tests of the
+    /// wiring).
+    #[cfg(test)]
+    pub(crate) fn pairing(&self, s: SocketId) -> Option<(Option<SocketId>, u64)> {
+        self.sockets.get(s.0).map(|st| (st.peer, st.received))
+    }
+
     pub(crate) fn set_peers(&mut self, a: SocketId, b: SocketId) {
         if let Some(s) = self.sockets.get_mut(a.0) {
             s.peer = Some(b);

@@ -33,6 +33,7 @@ mod faults;
 mod kernel;
 mod net;
 mod rng;
+pub mod runtime;
 pub mod sweep;
 mod trace;
 mod world;

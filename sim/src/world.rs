@@ -11,7 +11,9 @@ use bytes::Bytes;
 
 use nodenet_core::error::{Error, Result};
 use nodenet_core::options::SocketOptions;
-use nodenet_core::server::{ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions};
+use nodenet_core::server::{
+    ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions,
+};
 use nodenet_core::socket::{ConnectOptions, Socket, SocketEvent, WriteResult};
 
 use super::check::Checker;

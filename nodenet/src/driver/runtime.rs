@@ -446,6 +446,35 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn bound_into_std(&self, bound: Self::Bound) -> io::Result<StdListener>;
     /// Give a registered listener back as a std listener (for `Server::into_std`).
     fn listener_into_std(&self, listener: Self::Listener) -> io::Result<StdListener>;
+
+    /// Watch a socket driven on this handle (each socket has its own handle: see
+    /// [`for_connection`](Runtime::for_connection)): the simulator checks Node's
+    /// invariants here. `core` is the socket's state machine after the step. The
+    /// default does nothing (and compiles to nothing).
+    #[inline]
+    fn observe(&self, core: &nodenet_core::Socket, what: Observed<'_, Self::Stream>) {
+        let _ = (core, what);
+    }
+
+    /// Watch a server's events as they are handed to the user (see
+    /// [`observe`](Runtime::observe)); the default does nothing.
+    #[inline]
+    fn observe_server<C>(&self, core: &nodenet_core::Server, event: &nodenet_core::ServerEvent<C>) {
+        let _ = (core, event);
+    }
+}
+
+/// What [`Runtime::observe`] is told about a socket.
+#[derive(Debug)]
+pub enum Observed<'a, S> {
+    /// The socket got its connected stream (accepted, connected or adopted).
+    Attached(&'a S),
+    /// A user `write` of these bytes is about to be handed to the socket.
+    Write(&'a Bytes),
+    /// ... and this is what it returned.
+    Written(nodenet_core::WriteResult),
+    /// An event is handed to the user.
+    Event(&'a nodenet_core::SocketEvent),
 }
 
 /// A connected stream, as the driver uses it: non-blocking writes, reads of one chunk,

@@ -285,6 +285,7 @@ impl<R: Runtime> ServerDriver<R> {
                     Core::Error(e) => ServerEvent::Error(e),
                     Core::Close => ServerEvent::Close,
                 };
+                self.rt.observe_server(&self.core, &out);
                 return Poll::Ready(Some(out));
             }
             let now = R::now();

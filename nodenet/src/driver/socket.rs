@@ -21,7 +21,7 @@ use socket2::SockRef;
 
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::{Lookup, LookupOptions};
-use super::runtime::{BoxFuture, RtListener, RtStream, Runtime, StdStream};
+use super::runtime::{BoxFuture, Observed, RtListener, RtStream, Runtime, StdStream};
 use crate::Step;
 
 /// At most this many queued chunks go into one `sendmsg`.
@@ -139,6 +139,7 @@ impl<R: Runtime> SocketDriver<R> {
     ) -> io::Result<Self> {
         let stream = rt.register_accepted(stream)?;
         let core = Socket::accepted(&conn.options, conn.local, conn.remote, R::now());
+        rt.observe(&core, Observed::Attached(&stream));
         let mut d = Self::with_core(rt, core, Some(stream));
         d.0.guard = Some(guard);
         // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
@@ -153,6 +154,7 @@ impl<R: Runtime> SocketDriver<R> {
     pub fn from_std(rt: R, stream: StdStream, options: SocketOptions) -> io::Result<Self> {
         let (stream, local, remote) = rt.stream_from_std(stream)?;
         let core = Socket::accepted(&options, local, remote, R::now());
+        rt.observe(&core, Observed::Attached(&stream));
         let mut d = Self::with_core(rt, core, Some(stream));
         // As for an accepted socket: the options hold when `from_std` returns.
         d.run_commands(&mut LazyNow::default());
@@ -225,6 +227,7 @@ impl<R: Runtime> SocketDriver<R> {
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
         }
+        self.0.rt.observe(&self.0.core, Observed::Write(&data));
         let stream = &self.0.stream;
         let dispatch = |chunk: &[u8]| {
             let Some(s) = stream else { return Ok(0) };
@@ -250,6 +253,7 @@ impl<R: Runtime> SocketDriver<R> {
                 ok,
             }
         };
+        self.0.rt.observe(&self.0.core, Observed::Written(r));
         if self.0.stream.is_some() {
             self.run_commands(&mut lazy);
             while self.try_write(&mut lazy, None) {}
@@ -283,6 +287,7 @@ impl<R: Runtime> SocketDriver<R> {
                         g.report_closed();
                     }
                 }
+                self.0.rt.observe(&self.0.core, Observed::Event(&ev));
                 return Poll::Ready(Some(ev));
             }
             if self.poll_requests(cx, &mut now) || self.run_commands(&mut now) {
@@ -476,6 +481,7 @@ impl<R: Runtime> SocketDriver<R> {
         match outcome {
             Ok(()) => {
                 let local = stream.local_addr().ok().flatten();
+                self.0.rt.observe(&self.0.core, Observed::Attached(&stream));
                 self.0.stream = Some(stream);
                 self.0.core.handle_connected(now.get(), id, local);
             }

@@ -1,0 +1,713 @@
+//! The simulation's kernel state: hosts and their addresses, the DNS table, links
+//! (partitions, holds, latency), listeners, connections as two byte pipes, sockets, the
+//! timed queue of what the network does next, virtual time and the timers. All of it
+//! sits behind one mutex in [`Shared`]; every handle (stream, listener, timer) holds an
+//! `Arc<Shared>` and an index. Collections are `Vec`s and `BTreeMap`s, so iteration order
+//! (and with it the trace) depends only on the seed.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use nodenet_core::ErrorCode;
+
+use super::latency::Latency;
+use super::observe::SimChecker;
+use crate::faults::Faults;
+use crate::rng::Rng;
+use crate::trace::Trace;
+
+/// Index of a host in the kernel.
+pub(crate) type HostIx = usize;
+/// Index of a socket in the kernel.
+pub(crate) type SockId = usize;
+/// Index of a connection in the kernel.
+pub(crate) type ConnId = usize;
+/// Index of a listener in the kernel.
+pub(crate) type ListenerId = usize;
+
+/// What every handle shares: the kernel behind a mutex, and the virtual clock (read
+/// without the lock by `Runtime::now`).
+pub(crate) struct Shared {
+    pub(crate) base: Instant,
+    pub(crate) now_nanos: AtomicU64,
+    pub(crate) next_probe: AtomicU32,
+    pub(crate) state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field(
+                "now",
+                &Duration::from_nanos(self.now_nanos.load(Ordering::Relaxed)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // The kernel never runs user code while locked, so a poisoned lock only means a
+        // panic elsewhere on this thread; the state itself is consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current virtual instant.
+    pub(crate) fn instant(&self) -> Instant {
+        self.base + Duration::from_nanos(self.now_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Virtual time elapsed, as the kernel's `Duration`.
+    pub(crate) fn offset(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.base)
+    }
+}
+
+/// One simulated machine.
+#[derive(Debug)]
+pub(crate) struct Host {
+    pub(crate) name: String,
+    pub(crate) addrs: Vec<IpAddr>,
+    pub(crate) next_port: u16,
+    /// False between `crash` and `restart`.
+    pub(crate) up: bool,
+}
+
+impl Host {
+    pub(crate) fn addr_of_family(&self, v6: bool) -> Option<IpAddr> {
+        self.addrs.iter().copied().find(|a| a.is_ipv6() == v6)
+    }
+}
+
+/// Bytes (and the FIN) travelling toward one end, each with the time it becomes
+/// readable; `None` while held by the network (a partition, a hold, a crashed host),
+/// timed when the link heals. Times are monotone, so TCP's ordering holds.
+#[derive(Debug, Default)]
+pub(crate) struct Pipe {
+    pub(crate) chunks: VecDeque<(Option<Duration>, Bytes)>,
+    /// Bytes in the pipe (in flight and unread): what the sender's window sees.
+    pub(crate) len: usize,
+    pub(crate) last_ready: Duration,
+    /// The FIN: `Some(None)` while held.
+    pub(crate) fin: Option<Option<Duration>>,
+    /// Anything is held (for the link's retiming).
+    pub(crate) held: bool,
+}
+
+impl Pipe {
+    fn time(&mut self, at: Option<Duration>) -> Option<Duration> {
+        if self.held {
+            return None;
+        }
+        let at = at?.max(self.last_ready);
+        self.last_ready = at;
+        Some(at)
+    }
+
+    pub(crate) fn push(&mut self, at: Option<Duration>, data: Bytes) -> Option<Duration> {
+        let at = self.time(at);
+        self.held |= at.is_none();
+        self.len += data.len();
+        self.chunks.push_back((at, data));
+        at
+    }
+
+    pub(crate) fn fin(&mut self, at: Option<Duration>) -> Option<Duration> {
+        if self.fin.is_some() {
+            return None;
+        }
+        let at = self.time(at);
+        self.held |= at.is_none();
+        self.fin = Some(at);
+        at
+    }
+
+    /// Bytes readable at `now`.
+    pub(crate) fn ready(&self, now: Duration) -> usize {
+        self.chunks
+            .iter()
+            .take_while(|(t, _)| t.is_some_and(|t| t <= now))
+            .map(|(_, d)| d.len())
+            .sum()
+    }
+
+    /// The FIN is readable at `now` (after every byte).
+    pub(crate) fn fin_ready(&self, now: Duration) -> bool {
+        self.chunks.is_empty() && matches!(self.fin, Some(Some(t)) if t <= now)
+    }
+
+    /// Give the held part arrival times from `at` on; the first arrival, if any.
+    pub(crate) fn release(&mut self, at: Duration) -> Option<Duration> {
+        if !self.held {
+            return None;
+        }
+        self.held = false;
+        let at = at.max(self.last_ready);
+        let mut first = None;
+        for (t, _) in self.chunks.iter_mut().filter(|(t, _)| t.is_none()) {
+            *t = Some(at);
+            first.get_or_insert(at);
+        }
+        if let Some(f) = &mut self.fin {
+            if f.is_none() {
+                *f = Some(at);
+                first.get_or_insert(at);
+            }
+        }
+        self.last_ready = at;
+        first
+    }
+
+    /// Take `n` readable bytes from the front, without copying when they lie in one
+    /// chunk.
+    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        let single = match self.chunks.front_mut() {
+            Some((_, d)) if n < d.len() => Some(d.split_to(n)),
+            Some((_, d)) if n == d.len() => self.chunks.pop_front().map(|(_, d)| d),
+            _ => None,
+        };
+        if let Some(d) = single {
+            self.len -= d.len();
+            return d;
+        }
+        let mut out = BytesMut::with_capacity(n);
+        while out.len() < n {
+            let want = n - out.len();
+            match self.chunks.front_mut() {
+                Some((_, d)) if want < d.len() => out.extend_from_slice(&d.split_to(want)),
+                Some(_) => {
+                    if let Some((_, d)) = self.chunks.pop_front() {
+                        out.extend_from_slice(&d);
+                    }
+                }
+                None => break,
+            }
+        }
+        self.len -= out.len();
+        out.freeze()
+    }
+
+    pub(crate) fn discard(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+        self.fin = None;
+        self.held = false;
+    }
+}
+
+/// One end of a connection.
+#[derive(Debug)]
+pub(crate) struct End {
+    /// The socket on this end (`None` while in an accept queue, and after close).
+    pub(crate) sock: Option<SockId>,
+    pub(crate) host: HostIx,
+    pub(crate) addr: SocketAddr,
+    /// Data and FIN travelling toward this end.
+    pub(crate) incoming: Pipe,
+    /// The socket closed (or the accept-queue entry was dropped).
+    pub(crate) closed: bool,
+    /// The host crashed: the end vanished without a FIN or RST.
+    pub(crate) vanished: bool,
+    /// An RST arrived: unread data is gone, the next read or write fails.
+    pub(crate) reset: bool,
+    /// The retransmissions of data toward a partitioned peer gave up (`ETIMEDOUT`).
+    pub(crate) timed_out: bool,
+    /// The error was reported once (later writes get `EPIPE`).
+    pub(crate) error_reported: bool,
+    /// This end sent (or scheduled) an RST.
+    pub(crate) rst_sent: bool,
+    /// `shutdown(SHUT_WR)` or close sent the FIN.
+    pub(crate) fin_sent: bool,
+    /// Bytes this end's socket wrote into the connection.
+    pub(crate) sent: u64,
+}
+
+impl End {
+    pub(crate) fn new(sock: Option<SockId>, host: HostIx, addr: SocketAddr) -> End {
+        End {
+            sock,
+            host,
+            addr,
+            incoming: Pipe::default(),
+            closed: false,
+            vanished: false,
+            reset: false,
+            timed_out: false,
+            error_reported: false,
+            rst_sent: false,
+            fin_sent: false,
+            sent: 0,
+        }
+    }
+
+    /// The connection is unusable from this end (`reset` or `timed_out`).
+    pub(crate) fn failed(&self) -> Option<ErrorCode> {
+        if self.reset {
+            Some(ErrorCode::ECONNRESET)
+        } else if self.timed_out {
+            Some(ErrorCode::ETIMEDOUT)
+        } else {
+            None
+        }
+    }
+}
+
+/// A TCP connection: end 0 connected, end 1 was accepted.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) ends: [End; 2],
+}
+
+/// Where a socket is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SockState {
+    /// A connect is in flight; `conn` once the server side completed the handshake.
+    Connecting {
+        dst: SocketAddr,
+        conn: Option<ConnId>,
+    },
+    /// Established, on end `side` of `conn`.
+    Connected { conn: ConnId, side: usize },
+    /// The connect failed (`SO_ERROR` says how).
+    Failed,
+    /// Closed by its owner, or vanished with its host.
+    Closed,
+}
+
+/// A socket: a connect attempt or one end of a connection.
+#[derive(Debug)]
+pub(crate) struct Sock {
+    pub(crate) host: HostIx,
+    pub(crate) state: SockState,
+    pub(crate) local: SocketAddr,
+    /// The remote address (`getpeername`) once connected.
+    pub(crate) peer: Option<SocketAddr>,
+    /// The connect's `ETIMEDOUT` give-up, cancelled by its answer.
+    pub(crate) connect_timeout: Option<(Duration, u64)>,
+    pub(crate) error: Option<ErrorCode>,
+    pub(crate) read_waker: Option<Waker>,
+    pub(crate) write_waker: Option<Waker>,
+    pub(crate) no_delay: bool,
+    /// `SO_KEEPALIVE` and its parameters (Linux's defaults until set with a delay).
+    pub(crate) keep_alive: nodenet::KeepAlive,
+    pub(crate) linger_zero: bool,
+    /// Bytes handed to reads.
+    pub(crate) delivered: u64,
+}
+
+impl Sock {
+    pub(crate) fn new(host: HostIx, state: SockState, local: SocketAddr) -> Sock {
+        Sock {
+            host,
+            state,
+            local,
+            peer: None,
+            connect_timeout: None,
+            error: None,
+            read_waker: None,
+            write_waker: None,
+            no_delay: false,
+            keep_alive: nodenet::KeepAlive {
+                enabled: false,
+                idle_secs: 7200,
+                interval_secs: 75,
+                count: 9,
+            },
+            linger_zero: false,
+            delivered: 0,
+        }
+    }
+
+    pub(crate) fn end(&self) -> Option<(ConnId, usize)> {
+        match self.state {
+            SockState::Connected { conn, side } => Some((conn, side)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn wake_all(&mut self) {
+        if let Some(w) = self.read_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = self.write_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// A listening socket.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    pub(crate) host: HostIx,
+    pub(crate) addr: SocketAddr,
+    pub(crate) ipv6_only: bool,
+    pub(crate) backlog: usize,
+    pub(crate) queue: VecDeque<ConnId>,
+    pub(crate) waker: Option<Waker>,
+    pub(crate) open: bool,
+    /// Connections handed to `accept` (for the server accounting invariant).
+    pub(crate) accepted: u64,
+}
+
+impl Listener {
+    /// Does a SYN for `dst` on this listener's host reach it?
+    pub(crate) fn matches(&self, dst: &SocketAddr) -> bool {
+        if self.addr.port() != dst.port() {
+            return false;
+        }
+        let ip = self.addr.ip();
+        if ip.is_unspecified() {
+            // `::` without IPV6_V6ONLY is dual-stack; `0.0.0.0` is IPv4 only.
+            return match ip {
+                IpAddr::V6(_) => dst.is_ipv6() || !self.ipv6_only,
+                IpAddr::V4(_) => dst.is_ipv4(),
+            };
+        }
+        ip == dst.ip()
+            || (ip.is_loopback() && dst.ip().is_loopback() && ip.is_ipv4() == dst.is_ipv4())
+    }
+
+    /// Would binding `other` on the same host collide with this listener?
+    pub(crate) fn collides(&self, other: &SocketAddr, other_v6only: bool) -> bool {
+        if self.addr.port() != other.port() {
+            return false;
+        }
+        let (a, b) = (self.addr.ip(), other.ip());
+        if a == b {
+            return true;
+        }
+        let covers = |w: IpAddr, v6only: bool, x: IpAddr| {
+            w.is_unspecified() && (w.is_ipv4() == x.is_ipv4() || (w.is_ipv6() && !v6only))
+        };
+        covers(a, self.ipv6_only, b) || covers(b, other_v6only, a)
+    }
+}
+
+/// Something the network does at a given virtual time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    /// Data or the FIN reached end `side`: wake its reader.
+    Arrive { conn: ConnId, side: usize },
+    /// A SYN reaches the destination host.
+    Syn { sock: SockId },
+    /// The answer to a connect reaches the client.
+    ConnectAnswer {
+        sock: SockId,
+        result: Result<(), ErrorCode>,
+    },
+    /// An RST reaches end `side`.
+    Rst { conn: ConnId, side: usize },
+    /// A middlebox resets the connection (fault injection).
+    InjectReset { conn: ConnId },
+    /// The retransmissions from end `side` toward an unreachable peer give up.
+    GiveUp { conn: ConnId, side: usize },
+}
+
+/// What the network does with a link between two hosts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LinkState {
+    /// Segments are lost (TCP retransmits; connects and unacknowledged data give up).
+    pub(crate) partitioned: bool,
+    /// Segments are queued until released.
+    pub(crate) held: bool,
+}
+
+/// The whole simulated network and clock.
+pub(crate) struct State {
+    pub(crate) now: Duration,
+    pub(crate) rng: Rng,
+    pub(crate) faults: Faults,
+    pub(crate) latency: Latency,
+    pub(crate) link_latency: BTreeMap<(HostIx, HostIx), Latency>,
+    pub(crate) links: BTreeMap<(HostIx, HostIx), LinkState>,
+    /// Segments (SYN, answers, RSTs) waiting on a blocked link, in order.
+    pub(crate) held_events: Vec<(HostIx, HostIx, Ev)>,
+    /// Pipes with held data, to time when their link heals: (conn, side it flows to).
+    pub(crate) held_pipes: BTreeSet<(ConnId, usize)>,
+    pub(crate) hosts: Vec<Host>,
+    pub(crate) host_by_ip: BTreeMap<IpAddr, HostIx>,
+    pub(crate) dns: BTreeMap<String, Vec<IpAddr>>,
+    pub(crate) socks: Vec<Sock>,
+    pub(crate) conns: Vec<Conn>,
+    pub(crate) listeners: Vec<Listener>,
+    pub(crate) queue: BTreeMap<(Duration, u64), Ev>,
+    pub(crate) timers: BTreeMap<(Duration, u64), Option<Waker>>,
+    pub(crate) seq: u64,
+    pub(crate) trace: Trace,
+    pub(crate) checker: Option<SimChecker>,
+    /// Kernel events and timer firings processed.
+    pub(crate) steps: u64,
+    /// Socket operations performed (reads, writes, connects, accepts, closes).
+    pub(crate) ops: u64,
+    /// How long the retransmissions toward an unreachable peer last (Linux's
+    /// `tcp_retries2` = 15: about 924.6 s).
+    pub(crate) give_up_after: Duration,
+}
+
+/// Linux gives up on an unanswered SYN after 6 retries: 1+2+4+8+16+32+64 s.
+pub(crate) const SYN_TIMEOUT: Duration = Duration::from_secs(127);
+/// A SYN dropped on a full backlog is retransmitted after 1 s.
+pub(crate) const SYN_RETRY: Duration = Duration::from_secs(1);
+
+impl State {
+    pub(crate) fn new(seed: u64, faults: Faults, trace: Trace, check: bool) -> State {
+        let latency = Latency::Uniform(faults.latency.0, faults.latency.1);
+        let mut s = State {
+            now: Duration::ZERO,
+            rng: Rng::fork(seed, 1),
+            faults,
+            latency,
+            link_latency: BTreeMap::new(),
+            links: BTreeMap::new(),
+            held_events: Vec::new(),
+            held_pipes: BTreeSet::new(),
+            hosts: Vec::new(),
+            host_by_ip: BTreeMap::new(),
+            dns: BTreeMap::new(),
+            socks: Vec::new(),
+            conns: Vec::new(),
+            listeners: Vec::new(),
+            queue: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            seq: 0,
+            trace,
+            checker: check.then(SimChecker::default),
+            steps: 0,
+            ops: 0,
+            give_up_after: Duration::from_millis(924_600),
+        };
+        s.dns.insert(
+            "localhost".to_string(),
+            vec![
+                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+                IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            ],
+        );
+        s
+    }
+
+    pub(crate) fn log(&mut self, who: &str, what: std::fmt::Arguments<'_>) {
+        if self.trace.enabled() {
+            self.trace.record(self.now, who, what);
+        }
+    }
+
+    pub(crate) fn kernel_log(&mut self, what: std::fmt::Arguments<'_>) {
+        self.log("kernel:", what);
+    }
+
+    // ---- topology ---------------------------------------------------------------
+
+    /// Add a host with these addresses (ones another host has are skipped) and its name
+    /// in the DNS table.
+    pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
+        let h = self.hosts.len();
+        let mut own = Vec::new();
+        for ip in addrs {
+            if !self.host_by_ip.contains_key(ip) && !own.contains(ip) {
+                own.push(*ip);
+                self.host_by_ip.insert(*ip, h);
+            }
+        }
+        self.hosts.push(Host {
+            name: name.to_string(),
+            addrs: own.clone(),
+            next_port: 40000,
+            up: true,
+        });
+        self.dns.entry(name.to_string()).or_insert(own);
+        h
+    }
+
+    pub(crate) fn ephemeral_port(&mut self, host: HostIx) -> u16 {
+        let used = |s: &State, p: u16| {
+            s.listeners
+                .iter()
+                .any(|l| l.open && l.host == host && l.addr.port() == p)
+        };
+        for _ in 0..30000 {
+            let h = &mut self.hosts[host];
+            let p = h.next_port;
+            h.next_port = if p >= 60999 { 32768 } else { p + 1 };
+            if !used(self, p) {
+                return p;
+            }
+        }
+        0
+    }
+
+    /// The host an address belongs to, as seen from `from` (loopback is the host itself).
+    pub(crate) fn host_of(&self, from: HostIx, ip: IpAddr) -> Option<HostIx> {
+        if ip.is_loopback() {
+            return Some(from);
+        }
+        self.host_by_ip.get(&ip).copied()
+    }
+
+    fn link_key(a: HostIx, b: HostIx) -> (HostIx, HostIx) {
+        (a.min(b), a.max(b))
+    }
+
+    pub(crate) fn link(&self, a: HostIx, b: HostIx) -> LinkState {
+        if a == b {
+            return LinkState::default();
+        }
+        self.links
+            .get(&Self::link_key(a, b))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_link(&mut self, a: HostIx, b: HostIx, f: impl FnOnce(&mut LinkState)) {
+        let key = Self::link_key(a, b);
+        let mut st = self.links.get(&key).copied().unwrap_or_default();
+        f(&mut st);
+        if st == LinkState::default() {
+            self.links.remove(&key);
+        } else {
+            self.links.insert(key, st);
+        }
+        self.heal();
+    }
+
+    pub(crate) fn set_link_latency(&mut self, a: HostIx, b: HostIx, latency: Latency) {
+        self.link_latency.insert(Self::link_key(a, b), latency);
+    }
+
+    /// One latency draw for a segment from `a` to `b`.
+    pub(crate) fn latency(&mut self, a: HostIx, b: HostIx) -> Duration {
+        // Loopback too: the fault mix's latency applies, so same-host programs see varied
+        // schedules.
+        let dist = self
+            .link_latency
+            .get(&Self::link_key(a, b))
+            .copied()
+            .unwrap_or(self.latency);
+        dist.draw(&mut self.rng)
+    }
+
+    /// When a segment sent now from `a` reaches `b`: `None` while the link is blocked or
+    /// `b` is down (the segment waits for the link to heal).
+    pub(crate) fn transit(&mut self, a: HostIx, b: HostIx) -> Option<Duration> {
+        let link = self.link(a, b);
+        if link.partitioned || link.held || !self.hosts[b].up || !self.hosts[a].up {
+            return None;
+        }
+        Some(self.now + self.latency(a, b))
+    }
+
+    /// Send a discrete segment (SYN, answer, RST) from `a` to `b`: scheduled, or held
+    /// until the link heals.
+    pub(crate) fn send_segment(&mut self, a: HostIx, b: HostIx, extra: Duration, ev: Ev) {
+        match self.transit(a, b) {
+            Some(at) => {
+                self.schedule(at + extra, ev);
+            }
+            None => self.held_events.push((a, b, ev)),
+        }
+    }
+
+    /// Links healed or hosts restarted: deliver what waited and is now deliverable.
+    pub(crate) fn heal(&mut self) {
+        let held = std::mem::take(&mut self.held_events);
+        for (a, b, ev) in held {
+            match self.transit(a, b) {
+                Some(at) => {
+                    self.schedule(at, ev);
+                }
+                None => self.held_events.push((a, b, ev)),
+            }
+        }
+        let pipes: Vec<(ConnId, usize)> = self.held_pipes.iter().copied().collect();
+        for (conn, side) in pipes {
+            let (from, to) = {
+                let c = &self.conns[conn];
+                (c.ends[1 - side].host, c.ends[side].host)
+            };
+            let Some(at) = self.transit(from, to) else {
+                continue;
+            };
+            self.held_pipes.remove(&(conn, side));
+            if self.conns[conn].ends[side].closed {
+                // The socket is gone (closed, or its host came back without it): the
+                // kernel answers the retransmitted segments with an RST.
+                self.conns[conn].ends[side].incoming.discard();
+                self.send_rst(conn, side);
+                continue;
+            }
+            if let Some(first) = self.conns[conn].ends[side].incoming.release(at) {
+                self.schedule(first, Ev::Arrive { conn, side });
+            }
+        }
+    }
+
+    /// Queue `ev` at `at` (never in the past); its key, to cancel it.
+    pub(crate) fn schedule(&mut self, at: Duration, ev: Ev) -> (Duration, u64) {
+        self.seq += 1;
+        let key = (at.max(self.now), self.seq);
+        self.queue.insert(key, ev);
+        key
+    }
+
+    /// The next time something happens: a kernel event or a timer.
+    pub(crate) fn next_time(&self) -> Option<Duration> {
+        let k = self.queue.keys().next().map(|(t, _)| *t);
+        let t = self.timers.keys().next().map(|(t, _)| *t);
+        match (k, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ---- timers -----------------------------------------------------------------
+
+    /// Register (or move) a timer: `key` is its current registration, if any.
+    pub(crate) fn arm_timer(
+        &mut self,
+        key: &mut Option<(Duration, u64)>,
+        at: Duration,
+        waker: &Waker,
+    ) {
+        if let Some(k) = *key {
+            if k.0 == at {
+                if let Some(slot) = self.timers.get_mut(&k) {
+                    match slot {
+                        Some(w) if w.will_wake(waker) => {}
+                        _ => *slot = Some(waker.clone()),
+                    }
+                    return;
+                }
+            } else {
+                self.timers.remove(&k);
+            }
+        }
+        self.seq += 1;
+        let k = (at, self.seq);
+        self.timers.insert(k, Some(waker.clone()));
+        *key = Some(k);
+    }
+
+    pub(crate) fn disarm_timer(&mut self, key: Option<(Duration, u64)>) {
+        if let Some(k) = key {
+            self.timers.remove(&k);
+        }
+    }
+
+    /// Fire every timer due at `now`.
+    pub(crate) fn fire_timers(&mut self) {
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            self.steps += 1;
+            if let Some(w) = entry.remove() {
+                w.wake();
+            }
+        }
+    }
+}

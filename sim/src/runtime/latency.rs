@@ -1,0 +1,99 @@
+//! One-way latency distributions for the simulated links, drawn from the seed.
+
+use std::time::Duration;
+
+use crate::rng::Rng;
+
+/// How long a segment takes from one host to another.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Latency {
+    /// Always this long.
+    Fixed(Duration),
+    /// Uniform between the two bounds (inclusive).
+    Uniform(Duration, Duration),
+    /// `min` plus an exponentially distributed delay of mean `mean`, capped at
+    /// `min + 20 × mean`: mostly fast, with a tail.
+    Exponential {
+        /// The floor.
+        min: Duration,
+        /// The mean of the exponential part.
+        mean: Duration,
+    },
+    /// With probability `per_mille / 1000` the `slow` distribution, else the `fast` one
+    /// (both uniform): a path that is sometimes congested.
+    Bimodal {
+        /// The usual range.
+        fast: (Duration, Duration),
+        /// The congested range.
+        slow: (Duration, Duration),
+        /// How often (per mille) a segment is slow.
+        per_mille: u32,
+    },
+}
+
+fn uniform(rng: &mut Rng, lo: Duration, hi: Duration) -> Duration {
+    if hi <= lo {
+        return lo;
+    }
+    let span = (hi - lo).as_nanos().min(u128::from(u64::MAX)) as u64;
+    lo + Duration::from_nanos(rng.below(span.saturating_add(1)))
+}
+
+impl Latency {
+    /// One draw.
+    pub fn draw(&self, rng: &mut Rng) -> Duration {
+        match *self {
+            Latency::Fixed(d) => d,
+            Latency::Uniform(lo, hi) => uniform(rng, lo, hi),
+            Latency::Exponential { min, mean } => {
+                // Inverse CDF on a 53-bit uniform in (0, 1].
+                let u = ((rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+                let factor = (-u.ln()).min(20.0);
+                min + mean.mul_f64(factor)
+            }
+            Latency::Bimodal {
+                fast,
+                slow,
+                per_mille,
+            } => {
+                let (lo, hi) = if rng.chance(per_mille) { slow } else { fast };
+                uniform(rng, lo, hi)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_stay_in_their_ranges() {
+        let ms = Duration::from_millis;
+        let mut rng = Rng::new(3);
+        for _ in 0..1000 {
+            assert_eq!(Latency::Fixed(ms(2)).draw(&mut rng), ms(2));
+            let u = Latency::Uniform(ms(1), ms(3)).draw(&mut rng);
+            assert!(u >= ms(1) && u <= ms(3));
+            let e = Latency::Exponential {
+                min: ms(1),
+                mean: ms(2),
+            }
+            .draw(&mut rng);
+            assert!(e >= ms(1) && e <= ms(41));
+        }
+        let mut slow = 0;
+        for _ in 0..1000 {
+            let b = Latency::Bimodal {
+                fast: (ms(1), ms(2)),
+                slow: (ms(100), ms(200)),
+                per_mille: 100,
+            }
+            .draw(&mut rng);
+            if b >= ms(100) {
+                slow += 1;
+            }
+        }
+        assert!((50..200).contains(&slow), "{slow}");
+    }
+}

@@ -1,0 +1,246 @@
+//! The invariant checker and the trace, fed by nodenet's driver through
+//! `Runtime::observe`: every user write and every event of every socket of the
+//! simulation reaches the [`Checker`] of the `check` module (event order, byte streams
+//! against what the peer wrote and its kernel sent, `Drain`, `Close` once, ...), plus
+//! what only the runtime can compare: Node's counters against the simulated kernel
+//! (`bytesRead` = bytes the kernel delivered, `bytesWritten - writableLength` = bytes
+//! the kernel took), no timer armed at `Close`, and a server's `Close` only with no
+//! connection open. Sockets are known by their runtime handle's number (`probe`).
+
+use std::collections::BTreeMap;
+
+use nodenet::runtime::Observed;
+use nodenet_core::{ServerEvent, SocketEvent};
+
+use super::io::SimStream;
+use super::kernel::{ConnId, HostIx, SockId, SockState, State};
+use crate::check::Checker;
+use crate::world::SocketId;
+
+/// What the checker knows of one socket.
+#[derive(Debug, Default)]
+struct Probe {
+    /// Its kernel socket, once attached.
+    sock: Option<SockId>,
+    /// The connection end it was attached to.
+    end: Option<(ConnId, usize)>,
+    /// The length of the write being made (between `Write` and `Written`).
+    writing: usize,
+}
+
+/// The checker of a simulation.
+#[derive(Default)]
+pub(crate) struct SimChecker {
+    checker: Checker,
+    probes: BTreeMap<u32, Probe>,
+    by_sock: BTreeMap<SockId, u32>,
+}
+
+impl SimChecker {
+    pub(crate) fn violations(&self) -> &[String] {
+        self.checker.violations()
+    }
+}
+
+impl State {
+    fn probe_name(&self, probe: u32, host: HostIx) -> String {
+        format!("{}#{probe}", self.hosts[host].name)
+    }
+
+    /// One observation of the socket with handle `probe` on `host`.
+    pub(crate) fn observe(
+        &mut self,
+        probe: u32,
+        host: HostIx,
+        core: &nodenet_core::Socket,
+        what: Observed<'_, SimStream>,
+    ) {
+        if let Observed::Event(ev) = &what {
+            if self.trace.enabled() {
+                let name = self.probe_name(probe, host);
+                self.log(&name, format_args!("{}", ShortEvent(ev)));
+            }
+        }
+        let Some(mut ch) = self.checker.take() else {
+            return;
+        };
+        self.check(&mut ch, probe, host, core, what);
+        self.checker = Some(ch);
+    }
+
+    fn check(
+        &mut self,
+        ch: &mut SimChecker,
+        probe: u32,
+        host: HostIx,
+        core: &nodenet_core::Socket,
+        what: Observed<'_, SimStream>,
+    ) {
+        let id = SocketId(probe as usize);
+        let name = self.probe_name(probe, host);
+        match what {
+            Observed::Attached(stream) => {
+                let sock = stream.sock;
+                let end = self.socks[sock].end();
+                ch.checker
+                    .ensure_socket(id, end.is_some_and(|(_, side)| side == 1));
+                let p = ch.probes.entry(probe).or_default();
+                p.sock = Some(sock);
+                p.end = end;
+                ch.by_sock.insert(sock, probe);
+                if let Some((conn, side)) = end {
+                    let peer_sock = self.conns[conn].ends[1 - side].sock;
+                    if let Some(p) = peer_sock.and_then(|p| ch.by_sock.get(&p)) {
+                        ch.checker.set_peers(id, SocketId(*p as usize));
+                    }
+                }
+            }
+            Observed::Write(data) => {
+                ch.checker.ensure_socket(id, false);
+                ch.checker.on_write(id, data);
+                ch.probes.entry(probe).or_default().writing = data.len();
+            }
+            Observed::Written(r) => {
+                let len = ch.probes.get(&probe).map_or(0, |p| p.writing);
+                ch.checker.on_write_result(id, r, len);
+            }
+            Observed::Event(ev) => {
+                ch.checker.ensure_socket(id, false);
+                let sock = ch.probes.get(&probe).and_then(|p| p.sock);
+                let end = sock.and_then(|s| match self.socks[s].state {
+                    SockState::Connected { conn, side } => Some((conn, side)),
+                    _ => None,
+                });
+                let attached = ch.probes.get(&probe).and_then(|p| p.end);
+                let peer_sent = attached.map(|(conn, side)| self.conns[conn].ends[1 - side].sent);
+                ch.checker.on_socket_event(id, ev, peer_sent);
+                if let Some(s) = sock {
+                    let delivered = self.socks[s].delivered;
+                    if core.bytes_read() != delivered {
+                        ch.checker.violation(format!(
+                            "{name}: bytesRead {} but the kernel delivered {delivered}",
+                            core.bytes_read()
+                        ));
+                    }
+                }
+                if let Some((conn, side)) = end {
+                    let e = &self.conns[conn].ends[side];
+                    let flushed = core.bytes_written() - core.writable_length() as u64;
+                    if e.failed().is_none() && flushed != e.sent {
+                        ch.checker.violation(format!(
+                            "{name}: bytesWritten - writableLength = {flushed} but the kernel took {}",
+                            e.sent
+                        ));
+                    }
+                }
+                if matches!(ev, SocketEvent::Close { .. }) && core.poll_timeout().is_some() {
+                    ch.checker
+                        .violation(format!("{name}: a timer is armed at Close"));
+                }
+            }
+        }
+    }
+
+    /// One event of the server with handle `probe`.
+    pub(crate) fn observe_server<C>(
+        &mut self,
+        probe: u32,
+        host: HostIx,
+        core: &nodenet_core::Server,
+        event: &ServerEvent<C>,
+    ) {
+        let name = self.probe_name(probe, host);
+        if self.trace.enabled() {
+            let what = match event {
+                ServerEvent::Listening => "Listening".to_string(),
+                ServerEvent::Connection(_) => "Connection".to_string(),
+                ServerEvent::Drop(_) => "Drop".to_string(),
+                ServerEvent::Blocked { .. } => "Blocked".to_string(),
+                ServerEvent::Error(e) => format!("Error({}: {})", e.code().as_str(), e.message()),
+                ServerEvent::Close => "Close".to_string(),
+            };
+            self.log(&name, format_args!("{what}"));
+        }
+        if let (Some(ch), ServerEvent::Close) = (&mut self.checker, event) {
+            if core.connections() > 0 {
+                ch.checker.violation(format!(
+                    "{name}: Close with {} connections open",
+                    core.connections()
+                ));
+            }
+        }
+    }
+}
+
+/// One-line rendering of a socket event for the trace (data by length, errors by code).
+struct ShortEvent<'a>(&'a SocketEvent);
+
+impl std::fmt::Display for ShortEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            SocketEvent::Data(d) => write!(f, "Data({})", d.len()),
+            SocketEvent::Text(t) => write!(f, "Text({})", t.len()),
+            SocketEvent::Error(e) => write!(f, "Error({}: {})", e.code().as_str(), e.message()),
+            SocketEvent::WriteDone { id, result } => match result {
+                Ok(()) => write!(f, "WriteDone({}) ok", id.0),
+                Err(e) => write!(f, "WriteDone({}) {}", id.0, e.code().as_str()),
+            },
+            SocketEvent::ConnectionAttemptFailed {
+                address,
+                port,
+                error,
+                ..
+            } => write!(
+                f,
+                "ConnectionAttemptFailed {address}:{} {}",
+                port.unwrap_or(0),
+                error.code().as_str()
+            ),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{connect, create_server, ServerEvent, Sim};
+    use nodenet_core::{ConnectOptions, ListenOptions, ServerOptions};
+
+    /// Every socket of a run reaches the checker, paired with its peer, with the bytes
+    /// it received counted.
+    #[test]
+    fn the_checker_sees_both_ends_of_a_connection() {
+        let mut sim = Sim::new(5);
+        sim.host("server", || async {
+            let mut server = create_server(ServerOptions::default());
+            server.listen(ListenOptions::port(80))?;
+            while let Some(ev) = server.next_event().await {
+                if let ServerEvent::Connection(mut conn) = ev {
+                    conn.end_with("hello");
+                    while conn.next_event().await.is_some() {}
+                }
+            }
+            Ok(())
+        });
+        sim.client("client", async {
+            let mut socket = connect(ConnectOptions::tcp(80, "server"))?;
+            socket.end_with("hi");
+            while socket.next_event().await.is_some() {}
+            Ok(())
+        });
+        sim.run().unwrap_or_else(|e| panic!("{e}"));
+        let st = sim.shared.lock();
+        let ch = st.checker.as_ref().map(|c| &c.checker);
+        let pairs: Vec<(usize, Option<SocketId>, u64)> = (0..8)
+            .filter_map(|i| {
+                let (peer, received) = ch?.pairing(SocketId(i))?;
+                Some((i, peer, received))
+            })
+            .filter(|(_, peer, _)| peer.is_some())
+            .collect();
+        assert_eq!(pairs.len(), 2, "{pairs:?}");
+        let got: Vec<u64> = pairs.iter().map(|p| p.2).collect();
+        assert!(got.contains(&5) && got.contains(&2), "{pairs:?}");
+    }
+}

@@ -1,0 +1,777 @@
+//! The simulated kernel's TCP at the level of syscall results, as the nodenet driver sees
+//! them through `RtStream` and `RtListener`: `connect` (refused, black-holed, broken
+//! IPv6, a full backlog retried after 1 s, 127 s until `ETIMEDOUT`), `accept` (with
+//! `EMFILE` faults), `send` (short writes, `EAGAIN` once the per-direction buffer is
+//! full, `EPIPE`/`ECONNRESET` after a reset), `recv` (whatever has arrived, in random
+//! chunks; end-of-stream after the FIN), `shutdown`, and close — a FIN, or an RST when
+//! unread data is discarded or `SO_LINGER` is zero, as on Linux. Data sent to a closed
+//! socket is answered with an RST; an RST discards what the peer has not read yet.
+//! Segments cross links that may be partitioned, held or lead to a crashed host (see
+//! `kernel`): they wait, and retransmissions toward a partitioned or crashed peer give up
+//! with `ETIMEDOUT`.
+
+use std::io::{self, IoSlice};
+use std::net::{IpAddr, SocketAddr};
+use std::task::{Poll, Waker};
+
+use bytes::BytesMut;
+use nodenet::runtime::{BindOptions, ReadChunk, Step, StepError};
+use nodenet::LookupOptions;
+use nodenet_core::{Endpoint, Error, ErrorCode, LookupAddress};
+
+use super::kernel::{
+    Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState, State, SYN_RETRY,
+    SYN_TIMEOUT,
+};
+
+/// libuv reads into 64 KiB buffers.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The `io::Error` a syscall failing with `code` gives.
+pub(crate) fn os_error(code: ErrorCode) -> io::Error {
+    match code.errno() {
+        Some(n) => io::Error::from_raw_os_error(-n),
+        None => io::Error::other(code.as_str()),
+    }
+}
+
+fn step_error(step: Step, code: ErrorCode) -> StepError {
+    StepError {
+        step,
+        error: os_error(code),
+    }
+}
+
+/// `1.2.3.4:80` as `[::ffff:1.2.3.4]:80`.
+fn mapped(a: SocketAddr) -> SocketAddr {
+    match a.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
+        IpAddr::V6(_) => a,
+    }
+}
+
+impl State {
+    fn host_name(&self, h: HostIx) -> &str {
+        &self.hosts[h].name
+    }
+
+    // ---- connect ----------------------------------------------------------------
+
+    /// `socket()` + optional `bind(local)` + non-blocking `connect(endpoint)` on `host`.
+    pub(crate) fn connect(
+        &mut self,
+        host: HostIx,
+        endpoint: &Endpoint,
+        local: Option<SocketAddr>,
+    ) -> Result<SockId, StepError> {
+        self.ops += 1;
+        let dst = match endpoint {
+            Endpoint::Tcp(a) => *a,
+            // IPC is not modelled: no such socket file.
+            Endpoint::Pipe(_) => return Err(step_error(Step::Connect, ErrorCode::ENOENT)),
+        };
+        let local_ip = local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified());
+        if let Some(ip) = local_ip {
+            if !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
+                return Err(step_error(Step::Bind, ErrorCode::EADDRNOTAVAIL));
+            }
+        }
+        let src_ip = match local_ip {
+            Some(ip) => Some(ip),
+            // A loopback destination is reached from the loopback address of its family,
+            // as Linux's local route chooses.
+            None if dst.ip().is_loopback() => Some(match dst.ip() {
+                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            }),
+            None => self.hosts[host].addr_of_family(dst.is_ipv6()),
+        };
+        let Some(src_ip) = src_ip else {
+            return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
+        };
+        if dst.is_ipv6() && !dst.ip().is_loopback() && self.faults.ipv6_broken {
+            return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
+        }
+        let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
+            Some(p) => p,
+            None => self.ephemeral_port(host),
+        };
+        let src = SocketAddr::new(src_ip, src_port);
+        let s = self.socks.len();
+        let mut sock = Sock::new(host, SockState::Connecting { dst, conn: None }, src);
+        sock.peer = Some(dst);
+        self.socks.push(sock);
+        let who = format!("{}:", self.host_name(host));
+        self.log(&who, format_args!("SYN {src} -> {dst}"));
+        let ip = dst.ip();
+        let dst_host = self.host_of(host, ip);
+        if self.rng.chance(self.faults.refuse) {
+            let lat = self.latency(host, host) * 2;
+            self.schedule(
+                self.now + lat,
+                Ev::ConnectAnswer {
+                    sock: s,
+                    result: Err(ErrorCode::ECONNREFUSED),
+                },
+            );
+            return Ok(s);
+        }
+        let timeout = self.schedule(
+            self.now + SYN_TIMEOUT,
+            Ev::ConnectAnswer {
+                sock: s,
+                result: Err(ErrorCode::ETIMEDOUT),
+            },
+        );
+        self.socks[s].connect_timeout = Some(timeout);
+        let Some(dst_host) = dst_host else {
+            return Ok(s); // nobody has the address: only the timeout answers
+        };
+        if self.rng.chance(self.faults.black_hole) {
+            return Ok(s);
+        }
+        self.send_segment(
+            host,
+            dst_host,
+            std::time::Duration::ZERO,
+            Ev::Syn { sock: s },
+        );
+        Ok(s)
+    }
+
+    /// The SYN reached its destination host.
+    fn syn(&mut self, s: SockId) {
+        let SockState::Connecting { dst, conn: None } = self.socks[s].state else {
+            return;
+        };
+        let (host, src) = (self.socks[s].host, self.socks[s].local);
+        let Some(dst_host) = self.host_of(host, dst.ip()) else {
+            return;
+        };
+        if !self.hosts[dst_host].up {
+            return; // lost: the connect times out
+        }
+        let found = self
+            .listeners
+            .iter()
+            .position(|l| l.open && l.host == dst_host && l.matches(&dst));
+        let Some(li) = found else {
+            self.kernel_log(format_args!("RST {dst} -> {src} (no listener)"));
+            self.send_segment(
+                dst_host,
+                host,
+                std::time::Duration::ZERO,
+                Ev::ConnectAnswer {
+                    sock: s,
+                    result: Err(ErrorCode::ECONNREFUSED),
+                },
+            );
+            return;
+        };
+        let l = &self.listeners[li];
+        if l.queue.len() >= l.backlog.max(1) {
+            self.kernel_log(format_args!("SYN dropped, backlog full at {dst}"));
+            self.schedule(self.now + SYN_RETRY, Ev::Syn { sock: s });
+            return;
+        }
+        // A dual-stack listener sees IPv4 peers as IPv4-mapped IPv6 addresses.
+        let local = if l.addr.is_ipv6() && dst.is_ipv4() {
+            mapped(dst)
+        } else {
+            dst
+        };
+        let conn = self.conns.len();
+        self.conns.push(Conn {
+            ends: [
+                End::new(Some(s), host, src),
+                End::new(None, dst_host, local),
+            ],
+        });
+        self.socks[s].state = SockState::Connecting {
+            dst,
+            conn: Some(conn),
+        };
+        let l = &mut self.listeners[li];
+        l.queue.push_back(conn);
+        if let Some(w) = l.waker.take() {
+            w.wake();
+        }
+        self.kernel_log(format_args!("SYN-ACK {dst} -> {src} (conn {conn})"));
+        self.send_segment(
+            dst_host,
+            host,
+            std::time::Duration::ZERO,
+            Ev::ConnectAnswer {
+                sock: s,
+                result: Ok(()),
+            },
+        );
+        if self.rng.chance(self.faults.reset) {
+            let at = self.now + std::time::Duration::from_micros(self.rng.below(200_000));
+            self.schedule(at, Ev::InjectReset { conn });
+        }
+    }
+
+    fn connect_answer(&mut self, s: SockId, result: Result<(), ErrorCode>) {
+        let SockState::Connecting { conn, .. } = self.socks[s].state else {
+            return;
+        };
+        let timeout = self.socks[s].connect_timeout.take();
+        if let Some(k) = timeout {
+            self.queue.remove(&k);
+        }
+        match (result, conn) {
+            (Ok(()), Some(conn)) => {
+                self.socks[s].state = SockState::Connected { conn, side: 0 };
+            }
+            (r, conn) => {
+                let code = r.err().unwrap_or(ErrorCode::ECONNREFUSED);
+                self.socks[s].state = SockState::Failed;
+                self.socks[s].error = Some(code);
+                if let Some(conn) = conn {
+                    // The server completed the handshake but the client gave up.
+                    self.close_end(conn, 0, true);
+                }
+            }
+        }
+        if let Some(w) = self.socks[s].write_waker.take() {
+            w.wake();
+        }
+    }
+
+    // ---- listen and accept ------------------------------------------------------
+
+    /// `socket()` + `bind()` + `listen()` on `host`: the listener and its address.
+    pub(crate) fn listen(
+        &mut self,
+        host: HostIx,
+        endpoint: &Endpoint,
+        options: BindOptions,
+    ) -> Result<(ListenerId, SocketAddr), StepError> {
+        self.ops += 1;
+        let addr = match endpoint {
+            Endpoint::Tcp(a) => *a,
+            Endpoint::Pipe(_) => return Err(step_error(Step::Bind, ErrorCode::EACCES)),
+        };
+        let ip = addr.ip();
+        if !ip.is_unspecified() && !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
+            return Err(step_error(Step::Bind, ErrorCode::EADDRNOTAVAIL));
+        }
+        let port = match addr.port() {
+            0 => self.ephemeral_port(host),
+            p => p,
+        };
+        let addr = SocketAddr::new(ip, port);
+        let v6only = addr.is_ipv6() && options.ipv6_only;
+        let busy = self
+            .listeners
+            .iter()
+            .any(|l| l.open && l.host == host && l.collides(&addr, v6only));
+        if busy {
+            return Err(step_error(Step::Bind, ErrorCode::EADDRINUSE));
+        }
+        let id = self.listeners.len();
+        self.listeners.push(Listener {
+            host,
+            addr,
+            ipv6_only: v6only,
+            backlog: options.backlog as usize,
+            queue: Default::default(),
+            waker: None,
+            open: true,
+            accepted: 0,
+        });
+        let who = format!("{}:", self.host_name(host));
+        self.log(&who, format_args!("LISTEN {addr}"));
+        Ok((id, addr))
+    }
+
+    /// `accept4()`: a queued connection with its local and remote endpoints.
+    pub(crate) fn accept(
+        &mut self,
+        l: ListenerId,
+        waker: &Waker,
+    ) -> Poll<io::Result<(ConnId, Endpoint, Endpoint)>> {
+        self.ops += 1;
+        let listener = &mut self.listeners[l];
+        if !listener.open {
+            return Poll::Ready(Err(os_error(ErrorCode::EBADF)));
+        }
+        if listener.queue.is_empty() {
+            match &listener.waker {
+                Some(w) if w.will_wake(waker) => {}
+                _ => listener.waker = Some(waker.clone()),
+            }
+            return Poll::Pending;
+        }
+        if self.rng.chance(self.faults.accept_emfile) {
+            self.kernel_log(format_args!("accept EMFILE"));
+            return Poll::Ready(Err(os_error(ErrorCode::EMFILE)));
+        }
+        let listener = &mut self.listeners[l];
+        let Some(conn) = listener.queue.pop_front() else {
+            return Poll::Pending;
+        };
+        listener.accepted += 1;
+        let c = &self.conns[conn];
+        let (local, remote) = (c.ends[1].addr, c.ends[0].addr);
+        let remote = if local.is_ipv6() && remote.is_ipv4() {
+            mapped(remote)
+        } else {
+            remote
+        };
+        Poll::Ready(Ok((conn, Endpoint::Tcp(local), Endpoint::Tcp(remote))))
+    }
+
+    /// The accepted connection `conn` gets its socket on `host`.
+    pub(crate) fn register_accepted(&mut self, conn: ConnId, host: HostIx) -> SockId {
+        let s = self.socks.len();
+        let end = &mut self.conns[conn].ends[1];
+        let mut sock = Sock::new(host, SockState::Connected { conn, side: 1 }, end.addr);
+        let remote = self.conns[conn].ends[0].addr;
+        sock.peer = Some(if sock.local.is_ipv6() && remote.is_ipv4() {
+            mapped(remote)
+        } else {
+            remote
+        });
+        self.socks.push(sock);
+        let end = &mut self.conns[conn].ends[1];
+        if end.closed {
+            self.socks[s].state = SockState::Closed;
+        } else {
+            end.sock = Some(s);
+        }
+        s
+    }
+
+    /// The listener closed: queued connections are reset.
+    pub(crate) fn close_listener(&mut self, l: ListenerId) {
+        let listener = &mut self.listeners[l];
+        if !listener.open {
+            return;
+        }
+        listener.open = false;
+        listener.waker = None;
+        let queued: Vec<ConnId> = listener.queue.drain(..).collect();
+        let addr = listener.addr;
+        let who = format!("{}:", self.host_name(self.listeners[l].host));
+        self.log(&who, format_args!("CLOSE listener {addr}"));
+        for conn in queued {
+            self.close_end(conn, 1, true);
+        }
+    }
+
+    // ---- data path --------------------------------------------------------------
+
+    /// `sendmsg()`.
+    pub(crate) fn send(&mut self, s: SockId, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.ops += 1;
+        let Some((conn, side)) = self.socks[s].end() else {
+            return Err(os_error(ErrorCode::ENOTCONN));
+        };
+        let end = &mut self.conns[conn].ends[side];
+        if let Some(code) = end.failed() {
+            if !end.error_reported {
+                end.error_reported = true;
+                return Err(os_error(code));
+            }
+            return Err(os_error(ErrorCode::EPIPE));
+        }
+        if end.fin_sent {
+            return Err(os_error(ErrorCode::EPIPE));
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Ok(0);
+        }
+        let (from, to) = (end.host, self.conns[conn].ends[1 - side].host);
+        let peer = &self.conns[conn].ends[1 - side];
+        let peer_gone = peer.closed;
+        let space = if peer_gone {
+            total
+        } else {
+            self.faults.buffer.saturating_sub(peer.incoming.len)
+        };
+        if space == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let mut n = total.min(space);
+        if self.rng.chance(self.faults.short_writes) {
+            n = self.rng.range(1, n as u64) as usize;
+        }
+        let mut buf = BytesMut::with_capacity(n);
+        for b in bufs {
+            let want = n - buf.len();
+            if want == 0 {
+                break;
+            }
+            buf.extend_from_slice(&b[..want.min(b.len())]);
+        }
+        self.conns[conn].ends[side].sent += n as u64;
+        let at = self.transit(from, to);
+        if peer_gone && at.is_some() {
+            // Data for a closed socket: the peer's kernel answers with an RST.
+            self.kernel_log(format_args!(
+                "data to closed socket, RST back (conn {conn})"
+            ));
+            self.send_rst(conn, 1 - side);
+            return Ok(n);
+        }
+        let arrival = self.conns[conn].ends[1 - side]
+            .incoming
+            .push(at, buf.freeze());
+        self.after_push(conn, 1 - side, arrival);
+        Ok(n)
+    }
+
+    /// Data or a FIN was queued toward end `to`: wake its reader then, or remember the
+    /// held pipe (and start the retransmission give-up toward a lost peer).
+    fn after_push(&mut self, conn: ConnId, to: usize, arrival: Option<std::time::Duration>) {
+        match arrival {
+            Some(at) => {
+                self.schedule(at, Ev::Arrive { conn, side: to });
+            }
+            None => {
+                self.held_pipes.insert((conn, to));
+                let (a, b) = (
+                    self.conns[conn].ends[1 - to].host,
+                    self.conns[conn].ends[to].host,
+                );
+                if self.link(a, b).partitioned || !self.hosts[b].up {
+                    let at = self.now + self.give_up_after;
+                    self.schedule(at, Ev::GiveUp { conn, side: 1 - to });
+                }
+            }
+        }
+    }
+
+    /// One `recv()` into the 64 KiB read buffer.
+    pub(crate) fn recv(&mut self, s: SockId, waker: &Waker) -> Poll<io::Result<ReadChunk>> {
+        self.ops += 1;
+        let Some((conn, side)) = self.socks[s].end() else {
+            return match self.socks[s].state {
+                SockState::Connecting { .. } => {
+                    self.socks[s].read_waker = Some(waker.clone());
+                    Poll::Pending
+                }
+                _ => Poll::Ready(Err(os_error(ErrorCode::ENOTCONN))),
+            };
+        };
+        let now = self.now;
+        let end = &mut self.conns[conn].ends[side];
+        if let Some(code) = end.failed() {
+            end.error_reported = true;
+            return Poll::Ready(Err(os_error(code)));
+        }
+        let ready = end.incoming.ready(now).min(READ_BUFFER);
+        if ready > 0 {
+            let take = if self.rng.chance(self.faults.chunking) {
+                self.rng.range(1, ready as u64) as usize
+            } else {
+                ready
+            };
+            let data = self.conns[conn].ends[side].incoming.take(take);
+            self.socks[s].delivered += data.len() as u64;
+            // Space freed: a writer blocked on the full buffer may continue.
+            if let Some(p) = self.conns[conn].ends[1 - side].sock {
+                if let Some(w) = self.socks[p].write_waker.take() {
+                    w.wake();
+                }
+            }
+            return Poll::Ready(Ok(ReadChunk { data, short: false }));
+        }
+        if self.conns[conn].ends[side].incoming.fin_ready(now) {
+            return Poll::Ready(Ok(ReadChunk {
+                data: Default::default(),
+                short: false,
+            }));
+        }
+        let slot = &mut self.socks[s].read_waker;
+        match slot {
+            Some(w) if w.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Writability: the connect finished, or there is room toward the peer.
+    pub(crate) fn poll_writable(&mut self, s: SockId, waker: &Waker) -> Poll<io::Result<()>> {
+        let ready = match self.socks[s].state {
+            SockState::Connecting { .. } => false,
+            SockState::Failed => true,
+            SockState::Closed => return Poll::Ready(Err(os_error(ErrorCode::EBADF))),
+            SockState::Connected { conn, side } => {
+                let c = &self.conns[conn];
+                c.ends[side].failed().is_some()
+                    || c.ends[1 - side].closed
+                    || c.ends[1 - side].incoming.len < self.faults.buffer
+            }
+        };
+        if ready {
+            return Poll::Ready(Ok(()));
+        }
+        let slot = &mut self.socks[s].write_waker;
+        match slot {
+            Some(w) if w.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+        Poll::Pending
+    }
+
+    /// `shutdown(SHUT_WR)`: the FIN follows the data.
+    pub(crate) fn shutdown_write(&mut self, s: SockId) -> io::Result<()> {
+        self.ops += 1;
+        let Some((conn, side)) = self.socks[s].end() else {
+            return Err(os_error(ErrorCode::ENOTCONN));
+        };
+        self.send_fin(conn, side);
+        Ok(())
+    }
+
+    fn send_fin(&mut self, conn: ConnId, side: usize) {
+        let end = &self.conns[conn].ends[side];
+        if end.fin_sent || end.failed().is_some() {
+            return;
+        }
+        let (from, to, addr) = (end.host, self.conns[conn].ends[1 - side].host, end.addr);
+        self.conns[conn].ends[side].fin_sent = true;
+        self.kernel_log(format_args!("FIN from {addr} (conn {conn})"));
+        let at = self.transit(from, to);
+        let arrival = self.conns[conn].ends[1 - side].incoming.fin(at);
+        self.after_push(conn, 1 - side, arrival);
+    }
+
+    /// `close()` of a socket: a FIN, or an RST with `SO_LINGER` zero or unread data.
+    pub(crate) fn close_sock(&mut self, s: SockId) {
+        self.ops += 1;
+        let state = std::mem::replace(&mut self.socks[s].state, SockState::Closed);
+        let sock = &mut self.socks[s];
+        sock.read_waker = None;
+        sock.write_waker = None;
+        let linger = sock.linger_zero;
+        if let Some(k) = sock.connect_timeout.take() {
+            self.queue.remove(&k);
+        }
+        match state {
+            SockState::Connecting {
+                conn: Some(conn), ..
+            } => self.close_end(conn, 0, linger),
+            SockState::Connected { conn, side } => self.close_end(conn, side, linger),
+            _ => {}
+        }
+    }
+
+    /// The socket on end `side` closed (or an accept-queue entry was dropped).
+    pub(crate) fn close_end(&mut self, conn: ConnId, side: usize, reset: bool) {
+        let end = &mut self.conns[conn].ends[side];
+        if end.closed {
+            return;
+        }
+        end.closed = true;
+        end.sock = None;
+        let unread = end.incoming.len > 0;
+        end.incoming.discard();
+        self.held_pipes.remove(&(conn, side));
+        let end = &self.conns[conn].ends[side];
+        if end.failed().is_some() {
+            return;
+        }
+        if reset || unread {
+            let why = if reset { "reset" } else { "unread data" };
+            let (from, to) = (end.addr, self.conns[conn].ends[1 - side].addr);
+            self.kernel_log(format_args!("RST {from} -> {to} ({why})"));
+            self.send_rst(conn, side);
+        } else {
+            self.send_fin(conn, side);
+        }
+    }
+
+    /// End `side` sends an RST to the other end.
+    pub(crate) fn send_rst(&mut self, conn: ConnId, side: usize) {
+        let end = &mut self.conns[conn].ends[side];
+        if end.rst_sent {
+            return;
+        }
+        end.rst_sent = true;
+        let (a, b) = (end.host, self.conns[conn].ends[1 - side].host);
+        self.send_segment(
+            a,
+            b,
+            std::time::Duration::ZERO,
+            Ev::Rst {
+                conn,
+                side: 1 - side,
+            },
+        );
+    }
+
+    fn rst_arrives(&mut self, conn: ConnId, side: usize) {
+        let end = &mut self.conns[conn].ends[side];
+        if end.closed || end.reset {
+            return;
+        }
+        end.reset = true;
+        end.incoming.discard();
+        self.held_pipes.remove(&(conn, side));
+        let Some(s) = self.conns[conn].ends[side].sock else {
+            return;
+        };
+        if let SockState::Connecting { .. } = self.socks[s].state {
+            self.connect_answer(s, Err(ErrorCode::ECONNREFUSED));
+            return;
+        }
+        self.socks[s].wake_all();
+    }
+
+    /// Retransmissions from end `side` toward an unreachable peer give up.
+    fn give_up(&mut self, conn: ConnId, side: usize) {
+        let c = &self.conns[conn];
+        let (a, b) = (c.ends[side].host, c.ends[1 - side].host);
+        let stuck =
+            c.ends[1 - side].incoming.held && (self.link(a, b).partitioned || !self.hosts[b].up);
+        if !stuck || c.ends[side].closed || c.ends[side].failed().is_some() {
+            return;
+        }
+        self.kernel_log(format_args!("retransmissions give up (conn {conn})"));
+        self.conns[conn].ends[side].timed_out = true;
+        self.conns[conn].ends[1 - side].incoming.discard();
+        self.held_pipes.remove(&(conn, 1 - side));
+        if let Some(s) = self.conns[conn].ends[side].sock {
+            self.socks[s].wake_all();
+        }
+    }
+
+    // ---- hosts ------------------------------------------------------------------
+
+    /// The host crashed: its sockets and listeners vanish without a FIN or an RST.
+    pub(crate) fn crash(&mut self, host: HostIx) {
+        if !self.hosts[host].up {
+            return;
+        }
+        self.hosts[host].up = false;
+        let name = self.hosts[host].name.clone();
+        self.kernel_log(format_args!("CRASH {name}"));
+        for s in 0..self.socks.len() {
+            if self.socks[s].host != host {
+                continue;
+            }
+            let state = std::mem::replace(&mut self.socks[s].state, SockState::Closed);
+            let sock = &mut self.socks[s];
+            sock.read_waker = None;
+            sock.write_waker = None;
+            if let Some(k) = sock.connect_timeout.take() {
+                self.queue.remove(&k);
+            }
+            match state {
+                SockState::Connecting {
+                    conn: Some(conn), ..
+                } => self.vanish(conn, 0),
+                SockState::Connected { conn, side } => self.vanish(conn, side),
+                _ => {}
+            }
+        }
+        for l in 0..self.listeners.len() {
+            if self.listeners[l].host != host || !self.listeners[l].open {
+                continue;
+            }
+            self.listeners[l].open = false;
+            self.listeners[l].waker = None;
+            let queued: Vec<ConnId> = self.listeners[l].queue.drain(..).collect();
+            for conn in queued {
+                self.vanish(conn, 1);
+            }
+        }
+    }
+
+    fn vanish(&mut self, conn: ConnId, side: usize) {
+        let now = self.now;
+        let end = &mut self.conns[conn].ends[side];
+        end.closed = true;
+        end.vanished = true;
+        end.sock = None;
+        // Segments still in flight were never acknowledged: the peer retransmits them
+        // until the host is back (then gets an RST) or it gives up.
+        let in_flight = |t: &Option<std::time::Duration>| t.is_none_or(|t| t > now);
+        let unacked = end.incoming.chunks.iter().any(|(t, _)| in_flight(t))
+            || end.incoming.fin.as_ref().is_some_and(in_flight);
+        end.incoming.discard();
+        self.held_pipes.remove(&(conn, side));
+        if unacked && !self.conns[conn].ends[1 - side].closed {
+            self.conns[conn].ends[side].incoming.held = true;
+            self.held_pipes.insert((conn, side));
+            let at = now + self.give_up_after;
+            self.schedule(
+                at,
+                Ev::GiveUp {
+                    conn,
+                    side: 1 - side,
+                },
+            );
+        }
+    }
+
+    /// The host is back (with no sockets): what waited for it is delivered or reset.
+    pub(crate) fn restart(&mut self, host: HostIx) {
+        if self.hosts[host].up {
+            return;
+        }
+        self.hosts[host].up = true;
+        let name = self.hosts[host].name.clone();
+        self.kernel_log(format_args!("RESTART {name}"));
+        self.heal();
+    }
+
+    // ---- names ------------------------------------------------------------------
+
+    /// `dns.lookup(host, options)` against the simulated DNS table.
+    pub(crate) fn resolve(
+        &self,
+        host: &str,
+        options: LookupOptions,
+    ) -> Result<Vec<LookupAddress>, Error> {
+        let Some(list) = self.dns.get(host) else {
+            return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
+        };
+        let mut out: Vec<LookupAddress> = list
+            .iter()
+            .filter(|a| match options.family {
+                4 => a.is_ipv4(),
+                6 => a.is_ipv6(),
+                _ => true,
+            })
+            .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
+            .collect();
+        if out.is_empty() {
+            return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
+        }
+        if !options.all {
+            out.truncate(1);
+        }
+        Ok(out)
+    }
+
+    // ---- the network's own events ------------------------------------------------
+
+    /// Process one timed event.
+    pub(crate) fn process(&mut self, ev: Ev) {
+        self.steps += 1;
+        match ev {
+            Ev::Arrive { conn, side } => {
+                if let Some(s) = self.conns[conn].ends[side].sock {
+                    if let Some(w) = self.socks[s].read_waker.take() {
+                        w.wake();
+                    }
+                }
+            }
+            Ev::Syn { sock } => self.syn(sock),
+            Ev::ConnectAnswer { sock, result } => self.connect_answer(sock, result),
+            Ev::Rst { conn, side } => self.rst_arrives(conn, side),
+            Ev::InjectReset { conn } => {
+                self.kernel_log(format_args!("injected RST on conn {conn}"));
+                self.rst_arrives(conn, 0);
+                self.rst_arrives(conn, 1);
+            }
+            Ev::GiveUp { conn, side } => self.give_up(conn, side),
+        }
+    }
+}
