@@ -34,7 +34,6 @@ pub mod node;
 mod readme;
 pub mod scenario;
 pub mod script;
-pub mod sim_driver;
 pub mod trace;
 
 pub use compare::{compare, ActorDiff, TraceMismatch};

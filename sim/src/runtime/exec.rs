@@ -63,13 +63,22 @@ pub(crate) struct Enter {
 
 impl Enter {
     pub(crate) fn new(shared: Arc<Shared>) -> Enter {
-        let active = Active {
+        let mut active = Active {
             shared,
             host: None,
             spawned: Vec::new(),
             control: Vec::new(),
         };
-        let previous = ACTIVE.with(|a| a.borrow_mut().replace(active));
+        let mut previous = ACTIVE.with(|a| a.borrow_mut().take());
+        // What a harness asked for outside the run (of the same simulation) is taken in
+        // by the run.
+        if let Some(p) = &mut previous {
+            if Arc::ptr_eq(&p.shared, &active.shared) {
+                active.spawned = std::mem::take(&mut p.spawned);
+                active.control = std::mem::take(&mut p.control);
+            }
+        }
+        ACTIVE.with(|a| *a.borrow_mut() = Some(active));
         Enter { previous }
     }
 }

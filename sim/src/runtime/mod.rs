@@ -34,7 +34,7 @@ pub use exec::{now, sleep, sleep_until, spawn, timeout, yield_now, Elapsed, Join
 pub use io::{SimAccepted, SimListener, SimRuntime, SimStream, Sleep};
 pub use latency::Latency;
 pub use replay::{replay_command, seed_from_env, sweep, SweepReport};
-pub use sim::{Failure, Result, RunStats, Sim, SimConfig, SimError};
+pub use sim::{Failure, Result, RunStats, Sim, SimConfig, SimError, SimGuard};
 
 use nodenet_core::{ConnectOptions, ServerOptions, SocketOptions};
 

@@ -494,79 +494,171 @@ impl Sim {
 
     fn run_loop(&mut self, until: Option<Duration>) -> std::result::Result<(), Failure> {
         loop {
-            self.absorb();
-            if until.is_none() && self.clients_done() {
-                return Ok(());
-            }
-            if let Some(id) = self.tasks.ready.pop() {
-                self.polls += 1;
-                match self.tasks.poll(id) {
-                    Polled::Pending | Polled::SpawnedDone | Polled::Gone => {}
-                    Polled::MainDone(h, r) => {
-                        if self.hosts[h].client {
-                            self.hosts[h].done = true;
-                        }
-                        if let Err(e) = r {
-                            return Err(Failure::Error {
-                                host: self.hosts[h].name.clone(),
-                                message: e.to_string(),
-                            });
-                        }
-                    }
-                    Polled::Panicked(h, message) => {
-                        return Err(Failure::Panic {
-                            host: self.hosts[h].name.clone(),
-                            message,
-                        })
-                    }
+            loop {
+                self.absorb();
+                if until.is_none() && self.clients_done() {
+                    return Ok(());
                 }
-                continue;
+                let Some(id) = self.tasks.ready.pop() else {
+                    break;
+                };
+                self.poll_task(id)?;
             }
-            // No task can run: move time to the next thing that happens.
-            let mut st = self.shared.lock();
-            let next = st.next_time();
-            let stop = match (next, until) {
-                (None, Some(u)) => Some(u),
-                (Some(t), Some(u)) if t > u => Some(u),
-                _ => None,
-            };
-            if let Some(u) = stop {
-                // Nothing more happens before `u`: the clock stands there.
-                st.now = st.now.max(u);
-                self.shared
-                    .now_nanos
-                    .store(st.now.as_nanos() as u64, Ordering::Relaxed);
+            match self.advance(until)? {
+                Advance::Moved => {}
+                Advance::Reached => return Ok(()),
+                Advance::Idle => {
+                    let clients = self
+                        .hosts
+                        .iter()
+                        .filter(|h| h.client && !h.done)
+                        .map(|h| h.name.clone())
+                        .collect();
+                    return Err(Failure::Stuck { clients });
+                }
+            }
+        }
+    }
+
+    /// Poll one woken task.
+    fn poll_task(&mut self, id: (usize, u64)) -> std::result::Result<(), Failure> {
+        self.polls += 1;
+        match self.tasks.poll(id) {
+            Polled::Pending | Polled::SpawnedDone | Polled::Gone => Ok(()),
+            Polled::MainDone(h, r) => {
+                if self.hosts[h].client {
+                    self.hosts[h].done = true;
+                }
+                r.map_err(|e| Failure::Error {
+                    host: self.hosts[h].name.clone(),
+                    message: e.to_string(),
+                })
+            }
+            Polled::Panicked(h, message) => Err(Failure::Panic {
+                host: self.hosts[h].name.clone(),
+                message,
+            }),
+        }
+    }
+
+    /// Poll every woken task until none is.
+    fn run_ready(&mut self) -> std::result::Result<(), Failure> {
+        loop {
+            self.absorb();
+            let Some(id) = self.tasks.ready.pop() else {
                 return Ok(());
-            }
-            let Some(t) = next else {
-                drop(st);
-                let clients = self
-                    .hosts
-                    .iter()
-                    .filter(|h| h.client && !h.done)
-                    .map(|h| h.name.clone())
-                    .collect();
-                return Err(Failure::Stuck { clients });
             };
-            if t > self.config.time_limit {
-                return Err(Failure::TimeLimit(self.config.time_limit));
-            }
-            if st.steps > self.config.step_limit {
-                return Err(Failure::StepLimit(self.config.step_limit));
-            }
-            st.now = st.now.max(t);
+            self.poll_task(id)?;
+        }
+    }
+
+    /// No task can run: move time to the next thing that happens (not past `until`)
+    /// and let it happen.
+    fn advance(&mut self, until: Option<Duration>) -> std::result::Result<Advance, Failure> {
+        let mut st = self.shared.lock();
+        let next = st.next_time();
+        let stop = match (next, until) {
+            (None, Some(u)) => Some(u),
+            (Some(t), Some(u)) if t > u => Some(u),
+            _ => None,
+        };
+        if let Some(u) = stop {
+            // Nothing more happens before `u`: the clock stands there.
+            st.now = st.now.max(u);
             self.shared
                 .now_nanos
                 .store(st.now.as_nanos() as u64, Ordering::Relaxed);
-            while let Some(entry) = st.queue.first_entry() {
-                if entry.key().0 > t {
-                    break;
-                }
-                let ev = entry.remove();
-                st.process(ev);
-            }
-            st.fire_timers();
+            return Ok(Advance::Reached);
         }
+        let Some(t) = next else {
+            return Ok(Advance::Idle);
+        };
+        if t > self.config.time_limit {
+            return Err(Failure::TimeLimit(self.config.time_limit));
+        }
+        if st.steps > self.config.step_limit {
+            return Err(Failure::StepLimit(self.config.step_limit));
+        }
+        st.now = st.now.max(t);
+        self.shared
+            .now_nanos
+            .store(st.now.as_nanos() as u64, Ordering::Relaxed);
+        while let Some(entry) = st.queue.first_entry() {
+            if entry.key().0 > t {
+                break;
+            }
+            let ev = entry.remove();
+            st.process(ev);
+        }
+        st.fire_timers();
+        Ok(Advance::Moved)
+    }
+
+    /// Poll `f` as if it ran on host `host` (it may create and drive sockets there), running
+    /// the simulation between its polls, until it is ready or virtual time reaches
+    /// `deadline`: `Ok(None)` then, or when nothing at all can happen any more. This is
+    /// how a harness outside the simulation (a test, the conformance driver) drives
+    /// sockets it owns.
+    pub fn poll_until<T>(
+        &mut self,
+        host: &str,
+        deadline: Option<Instant>,
+        mut f: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<T>,
+    ) -> std::result::Result<Option<T>, SimError> {
+        let h = self.ix(host);
+        let until = deadline.map(|d| self.shared.offset(d));
+        let _enter = Enter::new(Arc::clone(&self.shared));
+        let flag = Arc::new(Flag::default());
+        let waker = std::task::Waker::from(Arc::clone(&flag));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let result = loop {
+            flag.0.store(false, Ordering::Release);
+            super::exec::with_active(|a| {
+                if let Some(a) = a {
+                    a.host = Some(h);
+                }
+            });
+            let polled = f(&mut cx);
+            super::exec::with_active(|a| {
+                if let Some(a) = a {
+                    a.host = None;
+                }
+            });
+            if let std::task::Poll::Ready(v) = polled {
+                break Ok(Some(v));
+            }
+            if let Err(e) = self.run_ready() {
+                break Err(e);
+            }
+            if flag.0.load(Ordering::Acquire) {
+                continue;
+            }
+            match self.advance(until) {
+                Ok(Advance::Moved) => {}
+                Ok(Advance::Reached | Advance::Idle) => break Ok(None),
+                Err(e) => break Err(e),
+            }
+        };
+        result.map_err(|failure| self.failed(failure))
+    }
+
+    /// Make this thread see the simulation, as if running on host `host`, until the
+    /// guard is dropped: sockets can then be created and called outside its tasks (by a
+    /// harness that drives them with [`poll_until`](Sim::poll_until)).
+    pub fn enter(&self, host: &str) -> SimGuard {
+        let h = self.ix(host);
+        let enter = Enter::new(Arc::clone(&self.shared));
+        super::exec::with_active(|a| {
+            if let Some(a) = a {
+                a.host = Some(h);
+            }
+        });
+        SimGuard { _enter: enter }
+    }
+
+    /// A host with no program of its own (for sockets a harness drives).
+    pub fn machine(&mut self, name: &str, addrs: Option<&[&str]>) {
+        self.add(name, addrs, None, false);
     }
 
     /// Take in what tasks asked for during their polls: new tasks, crashes, restarts.
@@ -587,6 +679,40 @@ impl Sim {
                 Control::Restart(h) => self.restart_ix(h),
             }
         }
+    }
+}
+
+/// What [`Sim::advance`] did.
+enum Advance {
+    /// Time moved to the next event, which happened.
+    Moved,
+    /// Nothing happens before the bound: time stands at it.
+    Reached,
+    /// Nothing will ever happen.
+    Idle,
+}
+
+/// Wakes a harness's [`Sim::poll_until`].
+#[derive(Default)]
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The simulation is visible to this thread (see [`Sim::enter`]).
+pub struct SimGuard {
+    _enter: Enter,
+}
+
+impl std::fmt::Debug for SimGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SimGuard")
     }
 }
 

@@ -86,8 +86,19 @@ pub trait Backend: Sized {
     /// `Server::set_max_connections`.
     fn set_max_connections(s: &mut Self::Server, max: Option<u32>);
 
-    /// The backend's short name (`tokio`, `smol`, `std`).
+    /// The backend's short name (`tokio`, `smol`, `std`, `sim`).
     fn name(&self) -> &'static str;
+
+    /// The clock the backend's sockets see (virtual time on the simulator).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// A scenario is about to run (the simulator starts a fresh simulation).
+    fn begin_run(&mut self) {}
+
+    /// The scenario's actors are gone.
+    fn end_run(&mut self) {}
 
     /// Wait until `deadline` for the next event of any live actor of `table` (visiting
     /// them in rotation so no actor starves); `None` when the deadline passed first.

@@ -13,6 +13,7 @@
 pub mod backend;
 pub mod common;
 pub mod net;
+pub mod sim_backend;
 pub mod smol_backend;
 pub mod std_backend;
 pub mod suite;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll as TaskPoll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use nodenet::LookupOptions;
@@ -534,13 +534,14 @@ impl<B: Backend> ScenarioDriver for NetDriver<B> {
     fn run(&mut self, scenario: &Scenario) -> Result<Traces, DriverError> {
         let tmp = temp_dir().map_err(|e| DriverError(format!("temporary directory: {e}")))?;
         let tmp_text = tmp.to_string_lossy().into_owned();
-        let started = Instant::now();
+        self.backend.begin_run();
+        let started = self.backend.now();
         let hard_deadline = started + HARD_LIMIT;
         let mut actors = NetActors::<B>::new(scenario, &tmp);
         let mut script = ScriptRunner::new(scenario, Some(&tmp_text), started);
         let mut outcome = Ok(());
         loop {
-            let now = Instant::now();
+            let now = self.backend.now();
             match script.poll(now, &mut actors) {
                 Poll::Done => break,
                 Poll::Wait { deadline } => {
@@ -584,6 +585,7 @@ impl<B: Backend> ScenarioDriver for NetDriver<B> {
                 }
             }
         }
+        self.backend.end_run();
         let _ = std::fs::remove_dir_all(&tmp);
         outcome.map(|()| traces)
     }
