@@ -23,7 +23,7 @@ use super::{ServerId, SocketId};
 #[derive(Clone, Debug, Default)]
 struct SockState {
     peer: Option<SocketId>,
-    written: Vec<u8>,
+    written: Written,
     write_lens: BTreeMap<u64, usize>,
     ok_bytes: u64,
     received: u64,
@@ -99,7 +99,7 @@ impl Checker {
 
     pub(crate) fn on_write(&mut self, s: SocketId, data: &Bytes) {
         if let Some(st) = self.sockets.get_mut(s.0) {
-            st.written.extend_from_slice(data);
+            st.written.push(data);
         }
     }
 
@@ -118,7 +118,7 @@ impl Checker {
         ev: &SocketEvent,
         peer_sent: Option<u64>,
     ) {
-        let name = format!("socket {}", s.0);
+        let name = SocketName(s.0);
         let Some(st) = self.sockets.get(s.0) else {
             return;
         };
@@ -144,8 +144,7 @@ impl Checker {
                 let from = st.received as usize;
                 match st.peer.and_then(|p| self.sockets.get(p.0)) {
                     Some(peer) => {
-                        let expect = peer.written.get(from..from + d.len());
-                        if expect != Some(&d[..]) {
+                        if !peer.written.matches(from, d) {
                             v.push(format!(
                                 "{name}: received bytes {from}..{} differ from what socket {} wrote",
                                 from + d.len(),
@@ -315,12 +314,67 @@ impl Checker {
     }
 }
 
+/// Everything a socket wrote, as the chunks it wrote (shared, not copied).
+#[derive(Clone, Debug, Default)]
+struct Written {
+    /// Each chunk with its offset in the stream.
+    chunks: Vec<(usize, Bytes)>,
+    len: usize,
+}
+
+impl Written {
+    fn push(&mut self, data: &Bytes) {
+        if !data.is_empty() {
+            self.chunks.push((self.len, data.clone()));
+            self.len += data.len();
+        }
+    }
+
+    /// The stream holds `data` at offset `from`.
+    fn matches(&self, from: usize, data: &[u8]) -> bool {
+        if from + data.len() > self.len {
+            return false;
+        }
+        let mut i = match self.chunks.binary_search_by_key(&from, |(at, _)| *at) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let mut pos = from;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let Some((at, chunk)) = self.chunks.get(i) else {
+                return false;
+            };
+            let Some(have) = chunk.get(pos - at..) else {
+                return false;
+            };
+            let n = have.len().min(rest.len());
+            if have[..n] != rest[..n] {
+                return false;
+            }
+            rest = &rest[n..];
+            pos += n;
+            i += 1;
+        }
+        true
+    }
+}
+
+/// `socket N`, formatted only when a violation is reported.
+struct SocketName(usize);
+
+impl std::fmt::Display for SocketName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "socket {}", self.0)
+    }
+}
+
 impl SockState {
     /// The scalar fields (the byte buffers stay where they are).
     fn clone_flags(&self) -> SockState {
         SockState {
             peer: self.peer,
-            written: Vec::new(),
+            written: Written::default(),
             write_lens: BTreeMap::new(),
             ok_bytes: self.ok_bytes,
             received: self.received,
@@ -373,6 +427,19 @@ mod tests {
         c.on_socket_event(SocketId(0), &close, None);
         c.on_socket_event(SocketId(0), &close, None);
         assert!(c.violations().iter().any(|v| v.contains("second Close")));
+    }
+
+    #[test]
+    fn written_chunks_match_reads_that_span_them() {
+        let mut w = Written::default();
+        for c in [&b"abc"[..], b"", b"de", b"fghi"] {
+            w.push(&Bytes::copy_from_slice(c));
+        }
+        assert!(w.matches(0, b"abcdefghi"));
+        assert!(w.matches(2, b"cdef"));
+        assert!(w.matches(5, b"fghi"));
+        assert!(!w.matches(2, b"cdx"));
+        assert!(!w.matches(7, b"hij"), "past the end");
     }
 
     #[test]

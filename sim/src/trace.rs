@@ -47,12 +47,31 @@ impl Trace {
     }
 
     /// Record `what` by `who` at virtual time `t`.
-    pub fn record(&mut self, t: Duration, who: &str, what: std::fmt::Arguments<'_>) {
+    pub fn record(
+        &mut self,
+        t: Duration,
+        who: impl std::fmt::Display,
+        what: std::fmt::Arguments<'_>,
+    ) {
         if self.mode == TraceMode::Off {
             return;
         }
-        self.scratch.clear();
         let micros = t.as_micros();
+        if self.mode == TraceMode::HashOnly {
+            // Formatted straight into the hash: no line is kept, none is buffered.
+            let mut h = FnvWriter(self.hash);
+            let _ = write!(
+                h,
+                "t={}.{:03}ms {} {}\n",
+                micros / 1000,
+                micros % 1000,
+                who,
+                what
+            );
+            self.hash = h.0;
+            return;
+        }
+        self.scratch.clear();
         let _ = write!(
             self.scratch,
             "t={}.{:03}ms {} {}",
@@ -65,9 +84,7 @@ impl Trace {
             self.hash ^= u64::from(*b);
             self.hash = self.hash.wrapping_mul(FNV_PRIME);
         }
-        if self.mode == TraceMode::Full {
-            self.lines.push(self.scratch.clone());
-        }
+        self.lines.push(self.scratch.clone());
     }
 
     /// The lines kept so far (empty unless [`TraceMode::Full`]).
@@ -78,6 +95,19 @@ impl Trace {
     /// FNV-1a over every line (each followed by `\n`).
     pub fn hash(&self) -> u64 {
         self.hash
+    }
+}
+
+/// A `fmt::Write` that folds what is written into an FNV-1a hash.
+struct FnvWriter(u64);
+
+impl std::fmt::Write for FnvWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.as_bytes() {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
+        }
+        Ok(())
     }
 }
 

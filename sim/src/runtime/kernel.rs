@@ -491,9 +491,17 @@ impl State {
         s
     }
 
-    pub(crate) fn log(&mut self, who: &str, what: std::fmt::Arguments<'_>) {
+    pub(crate) fn log(&mut self, who: impl std::fmt::Display, what: std::fmt::Arguments<'_>) {
         if self.trace.enabled() {
             self.trace.record(self.now, who, what);
+        }
+    }
+
+    /// Trace `what` by host `host`'s kernel.
+    pub(crate) fn host_log(&mut self, host: HostIx, what: std::fmt::Arguments<'_>) {
+        if self.trace.enabled() {
+            let name = &self.hosts[host].name;
+            self.trace.record(self.now, format_args!("{name}:"), what);
         }
     }
 

@@ -57,8 +57,12 @@ impl State {
     ) {
         if let Observed::Event(ev) = &what {
             if self.trace.enabled() {
-                let name = self.probe_name(probe, host);
-                self.log(&name, format_args!("{}", ShortEvent(ev)));
+                let name = &self.hosts[host].name;
+                self.trace.record(
+                    self.now,
+                    format_args!("{name}#{probe}"),
+                    format_args!("{}", ShortEvent(ev)),
+                );
             }
         }
         let Some(mut ch) = self.checker.take() else {
@@ -77,7 +81,7 @@ impl State {
         what: Observed<'_, SimStream>,
     ) {
         let id = SocketId(probe as usize);
-        let name = self.probe_name(probe, host);
+        let name = || self.probe_name(probe, host);
         match what {
             Observed::Attached(stream) => {
                 let sock = stream.sock;
@@ -118,7 +122,8 @@ impl State {
                     let delivered = self.socks[s].delivered;
                     if core.bytes_read() != delivered {
                         ch.checker.violation(format!(
-                            "{name}: bytesRead {} but the kernel delivered {delivered}",
+                            "{}: bytesRead {} but the kernel delivered {delivered}",
+                            name(),
                             core.bytes_read()
                         ));
                     }
@@ -128,14 +133,15 @@ impl State {
                     let flushed = core.bytes_written() - core.writable_length() as u64;
                     if e.failed().is_none() && flushed != e.sent {
                         ch.checker.violation(format!(
-                            "{name}: bytesWritten - writableLength = {flushed} but the kernel took {}",
+                            "{}: bytesWritten - writableLength = {flushed} but the kernel took {}",
+                            name(),
                             e.sent
                         ));
                     }
                 }
                 if matches!(ev, SocketEvent::Close { .. }) && core.poll_timeout().is_some() {
                     ch.checker
-                        .violation(format!("{name}: a timer is armed at Close"));
+                        .violation(format!("{}: a timer is armed at Close", name()));
                 }
             }
         }
@@ -149,7 +155,6 @@ impl State {
         core: &nodenet_core::Server,
         event: &ServerEvent<C>,
     ) {
-        let name = self.probe_name(probe, host);
         if self.trace.enabled() {
             let what = match event {
                 ServerEvent::Listening => "Listening".to_string(),
@@ -159,12 +164,18 @@ impl State {
                 ServerEvent::Error(e) => format!("Error({}: {})", e.code().as_str(), e.message()),
                 ServerEvent::Close => "Close".to_string(),
             };
-            self.log(&name, format_args!("{what}"));
+            let name = &self.hosts[host].name;
+            self.trace.record(
+                self.now,
+                format_args!("{name}#{probe}"),
+                format_args!("{what}"),
+            );
         }
         if let (Some(ch), ServerEvent::Close) = (&mut self.checker, event) {
             if core.connections() > 0 {
                 ch.checker.violation(format!(
-                    "{name}: Close with {} connections open",
+                    "{}#{probe}: Close with {} connections open",
+                    self.hosts[host].name,
                     core.connections()
                 ));
             }

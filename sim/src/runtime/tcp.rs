@@ -51,10 +51,6 @@ fn mapped(a: SocketAddr) -> SocketAddr {
 }
 
 impl State {
-    fn host_name(&self, h: HostIx) -> &str {
-        &self.hosts[h].name
-    }
-
     // ---- connect ----------------------------------------------------------------
 
     /// `socket()` + optional `bind(local)` + non-blocking `connect(endpoint)` on `host`.
@@ -101,8 +97,7 @@ impl State {
         let mut sock = Sock::new(host, SockState::Connecting { dst, conn: None }, src);
         sock.peer = Some(dst);
         self.socks.push(sock);
-        let who = format!("{}:", self.host_name(host));
-        self.log(&who, format_args!("SYN {src} -> {dst}"));
+        self.host_log(host, format_args!("SYN {src} -> {dst}"));
         let ip = dst.ip();
         let dst_host = self.host_of(host, ip);
         if self.rng.chance(self.faults.refuse) {
@@ -281,8 +276,7 @@ impl State {
             open: true,
             accepted: 0,
         });
-        let who = format!("{}:", self.host_name(host));
-        self.log(&who, format_args!("LISTEN {addr}"));
+        self.host_log(host, format_args!("LISTEN {addr}"));
         Ok((id, addr))
     }
 
@@ -354,8 +348,10 @@ impl State {
         listener.waker = None;
         let queued: Vec<ConnId> = listener.queue.drain(..).collect();
         let addr = listener.addr;
-        let who = format!("{}:", self.host_name(self.listeners[l].host));
-        self.log(&who, format_args!("CLOSE listener {addr}"));
+        self.host_log(
+            self.listeners[l].host,
+            format_args!("CLOSE listener {addr}"),
+        );
         for conn in queued {
             self.close_end(conn, 1, true);
         }
