@@ -60,9 +60,9 @@ impl Trace {
         if self.mode == TraceMode::HashOnly {
             // Formatted straight into the hash: no line is kept, none is buffered.
             let mut h = FnvWriter(self.hash);
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "t={}.{:03}ms {} {}\n",
+                "t={}.{:03}ms {} {}",
                 micros / 1000,
                 micros % 1000,
                 who,
