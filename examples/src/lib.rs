@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod kv;
 pub mod smol_demo;
 pub mod std_demo;
 pub mod tokio_demo;
