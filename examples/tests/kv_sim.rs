@@ -14,7 +14,7 @@ use std::rc::Rc;
 use nodenet_core::{ConnectOptions, ListenOptions, ServerOptions};
 use nodenet_examples::kv::{check_store, serve, Client, Framing, Store};
 use nodenet_sim::runtime::{self, create_server, RunStats, Sim, SimConfig, SimError, SimRuntime};
-use nodenet_sim::{Faults, Rng};
+use nodenet_sim::{Faults, Rng, TraceMode};
 
 const PORT: u16 = 6379;
 
@@ -31,7 +31,10 @@ fn kv_seed_counting(
     connections: &Rc<Cell<u64>>,
 ) -> Result<(RunStats, u64), SimError> {
     let faults = Faults::swarm(&mut Rng::fork(seed, 3));
-    let mut sim = Sim::with_config(SimConfig::new(seed).faults(faults));
+    let config = SimConfig::new(seed)
+        .faults(faults)
+        .trace(TraceMode::HashOnly);
+    let mut sim = Sim::with_config(config);
     sim.host("kv", move || async move {
         let mut server = create_server(ServerOptions::default());
         server.listen(ListenOptions::port(PORT))?;

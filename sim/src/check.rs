@@ -155,6 +155,10 @@ impl Checker {
                     None => v.push(format!("{name}: Data without a peer")),
                 }
                 self.sockets[s.0].received += d.len() as u64;
+                // What the peer wrote up to here was checked: keep only the rest.
+                if let Some(peer) = st.peer.and_then(|p| self.sockets.get_mut(p.0)) {
+                    peer.written.forget_before(from + d.len());
+                }
             }
             SocketEvent::End => {
                 if st.ended {
@@ -314,18 +318,29 @@ impl Checker {
     }
 }
 
-/// Everything a socket wrote, as the chunks it wrote (shared, not copied).
+/// What a socket wrote and its peer has not received yet, as the chunks it wrote
+/// (shared, not copied).
 #[derive(Clone, Debug, Default)]
 struct Written {
     /// Each chunk with its offset in the stream.
-    chunks: Vec<(usize, Bytes)>,
+    chunks: std::collections::VecDeque<(usize, Bytes)>,
     len: usize,
 }
 
 impl Written {
+    /// The peer received everything before `offset`: those chunks are no longer needed.
+    fn forget_before(&mut self, offset: usize) {
+        while let Some((at, c)) = self.chunks.front() {
+            if at + c.len() > offset {
+                break;
+            }
+            self.chunks.pop_front();
+        }
+    }
+
     fn push(&mut self, data: &Bytes) {
         if !data.is_empty() {
-            self.chunks.push((self.len, data.clone()));
+            self.chunks.push_back((self.len, data.clone()));
             self.len += data.len();
         }
     }
@@ -333,6 +348,10 @@ impl Written {
     /// The stream holds `data` at offset `from`.
     fn matches(&self, from: usize, data: &[u8]) -> bool {
         if from + data.len() > self.len {
+            return false;
+        }
+        let first = self.chunks.front().map_or(self.len, |(at, _)| *at);
+        if from < first {
             return false;
         }
         let mut i = match self.chunks.binary_search_by_key(&from, |(at, _)| *at) {
@@ -440,6 +459,10 @@ mod tests {
         assert!(w.matches(5, b"fghi"));
         assert!(!w.matches(2, b"cdx"));
         assert!(!w.matches(7, b"hij"), "past the end");
+        w.forget_before(4);
+        assert_eq!(w.chunks.len(), 2, "abc is gone, de still needed");
+        assert!(w.matches(4, b"efg"));
+        assert!(!w.matches(0, b"abc"), "forgotten");
     }
 
     #[test]

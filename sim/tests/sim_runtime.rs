@@ -55,7 +55,10 @@ fn payload(n: usize) -> Vec<u8> {
 }
 
 fn echo_sim(seed: u64, faults: Faults, clients: usize, size: usize) -> Sim {
-    let mut sim = Sim::with_faults(seed, faults);
+    let config = SimConfig::new(seed)
+        .faults(faults)
+        .trace(nodenet_sim::TraceMode::HashOnly);
+    let mut sim = Sim::with_config(config);
     sim.host("server", || echo_server::<runtime::SimRuntime>(7));
     for i in 0..clients {
         sim.client(&format!("client{i}"), async move {

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use nodenet_core::server::{ListenOptions, ServerEvent, ServerOptions};
-use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::socket::{ConnectOptions, SocketEvent};
 use nodenet_core::{ErrorCode, SocketOptions};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 
 fn error_code(w: &World, s: SocketId) -> Option<ErrorCode> {
     w.events(s).iter().find_map(|e| match e {
@@ -221,7 +221,9 @@ fn ipc_connect_is_refused_with_enoent() {
     // IPC is not modelled: the connect must fail as its docs say, not hang at
     // `ConnectionAttempt`.
     let mut w = World::with_faults(5, Faults::none());
-    let c = w.connect(ConnectOptions::path("/tmp/nodenet-sim.sock")).unwrap();
+    let c = w
+        .connect(ConnectOptions::path("/tmp/nodenet-sim.sock"))
+        .unwrap();
     w.run_until_idle();
     let names: Vec<String> = w
         .events(c)

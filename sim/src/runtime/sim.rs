@@ -38,9 +38,9 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// Seed `seed`, [`Faults::calm`], the trace hash (the full trace when
-    /// `NODENET_SIM_SEED` names this seed: a replay), invariants checked, one hour of
-    /// virtual time, ten million steps.
+    /// Seed `seed`, [`Faults::calm`], no trace (the full trace when `NODENET_SIM_SEED`
+    /// names this seed: a replay; [`TraceMode::HashOnly`] for a fingerprint of the run),
+    /// invariants checked, one hour of virtual time, ten million steps.
     pub fn new(seed: u64) -> SimConfig {
         let replaying = super::replay::seed_from_env() == Some(seed);
         SimConfig {
@@ -49,7 +49,7 @@ impl SimConfig {
             trace: if replaying {
                 TraceMode::Full
             } else {
-                TraceMode::HashOnly
+                TraceMode::Off
             },
             check: true,
             time_limit: Duration::from_secs(3600),
@@ -60,6 +60,14 @@ impl SimConfig {
     /// The same with these faults.
     pub fn faults(mut self, faults: Faults) -> SimConfig {
         self.faults = faults;
+        self
+    }
+
+    /// The same with this trace mode (a replay keeps its full trace).
+    pub fn trace(mut self, trace: TraceMode) -> SimConfig {
+        if self.trace != TraceMode::Full {
+            self.trace = trace;
+        }
         self
     }
 }
@@ -413,7 +421,8 @@ impl Sim {
         self.shared.lock().now
     }
 
-    /// FNV-1a of the trace: the same seed and program give the same hash.
+    /// FNV-1a of the trace (with [`TraceMode::HashOnly`] or [`TraceMode::Full`]): the
+    /// same seed and program give the same hash.
     pub fn trace_hash(&self) -> u64 {
         self.shared.lock().trace.hash()
     }
