@@ -400,3 +400,33 @@ fn the_trace_shows_every_socket_event_and_kernel_segment() {
         );
     }
 }
+
+#[test]
+fn link_latency_and_controls_from_outside_the_simulation() {
+    let mut sim = Sim::with_faults(10, Faults::none());
+    sim.host("server", || echo_server::<runtime::SimRuntime>(7));
+    sim.client("client", async {
+        runtime::sleep(Duration::from_secs(10)).await;
+        let (r, took) = try_echo("10.0.0.1", payload(100)).await;
+        assert_eq!(r, Ok(payload(100)));
+        // The SYN waits for the repair at 20 s; then SYN-ACK, data, echo and the FINs
+        // take at least four one-way trips of 50 ms.
+        assert!(took >= Duration::from_millis(10_200), "{took:?}");
+        assert!(took < Duration::from_secs(11), "{took:?}");
+        Ok(())
+    });
+    sim.set_latency(
+        "server",
+        "client",
+        runtime::Latency::Fixed(Duration::from_millis(50)),
+    );
+    // Partitioned for the first 20 s of virtual time: the client's connect (at 10 s)
+    // waits for the repair.
+    sim.partition("server", "client");
+    sim.run_for(Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sim.elapsed(), Duration::from_secs(20));
+    sim.repair("server", "client");
+    sim.run().unwrap_or_else(|e| panic!("{e}"));
+    assert!(sim.elapsed() > Duration::from_secs(20));
+}
