@@ -88,6 +88,19 @@ impl Checker {
         self.sockets.get(s.0).map(|st| (st.peer, st.received))
     }
 
+    /// Socket `s` emitted `Close`.
+    pub(crate) fn closed(&self, s: SocketId) -> bool {
+        self.sockets.get(s.0).is_some_and(|st| st.closed)
+    }
+
+    /// Socket `s` starts a new life (`connect()` after it closed, as Node allows): its
+    /// checks start over.
+    pub(crate) fn restart_socket(&mut self, s: SocketId) {
+        if let Some(st) = self.sockets.get_mut(s.0) {
+            *st = SockState::default();
+        }
+    }
+
     pub(crate) fn set_peers(&mut self, a: SocketId, b: SocketId) {
         if let Some(s) = self.sockets.get_mut(a.0) {
             s.peer = Some(b);

@@ -110,6 +110,18 @@ impl State {
             }
             Observed::Event(ev) => {
                 ch.checker.ensure_socket(id, false);
+                let reconnect = matches!(
+                    ev,
+                    SocketEvent::Lookup { .. } | SocketEvent::ConnectionAttempt { .. }
+                );
+                if reconnect && ch.checker.closed(id) {
+                    // `connect()` again after `Close`: a new connection on the same socket.
+                    ch.checker.restart_socket(id);
+                    if let Some(p) = ch.probes.get_mut(&probe) {
+                        p.sock = None;
+                        p.end = None;
+                    }
+                }
                 let sock = ch.probes.get(&probe).and_then(|p| p.sock);
                 let end = sock.and_then(|s| match self.socks[s].state {
                     SockState::Connected { conn, side } => Some((conn, side)),
@@ -139,7 +151,12 @@ impl State {
                         ));
                     }
                 }
-                if matches!(ev, SocketEvent::Close { .. }) && core.poll_timeout().is_some() {
+                // A `connect()` made after `destroy()` may already run its timers.
+                let closing = core.ready_state() != nodenet_core::ReadyState::Opening;
+                if matches!(ev, SocketEvent::Close { .. })
+                    && closing
+                    && core.poll_timeout().is_some()
+                {
                     ch.checker
                         .violation(format!("{}: a timer is armed at Close", name()));
                 }
