@@ -26,6 +26,12 @@ const ECHO_CHUNK: usize = 4096;
 const ROUNDS: usize = 20;
 const MSG: usize = 100;
 
+/// The bytes both programs write (turmoil's write from a slice, nodenet's from a static
+/// `Bytes`: neither allocates per write).
+static ECHO_DATA: [u8; ECHO_CHUNK] = [b'e'; ECHO_CHUNK];
+static REQUEST: [u8; MSG] = [b'q'; MSG];
+static RESPONSE: [u8; MSG] = [b'r'; MSG];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Workload {
     Echo,
@@ -67,7 +73,7 @@ async fn nodenet_server(ops: Rc<Cell<u64>>, workload: Workload) -> runtime::Resu
                                 while pending >= MSG {
                                     pending -= MSG;
                                     bump(&ops);
-                                    conn.write(vec![b'r'; MSG]);
+                                    conn.write(bytes::Bytes::from_static(&RESPONSE));
                                 }
                             }
                         }
@@ -95,14 +101,14 @@ async fn nodenet_client(ops: Rc<Cell<u64>>, workload: Workload) -> runtime::Resu
                 Workload::Echo => {
                     for _ in 0..ECHO_WRITES {
                         bump(&ops);
-                        socket.write(vec![b'e'; ECHO_CHUNK]);
+                        socket.write(bytes::Bytes::from_static(&ECHO_DATA));
                     }
                     bump(&ops);
                     socket.end()?;
                 }
                 Workload::RequestResponse => {
                     bump(&ops);
-                    socket.write(vec![b'q'; MSG]);
+                    socket.write(bytes::Bytes::from_static(&REQUEST));
                     sent_rounds = 1;
                 }
             },
@@ -115,7 +121,7 @@ async fn nodenet_client(ops: Rc<Cell<u64>>, workload: Workload) -> runtime::Resu
                         socket.end()?;
                     } else {
                         bump(&ops);
-                        socket.write(vec![b'q'; MSG]);
+                        socket.write(bytes::Bytes::from_static(&REQUEST));
                         sent_rounds += 1;
                     }
                 }
@@ -189,7 +195,7 @@ fn turmoil_seed(seed: u64, workload: Workload, ops: &Rc<Cell<u64>>) {
                                 while pending >= MSG {
                                     pending -= MSG;
                                     bump(&ops);
-                                    if s.write_all(&[b'r'; MSG]).await.is_err() {
+                                    if s.write_all(&RESPONSE).await.is_err() {
                                         return;
                                     }
                                 }
@@ -212,7 +218,7 @@ fn turmoil_seed(seed: u64, workload: Workload, ops: &Rc<Cell<u64>>) {
             Workload::Echo => {
                 for _ in 0..ECHO_WRITES {
                     bump(&ops);
-                    s.write_all(&[b'e'; ECHO_CHUNK]).await?;
+                    s.write_all(&ECHO_DATA).await?;
                 }
                 bump(&ops);
                 s.shutdown().await?;
@@ -231,7 +237,7 @@ fn turmoil_seed(seed: u64, workload: Workload, ops: &Rc<Cell<u64>>) {
             Workload::RequestResponse => {
                 for round in 1..=ROUNDS {
                     bump(&ops);
-                    s.write_all(&[b'q'; MSG]).await?;
+                    s.write_all(&REQUEST).await?;
                     while received < round * MSG {
                         let n = s.read(&mut buf).await?;
                         if n == 0 {
@@ -279,10 +285,14 @@ fn main() {
         .unwrap_or(1000);
     println!("{seeds} seeds per measurement, one simulation per seed");
     println!("| workload | simulator | seeds/s | socket ops/s |\n|---|---|---|---|");
+    let only = std::env::var("NODENET_BENCH_WORKLOAD").ok();
     for (name, workload) in [
         ("echo", Workload::Echo),
         ("request/response", Workload::RequestResponse),
     ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let ours = measure(seeds, |s, ops| nodenet_seed(s, workload, ops));
         if std::env::var("NODENET_BENCH_OURS_ONLY").is_ok() {
             println!(
