@@ -430,3 +430,20 @@ fn link_latency_and_controls_from_outside_the_simulation() {
     sim.run().unwrap_or_else(|e| panic!("{e}"));
     assert!(sim.elapsed() > Duration::from_secs(20));
 }
+
+#[test]
+fn a_client_that_crashes_counts_as_finished() {
+    let mut sim = Sim::new(12);
+    sim.host("server", || echo_server::<runtime::SimRuntime>(7));
+    sim.client("doomed", async {
+        let mut socket = connect(ConnectOptions::tcp(7, "10.0.0.1"))?;
+        while let Some(ev) = socket.next_event().await {
+            if let SocketEvent::Connect = ev {
+                // Crash this very host: the program ends with it, its socket vanishes.
+                runtime::crash("doomed");
+            }
+        }
+        Err("unreachable: the host crashed".into())
+    });
+    sim.run().unwrap_or_else(|e| panic!("{e}"));
+}

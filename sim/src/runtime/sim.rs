@@ -391,7 +391,7 @@ impl Sim {
     }
 
     /// Crash host `name`: its tasks are dropped and its sockets vanish (peers see
-    /// silence, or an RST once it is back).
+    /// silence, or an RST once it is back). A crashed client counts as finished.
     pub fn crash(&mut self, name: &str) {
         let h = self.ix(name);
         self.crash_ix(h);
@@ -401,6 +401,10 @@ impl Sim {
         self.shared.lock().crash(h);
         let _enter = Enter::new(Arc::clone(&self.shared));
         drop(self.tasks.take_host(h));
+        // A crashed client's program is over (it is not restarted).
+        if self.hosts[h].client {
+            self.hosts[h].done = true;
+        }
     }
 
     /// Restart a crashed host: its software starts again, with no sockets.
