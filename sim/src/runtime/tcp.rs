@@ -27,6 +27,35 @@ use super::kernel::{
 /// libuv reads into 64 KiB buffers.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// The block the sent bytes of this thread are copied into.
+const SEND_BLOCK: usize = 64 * 1024;
+
+thread_local! {
+    /// Every `send` of this thread copies into one block, split off per write and reused
+    /// once the receivers dropped what they read (`reserve` reclaims it): a simulation
+    /// then makes no allocation per write, and successive simulations reuse the memory.
+    static SEND_POOL: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// The first `n` bytes of `bufs`, copied into the send pool.
+fn copy_in(bufs: &[IoSlice<'_>], n: usize) -> bytes::Bytes {
+    SEND_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() < n {
+            pool.reserve(n.max(SEND_BLOCK));
+        }
+        for b in bufs {
+            let want = n - pool.len();
+            if want == 0 {
+                break;
+            }
+            pool.extend_from_slice(&b[..want.min(b.len())]);
+        }
+        pool.split().freeze()
+    })
+}
+
 /// The `io::Error` a syscall failing with `code` gives.
 pub(crate) fn os_error(code: ErrorCode) -> io::Error {
     match code.errno() {
@@ -395,14 +424,7 @@ impl State {
         if self.rng.chance(self.faults.short_writes) {
             n = self.rng.range(1, n as u64) as usize;
         }
-        let mut buf = BytesMut::with_capacity(n);
-        for b in bufs {
-            let want = n - buf.len();
-            if want == 0 {
-                break;
-            }
-            buf.extend_from_slice(&b[..want.min(b.len())]);
-        }
+        let data = copy_in(bufs, n);
         self.conns[conn].ends[side].sent += n as u64;
         let at = self.transit(from, to);
         if peer_gone && at.is_some() {
@@ -413,9 +435,7 @@ impl State {
             self.send_rst(conn, 1 - side);
             return Ok(n);
         }
-        let arrival = self.conns[conn].ends[1 - side]
-            .incoming
-            .push(at, buf.freeze());
+        let arrival = self.conns[conn].ends[1 - side].incoming.push(at, data);
         self.after_push(conn, 1 - side, arrival);
         Ok(n)
     }
