@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use nodenet::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet::runtime::{
+    Blocking, BlockingRuntime, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+};
 
 use crate::reactor::{raw, Reactor};
 
@@ -33,9 +35,12 @@ impl StdRuntime {
             .as_ref()
             .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
+}
 
-    /// Drive `f` to completion on the calling thread.
-    pub(crate) fn block_on<T>(&self, mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+impl BlockingRuntime for StdRuntime {
+    /// Drive `f` to completion on the calling thread, waiting in this handle's `mio`
+    /// reactor between polls.
+    fn block_on<T>(&self, mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
         match &self.reactor {
             Ok(r) => r.block_on(f),
             // No epoll instance: poll every 10 ms (timers and resolution still work).
@@ -79,7 +84,7 @@ impl AsFd for StdRtStream {
 
 impl RtStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        nodenet::driver::send_now(self, bufs)
+        nodenet::runtime::send_now(self, bufs)
     }
     fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.reactor.take(self.key, false)
@@ -93,8 +98,8 @@ impl RtStream for StdRtStream {
         &mut self,
         cx: &mut Context<'_>,
         _drained: bool,
-    ) -> Poll<io::Result<nodenet::driver::ReadChunk>> {
-        nodenet::driver::poll_read_chunk_default(self, cx, false)
+    ) -> Poll<io::Result<nodenet::runtime::ReadChunk>> {
+        nodenet::runtime::poll_read_chunk_default(self, cx, false)
     }
 }
 
@@ -120,6 +125,7 @@ impl RtListener for StdRtListener {
 }
 
 impl Runtime for StdRuntime {
+    type Kind = Blocking;
     type Stream = StdRtStream;
     type Listener = StdRtListener;
     type Timer = ();

@@ -42,7 +42,7 @@ macro_rules! error_codes {
         system { $( $sys:ident = $errno:expr, $uvmsg:expr, $kind:ident; )* }
         node { $( $node:ident, $nkind:ident; )* }
     ) => {
-        /// Node's `err.inner.code`: the libuv/system codes seen by `net` and Node's own `ERR_*`
+        /// Node's `err.code`: the libuv/system codes seen by `net` and Node's own `ERR_*`
         /// codes. The variant names are exactly Node's strings.
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -208,13 +208,13 @@ impl fmt::Display for ErrorCode {
 /// let io: std::io::Error = err.into();
 /// assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     // Boxed so `Result<T, Error>` stays one pointer wide on the hot path.
     inner: Box<Inner>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Inner {
     code: ErrorCode,
     class: ErrorClass,
@@ -228,18 +228,78 @@ struct Inner {
     errors: Vec<Error>,
 }
 
+/// What JavaScript's `String(err)` gives, which is also the first line of Node's
+/// `util.inspect(err)`: Node's own `ERR_*` errors put the code in the name
+/// (`RangeError [ERR_SOCKET_BAD_PORT]: Port should be ...`), system and DNS errors do not
+/// (`Error: connect ECONNREFUSED 127.0.0.1:9`). An `AggregateError` has an empty message,
+/// so it prints `util.inspect`'s header (`AggregateError [ECONNREFUSED]:`) followed by its
+/// inner errors' messages instead of `String(err)`'s bare `AggregateError`.
+///
+/// ```
+/// use nodenet_core::{Error, ErrorCode};
+/// let e = Error::bad_port("Port", "type number (70000)");
+/// assert_eq!(
+///     e.to_string(),
+///     "RangeError [ERR_SOCKET_BAD_PORT]: Port should be >= 0 and < 65536. Received type number (70000)."
+/// );
+/// let e = Error::connect(ErrorCode::ECONNREFUSED, "127.0.0.1", 9, None);
+/// assert_eq!(e.to_string(), "Error: connect ECONNREFUSED 127.0.0.1:9");
+/// ```
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.inner.class == ErrorClass::AggregateError && self.inner.message.is_empty() {
-            // Node's AggregateError has an empty message; show the inner ones instead of
-            // printing nothing.
-            write!(f, "AggregateError [{}]:", self.inner.code)?;
-            for (i, e) in self.inner.errors.iter().enumerate() {
+        let inner = &self.inner;
+        let class = inner.class.as_str();
+        if inner.class == ErrorClass::AggregateError && inner.message.is_empty() {
+            write!(f, "{class} [{}]:", inner.code)?;
+            for (i, e) in inner.errors.iter().enumerate() {
                 write!(f, "{} {}", if i == 0 { "" } else { ";" }, e.message())?;
             }
             return Ok(());
         }
-        f.write_str(&self.inner.message)
+        if self.code_in_name() {
+            write!(f, "{class} [{}]: {}", inner.code, inner.message)
+        } else if inner.message.is_empty() {
+            f.write_str(class)
+        } else {
+            write!(f, "{class}: {}", inner.message)
+        }
+    }
+}
+
+/// Only the properties that are set, so a printed error reads like Node's inspected
+/// object: `Error { code: ECONNREFUSED, message: "connect ECONNREFUSED 127.0.0.1:9",
+/// syscall: "connect", address: "127.0.0.1", port: 9 }`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("code", &i.code);
+        if i.class != ErrorClass::Error {
+            d.field("class", &i.class);
+        }
+        d.field("message", &i.message);
+        if let Some(v) = i.syscall {
+            d.field("syscall", &v);
+        }
+        if let Some(v) = &i.address {
+            d.field("address", v);
+        }
+        if let Some(v) = i.port {
+            d.field("port", &v);
+        }
+        if let Some(v) = &i.local_address {
+            d.field("local_address", v);
+        }
+        if let Some(v) = i.local_port {
+            d.field("local_port", &v);
+        }
+        if let Some(v) = &i.host {
+            d.field("host", v);
+        }
+        if !i.errors.is_empty() {
+            d.field("errors", &i.errors);
+        }
+        d.finish()
     }
 }
 
@@ -264,7 +324,15 @@ impl Error {
         }
     }
 
-    /// Node's `err.inner.code`.
+    /// Whether `String(err)` shows the code: Node's JavaScript-made `ERR_*` errors name
+    /// themselves `Name [CODE]`; system errors, DNS errors and the errors Node's C++
+    /// layer throws (`ERR_INVALID_ADDRESS`) keep the plain class name.
+    fn code_in_name(&self) -> bool {
+        let code = self.inner.code;
+        code.as_str().starts_with("ERR_") && code != ErrorCode::ERR_INVALID_ADDRESS
+    }
+
+    /// Node's `err.code`.
     pub fn code(&self) -> ErrorCode {
         self.inner.code
     }
@@ -272,7 +340,7 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         self.inner.class
     }
-    /// Node's `err.inner.message`, byte for byte.
+    /// Node's `err.message`, byte for byte.
     pub fn message(&self) -> &str {
         &self.inner.message
     }
@@ -280,15 +348,15 @@ impl Error {
     pub fn errno(&self) -> Option<i32> {
         self.inner.code.errno()
     }
-    /// Node's `err.inner.syscall` (`"connect"`, `"listen"`, `"read"`, ...).
+    /// Node's `err.syscall` (`"connect"`, `"listen"`, `"read"`, ...).
     pub fn syscall(&self) -> Option<&'static str> {
         self.inner.syscall
     }
-    /// Node's `err.inner.address`.
+    /// Node's `err.address`.
     pub fn address(&self) -> Option<&str> {
         self.inner.address.as_deref()
     }
-    /// Node's `err.inner.port` (absent when Node leaves it out, i.e. when it is 0).
+    /// Node's `err.port` (absent when Node leaves it out, i.e. when it is 0).
     pub fn port(&self) -> Option<u16> {
         self.inner.port
     }
@@ -300,7 +368,7 @@ impl Error {
     pub fn local_port(&self) -> Option<u16> {
         self.inner.local_port
     }
-    /// Node's `err.inner.host` (`ERR_INVALID_ADDRESS_FAMILY`) or `err.hostname` (DNS errors).
+    /// Node's `err.host` (`ERR_INVALID_ADDRESS_FAMILY`) or `err.hostname` (DNS errors).
     pub fn host(&self) -> Option<&str> {
         self.inner.host.as_deref()
     }

@@ -42,8 +42,8 @@ pub use driver::{check, DriverError, Failure, ScenarioDriver};
 pub use node::NodeDriver;
 pub use scenario::{
     load_dir, load_file, scenarios_dir, BlockRule, ClientSpec, ConnectSpec, Difference,
-    DifferenceKind, ListenSpec, LoadError, LookupAnswer, Op, PropertyRef, Rule, Scenario,
-    ScenarioFile, ServerOptions, ServerSpec, Step, Target,
+    DifferenceKind, KnownDivergence, ListenSpec, LoadError, LookupAnswer, Op, PropertyRef, Rule,
+    Scenario, ScenarioFile, ServerOptions, ServerSpec, Step, Target,
 };
 pub use script::{Actors, Poll, ScriptRunner};
 pub use trace::{entry_matches, Event, PropertyValue, TraceRecorder, Traces};

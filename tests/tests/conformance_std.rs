@@ -1,12 +1,15 @@
 //! Conformance suite on `nodenet-std`: every scenario of `tests/scenarios/` on real
 //! loopback sockets, compared with Node v20's recording plus the documented differences.
 use nodenet_tests::drivers::std_backend;
-use nodenet_tests::drivers::suite::{assert_suite_passes, with_wrong_expectation};
+use nodenet_tests::drivers::suite::{
+    assert_documented, assert_suite_passes, with_wrong_expectation,
+};
 
 #[test]
 fn every_scenario_matches_node_on_std() {
     let mut driver = std_backend::driver();
-    assert_suite_passes(&mut driver, &[]);
+    let report = assert_suite_passes(&mut driver, &[]);
+    assert_documented(&report);
 }
 
 #[test]

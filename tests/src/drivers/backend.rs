@@ -10,10 +10,11 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use nodenet::driver::{Lookup, ServerEvent};
 use nodenet::KeepAlive;
+use nodenet::Lookup;
+use nodenet_core::ServerEvent;
 use nodenet_core::{
-    ConnectOptions, Error, ListenOptions, ServerOptions, SocketEvent, SocketOptions,
+    ConnectOptions, Error, ListenOptions, ServerOptions, SocketEvent, SocketOptions, WriteResult,
 };
 
 use super::net::{Actor, ActorTable};
@@ -43,6 +44,8 @@ pub trait Backend: Sized {
     fn connect(s: &mut Self::Socket, options: ConnectOptions) -> nodenet_core::Result<()>;
     /// `Socket::write`.
     fn write(s: &mut Self::Socket, data: Bytes) -> bool;
+    /// `Socket::write_tracked` (a write with a callback).
+    fn write_tracked(s: &mut Self::Socket, data: Bytes) -> WriteResult;
     /// `Socket::end`.
     fn end(s: &mut Self::Socket) -> nodenet_core::Result<()>;
     /// `Socket::end_with`.
@@ -63,6 +66,8 @@ pub trait Backend: Sized {
     fn set_no_delay(s: &mut Self::Socket, enable: bool);
     /// `Socket::set_keep_alive`.
     fn set_keep_alive(s: &mut Self::Socket, enable: bool, initial_delay_ms: f64);
+    /// `Socket::set_encoding`.
+    fn set_encoding(s: &mut Self::Socket, encoding: &str) -> nodenet_core::Result<()>;
     /// `Socket::core`: every Node getter.
     fn socket_core(s: &Self::Socket) -> &nodenet_core::Socket;
     /// `Socket::keep_alive_settings` (getsockopt).
@@ -135,7 +140,7 @@ macro_rules! forward_backend_api {
         fn socket_new(options: nodenet_core::SocketOptions) -> $b::Socket {
             $b::Socket::new(options)
         }
-        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet::driver::Lookup) {
+        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet::Lookup) {
             s.set_lookup(lookup)
         }
         fn connect(
@@ -146,6 +151,9 @@ macro_rules! forward_backend_api {
         }
         fn write(s: &mut $b::Socket, data: bytes::Bytes) -> bool {
             s.write(data)
+        }
+        fn write_tracked(s: &mut $b::Socket, data: bytes::Bytes) -> nodenet_core::WriteResult {
+            s.write_tracked(data)
         }
         fn end(s: &mut $b::Socket) -> nodenet_core::Result<()> {
             s.end()
@@ -176,6 +184,9 @@ macro_rules! forward_backend_api {
         }
         fn set_keep_alive(s: &mut $b::Socket, enable: bool, initial_delay_ms: f64) {
             s.set_keep_alive(enable, initial_delay_ms)
+        }
+        fn set_encoding(s: &mut $b::Socket, encoding: &str) -> nodenet_core::Result<()> {
+            s.set_encoding(encoding)
         }
         fn socket_core(s: &$b::Socket) -> &nodenet_core::Socket {
             s.core()
