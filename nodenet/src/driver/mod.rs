@@ -21,6 +21,7 @@
 //! `accept_backoff` (accept errors: one report per burst, paused retries).
 
 mod accept_backoff;
+mod connected;
 mod registry;
 mod resolve;
 pub(crate) mod runtime;

@@ -90,6 +90,9 @@ pub(crate) struct DriverState<R: Runtime> {
     lookup: Option<Arc<dyn Lookup>>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
+    /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
+    /// handed out again (first, in order) by `poll_event`.
+    pub(crate) replay: VecDeque<SocketEvent>,
 }
 
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
@@ -122,6 +125,7 @@ impl<R: Runtime> SocketDriver<R> {
             lookup: None,
             guard: None,
             rx: RxState::default(),
+            replay: VecDeque::new(),
         }))
     }
 
@@ -267,6 +271,15 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        if let Some(ev) = self.0.replay.pop_front() {
+            return Poll::Ready(Some(ev));
+        }
+        self.poll_new_event(cx)
+    }
+
+    /// [`poll_event`](Self::poll_event) without the replayed events: the next event the
+    /// core produces.
+    pub(crate) fn poll_new_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         // The clock is read at most once per poll, and only when an input or a deadline
         // needs it (handing out an event already queued, or finding nothing to read,
         // needs none); it is refreshed after waiting on the timer.

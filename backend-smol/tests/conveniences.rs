@@ -1,0 +1,81 @@
+//! The conveniences beside Node's API (issue 20) on smol: `connected()`, the owned
+//! split, `peer_addr`/`local_addr`/`as_fd`, the typed constructors and the async
+//! `lookup`. Loopback only; each test is bounded by `LIMIT`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use nodenet_smol::{connect, ConnectOptions, ErrorCode, Socket, SocketEvent, SocketOptions};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Run `f` on the test thread (async-io drives the reactor), failing after `LIMIT`.
+fn run(f: impl Future<Output = ()>) {
+    async_io::block_on(futures_lite::future::or(f, async {
+        async_io::Timer::after(LIMIT).await;
+        panic!("test timed out");
+    }));
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn events_until_close(s: &mut Socket) -> Vec<SocketEvent> {
+    let mut out = Vec::new();
+    while let Some(ev) = s.next_event().await {
+        out.push(ev);
+    }
+    out
+}
+
+#[test]
+fn connected_resolves_at_connect_and_keeps_the_events() {
+    run(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut c = connect(ConnectOptions {
+            family: 4,
+            ..ConnectOptions::tcp(port, "localhost")
+        })
+        .unwrap();
+        c.connected().await.unwrap();
+        c.connected().await.unwrap();
+        let lookup = c.next_event().await;
+        assert!(
+            matches!(&lookup, Some(SocketEvent::Lookup { error: None, host, .. }) if host == "localhost"),
+            "{lookup:?}"
+        );
+        assert!(matches!(
+            c.next_event().await,
+            Some(SocketEvent::ConnectionAttempt { port: Some(p), .. }) if p == port
+        ));
+        assert_eq!(c.next_event().await, Some(SocketEvent::Connect));
+        assert_eq!(c.next_event().await, Some(SocketEvent::Ready));
+    });
+}
+
+#[test]
+fn connected_reports_the_connect_error_and_keeps_error_and_close() {
+    run(async {
+        let port = closed_port();
+        let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let err = c.connected().await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ECONNREFUSED);
+        let evs = events_until_close(&mut c).await;
+        assert!(evs.contains(&SocketEvent::Error(err)), "{evs:?}");
+        assert_eq!(
+            evs.last(),
+            Some(&SocketEvent::Close {
+                had_error: Some(true)
+            })
+        );
+        let mut never = Socket::new(SocketOptions::default());
+        assert_eq!(
+            never.connected().await.unwrap_err().code(),
+            ErrorCode::ERR_SOCKET_CLOSED
+        );
+    });
+}

@@ -1,0 +1,85 @@
+//! The conveniences beside Node's API (issue 20) on blocking std sockets: `connected()`,
+//! the owned split, `peer_addr`/`local_addr`/`as_fd`, the typed constructors and the
+//! async `lookup`. Loopback only; each test is bounded by `LIMIT`.
+
+use std::time::Duration;
+
+use nodenet_std::{connect, ConnectOptions, ErrorCode, Socket, SocketEvent, SocketOptions};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Run `f` on its own thread, failing after `LIMIT`.
+fn run(f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(()) => t.join().unwrap(),
+        // The thread panicked (its panic is the failure) or hangs.
+        Err(_) => match t.is_finished() {
+            true => std::panic::resume_unwind(t.join().unwrap_err()),
+            false => panic!("test timed out"),
+        },
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn events_until_close(s: &mut Socket) -> Vec<SocketEvent> {
+    std::iter::from_fn(|| s.next_event()).collect()
+}
+
+#[test]
+fn connected_resolves_at_connect_and_keeps_the_events() {
+    run(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut c = connect(ConnectOptions {
+            family: 4,
+            ..ConnectOptions::tcp(port, "localhost")
+        })
+        .unwrap();
+        c.connected().unwrap();
+        c.connected().unwrap();
+        let lookup = c.next_event();
+        assert!(
+            matches!(&lookup, Some(SocketEvent::Lookup { error: None, host, .. }) if host == "localhost"),
+            "{lookup:?}"
+        );
+        assert!(matches!(
+            c.next_event(),
+            Some(SocketEvent::ConnectionAttempt { port: Some(p), .. }) if p == port
+        ));
+        assert_eq!(c.next_event(), Some(SocketEvent::Connect));
+        assert_eq!(c.next_event(), Some(SocketEvent::Ready));
+    });
+}
+
+#[test]
+fn connected_reports_the_connect_error_and_keeps_error_and_close() {
+    run(|| {
+        let port = closed_port();
+        let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let err = c.connected().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ECONNREFUSED);
+        let evs = events_until_close(&mut c);
+        assert!(evs.contains(&SocketEvent::Error(err)), "{evs:?}");
+        assert_eq!(
+            evs.last(),
+            Some(&SocketEvent::Close {
+                had_error: Some(true)
+            })
+        );
+        let mut never = Socket::new(SocketOptions::default());
+        assert_eq!(
+            never.connected().unwrap_err().code(),
+            ErrorCode::ERR_SOCKET_CLOSED
+        );
+    });
+}

@@ -1,0 +1,148 @@
+//! The conveniences a tokio user expects beside Node's API (issue 20): `connected()`,
+//! the owned split, `peer_addr`/`local_addr`/`as_fd`, the typed constructors and the
+//! async `lookup`. Loopback only; each test is bounded by `LIMIT`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use nodenet_tokio::{connect, ConnectOptions, ErrorCode, Socket, SocketEvent, SocketOptions};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Run `f` on a 2-worker runtime, failing after `LIMIT`.
+fn run<F: Future<Output = ()> + Send + 'static>(f: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            tokio::time::timeout(LIMIT, f)
+                .await
+                .expect("test timed out")
+        });
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn events_until_close(s: &mut Socket) -> Vec<SocketEvent> {
+    let mut out = Vec::new();
+    while let Some(ev) = s.next_event().await {
+        out.push(ev);
+    }
+    out
+}
+
+#[test]
+fn connected_resolves_at_connect_and_keeps_the_events() {
+    run(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut c = connect(ConnectOptions {
+            family: 4,
+            ..ConnectOptions::tcp(port, "localhost")
+        })
+        .unwrap();
+        c.connected().await.unwrap();
+        // Waiting again is immediate.
+        c.connected().await.unwrap();
+        let lookup = c.next_event().await;
+        assert!(
+            matches!(&lookup, Some(SocketEvent::Lookup { error: None, host, .. }) if host == "localhost"),
+            "{lookup:?}"
+        );
+        assert!(matches!(
+            c.next_event().await,
+            Some(SocketEvent::ConnectionAttempt { port: Some(p), .. }) if p == port
+        ));
+        assert_eq!(c.next_event().await, Some(SocketEvent::Connect));
+        assert_eq!(c.next_event().await, Some(SocketEvent::Ready));
+        c.destroy(None);
+        assert_eq!(
+            c.next_event().await,
+            Some(SocketEvent::Close {
+                had_error: Some(false)
+            })
+        );
+    });
+}
+
+#[test]
+fn connected_reports_the_connect_error_and_keeps_error_and_close() {
+    run(async {
+        let port = closed_port();
+        let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        let err = c.connected().await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ECONNREFUSED);
+        assert_eq!(
+            err.message(),
+            format!("connect ECONNREFUSED 127.0.0.1:{port}")
+        );
+        let evs = events_until_close(&mut c).await;
+        assert!(matches!(
+            evs.first(),
+            Some(SocketEvent::ConnectionAttempt { .. })
+        ));
+        assert!(evs.contains(&SocketEvent::Error(err.clone())), "{evs:?}");
+        assert_eq!(
+            evs.last(),
+            Some(&SocketEvent::Close {
+                had_error: Some(true)
+            })
+        );
+        // Everything was taken: nothing more will happen.
+        assert_eq!(
+            c.connected().await.unwrap_err().code(),
+            ErrorCode::ERR_SOCKET_CLOSED
+        );
+    });
+}
+
+#[test]
+fn connected_is_cancel_safe() {
+    run(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        // Poll once and drop the wait: the events it took must come back.
+        let waker = std::task::Waker::noop();
+        let _ = c.poll_connected(&mut std::task::Context::from_waker(waker));
+        c.connected().await.unwrap();
+        assert!(matches!(
+            c.next_event().await,
+            Some(SocketEvent::ConnectionAttempt { .. })
+        ));
+        assert_eq!(c.next_event().await, Some(SocketEvent::Connect));
+    });
+}
+
+#[test]
+fn connected_errors_without_a_connection() {
+    run(async {
+        // Never connected.
+        let mut s = Socket::new(SocketOptions::default());
+        assert_eq!(
+            s.connected().await.unwrap_err().code(),
+            ErrorCode::ERR_SOCKET_CLOSED
+        );
+        // Destroyed while connecting: Close without an error.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut c = connect(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+        c.destroy(None);
+        assert_eq!(
+            c.connected().await.unwrap_err().code(),
+            ErrorCode::ERR_SOCKET_CLOSED_BEFORE_CONNECTION
+        );
+        assert_eq!(
+            events_until_close(&mut c).await.last(),
+            Some(&SocketEvent::Close {
+                had_error: Some(false)
+            })
+        );
+    });
+}
