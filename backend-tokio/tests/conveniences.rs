@@ -5,7 +5,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use nodenet_tokio::{connect, ConnectOptions, ErrorCode, Socket, SocketEvent, SocketOptions};
+use nodenet_tokio::{
+    connect, create_server, ConnectOptions, Endpoint, ErrorCode, ListenOptions, ServerEvent,
+    ServerOptions, Socket, SocketEvent, SocketOptions,
+};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -144,5 +147,42 @@ fn connected_errors_without_a_connection() {
                 had_error: Some(false)
             })
         );
+    });
+}
+
+#[test]
+fn typed_constructors_listen_connect_and_display() {
+    run(async {
+        let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+        let hosts: &[&str] = if ipv6 {
+            &["127.0.0.1", "::1"]
+        } else {
+            &["127.0.0.1"]
+        };
+        for host in hosts {
+            let mut server = create_server(ServerOptions::default());
+            let any: std::net::SocketAddr = (host.parse::<std::net::IpAddr>().unwrap(), 0).into();
+            server.listen(ListenOptions::tcp_addr(any)).unwrap();
+            assert!(matches!(
+                server.next_event().await,
+                Some(ServerEvent::Listening)
+            ));
+            let Some(Endpoint::Tcp(addr)) = server.address() else {
+                panic!()
+            };
+            let shown = server.address().unwrap().to_string();
+            match addr {
+                std::net::SocketAddr::V4(_) => {
+                    assert_eq!(shown, format!("127.0.0.1:{}", addr.port()))
+                }
+                std::net::SocketAddr::V6(_) => assert_eq!(shown, format!("[::1]:{}", addr.port())),
+            }
+            let mut a = connect(ConnectOptions::tcp_addr(addr)).unwrap();
+            a.connected().await.unwrap();
+            let mut b = connect(ConnectOptions::host_port(*host, addr.port())).unwrap();
+            b.connected().await.unwrap();
+            assert_eq!(a.remote_port(), Some(addr.port()));
+            assert_eq!(b.remote_address(), Some(addr.ip()));
+        }
     });
 }

@@ -36,7 +36,7 @@ impl<R: AsyncRuntime> Socket<R, Async> {
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let port = listener.local_addr()?.port();
-    /// let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+    /// let mut client = connect(ConnectOptions::host_port("127.0.0.1", port))?;
     /// client.connected().await?;
     /// client.write("hello");
     /// // The events are all still there.
@@ -44,7 +44,7 @@ impl<R: AsyncRuntime> Socket<R, Async> {
     /// assert_eq!(client.next_event().await, Some(SocketEvent::Connect));
     ///
     /// drop(listener);
-    /// let mut refused = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+    /// let mut refused = connect(ConnectOptions::host_port("127.0.0.1", port))?;
     /// let err = refused.connected().await.unwrap_err();
     /// assert_eq!(err.code().as_str(), "ECONNREFUSED");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -69,7 +69,7 @@ impl<R: BlockingRuntime> Socket<R, Blocking> {
     ///
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let port = listener.local_addr()?.port();
-    /// let mut client = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+    /// let mut client = connect(ConnectOptions::host_port("127.0.0.1", port))?;
     /// client.connected()?;
     /// assert!(matches!(client.next_event(), Some(SocketEvent::ConnectionAttempt { .. })));
     /// assert_eq!(client.next_event(), Some(SocketEvent::Connect));
