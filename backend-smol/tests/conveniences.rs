@@ -119,3 +119,80 @@ fn typed_constructors_listen_connect_and_display() {
         }
     });
 }
+
+#[test]
+fn addresses_and_descriptors() {
+    run(async {
+        use std::io::ErrorKind;
+        let mut server = create_server(ServerOptions::default());
+        assert_eq!(
+            server.local_addr().unwrap_err().kind(),
+            ErrorKind::NotConnected
+        );
+        assert!(server.as_fd().is_none());
+        server
+            .listen(ListenOptions::host_port("127.0.0.1", 0))
+            .unwrap();
+        assert!(matches!(
+            server.next_event().await,
+            Some(ServerEvent::Listening)
+        ));
+        let addr = server.local_addr().unwrap();
+        let lfd = server.as_fd().expect("listening");
+        assert_eq!(
+            socket2::SockRef::from(&lfd)
+                .local_addr()
+                .unwrap()
+                .as_socket(),
+            Some(addr)
+        );
+        assert_eq!(
+            server.as_raw_fd(),
+            Some(std::os::fd::AsRawFd::as_raw_fd(&lfd))
+        );
+
+        let mut c = connect(ConnectOptions::tcp_addr(addr)).unwrap();
+        assert_eq!(c.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+        assert!(c.as_fd().is_none());
+        c.connected().await.unwrap();
+        let Some(ServerEvent::Connection(conn)) = server.next_event().await else {
+            panic!()
+        };
+        assert_eq!(c.peer_addr().unwrap(), addr);
+        assert_eq!(conn.local_addr().unwrap(), addr);
+        assert_eq!(conn.peer_addr().unwrap(), c.local_addr().unwrap());
+        let fd = c.as_fd().expect("connected");
+        assert_eq!(
+            socket2::SockRef::from(&fd).peer_addr().unwrap().as_socket(),
+            Some(addr)
+        );
+        c.destroy(None);
+        while c.next_event().await.is_some() {}
+        assert_eq!(c.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+        assert!(c.as_fd().is_none() && c.as_raw_fd().is_none());
+        server.close().unwrap();
+        drop(conn);
+        while server.next_event().await.is_some() {}
+        assert!(server.as_fd().is_none());
+
+        // IPC: a descriptor, but no IP address.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock").to_str().unwrap().to_owned();
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::path(path.clone())).unwrap();
+        assert!(matches!(
+            server.next_event().await,
+            Some(ServerEvent::Listening)
+        ));
+        assert_eq!(
+            server.local_addr().unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(server.address().unwrap().to_string(), path);
+        let mut c = connect(ConnectOptions::path(path)).unwrap();
+        c.connected().await.unwrap();
+        assert!(c.as_fd().is_some());
+        assert_eq!(c.peer_addr().unwrap_err().kind(), ErrorKind::Unsupported);
+        assert_eq!(c.local_addr().unwrap_err().kind(), ErrorKind::Unsupported);
+    });
+}

@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addr;
 mod connected;
 mod driver;
 mod io;

@@ -179,6 +179,13 @@ impl<R: Runtime> SocketDriver<R> {
         Some(crate::keep_alive_settings(s))
     }
 
+    /// The connection's OS socket, lent for as long as the driver is borrowed (only
+    /// `&mut` calls close or replace it); `None` while connecting and after close.
+    pub(crate) fn stream_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.0.stream.as_ref().map(|s| s.as_fd())
+    }
+
     /// The core socket (every Node getter).
     pub fn core(&self) -> &Socket {
         &self.0.core
