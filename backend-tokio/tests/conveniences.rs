@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use nodenet_tokio::{
-    connect, create_server, ConnectOptions, Endpoint, ErrorCode, ListenOptions, ServerEvent,
-    ServerOptions, Socket, SocketEvent, SocketOptions,
+    connect, create_server, AsyncLookup, ConnectOptions, Endpoint, ErrorCode, ListenOptions,
+    LookupAddress, LookupOptions, ServerEvent, ServerOptions, Socket, SocketEvent, SocketOptions,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -261,5 +261,86 @@ fn addresses_and_descriptors() {
         assert!(c.as_fd().is_some());
         assert_eq!(c.peer_addr().unwrap_err().kind(), ErrorKind::Unsupported);
         assert_eq!(c.local_addr().unwrap_err().kind(), ErrorKind::Unsupported);
+    });
+}
+
+/// An async resolver whose answer comes from another thread a little later (so the
+/// socket must wait for the wake), recording the options it was asked with.
+fn threaded_lookup(
+    asked: std::sync::Arc<std::sync::Mutex<Vec<(String, LookupOptions)>>>,
+) -> impl AsyncLookup {
+    move |host: String, opts: LookupOptions| {
+        asked.lock().unwrap().push((host.clone(), opts));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+        let wake = slot.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            let answer = match host.as_str() {
+                "db.internal" => Ok(vec![LookupAddress::new("127.0.0.1", 4)]),
+                _ => Err(nodenet_tokio::Error::getaddrinfo(
+                    ErrorCode::ENOTFOUND,
+                    &host,
+                )),
+            };
+            let _ = tx.send(answer);
+            if let Some(w) = wake.lock().unwrap().take() {
+                w.wake();
+            }
+        });
+        std::future::poll_fn(move |cx| {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            match rx.try_recv() {
+                Ok(answer) => std::task::Poll::Ready(answer),
+                Err(_) => std::task::Poll::Pending,
+            }
+        })
+    }
+}
+
+#[test]
+fn async_lookup_answers_on_the_socket_s_task() {
+    run(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::default();
+        let mut s = Socket::new(SocketOptions::default());
+        // The async resolver replaces a synchronous one.
+        s.set_lookup(
+            |_: &str, _: LookupOptions| -> nodenet_tokio::Result<Vec<LookupAddress>> {
+                panic!("replaced")
+            },
+        );
+        s.set_lookup_async(threaded_lookup(std::sync::Arc::clone(&asked)));
+        s.connect(ConnectOptions {
+            family: 4,
+            ..ConnectOptions::host_port("db.internal", port)
+        })
+        .unwrap();
+        s.connected().await.unwrap();
+        assert_eq!(
+            s.next_event().await,
+            Some(SocketEvent::Lookup {
+                error: None,
+                address: Some("127.0.0.1".into()),
+                family: Some(4),
+                host: "db.internal".into(),
+            })
+        );
+        let (host, opts) = asked.lock().unwrap()[0].clone();
+        assert_eq!(
+            (host.as_str(), opts.family, opts.all),
+            ("db.internal", 4, false)
+        );
+        assert_eq!(s.peer_addr().unwrap(), listener.local_addr().unwrap());
+
+        // A failed lookup is reported unchanged.
+        let mut s = Socket::new(SocketOptions::default());
+        s.set_lookup_async(threaded_lookup(asked));
+        s.connect(ConnectOptions::host_port("nowhere.internal", port))
+            .unwrap();
+        let err = s.connected().await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ENOTFOUND);
+        assert_eq!(err.message(), "getaddrinfo ENOTFOUND nowhere.internal");
     });
 }

@@ -7,7 +7,6 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -19,8 +18,9 @@ use nodenet_core::{
 };
 use socket2::SockRef;
 
+use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
-use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
@@ -87,7 +87,7 @@ pub(crate) struct DriverState<R: Runtime> {
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
     writing: bool,
-    lookup: Option<Arc<dyn Lookup>>,
+    lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
     /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
@@ -202,7 +202,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
-    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+    pub(crate) fn set_lookup(&mut self, lookup: CustomLookup) {
         self.0.lookup = Some(lookup);
     }
 
@@ -380,9 +380,13 @@ impl<R: Runtime> SocketDriver<R> {
                     all,
                     custom,
                 } => match (&self.0.lookup, custom) {
-                    (Some(lookup), true) => {
+                    (Some(CustomLookup::Sync(lookup)), true) => {
                         let r = lookup.lookup(&host, LookupOptions { family, hints, all });
                         self.0.core.handle_resolved(now.get(), id, r);
+                    }
+                    (Some(CustomLookup::Async(lookup)), true) => {
+                        let answer = lookup.lookup(&host, LookupOptions { family, hints, all });
+                        self.0.resolving = Some((id, Box::pin(async { Some(answer.await) })));
                     }
                     _ => {
                         let fut = self
