@@ -35,6 +35,7 @@
 mod reactor;
 mod runtime;
 
+pub use nodenet::AsyncLookup;
 pub use nodenet::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
     is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,

@@ -56,6 +56,15 @@ pub enum TokioListener {
     Unix(AsyncFd<std::os::unix::net::UnixListener>),
 }
 
+impl AsFd for TokioListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            TokioListener::Tcp(l) => l.get_ref().as_fd(),
+            TokioListener::Unix(l) => l.get_ref().as_fd(),
+        }
+    }
+}
+
 impl AsFd for TokioStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {

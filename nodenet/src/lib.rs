@@ -37,8 +37,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addr;
+mod connected;
 mod driver;
 mod io;
+mod lookup;
 mod options;
 mod server;
 mod socket;
@@ -56,7 +59,7 @@ pub mod runtime {
     };
 }
 
-pub use driver::{Lookup, LookupOptions};
+pub use driver::{AsyncLookup, Lookup, LookupOptions};
 pub use options::KeepAlive;
 pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
 pub use server::{Server, ServerEvent};

@@ -97,6 +97,36 @@ impl ListenOptions {
         self
     }
 
+    /// `listen({port, host})` from a socket address: its IP as the host and its port
+    /// (0 = any free port). The typed form of `port(p).host(h)`.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// let o = ListenOptions::tcp_addr("127.0.0.1:0".parse().unwrap());
+    /// assert_eq!(o, ListenOptions::port(0).host("127.0.0.1"));
+    /// ```
+    pub fn tcp_addr(addr: std::net::SocketAddr) -> ListenOptions {
+        ListenOptions::host_port(addr.ip().to_string(), addr.port())
+    }
+    /// `listen({port, host})` with a typed port, in Rust's `(host, port)` order.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// assert_eq!(ListenOptions::host_port("::1", 8080), ListenOptions::port(8080).host("::1"));
+    /// ```
+    pub fn host_port(host: impl Into<String>, port: u16) -> ListenOptions {
+        ListenOptions::port(port).host(host)
+    }
+    /// `listen(port)` with a typed port (every address: `::`, or `0.0.0.0`).
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// assert_eq!(ListenOptions::tcp_port(0), ListenOptions::port(0));
+    /// ```
+    pub fn tcp_port(port: u16) -> ListenOptions {
+        ListenOptions::port(port)
+    }
+
     /// `util.inspect(options)` as Node prints it in `ERR_INVALID_ARG_VALUE`, listing the
     /// set properties (in declaration order; Node uses the caller's insertion order).
     pub(crate) fn inspect(&self) -> String {

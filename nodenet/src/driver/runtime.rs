@@ -99,6 +99,15 @@ pub enum StdListener {
     Unix(UnixListener, String),
 }
 
+impl AsFd for StdListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            StdListener::Tcp(l) => l.as_fd(),
+            StdListener::Unix(l, _) => l.as_fd(),
+        }
+    }
+}
+
 impl StdListener {
     /// Switch the listener to non-blocking mode.
     pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
@@ -251,8 +260,8 @@ pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// A listener registered with a runtime's reactor.
-pub trait RtListener: Send + 'static {
+/// A listener registered with a runtime's reactor (`AsFd`: `Server::as_fd` lends it).
+pub trait RtListener: AsFd + Send + 'static {
     /// Accept one connection without blocking (registers the waker when none is ready).
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
     /// it with its own runtime handle ([`Runtime::for_connection`]).

@@ -106,6 +106,17 @@ impl<R: Runtime> ServerDriver<R> {
         &self.rt
     }
 
+    /// The listening socket, lent for as long as the driver is borrowed (only `&mut`
+    /// calls close or replace it); `None` without one.
+    pub(crate) fn listener_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match &self.listener {
+            Some((_, Slot::Std(l))) => Some(l.as_fd()),
+            Some((_, Slot::Rt(l, _, _))) => Some(l.as_fd()),
+            None => None,
+        }
+    }
+
     /// The core server (`listening`, `address`, `connections`, `max_connections`).
     pub fn core(&self) -> &Server {
         &self.core

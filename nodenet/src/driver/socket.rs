@@ -7,7 +7,6 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -19,8 +18,9 @@ use nodenet_core::{
 };
 use socket2::SockRef;
 
+use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
-use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
@@ -87,9 +87,12 @@ pub(crate) struct DriverState<R: Runtime> {
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
     writing: bool,
-    lookup: Option<Arc<dyn Lookup>>,
+    lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
+    /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
+    /// handed out again (first, in order) by `poll_event`.
+    pub(crate) replay: VecDeque<SocketEvent>,
 }
 
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
@@ -122,6 +125,7 @@ impl<R: Runtime> SocketDriver<R> {
             lookup: None,
             guard: None,
             rx: RxState::default(),
+            replay: VecDeque::new(),
         }))
     }
 
@@ -175,6 +179,13 @@ impl<R: Runtime> SocketDriver<R> {
         Some(crate::keep_alive_settings(s))
     }
 
+    /// The connection's OS socket, lent for as long as the driver is borrowed (only
+    /// `&mut` calls close or replace it); `None` while connecting and after close.
+    pub(crate) fn stream_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.0.stream.as_ref().map(|s| s.as_fd())
+    }
+
     /// The core socket (every Node getter).
     pub fn core(&self) -> &Socket {
         &self.0.core
@@ -191,7 +202,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
-    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+    pub(crate) fn set_lookup(&mut self, lookup: CustomLookup) {
         self.0.lookup = Some(lookup);
     }
 
@@ -267,6 +278,15 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        if let Some(ev) = self.0.replay.pop_front() {
+            return Poll::Ready(Some(ev));
+        }
+        self.poll_new_event(cx)
+    }
+
+    /// [`poll_event`](Self::poll_event) without the replayed events: the next event the
+    /// core produces.
+    pub(crate) fn poll_new_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         // The clock is read at most once per poll, and only when an input or a deadline
         // needs it (handing out an event already queued, or finding nothing to read,
         // needs none); it is refreshed after waiting on the timer.
@@ -360,9 +380,13 @@ impl<R: Runtime> SocketDriver<R> {
                     all,
                     custom,
                 } => match (&self.0.lookup, custom) {
-                    (Some(lookup), true) => {
+                    (Some(CustomLookup::Sync(lookup)), true) => {
                         let r = lookup.lookup(&host, LookupOptions { family, hints, all });
                         self.0.core.handle_resolved(now.get(), id, r);
+                    }
+                    (Some(CustomLookup::Async(lookup)), true) => {
+                        let answer = lookup.lookup(&host, LookupOptions { family, hints, all });
+                        self.0.resolving = Some((id, Box::pin(async { Some(answer.await) })));
                     }
                     _ => {
                         let fut = self
