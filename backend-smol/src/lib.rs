@@ -43,6 +43,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{SmolListener, SmolRuntime, SmolStream};
 
 /// Node's `net.Socket` on smol / async-io: [`nodenet::Socket`] on [`SmolRuntime`].

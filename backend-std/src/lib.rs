@@ -44,6 +44,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{StdRtListener, StdRtSource, StdRtStream, StdRuntime};
 
 /// Node's `net.Socket` on blocking std sockets: [`nodenet::Socket`] on [`StdRuntime`].

@@ -41,6 +41,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{TokioListener, TokioRuntime, TokioStream};
 
 /// Node's `net.Socket` on tokio: [`nodenet::Socket`] on [`TokioRuntime`].

@@ -130,6 +130,17 @@ impl RtStream for TokioStream {
             })
         })
     }
+    /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
+    /// cleared by its own read calls, so a raw `recv` would leave a stale readiness and
+    /// spin.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        let read = match self {
+            TokioStream::Tcp(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+            TokioStream::Unix(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+        };
+        read.map_ok(|()| buf.filled().len())
+    }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             TokioStream::Tcp(s) => s.poll_write_ready(cx),

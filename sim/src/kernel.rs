@@ -250,11 +250,9 @@ impl World {
             None => 0,
         };
         let found = self
-            .kernel
-            .listeners
-            .iter()
-            .find(|(_, l)| l.host == dst_host && l.matches(&p.dst))
-            .map(|(i, l)| (*i, l.queue.len() >= l.backlog.max(1), l.server, l.addr));
+            .pick_listener(dst_host, &p.dst, &p.src)
+            .and_then(|i| self.kernel.listeners.get(&i).map(|l| (i, l)))
+            .map(|(i, l)| (i, l.queue.len() >= l.backlog.max(1), l.server, l.addr));
         let Some((li, full, server, laddr)) = found else {
             self.kernel_log(format_args!("RST {} -> {} (no listener)", p.dst, p.src));
             let lat = self.latency();
@@ -291,6 +289,32 @@ impl World {
         if self.rng.chance(self.faults.reset) {
             let at = self.now + Duration::from_micros(self.rng.below(200_000));
             self.kernel.schedule(at, KernelEvent::InjectReset { conn });
+        }
+    }
+
+    /// The listener a SYN from `src` to `dst` reaches. Several match only when they share
+    /// the port with `SO_REUSEPORT`: like Linux, a listener on the exact address wins
+    /// over wildcards, and the connection's source port (the kernel hashes the 4-tuple)
+    /// picks one of the group.
+    fn pick_listener(&self, host: usize, dst: &SocketAddr, src: &SocketAddr) -> Option<usize> {
+        let matching = || {
+            self.kernel
+                .listeners
+                .iter()
+                .filter(move |(_, l)| l.host == host && l.matches(dst))
+        };
+        let exact: Vec<usize> = matching()
+            .filter(|(_, l)| l.addr.ip() == dst.ip())
+            .map(|(i, _)| *i)
+            .collect();
+        let group = if exact.is_empty() {
+            matching().map(|(i, _)| *i).collect()
+        } else {
+            exact
+        };
+        match group.len() {
+            0 => None,
+            n => group.get(usize::from(src.port()) % n).copied(),
         }
     }
 
@@ -362,6 +386,7 @@ impl World {
                 endpoint,
                 backlog,
                 ipv6_only,
+                reuse_port,
                 ..
             } => {
                 let Endpoint::Tcp(mut addr) = endpoint else {
@@ -390,11 +415,10 @@ impl World {
                 if addr.port() == 0 {
                     addr.set_port(self.kernel.hosts[host].ephemeral_port());
                 }
-                let clash = self
-                    .kernel
-                    .listeners
-                    .values()
-                    .any(|l| l.host == host && l.collides(&addr));
+                let clash =
+                    self.kernel.listeners.values().any(|l| {
+                        l.host == host && l.collides(&addr) && !(l.reuse_port && reuse_port)
+                    });
                 if clash {
                     self.servers[s.0].core.handle_listen_failed(
                         id,
@@ -414,6 +438,7 @@ impl World {
                         host,
                         addr,
                         ipv6_only,
+                        reuse_port,
                         backlog: backlog as usize,
                         queue: Default::default(),
                         accept_at: None,

@@ -43,6 +43,8 @@ pub(crate) struct Listener {
     pub(crate) host: usize,
     pub(crate) addr: SocketAddr,
     pub(crate) ipv6_only: bool,
+    /// `SO_REUSEPORT`: shares its address with other listeners that set it.
+    pub(crate) reuse_port: bool,
     pub(crate) backlog: usize,
     /// Established connections waiting for `accept` (kernel connection indices).
     pub(crate) queue: VecDeque<usize>,

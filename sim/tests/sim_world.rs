@@ -246,6 +246,30 @@ fn ipc_connect_is_refused_with_enoent() {
         ]
     );
     assert_eq!(error_code(&w, c), Some(ErrorCode::ENOENT));
+}
+
+#[test]
+fn reuse_port_shares_the_port_between_two_servers() {
+    let mut w = World::with_faults(5, Faults::calm());
+    let opts = || ListenOptions::port(80).reuse_port(true);
+    let first = w.host("10.0.0.1").listen(opts()).unwrap();
+    let second = w.host("10.0.0.1").listen(opts()).unwrap();
+    // Without reusePort the port is taken.
+    let plain = w.host("10.0.0.1").listen(ListenOptions::port(80)).unwrap();
+    let clients: Vec<SocketId> = (0..16)
+        .map(|_| w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap())
+        .collect();
+    w.run_until(Duration::from_secs(1));
+    assert!(w
+        .server_events(plain)
+        .iter()
+        .any(|e| matches!(e, ServerEvent::Error(e) if e.code() == ErrorCode::EADDRINUSE)));
+    for &c in &clients {
+        assert!(w.events(c).contains(&SocketEvent::Connect));
+    }
+    let (a, b) = (w.accepted(first).len(), w.accepted(second).len());
+    assert_eq!(a + b, clients.len());
+    assert!(a > 0 && b > 0, "{a} + {b}");
     w.teardown();
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }

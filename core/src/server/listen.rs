@@ -45,6 +45,10 @@ pub struct ListenOptions {
     pub readable_all: bool,
     /// `writableAll` (pipes): make the socket file writable by all.
     pub writable_all: bool,
+    /// `reusePort` (TCP, Node v22.12+): `SO_REUSEPORT`, so several servers (threads,
+    /// processes, accept loops) can listen on the same port and the kernel spreads the
+    /// connections over them. Ignored for pipes, as in Node.
+    pub reuse_port: bool,
 }
 
 impl ListenOptions {
@@ -94,6 +98,17 @@ impl ListenOptions {
     /// Set `writableAll`.
     pub fn writable_all(mut self, on: bool) -> ListenOptions {
         self.writable_all = on;
+        self
+    }
+    /// Set `reusePort` (Node v22.12+): share the port with other listeners that set it.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// let o = ListenOptions::port(8080).host("127.0.0.1").reuse_port(true);
+    /// assert!(o.reuse_port);
+    /// ```
+    pub fn reuse_port(mut self, on: bool) -> ListenOptions {
+        self.reuse_port = on;
         self
     }
 
@@ -150,6 +165,7 @@ impl ListenOptions {
             (self.exclusive, "exclusive"),
             (self.readable_all, "readableAll"),
             (self.writable_all, "writableAll"),
+            (self.reuse_port, "reusePort"),
         ] {
             if on {
                 parts.push(format!("{name}: true"));
@@ -181,6 +197,7 @@ pub(crate) struct ListenRequest {
     pub exclusive: bool,
     pub readable_all: bool,
     pub writable_all: bool,
+    pub reuse_port: bool,
 }
 
 /// Node's `isPipeName`: a string that `Number()` makes NaN or negative.
@@ -235,6 +252,7 @@ pub(crate) fn validate_listen(options: &ListenOptions) -> Result<ListenRequest> 
         exclusive: options.exclusive,
         readable_all: options.readable_all && is_pipe,
         writable_all: options.writable_all && is_pipe,
+        reuse_port: options.reuse_port && !is_pipe,
     })
 }
 

@@ -244,6 +244,10 @@ impl Socket {
         if options.port.is_none() && options.path.is_none() {
             return Err(Error::missing_connect_args());
         }
+        if self.aborted {
+            // Its signal destroyed this socket; see `Socket::abort`.
+            return Ok(());
+        }
         self.write_after_fin = false;
         if self.destroyed {
             self.reset_for_reconnect();

@@ -149,6 +149,15 @@ pub trait RtStream: AsFd + Send + 'static {
     ) -> Poll<io::Result<ReadChunk>> {
         poll_read_chunk_default(self, cx, drained)
     }
+    /// One read straight into the caller's buffer (Node's `onread`, see
+    /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
+    /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
+    /// return `Pending`. The default ([`poll_read_into_default`]) `recv(2)`s first and
+    /// waits for readiness on `EAGAIN`; a runtime whose readiness is only cleared by its
+    /// own read calls (tokio) overrides it.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        poll_read_into_default(self, cx, buf)
+    }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
@@ -214,6 +223,27 @@ pub fn poll_read_chunk_default<S: RtStream + ?Sized>(
             }
         }
     })
+}
+
+/// [`RtStream::poll_read_into`]'s default: `recv(2)` into `buf`, and on `EAGAIN` wait
+/// for readability (level- or edge-triggered reactors alike: the read comes first).
+pub fn poll_read_into_default<S: RtStream + ?Sized>(
+    stream: &S,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    loop {
+        match rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty()) {
+            Ok((n, _)) => return Poll::Ready(Ok(n)),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+    }
 }
 
 /// The bytes just read into `pool` as a chunk. A small read is copied into a buffer of

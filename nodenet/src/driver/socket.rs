@@ -20,6 +20,10 @@ use socket2::SockRef;
 
 use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
+use crate::abort::AbortListener;
+
+mod read_into;
+mod signal;
 use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
@@ -93,6 +97,11 @@ pub(crate) struct DriverState<R: Runtime> {
     /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
     /// handed out again (first, in order) by `poll_event`.
     pub(crate) replay: VecDeque<SocketEvent>,
+    /// The `signal` option (see `signal.rs`); dropped at `Close`, as Node removes its
+    /// abort listener when the stream closes.
+    signal: Option<AbortListener>,
+    /// `poll_event_into` reads into the caller's buffer itself (see `read_into.rs`).
+    reads_elsewhere: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
@@ -126,6 +135,8 @@ impl<R: Runtime> SocketDriver<R> {
             guard: None,
             rx: RxState::default(),
             replay: VecDeque::new(),
+            signal: None,
+            reads_elsewhere: false,
         }))
     }
 
@@ -291,6 +302,9 @@ impl<R: Runtime> SocketDriver<R> {
         // needs it (handing out an event already queued, or finding nothing to read,
         // needs none); it is refreshed after waiting on the timer.
         let mut now = LazyNow::default();
+        if self.0.signal.is_some() {
+            self.poll_signal(cx);
+        }
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
             self.run_commands(&mut now);
@@ -301,6 +315,7 @@ impl<R: Runtime> SocketDriver<R> {
                     if let Some(g) = &mut self.0.guard {
                         g.report_closed();
                     }
+                    self.0.signal = None;
                 }
                 return Poll::Ready(Some(ev));
             }
@@ -577,7 +592,7 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
     fn try_read(&mut self, now: &mut LazyNow, cx: &mut Context<'_>) -> bool {
-        if !self.0.reading {
+        if !self.0.reading || self.0.reads_elsewhere {
             return false;
         }
         let state = &mut *self.0;
