@@ -64,16 +64,17 @@ impl RtStream for SmolStream {
     }
 }
 
-/// accept(2) until a connection or `WouldBlock` (then wait for readability).
-fn poll_accept_with<L, S>(
+/// accept4(2) until a connection or `WouldBlock` (then wait for readability). The peer
+/// address comes from accept4 itself: a connection reset in the accept queue has none
+/// left for `getpeername`.
+fn poll_accept_with<L: AsFd>(
     l: &Async<L>,
     cx: &mut Context<'_>,
-    accept: impl Fn(&L) -> io::Result<S>,
-    wrap: impl Fn(S) -> StdStream,
-) -> Poll<io::Result<StdStream>> {
+    unix: bool,
+) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
     loop {
-        match accept(l.get_ref()) {
-            Ok(s) => return Poll::Ready(Ok(wrap(s))),
+        match StdStream::accept_from(l.get_ref(), unix) {
+            Ok(accepted) => return Poll::Ready(Ok(accepted)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => match l.poll_readable(cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -85,14 +86,13 @@ fn poll_accept_with<L, S>(
 }
 
 impl RtListener for SmolListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+    fn poll_accept_from(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
         match self {
-            SmolListener::Tcp(l) => {
-                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Tcp)
-            }
-            SmolListener::Unix(l) => {
-                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Unix)
-            }
+            SmolListener::Tcp(l) => poll_accept_with(l, cx, false),
+            SmolListener::Unix(l) => poll_accept_with(l, cx, true),
         }
     }
 }

@@ -99,14 +99,15 @@ impl RtStream for StdRtStream {
 }
 
 impl RtListener for StdRtListener {
-    fn poll_accept(&self, _cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+    /// accept4(2), with the peer address it reports (a connection reset in the accept
+    /// queue has none left for `getpeername`).
+    fn poll_accept_from(
+        &self,
+        _cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
         loop {
-            let accepted = match &self.io {
-                StdListener::Tcp(l) => l.accept().map(|(s, _)| StdStream::Tcp(s)),
-                StdListener::Unix(l, _) => l.accept().map(|(s, _)| StdStream::Unix(s)),
-            };
-            match accepted {
-                Ok(s) => return Poll::Ready(Ok(s)),
+            match self.io.accept_now() {
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     match self.reactor.take(self.key, false) {
                         Poll::Ready(_) => continue,

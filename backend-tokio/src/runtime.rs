@@ -162,10 +162,6 @@ fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
 }
 
 impl RtListener for TokioListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
-        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
-    }
-
     /// The peer address accept4 filled in (TCP only) is handed on, so the driver needs
     /// no `getpeername`.
     fn poll_accept_from(

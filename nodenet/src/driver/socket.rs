@@ -86,6 +86,10 @@ pub(crate) struct DriverState<R: Runtime> {
     reading: bool,
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
+    /// The last read returned data and was short, and the socket has not waited for
+    /// readiness since: a reset reported now was already there when that read ran (see
+    /// `try_read`).
+    read_partial: bool,
     writing: bool,
     lookup: Option<Arc<dyn Lookup>>,
     guard: Option<ConnGuard>,
@@ -118,6 +122,7 @@ impl<R: Runtime> SocketDriver<R> {
             timer: None,
             reading: false,
             read_drained: false,
+            read_partial: false,
             writing: false,
             lookup: None,
             guard: None,
@@ -562,11 +567,19 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         };
         let Poll::Ready(result) = stream.poll_read_chunk(cx, state.read_drained) else {
+            state.read_partial = false;
             return false;
         };
         match result {
             Ok(chunk) => {
-                state.read_drained = chunk.short;
+                state.read_partial = chunk.short && !chunk.data.is_empty();
+                // After a connection's first partial read, read again at once instead of
+                // waiting for readiness (one extra `recv` per connection): a reset that
+                // came with the first bytes (a client that sent and reset while waiting
+                // in the accept queue) is then seen within libuv's window on every
+                // runtime, not only where the reactor keeps a hang-up flag (tokio).
+                let first = state.core.bytes_read() == 0;
+                state.read_drained = chunk.short && !(first && state.read_partial);
                 let now = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
@@ -577,6 +590,20 @@ impl<R: Runtime> SocketDriver<R> {
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            // libuv's rule (uv__stream_io): when the poll that woke the read also said
+            // the peer hung up (`EPOLLHUP`, which a reset raises) and the read was
+            // partial, the stream ends there: `EOF`, and the reset that follows the data
+            // is never read. So a connection that sent bytes and reset before Node
+            // accepted or read it gives 'data', 'end' and a clean 'close', no
+            // `ECONNRESET`. A reset found right after a partial read, with no wait in
+            // between, was already there when that read ran: treat it the same way.
+            Err(e) if state.read_partial && e.kind() == io::ErrorKind::ConnectionReset => {
+                state.reading = false;
+                state.read_partial = false;
+                let now = now.for_input(&state.core);
+                state.core.handle_eof(now);
+                true
+            }
             Err(e) => {
                 state.reading = false;
                 let now = now.for_input(&state.core);
@@ -601,20 +628,47 @@ impl<R: Runtime> Drop for SocketDriver<R> {
 /// too; `peer` is what `accept(2)` reported. Whatever is unknown is asked of the socket
 /// (`getsockname` for a wildcard listener, so a dual-stack `::` listener still reports
 /// `::ffff:127.0.0.1` to an IPv4 peer; `getpeername` when the runtime gave no address).
+///
+/// Never fails: a connection reset while it waited in the accept queue is still
+/// delivered (its bytes are readable). What cannot be known any more is reported as the
+/// unspecified address with port 0 (Node's `remoteAddress` is `undefined` then).
 pub(crate) fn accepted_tcp_endpoints(
     stream: &std::net::TcpStream,
     listener_local: Option<std::net::SocketAddr>,
     peer: Option<std::net::SocketAddr>,
-) -> io::Result<(Endpoint, Endpoint)> {
-    let local = match listener_local {
-        Some(a) => a,
-        None => stream.local_addr()?,
+) -> (Endpoint, Endpoint) {
+    let unknown = || std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let local = listener_local
+        .or_else(|| stream.local_addr().ok())
+        .unwrap_or_else(unknown);
+    let remote = peer
+        .or_else(|| stream.peer_addr().ok())
+        .unwrap_or_else(|| match local {
+            std::net::SocketAddr::V4(_) => unknown(),
+            std::net::SocketAddr::V6(_) => std::net::SocketAddr::from(([0u16; 8], 0)),
+        });
+    (Endpoint::Tcp(local), Endpoint::Tcp(remote))
+}
+
+/// Endpoints of an accepted Unix connection: the listener's path, and the peer's path
+/// (empty when it is unnamed, as it nearly always is, or already gone). Never fails, for
+/// the reason [`accepted_tcp_endpoints`] gives.
+pub(crate) fn accepted_unix_endpoints(
+    stream: &impl std::os::fd::AsFd,
+    listener_path: Option<&str>,
+) -> (Endpoint, Endpoint) {
+    let sock = SockRef::from(stream);
+    let path = |a: socket2::SockAddr| {
+        a.as_pathname()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
-    let remote = match peer {
-        Some(a) => a,
-        None => stream.peer_addr()?,
+    let local = match listener_path {
+        Some(p) => p.to_owned(),
+        None => sock.local_addr().map(path).unwrap_or_default(),
     };
-    Ok((Endpoint::Tcp(local), Endpoint::Tcp(remote)))
+    let remote = sock.peer_addr().map(path).unwrap_or_default();
+    (Endpoint::Pipe(local), Endpoint::Pipe(remote))
 }
 
 /// The listener address that every connection it accepts shares as its local address:
@@ -676,14 +730,10 @@ mod tests {
                 continue; // no IPv6 on this machine
             };
             let (s, peer) = l.accept().unwrap();
-            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer)).unwrap();
+            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer));
             let slow = endpoints(&s, None).unwrap();
             assert_eq!(fast, slow, "{bind}");
-            assert_eq!(
-                accepted_tcp_endpoints(&s, None, None).unwrap(),
-                slow,
-                "{bind}"
-            );
+            assert_eq!(accepted_tcp_endpoints(&s, None, None), slow, "{bind}");
         }
     }
 }
