@@ -148,6 +148,14 @@ impl Runtime for SmolRuntime {
         }
         Pin::new(&mut timer.0).poll(cx).map(|_| ())
     }
+    /// A thread that blocks on `task` (async-io's reactor drives its sockets). smol has
+    /// no executor this crate could assume; the tasks are rare (a socket dropped with
+    /// unsent bytes) and bounded in time.
+    fn spawn(&self, task: BoxFuture<()>) {
+        let _ = std::thread::Builder::new()
+            .name("nodenet-linger".into())
+            .spawn(move || async_io::block_on(task));
+    }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where
         T: Send + 'static,

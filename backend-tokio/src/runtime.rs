@@ -240,6 +240,12 @@ impl Runtime for TokioRuntime {
         }
         timer.as_mut().poll(cx)
     }
+    /// A task on the current runtime (dropped unstarted outside one).
+    fn spawn(&self, task: BoxFuture<()>) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            drop(handle.spawn(task));
+        }
+    }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where
         T: Send + 'static,

@@ -347,6 +347,13 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         deadline: Instant,
         cx: &mut Context<'_>,
     ) -> Poll<()>;
+    /// Run `task` to completion in the background, detached from the caller (the
+    /// driver uses it to finish a dropped socket's stream: see `SocketDriver`'s `Drop`).
+    /// tokio spawns a task on the current runtime; smol and std start a thread that
+    /// blocks on it (the task is polled with this handle's reactor in scope).
+    /// When no task can be started (tokio: outside a runtime) `task` is dropped
+    /// unfinished, which the driver turns into a reset of the connection.
+    fn spawn(&self, task: BoxFuture<()>);
     /// Run `f` off the event loop (getaddrinfo). `None` when the worker was lost.
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

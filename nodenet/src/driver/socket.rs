@@ -24,6 +24,8 @@ use super::resolve::{resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
+mod linger;
+
 /// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
 
@@ -69,6 +71,21 @@ pub(crate) struct RxState {
 /// `Socket` type; it makes progress only while polled (by `next_event`, the IO traits,
 /// or a user call such as `write`).
 ///
+/// **Dropping it never discards accepted bytes.** Every write API accepts bytes into a
+/// user-space queue before the kernel takes them: Node's `write()` always queues (its
+/// boolean only says whether to wait for `Drain`), and the IO-trait write
+/// ([`poll_write_bytes`](Self::poll_write_bytes): `AsyncWrite`, `futures-io`,
+/// `std::io::Write`) queues whenever the queue is below the high-water mark, so
+/// `write_all` returns with up to a high-water mark of bytes not yet sent. When a socket
+/// that is not destroyed is dropped with such bytes, it lingers in the background on its
+/// runtime ([`Runtime::spawn`]): it writes the queue, sends the FIN, discards what the
+/// peer still sends, and closes once the FIN is out and nothing is left unread (what the
+/// kernel does with its send buffer after `close(2)`). Bound: it gives up when the kernel
+/// took no byte for 30 s, and 5 minutes after the drop at the latest; giving up resets
+/// the connection (as does a runtime that cannot start the task), so the peer sees
+/// `ECONNRESET`, never a clean end of a truncated stream. `destroy()` still discards the
+/// queue, as in Node; `end()` before the drop is the way to be told when it is done.
+///
 /// One pointer: the state is boxed, so the backends' `Socket` is cheap to move and an
 /// `async fn` taking it by value (which rustc lays out with room for the argument and the
 /// local it is moved into) stays small — an idle connection served by
@@ -106,14 +123,9 @@ impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
     }
 }
 
-impl<R: Runtime> SocketDriver<R> {
-    /// An unconnected socket (`new net.Socket(options)`).
-    pub fn new(rt: R, options: SocketOptions) -> Self {
-        Self::with_core(rt, Socket::new(options), None)
-    }
-
-    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
-        SocketDriver(Box::new(DriverState {
+impl<R: Runtime> DriverState<R> {
+    fn new(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        DriverState {
             core,
             rt,
             stream,
@@ -127,7 +139,18 @@ impl<R: Runtime> SocketDriver<R> {
             lookup: None,
             guard: None,
             rx: RxState::default(),
-        }))
+        }
+    }
+}
+
+impl<R: Runtime> SocketDriver<R> {
+    /// An unconnected socket (`new net.Socket(options)`).
+    pub fn new(rt: R, options: SocketOptions) -> Self {
+        Self::with_core(rt, Socket::new(options), None)
+    }
+
+    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        SocketDriver(Box::new(DriverState::new(rt, core, stream)))
     }
 
     /// The server side of an accepted connection, reporting its close through `guard`.
@@ -615,9 +638,15 @@ impl<R: Runtime> SocketDriver<R> {
 }
 
 impl<R: Runtime> Drop for SocketDriver<R> {
+    /// The server hears the close at once. Bytes a write API accepted and the kernel has
+    /// not taken yet are not discarded: the socket lingers in the background until they
+    /// are sent, then sends its FIN (bounded; see `linger`).
     fn drop(&mut self) {
         if let Some(g) = &mut self.0.guard {
             g.report_closed();
+        }
+        if self.has_unsent_bytes() {
+            self.linger_in_background();
         }
     }
 }
