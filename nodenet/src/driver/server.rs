@@ -321,8 +321,15 @@ impl<R: Runtime> ServerDriver<R> {
                         let rt = self.rt.for_connection();
                         match SocketDriver::accepted(rt, stream, conn, guard) {
                             Ok(s) => ServerEvent::Connection(s),
-                            // Dropping the guard reports the connection closed.
-                            Err(_) => continue,
+                            // The runtime could not take the socket (its reactor is out of
+                            // memory or watches; tokio: polled outside a runtime). The
+                            // connection is closed (dropping the guard reports it), and
+                            // the user hears it as an accept error: once per burst, with
+                            // accepting paused as for a failed accept(2).
+                            Err(e) => {
+                                self.accept_failed(code_from_io(&e), Instant::now());
+                                continue;
+                            }
                         }
                     }
                     Core::Drop(d) => ServerEvent::Drop(d),
@@ -439,13 +446,21 @@ impl<R: Runtime> ServerDriver<R> {
                 true
             }
             Poll::Ready(Err(e)) => {
-                let code = code_from_io(&e);
-                match self.backoff.on_error(code, now) {
-                    AcceptFailure::Report => self.core.handle_accept_error(id, code, now),
-                    AcceptFailure::Retry | AcceptFailure::Pause => {}
-                }
+                self.accept_failed(code_from_io(&e), now);
                 true
             }
+        }
+    }
+
+    /// An accept failed with `code`: report it once per burst and pause (see
+    /// `accept_backoff`).
+    fn accept_failed(&mut self, code: ErrorCode, now: Instant) {
+        let Some((id, _)) = &self.listener else {
+            return;
+        };
+        match self.backoff.on_error(code, now) {
+            AcceptFailure::Report => self.core.handle_accept_error(*id, code, now),
+            AcceptFailure::Retry | AcceptFailure::Pause => {}
         }
     }
 
