@@ -1,7 +1,7 @@
 //! `nodenet-smol`: Node.js's `net` module on smol / async-io.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate only supplies async-io's reactor
-//! and timers and smol's blocking pool to the shared driver in `nodenet`. The API is
+//! and timers and smol's blocking pool to the runtime-generic `nodenet` crate. The API is
 //! the same in `nodenet-tokio` and (blocking) `nodenet-std`.
 //!
 //! ```
@@ -32,12 +32,42 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod io;
 mod runtime;
 
-pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
-pub use nodenet_core::*;
+pub use nodenet::{
+    get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
+    is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
+    AddressArg, AttemptId, BlockList, Bytes, ConnectOptions, ConnectionId, DropInfo, Endpoint,
+    Error, ErrorClass, ErrorCode, Family, KeepAlive, ListenOptions, Lookup, LookupAddress,
+    LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
+    SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
+};
 pub use runtime::{SmolListener, SmolRuntime, SmolStream};
 
-nodenet::backend_types!(SmolRuntime, SmolRuntime);
-nodenet::async_api!();
+/// Node's `net.Socket` on smol / async-io: [`nodenet::Socket`] on [`SmolRuntime`].
+pub type Socket = nodenet::Socket<SmolRuntime>;
+
+/// Node's `net.Server` on smol / async-io: [`nodenet::Server`] on [`SmolRuntime`].
+pub type Server = nodenet::Server<SmolRuntime>;
+
+/// A server event, with each accepted connection as a [`Socket`].
+pub type ServerEvent = nodenet::ServerEvent<SmolRuntime>;
+
+/// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
+/// connecting (the connection makes progress once the socket is polled). Node's
+/// validation errors are returned as it throws them.
+pub fn connect(options: ConnectOptions) -> Result<Socket> {
+    let mut socket = Socket::new(SocketOptions::default());
+    socket.connect(options)?;
+    Ok(socket)
+}
+
+/// `net.createConnection(options)`: the same as [`connect`].
+pub fn create_connection(options: ConnectOptions) -> Result<Socket> {
+    connect(options)
+}
+
+/// `net.createServer(options)`: a [`Server`]; call [`Server::listen`].
+pub fn create_server(options: ServerOptions) -> Server {
+    Server::new(options)
+}

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use async_io::{Async, Timer};
-use nodenet::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet::runtime::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
 
 /// The smol runtime handle (stateless: async-io has one global reactor).
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,7 +48,7 @@ impl AsFd for SmolStream {
 
 impl RtStream for SmolStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        nodenet::driver::send_now(self, bufs)
+        nodenet::runtime::send_now(self, bufs)
     }
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
@@ -98,6 +98,7 @@ impl RtListener for SmolListener {
 }
 
 impl Runtime for SmolRuntime {
+    type Kind = nodenet::runtime::Async;
     type Stream = SmolStream;
     type Listener = SmolListener;
     type Timer = (Timer, Instant);

@@ -1,7 +1,7 @@
 //! `nodenet-std`: Node.js's `net` module on blocking std sockets — no async runtime.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate supplies a small `mio` reactor
-//! per socket (and per server) to the shared driver in `nodenet`, and runs
+//! per socket (and per server) to the runtime-generic `nodenet` crate, and runs
 //! getaddrinfo on a worker thread. `next_event()` blocks the calling thread until the
 //! next event (the socket's timers become the wait's timeout). The API is the same as in
 //! `nodenet-tokio` and `nodenet-smol`, minus `async`.
@@ -32,107 +32,43 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod io;
 mod reactor;
 mod runtime;
 
-pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
-pub use nodenet_core::*;
+pub use nodenet::{
+    get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
+    is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
+    AddressArg, AttemptId, BlockList, Bytes, ConnectOptions, ConnectionId, DropInfo, Endpoint,
+    Error, ErrorClass, ErrorCode, Family, KeepAlive, ListenOptions, Lookup, LookupAddress,
+    LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
+    SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
+};
 pub use runtime::{StdRtListener, StdRtSource, StdRtStream, StdRuntime};
 
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+/// Node's `net.Socket` on blocking std sockets: [`nodenet::Socket`] on [`StdRuntime`].
+pub type Socket = nodenet::Socket<StdRuntime>;
 
-use nodenet::driver::Runtime as _;
+/// Node's `net.Server` on blocking std sockets: [`nodenet::Server`] on [`StdRuntime`].
+pub type Server = nodenet::Server<StdRuntime>;
 
-nodenet::backend_types!(StdRuntime, StdRuntime::new());
+/// A server event, with each accepted connection as a [`Socket`].
+pub type ServerEvent = nodenet::ServerEvent<StdRuntime>;
 
-impl Socket {
-    /// The next event, blocking the calling thread while driving the IO; `None` once
-    /// nothing more can happen (after `Close`, or never connected).
-    pub fn next_event(&mut self) -> Option<SocketEvent> {
-        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
-        rt.block_on(|cx| driver.poll_event(cx))
-    }
+/// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
+/// connecting (the connection makes progress once the socket is polled). Node's
+/// validation errors are returned as it throws them.
+pub fn connect(options: ConnectOptions) -> Result<Socket> {
+    let mut socket = Socket::new(SocketOptions::default());
+    socket.connect(options)?;
+    Ok(socket)
 }
 
-impl Socket {
-    /// Beyond the shared API (blocking only, like `TcpStream::set_read_timeout`): the next
-    /// event, waiting at most until `deadline`. `Poll::Pending` when the deadline passed
-    /// first (the socket's IO was still checked once, so a past deadline polls without
-    /// waiting); `Ready(None)` as `next_event`. With it one thread can drive several
-    /// sockets, or hand control back periodically; the async backends get the same from
-    /// their runtime's timeouts.
-    ///
-    /// ```
-    /// use std::task::Poll;
-    /// use std::time::{Duration, Instant};
-    /// use nodenet_std::{create_server, ListenOptions, ServerEvent, ServerOptions};
-    ///
-    /// let mut server = create_server(ServerOptions::default());
-    /// server.listen(ListenOptions::port(0).host("127.0.0.1")).unwrap();
-    /// let soon = Instant::now() + Duration::from_secs(5);
-    /// assert!(matches!(server.next_event_until(soon), Poll::Ready(Some(ServerEvent::Listening))));
-    /// // Nobody connects: a due deadline returns at once.
-    /// let t = Instant::now();
-    /// assert!(server.next_event_until(t).is_pending());
-    /// assert!(t.elapsed() < Duration::from_secs(1));
-    /// ```
-    pub fn next_event_until(&mut self, deadline: Instant) -> Poll<Option<SocketEvent>> {
-        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
-        until(&rt, deadline, |cx| driver.poll_event(cx))
-    }
+/// `net.createConnection(options)`: the same as [`connect`].
+pub fn create_connection(options: ConnectOptions) -> Result<Socket> {
+    connect(options)
 }
 
-impl Server {
-    /// Beyond the shared API (blocking only): the next event, waiting at most until
-    /// `deadline` (see [`Socket::next_event_until`]).
-    pub fn next_event_until(&mut self, deadline: Instant) -> Poll<Option<ServerEvent>> {
-        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
-        until(&rt, deadline, |cx| driver.poll_event(cx))
-            .map(|e| e.map(|e| e.map(|driver| Socket { driver })))
-    }
-}
-
-/// Poll `f` on `rt`'s reactor until it is ready or `deadline` passed; the reactor waits
-/// for IO at least once (even for a past deadline) so readiness is always collected.
-fn until<T>(
-    rt: &StdRuntime,
-    deadline: Instant,
-    mut f: impl FnMut(&mut Context<'_>) -> Poll<T>,
-) -> Poll<T> {
-    let mut first = true;
-    rt.block_on(|cx| match f(cx) {
-        Poll::Ready(v) => Poll::Ready(Poll::Ready(v)),
-        Poll::Pending if !first && Instant::now() >= deadline => Poll::Ready(Poll::Pending),
-        Poll::Pending => {
-            first = false;
-            // Register the wait bound with the reactor; a bound already past registers
-            // nothing (the wait would be unbounded), so use a short one in the future.
-            let mut bound = deadline;
-            while rt.poll_timer(&mut (), bound, cx).is_ready() {
-                bound = Instant::now() + Duration::from_micros(100);
-            }
-            Poll::Pending
-        }
-    })
-}
-
-impl Server {
-    /// The next event (`Listening`, `Connection(Socket)`, `Drop`, `Error`, `Close`),
-    /// blocking while accepting; `None` once nothing more can happen.
-    pub fn next_event(&mut self) -> Option<ServerEvent> {
-        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
-        rt.block_on(|cx| driver.poll_event(cx))
-            .map(|e| e.map(|driver| Socket { driver }))
-    }
-
-    /// Beyond Node: stop accepting, `end()` every open connection, destroy those still
-    /// open at `deadline`, and return once all are closed. The connections' owners (their
-    /// threads) must keep calling `next_event`; they are woken for the requests. Dropping
-    /// a socket counts as closing it.
-    pub fn shutdown(&mut self, deadline: std::time::Instant) {
-        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
-        rt.block_on(|cx| driver.poll_shutdown(cx, deadline))
-    }
+/// `net.createServer(options)`: a [`Server`]; call [`Server::listen`].
+pub fn create_server(options: ServerOptions) -> Server {
+    Server::new(options)
 }

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use nodenet::driver::{BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream};
+use nodenet::runtime::{
+    Blocking, BlockingRuntime, BoxFuture, RtListener, RtStream, Runtime, StdListener, StdStream,
+};
 
 use crate::reactor::{raw, Reactor, Registration};
 
@@ -31,9 +33,12 @@ impl StdRuntime {
             reactor: Arc::new(Reactor::default()),
         }
     }
+}
 
-    /// Drive `f` to completion on the calling thread.
-    pub(crate) fn block_on<T>(&self, f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+impl BlockingRuntime for StdRuntime {
+    /// Drive `f` to completion on the calling thread, waiting on this handle's reactor
+    /// (for an edge from the poller, a wake-up or a deadline) between polls.
+    fn block_on<T>(&self, f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
         self.reactor.block_on(f)
     }
 }
@@ -65,7 +70,7 @@ impl AsFd for StdRtStream {
 
 impl RtStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        nodenet::driver::send_now(self, bufs)
+        nodenet::runtime::send_now(self, bufs)
     }
     fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.reg.reactor().take(self.reg.key(), false)
@@ -79,8 +84,8 @@ impl RtStream for StdRtStream {
         &mut self,
         cx: &mut Context<'_>,
         _drained: bool,
-    ) -> Poll<io::Result<nodenet::driver::ReadChunk>> {
-        nodenet::driver::poll_read_chunk_default(self, cx, false)
+    ) -> Poll<io::Result<nodenet::runtime::ReadChunk>> {
+        nodenet::runtime::poll_read_chunk_default(self, cx, false)
     }
 }
 
@@ -107,6 +112,7 @@ impl RtListener for StdRtListener {
 }
 
 impl Runtime for StdRuntime {
+    type Kind = Blocking;
     type Stream = StdRtStream;
     type Listener = StdRtListener;
     type Timer = ();

@@ -1,7 +1,7 @@
 //! `nodenet-tokio`: Node.js's `net` module on tokio.
 //!
 //! Every Node rule lives in `nodenet-core`; this crate only supplies tokio's reactor,
-//! timers and blocking pool to the shared driver in `nodenet`. The API is the same
+//! timers and blocking pool to the runtime-generic `nodenet` crate. The API is the same
 //! in `nodenet-smol` and (blocking) `nodenet-std`.
 //!
 //! ```
@@ -30,12 +30,42 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod io;
 mod runtime;
 
-pub use nodenet::driver::{Lookup, LookupOptions, StdListener, StdStream};
-pub use nodenet_core::*;
+pub use nodenet::{
+    get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
+    is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
+    AddressArg, AttemptId, BlockList, Bytes, ConnectOptions, ConnectionId, DropInfo, Endpoint,
+    Error, ErrorClass, ErrorCode, Family, KeepAlive, ListenOptions, Lookup, LookupAddress,
+    LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
+    SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
+};
 pub use runtime::{TokioListener, TokioRuntime, TokioStream};
 
-nodenet::backend_types!(TokioRuntime, TokioRuntime);
-nodenet::async_api!();
+/// Node's `net.Socket` on tokio: [`nodenet::Socket`] on [`TokioRuntime`].
+pub type Socket = nodenet::Socket<TokioRuntime>;
+
+/// Node's `net.Server` on tokio: [`nodenet::Server`] on [`TokioRuntime`].
+pub type Server = nodenet::Server<TokioRuntime>;
+
+/// A server event, with each accepted connection as a [`Socket`].
+pub type ServerEvent = nodenet::ServerEvent<TokioRuntime>;
+
+/// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
+/// connecting (the connection makes progress once the socket is polled). Node's
+/// validation errors are returned as it throws them.
+pub fn connect(options: ConnectOptions) -> Result<Socket> {
+    let mut socket = Socket::new(SocketOptions::default());
+    socket.connect(options)?;
+    Ok(socket)
+}
+
+/// `net.createConnection(options)`: the same as [`connect`].
+pub fn create_connection(options: ConnectOptions) -> Result<Socket> {
+    connect(options)
+}
+
+/// `net.createServer(options)`: a [`Server`]; call [`Server::listen`].
+pub fn create_server(options: ServerOptions) -> Server {
+    Server::new(options)
+}

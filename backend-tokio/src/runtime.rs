@@ -16,9 +16,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet::__bytes::BytesMut;
-use nodenet::driver::{
-    send_now, take_bytes_mut_chunk, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
+use bytes::BytesMut;
+use nodenet::runtime::{
+    send_now, take_bytes_mut_chunk, Async, BoxFuture, ReadChunk, RtListener, RtStream, Runtime,
     StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
@@ -186,6 +186,7 @@ fn in_runtime() -> io::Result<()> {
 }
 
 impl Runtime for TokioRuntime {
+    type Kind = Async;
     type Stream = TokioStream;
     type Listener = TokioListener;
     type Timer = Pin<Box<tokio::time::Sleep>>;

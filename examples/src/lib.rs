@@ -8,7 +8,6 @@
 #![warn(missing_docs)]
 
 pub mod args;
-mod parity;
 pub mod smol_demo;
 pub mod std_demo;
 pub mod tokio_demo;

@@ -1,36 +1,82 @@
-//! `nodenet`: socket construction and socket options, written once with socket2 and
-//! shared by the three backends (std, smol, tokio).
+//! `nodenet`: Node.js's `net` module in Rust, written once for every runtime.
 //!
-//! This crate decides nothing about Node's rules: it performs exactly the operation the
-//! core asked for (bind this address with these flags, set keep-alive to these values)
-//! and reports what the kernel said, including *which step* failed, because Node reports
-//! bind and listen failures differently. Everything is created non-blocking or blocking as
-//! the caller asks, so the async backends can wrap the std sockets built here
-//! (`async_io::Async::new`, `tokio::net::TcpStream::from_std`).
+//! [`Socket<R>`](Socket) and [`Server<R>`](Server) are Node's `net.Socket` and
+//! `net.Server`, generic over a [`Runtime`]: the backends `nodenet-tokio`,
+//! `nodenet-smol` and `nodenet-std` each supply one runtime adapter and name the types
+//! for it (`nodenet_tokio::Socket` is `nodenet::Socket<TokioRuntime>`). Every Node rule
+//! lives in `nodenet-core`'s IO-free state machines; this crate performs the IO those
+//! machines ask for (the driver), builds sockets with socket2 (libuv's options), and
+//! implements each runtime's IO traits over a `Socket`.
 //!
-//! The values match libuv on Linux: `SO_REUSEADDR` on every TCP bind; keep-alive as
-//! `SO_KEEPALIVE=1`, `TCP_KEEPIDLE=delay`, `TCP_KEEPINTVL=1`, `TCP_KEEPCNT=10` (a delay of 0
-//! leaves the kernel's idle/interval/count untouched); `SO_LINGER {on, 0}` for a reset.
+//! Most programs depend on one backend and never name this crate. Name it to write code
+//! once for every async runtime ([`AsyncRuntime`]), or to add a runtime ([`runtime`]).
+//!
+//! # The event loop
+//!
+//! A socket makes progress only while its owner polls it — [`Socket::poll_event`], the
+//! `next_event` built on it, or an IO trait — or calls it (`write` sends at once when
+//! the kernel takes the bytes). There is no background task: give each socket to a task
+//! (or thread) that loops on `next_event` until it returns `None`. Events come in Node's
+//! order ([`SocketEvent`], [`ServerEvent`]); `next_event` and `poll_event` are
+//! cancel-safe (an event leaves the socket only when it is returned).
+//!
+//! # IO traits
+//!
+//! `Socket<R>` implements tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`),
+//! `futures-io`'s (feature `futures-io`) and, on a blocking runtime, `std::io::Read`/
+//! `Write`, so TLS, HTTP and codec crates run over it. While the traits are in use they
+//! consume the socket's events (data is read, `End`/`Close` become end-of-stream, an
+//! `Error` becomes an `io::Error`); use one style per socket.
+//!
+//! # Flushing
+//!
+//! `write` queues what the kernel does not take at once; `Finish` (after `end()`), an
+//! empty [`Socket::writable_length`], or the IO traits' `flush`/`shutdown` tell when the
+//! bytes reached the kernel. Drive the socket until then before dropping it.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod driver;
+mod io;
 mod options;
+mod server;
+mod socket;
 mod tcp;
 #[cfg(unix)]
 mod unix;
 
-pub use options::{keep_alive_settings, set_keep_alive, set_linger_zero, set_no_delay, KeepAlive};
-pub use tcp::{tcp_connect, tcp_listen, ConnectStart};
-#[cfg(unix)]
-pub use unix::{unix_connect, unix_listen, UnixConnectStart};
+pub mod runtime {
+    //! What a runtime adapter implements ([`Runtime`], [`RtStream`], [`RtListener`], and
+    //! [`BlockingRuntime`] for a blocking one), and the helpers the adapters share.
+    pub use crate::driver::runtime::{
+        poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, Blocking,
+        BlockingRuntime, BoxFuture, ReadChunk, RtListener, RtStream, Runtime, RuntimeKind,
+        StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+    };
+}
 
-use std::io;
+pub use driver::{Lookup, LookupOptions};
+pub use options::KeepAlive;
+pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
+pub use server::{Server, ServerEvent};
+pub use socket::Socket;
+
+pub use bytes::Bytes;
+pub use nodenet_core::{
+    get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
+    is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
+    AddressArg, AttemptId, BlockList, ConnectOptions, ConnectionId, DropInfo, Endpoint, Error,
+    ErrorClass, ErrorCode, Family, ListenOptions, LookupAddress, NumberArg, PortArg, ReadyState,
+    Result, ServerOptions, SocketAddress, SocketAddressOptions, SocketEvent, SocketOptions,
+    WriteId, WriteResult,
+};
 
 /// The step of a bind/listen or connect sequence that failed. Node words these
 /// differently (`bind EADDRINUSE 127.0.0.1:5000` versus `listen EADDRINUSE: address
 /// already in use :::8124`), so the core needs to know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Creating the socket or setting an option on it before bind.
     Socket,
     /// `bind(2)`.
@@ -45,34 +91,20 @@ pub enum Step {
 
 /// An OS error together with the step that produced it.
 #[derive(Debug)]
-pub struct StepError {
+pub(crate) struct StepError {
     /// Which step failed.
     pub step: Step,
     /// What the kernel said.
-    pub error: io::Error,
+    pub error: std::io::Error,
 }
 
 impl StepError {
-    pub(crate) fn at(step: Step) -> impl FnOnce(io::Error) -> StepError {
+    pub(crate) fn at(step: Step) -> impl FnOnce(std::io::Error) -> StepError {
         move |error| StepError { step, error }
     }
 }
 
-impl std::fmt::Display for StepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}: {}", self.step, self.error)
-    }
-}
-
-impl std::error::Error for StepError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
-
-pub mod driver;
-
-#[doc(hidden)]
-pub use bytes as __bytes;
-#[doc(hidden)]
-pub use nodenet_core as __core;
+pub(crate) use options::{keep_alive_settings, set_keep_alive, set_linger_zero, set_no_delay};
+pub(crate) use tcp::{tcp_connect, tcp_listen};
+#[cfg(unix)]
+pub(crate) use unix::{unix_connect, unix_listen};

@@ -46,7 +46,7 @@ macro_rules! outcomes {
                     assert_eq!(info.local_port, tcp_port!($server));
                     drops += 1;
                 }
-                Some(Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r) })) => {
+                Some(Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r), .. })) => {
                     assert_eq!(r.ip().to_string(), "127.0.0.2");
                     blocks += 1;
                 }

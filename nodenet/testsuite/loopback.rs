@@ -601,7 +601,7 @@ nn_test! {
         // Server side: the blocked peer is closed at once, never a Connection.
         let peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         match next!(server) {
-            Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r) }) => {
+            Some(ServerEvent::Blocked { remote: Endpoint::Tcp(r), .. }) => {
                 assert_eq!(r, peer.local_addr().unwrap());
             }
             other => panic!("expected Blocked, got {other:?}"),

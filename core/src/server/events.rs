@@ -160,13 +160,17 @@ pub struct AcceptedConnection {
 
 /// A user-visible server event, drained with [`Server::poll_event`](super::Server::poll_event),
 /// in Node's order.
+///
+/// `C` is what a `'connection'` carries: the core hands out the [`AcceptedConnection`]
+/// to wrap; the runtime-generic `nodenet::Server` hands out the wrapped socket (the
+/// same enum, mapped with [`map_connection`](Self::map_connection)).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerEvent {
+pub enum ServerEvent<C = AcceptedConnection> {
     /// `'listening'`: the server is bound and listening. Suppressed when `close()` is called
     /// before it was drained (Node emits it on next tick only if the handle still exists).
     Listening,
     /// `'connection'`: a new connection to wrap in a socket.
-    Connection(AcceptedConnection),
+    Connection(C),
     /// `'drop'`: a connection refused because `max_connections` was reached. `None` for
     /// pipe connections (Node's `drop()` without data).
     Drop(Option<DropInfo>),
@@ -186,4 +190,18 @@ pub enum ServerEvent {
     /// `close()` call made while drained (and once when the last connection ends after a
     /// `close()`), exactly as Node does.
     Close,
+}
+
+impl<C> ServerEvent<C> {
+    /// The same event with the connection (if any) turned into `f(connection)`.
+    pub fn map_connection<T>(self, f: impl FnOnce(C) -> T) -> ServerEvent<T> {
+        match self {
+            ServerEvent::Listening => ServerEvent::Listening,
+            ServerEvent::Connection(c) => ServerEvent::Connection(f(c)),
+            ServerEvent::Drop(d) => ServerEvent::Drop(d),
+            ServerEvent::Blocked { id, remote } => ServerEvent::Blocked { id, remote },
+            ServerEvent::Error(e) => ServerEvent::Error(e),
+            ServerEvent::Close => ServerEvent::Close,
+        }
+    }
 }

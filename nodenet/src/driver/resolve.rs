@@ -20,8 +20,7 @@ pub struct LookupOptions {
 /// `Fn(&str, LookupOptions) -> Result<Vec<LookupAddress>, Error>` closure is one.
 ///
 /// ```
-/// use nodenet_core::LookupAddress;
-/// use nodenet::driver::{Lookup, LookupOptions};
+/// use nodenet::{Lookup, LookupAddress, LookupOptions};
 /// let both = |_host: &str, _o: LookupOptions| {
 ///     Ok(vec![LookupAddress::new("::1", 6), LookupAddress::new("127.0.0.1", 4)])
 /// };

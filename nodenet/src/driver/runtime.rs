@@ -314,8 +314,91 @@ impl StdListener {
     }
 }
 
+/// How a runtime waits, as a type: [`Async`] runtimes give `async fn next_event`,
+/// [`Blocking`] ones a `fn next_event` that blocks the thread. Sealed: these two are all.
+pub trait RuntimeKind: sealed::Sealed + 'static {}
+
+/// The kind of runtime whose sockets are driven by futures (tokio, smol, the simulator).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Async;
+
+/// The kind of runtime whose sockets block the calling thread (nodenet-std).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Blocking;
+
+impl RuntimeKind for Async {}
+impl RuntimeKind for Blocking {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Async {}
+    impl Sealed for super::Blocking {}
+}
+
+/// A [`Runtime`] whose sockets are driven by futures: `Socket<R>::next_event` is an
+/// `async fn`. Implemented for every runtime with `Kind = Async`; write generic code
+/// against it:
+///
+/// ```
+/// use nodenet::{AsyncRuntime, Server, ServerEvent};
+///
+/// /// Count the connections a server accepts until it closes, on any async runtime.
+/// async fn count_connections<R: AsyncRuntime>(mut server: Server<R>) -> usize {
+///     let mut n = 0;
+///     while let Some(ev) = server.next_event().await {
+///         if let ServerEvent::<R>::Connection(_socket) = ev {
+///             n += 1;
+///         }
+///     }
+///     n
+/// }
+/// ```
+pub trait AsyncRuntime: Runtime<Kind = Async> {}
+
+impl<R: Runtime<Kind = Async>> AsyncRuntime for R {}
+
+/// A [`Runtime`] that blocks the calling thread: `Socket<R>::next_event` is a plain
+/// `fn`. The runtime drives a poll function to completion on the calling thread.
+pub trait BlockingRuntime: Runtime<Kind = Blocking> {
+    /// Poll `f` on the calling thread, waiting in the runtime's reactor between polls,
+    /// until it is ready.
+    fn block_on<T>(&self, f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T;
+
+    /// Poll `f` until it is ready or `deadline` passed (`Poll::Pending`); the reactor
+    /// waits for IO at least once, even for a past deadline, so readiness is always
+    /// collected.
+    fn block_until<T>(
+        &self,
+        deadline: Instant,
+        mut f: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        let mut first = true;
+        let mut timer: Option<Self::Timer> = None;
+        self.block_on(|cx| match f(cx) {
+            Poll::Ready(v) => Poll::Ready(Poll::Ready(v)),
+            Poll::Pending if !first && Instant::now() >= deadline => Poll::Ready(Poll::Pending),
+            Poll::Pending => {
+                first = false;
+                // Register the bound with the reactor; a bound already past registers no
+                // wait (it would be unbounded), so use a short one in the future.
+                let mut bound = deadline;
+                loop {
+                    let t = timer.get_or_insert_with(|| self.timer(bound));
+                    if self.poll_timer(t, bound, cx).is_pending() {
+                        break;
+                    }
+                    bound = Instant::now() + std::time::Duration::from_micros(100);
+                }
+                Poll::Pending
+            }
+        })
+    }
+}
+
 /// One async runtime (or the blocking std reactor), as the driver needs it.
 pub trait Runtime: Clone + Send + Sync + 'static {
+    /// [`Async`] or [`Blocking`]: whether `next_event` is an `async fn`.
+    type Kind: RuntimeKind;
     /// Connected streams.
     type Stream: RtStream;
     /// Listeners.

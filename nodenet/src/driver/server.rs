@@ -11,8 +11,8 @@ use std::time::Instant;
 use nodenet_core::error::code_from_io;
 use nodenet_core::server::{ListenStage, ListenerId};
 use nodenet_core::{
-    ConnectionId, DropInfo, Endpoint, Error, ErrorClass, ErrorCode, ListenOptions, LookupAddress,
-    Server, ServerCommand, ServerOptions,
+    ConnectionId, Endpoint, Error, ErrorClass, ErrorCode, ListenOptions, LookupAddress, Server,
+    ServerCommand, ServerEvent, ServerOptions,
 };
 
 use super::accept_backoff::{AcceptBackoff, AcceptFailure};
@@ -23,42 +23,6 @@ use super::socket::{
     accepted_tcp_endpoints, accepted_unix_endpoints, fixed_local_addr, SocketDriver,
 };
 use crate::{tcp_listen, unix_listen, Step, StepError};
-
-/// A server event with the accepted connection already wrapped in a socket `S`
-/// (each backend's `Socket`).
-#[derive(Debug)]
-pub enum ServerEvent<S> {
-    /// `'listening'`.
-    Listening,
-    /// `'connection'`: a new server-side socket, already reading (unless
-    /// `pause_on_connect`).
-    Connection(S),
-    /// `'drop'`: refused because of `max_connections` (`None` for pipes).
-    Drop(Option<DropInfo>),
-    /// Beyond Node: a connection from a peer in the server's `block_list` was closed.
-    Blocked {
-        /// The refused peer.
-        remote: Endpoint,
-    },
-    /// `'error'`.
-    Error(Error),
-    /// `'close'`.
-    Close,
-}
-
-impl<S> ServerEvent<S> {
-    /// Wrap the connection with `f` (each backend's `Socket` newtype).
-    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> ServerEvent<T> {
-        match self {
-            ServerEvent::Listening => ServerEvent::Listening,
-            ServerEvent::Connection(s) => ServerEvent::Connection(f(s)),
-            ServerEvent::Drop(d) => ServerEvent::Drop(d),
-            ServerEvent::Blocked { remote } => ServerEvent::Blocked { remote },
-            ServerEvent::Error(e) => ServerEvent::Error(e),
-            ServerEvent::Close => ServerEvent::Close,
-        }
-    }
-}
 
 enum Slot<L> {
     /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
@@ -333,7 +297,7 @@ impl<R: Runtime> ServerDriver<R> {
                         }
                     }
                     Core::Drop(d) => ServerEvent::Drop(d),
-                    Core::Blocked { remote, .. } => ServerEvent::Blocked { remote },
+                    Core::Blocked { id, remote } => ServerEvent::Blocked { id, remote },
                     Core::Error(e) => ServerEvent::Error(e),
                     Core::Close => ServerEvent::Close,
                 };
@@ -511,10 +475,5 @@ impl<R: Runtime> ServerDriver<R> {
     /// this counter grows by a few per second during a burst, not by thousands.
     pub fn accept_failures(&self) -> u64 {
         self.backoff.failures()
-    }
-
-    /// The registry of accepted connections (open count, requests).
-    pub fn registry(&self) -> &Arc<Registry> {
-        &self.registry
     }
 }

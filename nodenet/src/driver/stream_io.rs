@@ -71,11 +71,28 @@ impl<R: Runtime> SocketDriver<R> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, buf.len(), |src| {
+            if let Some(dst) = buf.get_mut(..src.len()) {
+                dst.copy_from_slice(src);
+            }
+        })
+    }
+
+    /// A read into room for `room` bytes: `put` gets at most `room` received bytes (the
+    /// caller copies them out, so an uninitialised buffer needs no zeroing first); the
+    /// count put, `Ok(0)` at the end.
+    pub fn poll_read_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        room: usize,
+        put: impl FnOnce(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        let buf_len = room;
         loop {
             if let Some(front) = self.0.rx.chunks.front_mut() {
-                let n = front.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), front.get(..n)) {
-                    dst.copy_from_slice(src);
+                let n = front.len().min(buf_len);
+                if let Some(src) = front.get(..n) {
+                    put(src);
                 }
                 front.advance(n);
                 if front.is_empty() {
@@ -86,7 +103,7 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if self.0.rx.eof || buf.is_empty() {
+            if self.0.rx.eof || buf_len == 0 {
                 return Poll::Ready(Ok(0));
             }
             if self.pump(cx, true).is_pending() {

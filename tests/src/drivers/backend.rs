@@ -10,8 +10,9 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use nodenet::driver::{Lookup, ServerEvent};
 use nodenet::KeepAlive;
+use nodenet::Lookup;
+use nodenet_core::ServerEvent;
 use nodenet_core::{
     ConnectOptions, Error, ListenOptions, ServerOptions, SocketEvent, SocketOptions,
 };
@@ -135,7 +136,7 @@ macro_rules! forward_backend_api {
         fn socket_new(options: nodenet_core::SocketOptions) -> $b::Socket {
             $b::Socket::new(options)
         }
-        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet::driver::Lookup) {
+        fn set_lookup(s: &mut $b::Socket, lookup: impl nodenet::Lookup) {
             s.set_lookup(lookup)
         }
         fn connect(

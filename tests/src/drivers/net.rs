@@ -9,7 +9,8 @@ use std::task::Poll as TaskPoll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use nodenet::driver::{LookupOptions, ServerEvent};
+use nodenet::LookupOptions;
+use nodenet_core::ServerEvent;
 use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
 
 use super::backend::{Backend, Ev};

@@ -6,7 +6,7 @@ use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet::driver::ServerEvent;
+use nodenet_core::ServerEvent;
 use nodenet_core::SocketEvent;
 
 use super::backend::{Backend, Ev, PollActor};

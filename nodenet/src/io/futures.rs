@@ -1,5 +1,5 @@
 //! `futures-io`'s `AsyncRead` / `AsyncWrite` over a [`Socket`], so codecs, TLS and HTTP
-//! crates of the smol ecosystem run on it (see the shared driver's `stream_io`).
+//! crates of the smol / futures ecosystem run on it.
 
 use std::io;
 use std::pin::Pin;
@@ -7,9 +7,10 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::runtime::Runtime;
 use crate::Socket;
 
-impl AsyncRead for Socket {
+impl<R: Runtime, K> AsyncRead for Socket<R, K> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -19,7 +20,7 @@ impl AsyncRead for Socket {
     }
 }
 
-impl AsyncWrite for Socket {
+impl<R: Runtime, K> AsyncWrite for Socket<R, K> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -27,9 +28,11 @@ impl AsyncWrite for Socket {
     ) -> Poll<io::Result<usize>> {
         self.get_mut().driver.poll_write_bytes(cx, data)
     }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().driver.poll_flush_bytes(cx)
     }
+
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().driver.poll_end(cx)
     }
