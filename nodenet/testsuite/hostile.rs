@@ -359,7 +359,7 @@ macro_rules! slowloris {
             peak_rss.load(std::sync::atomic::Ordering::SeqCst)
         );
         assert_eq!(served.accepted(), slow + 1);
-        assert!(rtts.len() >= 10, "the normal client was served");
+        assert!(rtts.len() >= 3, "the normal client was served");
         assert!(p(1.0) < Duration::from_secs(5), "liveness: the normal client was starved");
         assert!(fds1 <= fds0, "descriptors {fds0} -> {fds1}");
     }};
