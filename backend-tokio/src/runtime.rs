@@ -184,10 +184,6 @@ fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
 }
 
 impl RtListener for TokioListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
-        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
-    }
-
     /// The peer address accept4 filled in (TCP only) is handed on, so the driver needs
     /// no `getpeername`.
     fn poll_accept_from(
@@ -266,6 +262,12 @@ impl Runtime for TokioRuntime {
             timer.as_mut().reset(deadline.into());
         }
         timer.as_mut().poll(cx)
+    }
+    /// A task on the current runtime (dropped unstarted outside one).
+    fn spawn(&self, task: BoxFuture<()>) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            drop(handle.spawn(task));
+        }
     }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

@@ -743,3 +743,56 @@ nn_test! {
         assert_eq!(server.connections(), 0);
     }
 }
+
+/// Bytes the drop tests write: large enough that most of it is still in the user-space
+/// queue when the writer drops the socket.
+const DROPPED_WRITE: usize = 8 * 1024 * 1024;
+
+/// `n` bytes of a pattern that shows truncation and reordering.
+#[allow(dead_code)]
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// A raw client on its own thread that reads everything until end-of-stream (bounded:
+/// 15 s without a byte fails), starting when `start` says so (at once without one): the
+/// bytes, or the error and how many came before it.
+#[allow(dead_code)]
+fn read_to_end_on_thread(
+    port: u16,
+    start: Option<std::sync::mpsc::Receiver<()>>,
+) -> std::thread::JoinHandle<std::result::Result<Vec<u8>, String>> {
+    let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        if let Some(start) = start {
+            let _ = start.recv_timeout(Duration::from_secs(15));
+        }
+        let mut c = c;
+        c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut got = Vec::new();
+        match c.read_to_end(&mut got) {
+            Ok(_) => Ok(got),
+            Err(e) => Err(format!("{e} after {} bytes", got.len())),
+        }
+    })
+}
+
+nn_test! {
+    fn bytes_written_before_a_drop_are_delivered_then_the_fin() {
+        // Node-style write() queues everything; dropping the socket must not discard
+        // the queue: the peer reads all of it, then a clean end-of-stream.
+        // The peer reads only after the drop, so most of the bytes are still queued then.
+        let (mut server, port) = loopback_server!();
+        let (start, started) = std::sync::mpsc::channel();
+        let peer = read_to_end_on_thread(port, Some(started));
+        let mut c = accept!(server);
+        assert!(!c.write(pattern(DROPPED_WRITE)), "above the high-water mark");
+        assert!(c.writable_length() > 0, "still queued when dropped");
+        drop(c);
+        start.send(()).unwrap();
+        let got = peer.join().unwrap().unwrap();
+        assert_eq!(got.len(), DROPPED_WRITE);
+        assert!(got == pattern(DROPPED_WRITE), "in order, intact");
+    }
+}

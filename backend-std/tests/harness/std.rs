@@ -15,6 +15,9 @@ macro_rules! nn_test {
         #[test]
         fn $name() {
             let _serial = SERIAL.then(|| SERIAL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
+            // Start the process-wide poller (its epoll descriptors) before the body
+            // counts descriptors.
+            drop(StdRuntime::new());
             let (tx, rx) = std::sync::mpsc::channel();
             let t = std::thread::spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body));

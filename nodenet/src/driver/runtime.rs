@@ -292,20 +292,64 @@ pub const READ_CHUNK: usize = 64 * 1024;
 
 /// A listener registered with a runtime's reactor (`AsFd`: `Server::as_fd` lends it).
 pub trait RtListener: AsFd + Send + 'static {
-    /// Accept one connection without blocking (registers the waker when none is ready).
+    /// Accept one connection without blocking (registers the waker when none is ready),
+    /// with the peer's TCP address as `accept(2)` reported it (`None` for Unix sockets).
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
     /// it with its own runtime handle ([`Runtime::for_connection`]).
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>>;
-
-    /// [`poll_accept`](Self::poll_accept), also giving the peer's TCP address when
-    /// `accept(2)` reported it (it always does), which saves the accepted socket a
-    /// `getpeername`. The default calls `poll_accept` and reports no address (the driver
-    /// then asks the socket).
+    ///
+    /// The address must come from `accept(2)` itself ([`StdStream::accept_from`] does that): a
+    /// connection reset while it waited in the accept queue has no peer any more, so a
+    /// later `getpeername` fails, and the connection (and the bytes it sent, which are
+    /// still readable) would be lost.
     fn poll_accept_from(
         &self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
-        self.poll_accept(cx).map(|r| r.map(|s| (s, None)))
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>>;
+
+    /// [`poll_accept_from`](Self::poll_accept_from) without the address.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
+    }
+}
+
+impl StdStream {
+    /// One `accept4(2)` on a listening socket, non-blocking and close-on-exec (one
+    /// syscall, and the socket is ready for any reactor as it comes), with the peer's TCP
+    /// address that the kernel filled in. `WouldBlock` when the queue is empty. `unix`
+    /// says which kind of stream the listener gives.
+    pub fn accept_from(
+        listener: &impl AsFd,
+        unix: bool,
+    ) -> io::Result<(StdStream, Option<std::net::SocketAddr>)> {
+        use rustix::net::SocketFlags;
+        loop {
+            match rustix::net::acceptfrom_with(
+                listener,
+                SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+            ) {
+                Ok((fd, peer)) => {
+                    let peer = peer.and_then(|a| std::net::SocketAddr::try_from(a).ok());
+                    let stream = if unix {
+                        StdStream::Unix(UnixStream::from(fd))
+                    } else {
+                        StdStream::Tcp(std::net::TcpStream::from(fd))
+                    };
+                    return Ok((stream, peer));
+                }
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl StdListener {
+    /// [`StdStream::accept_from`] on this listener.
+    pub fn accept_now(&self) -> io::Result<(StdStream, Option<std::net::SocketAddr>)> {
+        match self {
+            StdListener::Tcp(l) => StdStream::accept_from(l, false),
+            StdListener::Unix(l, _) => StdStream::accept_from(l, true),
+        }
     }
 }
 
@@ -425,6 +469,13 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         deadline: Instant,
         cx: &mut Context<'_>,
     ) -> Poll<()>;
+    /// Run `task` to completion in the background, detached from the caller (the
+    /// driver uses it to finish a dropped socket's stream: see `SocketDriver`'s `Drop`).
+    /// tokio spawns a task on the current runtime; smol and std start a thread that
+    /// blocks on it (the task is polled with this handle's reactor in scope).
+    /// When no task can be started (tokio: outside a runtime) `task` is dropped
+    /// unfinished, which the driver turns into a reset of the connection.
+    fn spawn(&self, task: BoxFuture<()>);
     /// Run `f` off the event loop (getaddrinfo). `None` when the worker was lost.
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

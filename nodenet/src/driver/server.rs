@@ -19,7 +19,9 @@ use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
 use super::resolve::{ip_literal, resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
-use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr, SocketDriver};
+use super::socket::{
+    accepted_tcp_endpoints, accepted_unix_endpoints, fixed_local_addr, SocketDriver,
+};
 use crate::abort::AbortListener;
 use crate::{tcp_listen, unix_listen, Step, StepError};
 
@@ -307,8 +309,15 @@ impl<R: Runtime> ServerDriver<R> {
                         let rt = self.rt.for_connection();
                         match SocketDriver::accepted(rt, stream, conn, guard) {
                             Ok(s) => ServerEvent::Connection(s),
-                            // Dropping the guard reports the connection closed.
-                            Err(_) => continue,
+                            // The runtime could not take the socket (its reactor is out of
+                            // memory or watches; tokio: polled outside a runtime). The
+                            // connection is closed (dropping the guard reports it), and
+                            // the user hears it as an accept error: once per burst, with
+                            // accepting paused as for a failed accept(2).
+                            Err(e) => {
+                                self.accept_failed(code_from_io(&e), Instant::now());
+                                continue;
+                            }
                         }
                     }
                     Core::Drop(d) => ServerEvent::Drop(d),
@@ -401,47 +410,49 @@ impl<R: Runtime> ServerDriver<R> {
                 }
             }
         };
-        let result = listener.poll_accept_from(cx).map(|r| {
-            r.map(|(s, peer)| {
-                let ends = match &s {
+        let result = listener.poll_accept_from(cx);
+        let accepted = match result {
+            Poll::Ready(Ok((stream, peer))) => {
+                let (local, remote) = match &stream {
                     StdStream::Tcp(t) => accepted_tcp_endpoints(t, fixed_local, peer),
-                    StdStream::Unix(_) => endpoints(&s, path.as_deref()),
+                    StdStream::Unix(_) => accepted_unix_endpoints(&stream, path.as_deref()),
                 };
-                (s, ends)
-            })
-        });
-        let (result, accepted) = match result {
-            Poll::Ready(Ok((stream, ends))) => (Poll::Ready(Ok(stream)), Some(ends)),
-            Poll::Ready(Err(e)) => (Poll::Ready(Err(e)), None),
-            Poll::Pending => (Poll::Pending, None),
+                Poll::Ready(Ok((stream, local, remote)))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         };
         self.listener = Some((id, Slot::Rt(listener, path, fixed_local)));
-        match (result, accepted) {
+        match accepted {
             // The queue is empty: whatever failed before is over.
-            (Poll::Pending, _) => {
+            Poll::Pending => {
                 self.backoff.on_ok();
                 false
             }
-            (Poll::Ready(Ok(stream)), Some(Ok((local, remote)))) => {
+            // Every accepted connection is handed on, even one the peer already reset:
+            // its bytes are still readable, as Node delivers them.
+            Poll::Ready(Ok((stream, local, remote))) => {
                 self.backoff.on_ok();
                 let cid = self.core.handle_accepted(id, local, remote, now);
                 self.pending.push((cid, stream));
                 true
             }
-            // The peer is already gone (no peer address): drop it, as libuv would report
-            // it at the first read.
-            (Poll::Ready(Ok(_)), _) => {
-                self.backoff.on_ok();
+            Poll::Ready(Err(e)) => {
+                self.accept_failed(code_from_io(&e), now);
                 true
             }
-            (Poll::Ready(Err(e)), _) => {
-                let code = code_from_io(&e);
-                match self.backoff.on_error(code, now) {
-                    AcceptFailure::Report => self.core.handle_accept_error(id, code, now),
-                    AcceptFailure::Retry | AcceptFailure::Pause => {}
-                }
-                true
-            }
+        }
+    }
+
+    /// An accept failed with `code`: report it once per burst and pause (see
+    /// `accept_backoff`).
+    fn accept_failed(&mut self, code: ErrorCode, now: Instant) {
+        let Some((id, _)) = &self.listener else {
+            return;
+        };
+        match self.backoff.on_error(code, now) {
+            AcceptFailure::Report => self.core.handle_accept_error(*id, code, now),
+            AcceptFailure::Retry | AcceptFailure::Pause => {}
         }
     }
 

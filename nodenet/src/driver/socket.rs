@@ -28,6 +28,8 @@ use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
+mod linger;
+
 /// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
 
@@ -73,6 +75,21 @@ pub(crate) struct RxState {
 /// `Socket` type; it makes progress only while polled (by `next_event`, the IO traits,
 /// or a user call such as `write`).
 ///
+/// **Dropping it never discards accepted bytes.** Every write API accepts bytes into a
+/// user-space queue before the kernel takes them: Node's `write()` always queues (its
+/// boolean only says whether to wait for `Drain`), and the IO-trait write
+/// ([`poll_write_bytes`](Self::poll_write_bytes): `AsyncWrite`, `futures-io`,
+/// `std::io::Write`) queues whenever the queue is below the high-water mark, so
+/// `write_all` returns with up to a high-water mark of bytes not yet sent. When a socket
+/// that is not destroyed is dropped with such bytes, it lingers in the background on its
+/// runtime ([`Runtime::spawn`]): it writes the queue, sends the FIN, discards what the
+/// peer still sends, and closes once the FIN is out and nothing is left unread (what the
+/// kernel does with its send buffer after `close(2)`). Bound: it gives up when the kernel
+/// took no byte for 30 s, and 5 minutes after the drop at the latest; giving up resets
+/// the connection (as does a runtime that cannot start the task), so the peer sees
+/// `ECONNRESET`, never a clean end of a truncated stream. `destroy()` still discards the
+/// queue, as in Node; `end()` before the drop is the way to be told when it is done.
+///
 /// One pointer: the state is boxed, so the backends' `Socket` is cheap to move and an
 /// `async fn` taking it by value (which rustc lays out with room for the argument and the
 /// local it is moved into) stays small — an idle connection served by
@@ -90,6 +107,10 @@ pub(crate) struct DriverState<R: Runtime> {
     reading: bool,
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
+    /// The last read returned data and was short, and the socket has not waited for
+    /// readiness since: a reset reported now was already there when that read ran (see
+    /// `try_read`).
+    read_partial: bool,
     writing: bool,
     lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
@@ -114,14 +135,9 @@ impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
     }
 }
 
-impl<R: Runtime> SocketDriver<R> {
-    /// An unconnected socket (`new net.Socket(options)`).
-    pub fn new(rt: R, options: SocketOptions) -> Self {
-        Self::with_core(rt, Socket::new(options), None)
-    }
-
-    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
-        SocketDriver(Box::new(DriverState {
+impl<R: Runtime> DriverState<R> {
+    fn new(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        DriverState {
             core,
             rt,
             stream,
@@ -130,6 +146,7 @@ impl<R: Runtime> SocketDriver<R> {
             timer: None,
             reading: false,
             read_drained: false,
+            read_partial: false,
             writing: false,
             lookup: None,
             guard: None,
@@ -137,7 +154,18 @@ impl<R: Runtime> SocketDriver<R> {
             replay: VecDeque::new(),
             signal: None,
             reads_elsewhere: false,
-        }))
+        }
+    }
+}
+
+impl<R: Runtime> SocketDriver<R> {
+    /// An unconnected socket (`new net.Socket(options)`).
+    pub fn new(rt: R, options: SocketOptions) -> Self {
+        Self::with_core(rt, Socket::new(options), None)
+    }
+
+    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        SocketDriver(Box::new(DriverState::new(rt, core, stream)))
     }
 
     /// The server side of an accepted connection, reporting its close through `guard`.
@@ -601,11 +629,19 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         };
         let Poll::Ready(result) = stream.poll_read_chunk(cx, state.read_drained) else {
+            state.read_partial = false;
             return false;
         };
         match result {
             Ok(chunk) => {
-                state.read_drained = chunk.short;
+                state.read_partial = chunk.short && !chunk.data.is_empty();
+                // After a connection's first partial read, read again at once instead of
+                // waiting for readiness (one extra `recv` per connection): a reset that
+                // came with the first bytes (a client that sent and reset while waiting
+                // in the accept queue) is then seen within libuv's window on every
+                // runtime, not only where the reactor keeps a hang-up flag (tokio).
+                let first = state.core.bytes_read() == 0;
+                state.read_drained = chunk.short && !(first && state.read_partial);
                 let now = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
@@ -616,6 +652,20 @@ impl<R: Runtime> SocketDriver<R> {
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            // libuv's rule (uv__stream_io): when the poll that woke the read also said
+            // the peer hung up (`EPOLLHUP`, which a reset raises) and the read was
+            // partial, the stream ends there: `EOF`, and the reset that follows the data
+            // is never read. So a connection that sent bytes and reset before Node
+            // accepted or read it gives 'data', 'end' and a clean 'close', no
+            // `ECONNRESET`. A reset found right after a partial read, with no wait in
+            // between, was already there when that read ran: treat it the same way.
+            Err(e) if state.read_partial && e.kind() == io::ErrorKind::ConnectionReset => {
+                state.reading = false;
+                state.read_partial = false;
+                let now = now.for_input(&state.core);
+                state.core.handle_eof(now);
+                true
+            }
             Err(e) => {
                 state.reading = false;
                 let now = now.for_input(&state.core);
@@ -627,9 +677,15 @@ impl<R: Runtime> SocketDriver<R> {
 }
 
 impl<R: Runtime> Drop for SocketDriver<R> {
+    /// The server hears the close at once. Bytes a write API accepted and the kernel has
+    /// not taken yet are not discarded: the socket lingers in the background until they
+    /// are sent, then sends its FIN (bounded; see `linger`).
     fn drop(&mut self) {
         if let Some(g) = &mut self.0.guard {
             g.report_closed();
+        }
+        if self.has_unsent_bytes() {
+            self.linger_in_background();
         }
     }
 }
@@ -640,20 +696,47 @@ impl<R: Runtime> Drop for SocketDriver<R> {
 /// too; `peer` is what `accept(2)` reported. Whatever is unknown is asked of the socket
 /// (`getsockname` for a wildcard listener, so a dual-stack `::` listener still reports
 /// `::ffff:127.0.0.1` to an IPv4 peer; `getpeername` when the runtime gave no address).
+///
+/// Never fails: a connection reset while it waited in the accept queue is still
+/// delivered (its bytes are readable). What cannot be known any more is reported as the
+/// unspecified address with port 0 (Node's `remoteAddress` is `undefined` then).
 pub(crate) fn accepted_tcp_endpoints(
     stream: &std::net::TcpStream,
     listener_local: Option<std::net::SocketAddr>,
     peer: Option<std::net::SocketAddr>,
-) -> io::Result<(Endpoint, Endpoint)> {
-    let local = match listener_local {
-        Some(a) => a,
-        None => stream.local_addr()?,
+) -> (Endpoint, Endpoint) {
+    let unknown = || std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let local = listener_local
+        .or_else(|| stream.local_addr().ok())
+        .unwrap_or_else(unknown);
+    let remote = peer
+        .or_else(|| stream.peer_addr().ok())
+        .unwrap_or_else(|| match local {
+            std::net::SocketAddr::V4(_) => unknown(),
+            std::net::SocketAddr::V6(_) => std::net::SocketAddr::from(([0u16; 8], 0)),
+        });
+    (Endpoint::Tcp(local), Endpoint::Tcp(remote))
+}
+
+/// Endpoints of an accepted Unix connection: the listener's path, and the peer's path
+/// (empty when it is unnamed, as it nearly always is, or already gone). Never fails, for
+/// the reason [`accepted_tcp_endpoints`] gives.
+pub(crate) fn accepted_unix_endpoints(
+    stream: &impl std::os::fd::AsFd,
+    listener_path: Option<&str>,
+) -> (Endpoint, Endpoint) {
+    let sock = SockRef::from(stream);
+    let path = |a: socket2::SockAddr| {
+        a.as_pathname()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
-    let remote = match peer {
-        Some(a) => a,
-        None => stream.peer_addr()?,
+    let local = match listener_path {
+        Some(p) => p.to_owned(),
+        None => sock.local_addr().map(path).unwrap_or_default(),
     };
-    Ok((Endpoint::Tcp(local), Endpoint::Tcp(remote)))
+    let remote = sock.peer_addr().map(path).unwrap_or_default();
+    (Endpoint::Pipe(local), Endpoint::Pipe(remote))
 }
 
 /// The listener address that every connection it accepts shares as its local address:
@@ -715,14 +798,10 @@ mod tests {
                 continue; // no IPv6 on this machine
             };
             let (s, peer) = l.accept().unwrap();
-            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer)).unwrap();
+            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer));
             let slow = endpoints(&s, None).unwrap();
             assert_eq!(fast, slow, "{bind}");
-            assert_eq!(
-                accepted_tcp_endpoints(&s, None, None).unwrap(),
-                slow,
-                "{bind}"
-            );
+            assert_eq!(accepted_tcp_endpoints(&s, None, None), slow, "{bind}");
         }
     }
 }

@@ -113,7 +113,9 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// `AsyncWrite::poll_write`: waits while the core's queue is at the high-water mark,
-    /// then queues all of `data`.
+    /// then queues all of `data`. "Written" means accepted into the queue, as for Node's
+    /// `write()`: dropping the socket afterwards still delivers it, then the FIN (see
+    /// [`SocketDriver`]'s docs for the bound).
     pub fn poll_write_bytes(
         &mut self,
         cx: &mut Context<'_>,
