@@ -45,6 +45,7 @@ mod lookup;
 mod options;
 mod server;
 mod socket;
+mod split;
 mod tcp;
 #[cfg(unix)]
 mod unix;
@@ -64,6 +65,7 @@ pub use options::KeepAlive;
 pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
 pub use server::{Server, ServerEvent};
 pub use socket::Socket;
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
 
 pub use bytes::Bytes;
 pub use nodenet_core::{
