@@ -65,6 +65,18 @@ impl RtStream for SmolStream {
             SmolStream::Unix(s) => s.poll_readable(cx),
         }
     }
+    /// Always reads first (`drained` ignored): after a short read, async-io's
+    /// `poll_readable` can answer `Pending` for good although bytes or the FIN are
+    /// waiting (its one-shot interest already fired for an event the direct reads
+    /// consumed, and a registered waker is not re-armed), so a 4 MiB `read_to_end`
+    /// hung at the end (test `read_eof`). The cost is one `EAGAIN` per wait.
+    fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        _drained: bool,
+    ) -> Poll<io::Result<nodenet::runtime::ReadChunk>> {
+        nodenet::runtime::poll_read_chunk_default(self, cx, false)
+    }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             SmolStream::Tcp(s) => s.poll_writable(cx),

@@ -40,9 +40,11 @@ struct Edges {
 struct State {
     /// Edges per registered source (by its poller token); a socket has one or two.
     edges: Vec<(usize, Edges)>,
-    /// Something happened since the last round (an edge or a wake-up).
-    notified: bool,
-    /// The earliest deadline asked for in this round.
+    /// Counts edges and wake-ups: a thread waits until it moves past the value it saw
+    /// before its last poll (several threads may block on one reactor: the two halves of
+    /// a split socket, so every one of them must see every change).
+    generation: u64,
+    /// The earliest deadline asked for in the latest round.
     deadline: Option<Instant>,
 }
 
@@ -118,7 +120,7 @@ fn run_poller(mut poll: mio::Poll, p: &'static Poller) {
             }
         }
         for r in woken.drain(..) {
-            r.cond.notify_one();
+            r.cond.notify_all();
         }
     }
 }
@@ -202,12 +204,14 @@ impl Reactor {
             e.read |= read;
             e.write |= write;
         }
-        s.notified = true;
+        s.generation = s.generation.wrapping_add(1);
     }
 
     fn notify(&self) {
-        lock(&self.state).notified = true;
-        self.cond.notify_one();
+        let mut s = lock(&self.state);
+        s.generation = s.generation.wrapping_add(1);
+        drop(s);
+        self.cond.notify_all();
     }
 
     /// Consume a readable (`write == false`) or writable edge of `key`.
@@ -239,17 +243,19 @@ impl Reactor {
         let waker = Waker::from(Arc::new(ReactorWake(Arc::clone(self))));
         let mut cx = Context::from_waker(&waker);
         loop {
-            {
+            let seen = {
                 let mut s = lock(&self.state);
                 s.deadline = None;
-                s.notified = false;
-            }
+                s.generation
+            };
             if let Poll::Ready(v) = f(&mut cx) {
                 return v;
             }
             let mut s = lock(&self.state);
-            while !s.notified {
-                match s.deadline {
+            // This round's own deadline: another thread's next round resets the shared one.
+            let deadline = s.deadline;
+            while s.generation == seen {
+                match deadline {
                     None => s = self.cond.wait(s).unwrap_or_else(|e| e.into_inner()),
                     Some(d) => {
                         let now = Instant::now();

@@ -54,6 +54,16 @@ pub type Server = nodenet::Server<TokioRuntime>;
 /// A server event, with each accepted connection as a [`Socket`].
 pub type ServerEvent = nodenet::ServerEvent<TokioRuntime>;
 
+/// The read half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type ReadHalf = nodenet::ReadHalf<TokioRuntime>;
+
+/// The write half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type WriteHalf = nodenet::WriteHalf<TokioRuntime>;
+
+/// [`ReadHalf::reunite`](nodenet::ReadHalf::reunite) was given halves of different
+/// sockets (both are in it: `.0` and `.1`).
+pub type ReuniteError = nodenet::ReuniteError<TokioRuntime>;
+
 /// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
 /// connecting (the connection makes progress once the socket is polled). Node's
 /// validation errors are returned as it throws them.

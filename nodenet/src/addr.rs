@@ -23,7 +23,7 @@ fn not_tcp() -> io::Error {
 }
 
 /// `getsockname` (`peer == false`) or `getpeername` of a connected TCP socket.
-fn tcp_addr(fd: Option<BorrowedFd<'_>>, peer: bool) -> io::Result<SocketAddr> {
+pub(crate) fn tcp_addr(fd: Option<BorrowedFd<'_>>, peer: bool) -> io::Result<SocketAddr> {
     let fd = fd.ok_or_else(not_connected)?;
     let sock = socket2::SockRef::from(&fd);
     let addr = if peer {

@@ -49,6 +49,7 @@ mod read_into;
 mod server;
 mod signal;
 mod socket;
+mod split;
 mod tcp;
 #[cfg(unix)]
 mod unix;
@@ -70,6 +71,7 @@ pub use read_into::ReadInto;
 pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
 pub use server::{Server, ServerEvent};
 pub use socket::Socket;
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
 
 pub use bytes::Bytes;
 pub use nodenet_core::{

@@ -100,7 +100,7 @@ pub struct SocketDriver<R: Runtime>(pub(crate) Box<DriverState<R>>);
 pub(crate) struct DriverState<R: Runtime> {
     pub(crate) core: Socket,
     rt: R,
-    stream: Option<R::Stream>,
+    pub(crate) stream: Option<R::Stream>,
     attempts: Vec<(AttemptId, R::Stream)>,
     resolving: Option<Resolving>,
     timer: Option<R::Timer>,
