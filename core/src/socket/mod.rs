@@ -50,13 +50,12 @@ use write_queue::WriteQueue;
 /// # Driving contract
 ///
 /// * **Inputs.** User calls are methods (`connect`, `write`, `end`, `destroy`, `pause`,
-///   `set_timeout`, `abort` when the socket's `signal` fires, ...). IO completions are `handle_*` methods, each answering a
-///   [`Command`]: `handle_resolved` (for `Resolve`, same id), `handle_connected` /
-///   `handle_connect_failed` / `handle_bind_failed` (for `Connect`, same attempt id),
-///   `handle_data` / `handle_eof` / `handle_read_error` (while reading; `handle_read_into`
-///   instead of `handle_data` when the bytes went into the user's own buffer, Node's
-///   `onread`),
-///   `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
+///   `set_timeout`, `abort` when the socket's `signal` fires, ...). IO completions are
+///   `handle_*` methods, each answering a [`Command`]: `handle_resolved` (for `Resolve`,
+///   same id), `handle_connected` / `handle_connect_failed` / `handle_bind_failed` (for
+///   `Connect`, same attempt id), `handle_data` / `handle_eof` / `handle_read_error`
+///   (while reading; `handle_read_into` instead of `handle_data` when the bytes went into
+///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
 ///   `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
 ///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
 /// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
