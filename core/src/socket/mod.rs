@@ -55,8 +55,8 @@ use write_queue::WriteQueue;
 ///   same id), `handle_connected` / `handle_connect_failed` / `handle_bind_failed` (for
 ///   `Connect`, same attempt id), `handle_data` / `handle_eof` / `handle_read_error`
 ///   (while reading; `handle_read_into` instead of `handle_data` when the bytes went into
-///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
-///   `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
+///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error`
+///   (for `Write`), `handle_shutdown` (for `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
 ///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
 /// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
 ///   the IO, in order) and [`poll_event`](Socket::poll_event) (hand to the user) until
