@@ -56,8 +56,9 @@ use write_queue::WriteQueue;
 ///   `Connect`, same attempt id), `handle_data` / `handle_eof` / `handle_read_error`
 ///   (while reading; `handle_read_into` instead of `handle_data` when the bytes went into
 ///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error`
-///   (for `Write`), `handle_shutdown` (for `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
-///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
+///   (for `Write`), `handle_shutdown` (for `Shutdown`). Completions that no longer
+///   match (stale ids, a destroyed socket) are ignored. Every call that can move time
+///   takes `now`; the socket never reads a clock.
 /// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
 ///   the IO, in order) and [`poll_event`](Socket::poll_event) (hand to the user) until
 ///   both are empty, then wait until [`poll_timeout`](Socket::poll_timeout) or the next
