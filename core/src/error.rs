@@ -767,6 +767,49 @@ impl From<Error> for io::Error {
 /// `Result` with Node's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// `err.cause` and the errors of an aborted operation (Node's `AbortController`).
+impl Error {
+    /// Node's `err.cause`: for an `AbortError`, the reason the signal was aborted with.
+    pub fn cause(&self) -> Option<&Error> {
+        self.inner.cause.as_ref()
+    }
+    /// Set `cause` (builder style).
+    pub fn with_cause(mut self, cause: Error) -> Error {
+        self.inner.cause = Some(cause);
+        self
+    }
+    /// The reason of a signal aborted without one: Node's
+    /// `DOMException [AbortError]: This operation was aborted`.
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorClass, ErrorCode};
+    /// let reason = Error::abort_reason();
+    /// assert_eq!((reason.code(), reason.class()), (ErrorCode::ABORT_ERR, ErrorClass::AbortError));
+    /// assert_eq!(reason.message(), "This operation was aborted");
+    /// ```
+    pub fn abort_reason() -> Error {
+        Error::new(
+            ErrorCode::ABORT_ERR,
+            ErrorClass::AbortError,
+            "This operation was aborted",
+        )
+    }
+    /// What an aborted operation fails with: Node's `new AbortError(undefined, { cause })`
+    /// (`ABORT_ERR`, "The operation was aborted", `cause` the signal's reason).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let e = Error::aborted(Error::abort_reason());
+    /// assert_eq!(e.code(), ErrorCode::ABORT_ERR);
+    /// assert_eq!(e.message(), "The operation was aborted");
+    /// assert_eq!(e.cause().map(Error::message), Some("This operation was aborted"));
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn aborted(reason: Error) -> Error {
+        Error::abort().with_cause(reason)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -883,48 +926,5 @@ mod tests {
         );
         assert_eq!(ErrorCode::from_errno(-98), ErrorCode::EADDRINUSE);
         assert_eq!(ErrorCode::from_errno(-7777), ErrorCode::Unknown(-7777));
-    }
-}
-
-/// `err.cause` and the errors of an aborted operation (Node's `AbortController`).
-impl Error {
-    /// Node's `err.cause`: for an `AbortError`, the reason the signal was aborted with.
-    pub fn cause(&self) -> Option<&Error> {
-        self.inner.cause.as_ref()
-    }
-    /// Set `cause` (builder style).
-    pub fn with_cause(mut self, cause: Error) -> Error {
-        self.inner.cause = Some(cause);
-        self
-    }
-    /// The reason of a signal aborted without one: Node's
-    /// `DOMException [AbortError]: This operation was aborted`.
-    ///
-    /// ```
-    /// use nodenet_core::{Error, ErrorClass, ErrorCode};
-    /// let reason = Error::abort_reason();
-    /// assert_eq!((reason.code(), reason.class()), (ErrorCode::ABORT_ERR, ErrorClass::AbortError));
-    /// assert_eq!(reason.message(), "This operation was aborted");
-    /// ```
-    pub fn abort_reason() -> Error {
-        Error::new(
-            ErrorCode::ABORT_ERR,
-            ErrorClass::AbortError,
-            "This operation was aborted",
-        )
-    }
-    /// What an aborted operation fails with: Node's `new AbortError(undefined, { cause })`
-    /// (`ABORT_ERR`, "The operation was aborted", `cause` the signal's reason).
-    ///
-    /// ```
-    /// use nodenet_core::{Error, ErrorCode};
-    /// let e = Error::aborted(Error::abort_reason());
-    /// assert_eq!(e.code(), ErrorCode::ABORT_ERR);
-    /// assert_eq!(e.message(), "The operation was aborted");
-    /// assert_eq!(e.cause().map(Error::message), Some("This operation was aborted"));
-    /// assert!(std::error::Error::source(&e).is_some());
-    /// ```
-    pub fn aborted(reason: Error) -> Error {
-        Error::abort().with_cause(reason)
     }
 }

@@ -10,7 +10,8 @@
 //! Like every nodenet core type the server does no IO and reads no clock:
 //!
 //! 1. **User commands** are methods: [`Server::listen`], [`Server::close`],
-//!    [`Server::set_max_connections`]. They return synchronous errors (what Node throws)
+//!    [`Server::set_max_connections`], [`Server::abort`] (the `signal` of `listen`
+//!    fired), [`Server::async_dispose`] (`server[Symbol.asyncDispose]()`). They return synchronous errors (what Node throws)
 //!    and queue commands and events.
 //! 2. **Commands** for the backend are drained with [`Server::poll_command`] until it
 //!    returns `None`, after every input:

@@ -25,7 +25,7 @@ impl Socket {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use nodenet_core::socket::{ConnectOptions, Socket, SocketEvent};
+    /// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
     /// use nodenet_core::{Error, ErrorCode, SocketOptions};
     ///
     /// let now = Instant::now();
@@ -40,6 +40,7 @@ impl Socket {
     /// };
     /// assert_eq!(e.code(), ErrorCode::ABORT_ERR);
     /// assert_eq!(e.message(), "The operation was aborted");
+    /// assert_eq!(s.poll_command(), Some(Command::Close { reset: false }));
     /// // Aborted for good: connect() starts nothing.
     /// s.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
     /// assert!(s.destroyed() && !s.connecting());

@@ -6,7 +6,8 @@
 //! (options, validation, resolve/connect, the connector seam), `multi` (driving the
 //! happy-eyeballs planner for multi-address lookups), `write_queue` and
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
-//! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
+//! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive),
+//! `abort` (the `signal` option), `read_into` (reads into the caller's buffer, `onread`).
 
 mod abort;
 mod connect;
@@ -49,13 +50,15 @@ use write_queue::WriteQueue;
 /// # Driving contract
 ///
 /// * **Inputs.** User calls are methods (`connect`, `write`, `end`, `destroy`, `pause`,
-///   `set_timeout`, ...). IO completions are `handle_*` methods, each answering a
-///   [`Command`]: `handle_resolved` (for `Resolve`, same id), `handle_connected` /
-///   `handle_connect_failed` / `handle_bind_failed` (for `Connect`, same attempt id),
-///   `handle_data` / `handle_eof` / `handle_read_error` (while reading),
-///   `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
-///   `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
-///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
+///   `set_timeout`, `abort` when the socket's `signal` fires, ...). IO completions are
+///   `handle_*` methods, each answering a [`Command`]: `handle_resolved` (for `Resolve`,
+///   same id), `handle_connected` / `handle_connect_failed` / `handle_bind_failed` (for
+///   `Connect`, same attempt id), `handle_data` / `handle_eof` / `handle_read_error`
+///   (while reading; `handle_read_into` instead of `handle_data` when the bytes went into
+///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error`
+///   (for `Write`), `handle_shutdown` (for `Shutdown`). Completions that no longer
+///   match (stale ids, a destroyed socket) are ignored. Every call that can move time
+///   takes `now`; the socket never reads a clock.
 /// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
 ///   the IO, in order) and [`poll_event`](Socket::poll_event) (hand to the user) until
 ///   both are empty, then wait until [`poll_timeout`](Socket::poll_timeout) or the next

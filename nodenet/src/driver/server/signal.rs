@@ -2,7 +2,7 @@
 //! [`AbortSignal`](crate::AbortSignal) and feed its abort to the core
 //! (`nodenet_core::Server::abort`, which decides whether it closes the server).
 
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Instant;
 
 use super::ServerDriver;
@@ -24,7 +24,7 @@ impl<R: Runtime> ServerDriver<R> {
         let Some(listener) = &self.signal else {
             return;
         };
-        if let Poll::Ready(_) = listener.poll(cx) {
+        if listener.poll(cx).is_ready() {
             let now = Instant::now();
             if self.core.abort(now) {
                 self.signal = None;
