@@ -868,7 +868,7 @@ fn end_before_connect_sends_data_then_fin() {
     assert_eq!(h.cmds(), [Command::Write, Command::StartReading]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(
         h.names(),
         ["connectionAttempt", "connect", "ready", "writeOk", "finish"]

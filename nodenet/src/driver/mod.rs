@@ -19,10 +19,8 @@
 //! Files: `runtime` (the traits a backend implements), `resolve` (getaddrinfo and the
 //! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
 //! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
-//! `api` (macros that give the three backends one identical synchronous API),
-//! `accept_backoff` (accept errors: one report per burst, paused retries).
+//! `api` (macros that give the three backends one identical synchronous API).
 
-mod accept_backoff;
 mod api;
 mod registry;
 mod resolve;

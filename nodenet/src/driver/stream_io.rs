@@ -7,7 +7,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use nodenet_core::{Error, SocketEvent};
+use nodenet_core::SocketEvent;
 
 use super::runtime::Runtime;
 use super::socket::SocketDriver;
@@ -106,8 +106,8 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if !self.0.core.writable() {
-                return Poll::Ready(Err(Error::stream_destroyed("write").into()));
+            if let Some(refused) = self.0.core.write_refusal() {
+                return Poll::Ready(Err(refused.into()));
             }
             if self.0.core.writable_length() < self.0.core.writable_high_water_mark() {
                 self.write(Bytes::copy_from_slice(data));
