@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use nodenet_core::dns::LookupOptions;
 use nodenet_core::server::{
     ListenOptions, ListenStage, ListenerId, ResolveId, Server, ServerCommand, ServerEvent,
     ServerOptions,
@@ -311,10 +312,12 @@ fn host_is_resolved_first_even_for_ip_literals() {
     assert!(!s.listening());
     assert_eq!(s.address(), None);
     let cmds = commands(&mut s);
-    let ServerCommand::Resolve { id, host } = &cmds[0] else {
+    let ServerCommand::Resolve { id, host, options } = &cmds[0] else {
         panic!("{cmds:?}")
     };
     assert_eq!(host, "127.0.0.1");
+    // Node's `dns.lookup(host, cb)`: any family, no hints, the first address.
+    assert_eq!(*options, LookupOptions::default());
     s.handle_resolved(*id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
     let lid = expect_listen(&mut s, tcp("127.0.0.1:0"));
     s.handle_listening(lid, tcp("127.0.0.1:36000"), now);
@@ -461,7 +464,8 @@ fn queued_resolve_is_withdrawn_when_superseded() {
         commands(&mut s),
         [ServerCommand::Resolve {
             id: ResolveId(2),
-            host: "b.test".into()
+            host: "b.test".into(),
+            options: LookupOptions::for_listen(),
         }]
     );
 }

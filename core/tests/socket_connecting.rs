@@ -5,6 +5,7 @@
 mod socket_support;
 
 use bytes::Bytes;
+use nodenet_core::dns::{dns_lookup, DnsLookup, LookupOptions, V4MAPPED};
 use nodenet_core::socket::{Command, ConnectOptions, ReadyState, SocketEvent, ADDRCONFIG};
 use nodenet_core::{AttemptId, BlockList, Endpoint, Error, ErrorCode, SocketOptions};
 use socket_support::*;
@@ -399,6 +400,63 @@ fn resolve_keeps_explicit_hints() {
         ..ConnectOptions::tcp(80, "example.test")
     });
     assert!(matches!(c, Command::Resolve { hints: 1024, .. }));
+}
+
+#[test]
+fn family_6_with_v4mapped_asks_getaddrinfo_for_mapped_addresses_and_connects_to_one() {
+    // Node v20: `{host: 'localhost', family: 6, hints: dns.V4MAPPED}` on a machine whose
+    // hosts file has only `127.0.0.1 localhost` connects to ::ffff:127.0.0.1.
+    let mut h = H::client();
+    let mut opts = ConnectOptions::tcp(80, "localhost");
+    opts.family = 6;
+    opts.hints = V4MAPPED;
+    h.s.connect(opts, h.now).unwrap();
+    let cmds = h.cmds();
+    let [Command::Resolve {
+        id,
+        host,
+        family,
+        hints,
+        all,
+        custom: false,
+    }] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*family, *hints, *all), (6, V4MAPPED, false));
+    // The driver's lookup: the question getaddrinfo gets, and the answer shaped.
+    let DnsLookup::Query(query) = dns_lookup(
+        host,
+        LookupOptions {
+            family: *family,
+            hints: *hints,
+            all: *all,
+        },
+    ) else {
+        panic!("localhost is not a literal")
+    };
+    assert_eq!((query.family(), query.hints()), (6, V4MAPPED));
+    let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+    let answer = query.answer(Some(Ok(vec![mapped, mapped])));
+    h.s.handle_resolved(h.now, *id, answer);
+    assert_eq!(
+        h.evs()[0],
+        SocketEvent::Lookup {
+            error: None,
+            address: Some("::ffff:127.0.0.1".into()),
+            family: Some(6),
+            host: "localhost".into(),
+        }
+    );
+    h.tick();
+    let connect = h.cmds().into_iter().find_map(|c| match c {
+        Command::Connect { endpoint, .. } => Some(endpoint),
+        _ => None,
+    });
+    assert_eq!(
+        connect,
+        Some(Endpoint::Tcp("[::ffff:127.0.0.1]:80".parse().unwrap()))
+    );
 }
 
 #[test]
@@ -868,7 +926,7 @@ fn end_before_connect_sends_data_then_fin() {
     assert_eq!(h.cmds(), [Command::Write, Command::StartReading]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(
         h.names(),
         ["connectionAttempt", "connect", "ready", "writeOk", "finish"]

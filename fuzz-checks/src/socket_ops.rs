@@ -22,7 +22,9 @@ use bytes::Bytes;
 use nodenet_core::socket::{
     Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult,
 };
-use nodenet_core::{AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions};
+use nodenet_core::{
+    AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions,
+};
 
 /// How a fuzzed `connect` is called.
 #[derive(Arbitrary, Clone, Debug)]
@@ -667,7 +669,7 @@ impl Run {
             SocketOp::ShutdownDone => {
                 if self.k.shutdown_requested {
                     self.k.shutdown_requested = false;
-                    self.s.handle_shutdown(io_now);
+                    self.s.handle_shutdown(io_now, Ok(()));
                 }
             }
             SocketOp::Advance(ms) => {
@@ -716,7 +718,7 @@ impl Run {
                         return;
                     }
                     // The FIN was already acknowledged: a repeated answer.
-                    self.s.handle_shutdown(now);
+                    self.s.handle_shutdown(now, Ok(()));
                 } else {
                     match i % 6 {
                         0 => self.s.handle_data(now, Bytes::from_static(b"late")),
@@ -724,7 +726,7 @@ impl Run {
                         2 => self.s.handle_written(now, usize::from(i)),
                         3 => self.s.handle_write_error(now, ErrorCode::EPIPE),
                         4 => self.s.handle_read_error(now, ErrorCode::ECONNRESET),
-                        _ => self.s.handle_shutdown(now),
+                        _ => self.s.handle_shutdown(now, Ok(())),
                     }
                 }
             }

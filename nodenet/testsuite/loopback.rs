@@ -138,6 +138,38 @@ nn_test! {
 }
 
 nn_test! {
+    fn family_6_with_v4mapped_reaches_an_ipv4_only_name() {
+        // Node (run here, /etc/hosts with only `127.0.0.1 localhost`): `{host:
+        // 'localhost', family: 6, hints: dns.V4MAPPED}` looks up ::ffff:127.0.0.1 and
+        // connects to it. A machine whose hosts file also maps ::1 answers that instead.
+        let mut server = create_server(ServerOptions::default());
+        server.listen(ListenOptions::port(0)).unwrap();
+        let port = tcp_port!(server);
+        listening!(server);
+        let h = spawn!({
+            let mut c = accept!(server);
+            c.end_with("mapped");
+            drain!(c);
+        });
+        let mut opts = ConnectOptions::tcp(port, "localhost");
+        opts.family = 6;
+        opts.hints = nodenet_core::dns::V4MAPPED;
+        let mut client = connect(opts).unwrap();
+        let (data, events) = drain!(client);
+        assert_eq!(data, b"mapped", "{events:?}");
+        let looked_up = events.iter().find_map(|e| match e {
+            SocketEvent::Lookup { address, family, error: None, .. } => Some((address.clone(), *family)),
+            _ => None,
+        });
+        let (address, family) = looked_up.expect("a Lookup event");
+        assert_eq!(family, Some(6));
+        let address = address.unwrap_or_default();
+        assert!(address == "::ffff:127.0.0.1" || address == "::1", "{address}");
+        join!(h);
+    }
+}
+
+nn_test! {
     fn unix_path_modes_unlink_and_eaddrinuse() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("echo.sock").to_str().unwrap().to_string();

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use nodenet_core::server::ListenOptions;
-use nodenet_sim::{Faults, TraceMode, World, WorldConfig, WorldEvent};
 use nodenet_core::socket::{ConnectOptions, SocketEvent};
+use nodenet_sim::{Faults, TraceMode, World, WorldConfig, WorldEvent};
 
 const CLIENTS: usize = 50;
 const MESSAGES: usize = 200;

@@ -11,7 +11,9 @@ use bytes::Bytes;
 
 use nodenet_core::error::{Error, Result};
 use nodenet_core::options::SocketOptions;
-use nodenet_core::server::{ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions};
+use nodenet_core::server::{
+    ConnectionId, ListenOptions, ListenerId, Server, ServerEvent, ServerOptions,
+};
 use nodenet_core::socket::{ConnectOptions, Socket, SocketEvent, WriteResult};
 
 use super::check::Checker;
@@ -106,6 +108,12 @@ pub(crate) struct SimServer {
     /// Connections handed to `handle_accepted` on a current listener.
     pub(crate) handed: u64,
     pub(crate) close_called: bool,
+    /// Failed `accept` calls, and the bursts they formed (a burst ends with an accept
+    /// that works or finds the queue empty).
+    pub(crate) accept_failures: u64,
+    pub(crate) accept_bursts: u64,
+    /// `shutdown(deadline)` was called: the deadline.
+    pub(crate) shutdown_deadline: Option<Duration>,
 }
 
 /// A deterministic network: hosts, DNS, listeners and connections in a fake kernel,
@@ -248,6 +256,14 @@ impl World {
         }
     }
 
+    /// The host owning `ip` runs out of descriptors for `duration` from now: every
+    /// `accept` on it fails with `EMFILE` until then (connections stay queued).
+    pub fn exhaust_descriptors(&mut self, ip: &str, duration: Duration) {
+        let until = self.now + duration;
+        let host = self.host(ip).host;
+        self.kernel.hosts[host].emfile_until = Some(until);
+    }
+
     /// `net.connect(options)` from the default client host.
     pub fn connect(&mut self, options: ConnectOptions) -> Result<SocketId> {
         self.connect_from(0, SocketOptions::default(), options)
@@ -258,6 +274,7 @@ impl World {
         self.kernel.hosts.push(Host {
             addrs: Vec::new(),
             next_port: 40000,
+            emfile_until: None,
         });
         self.add_address(h, ip);
         h
@@ -307,6 +324,9 @@ impl World {
             pending: BTreeMap::new(),
             handed: 0,
             close_called: false,
+            accept_failures: 0,
+            accept_bursts: 0,
+            shutdown_deadline: None,
         });
         let now = self.instant();
         let r = self.servers[id.0].core.listen(listen, now);
@@ -455,6 +475,18 @@ impl World {
         self.record(&name, format_args!("close() -> {}", ok_or_code(&r)));
         self.drain_server(s);
         r
+    }
+
+    /// Beyond Node: `server.shutdown(deadline)` with the deadline `after` from now: close,
+    /// `end()` every accepted connection, destroy those still open at the deadline.
+    pub fn shutdown_server(&mut self, s: ServerId, after: Duration) {
+        let now = self.instant();
+        self.servers[s.0].close_called = true;
+        self.servers[s.0].shutdown_deadline = Some(self.now + after);
+        self.servers[s.0].core.shutdown(now + after, now);
+        let name = self.servers[s.0].name.clone();
+        self.record(&name, format_args!("shutdown(+{after:?})"));
+        self.drain_server(s);
     }
 
     /// `server.maxConnections = max`.
@@ -616,7 +648,8 @@ impl World {
 
     /// Process the next kernel action or socket timer; false when idle or past `until`.
     fn step(&mut self, until: Option<Duration>) -> bool {
-        let mut timer: Option<(Duration, usize)> = None;
+        // (when, socket or server index): a socket's or a server's timer.
+        let mut timer: Option<(Duration, Timer)> = None;
         for (i, s) in self.sockets.iter().enumerate() {
             if s.closed {
                 continue;
@@ -624,7 +657,15 @@ impl World {
             if let Some(t) = s.core.poll_timeout() {
                 let t = t.saturating_duration_since(self.base);
                 if timer.is_none_or(|(best, _)| t < best) {
-                    timer = Some((t, i));
+                    timer = Some((t, Timer::Socket(i)));
+                }
+            }
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            if let Some(t) = s.core.poll_timeout() {
+                let t = t.saturating_duration_since(self.base);
+                if timer.is_none_or(|(best, _)| t < best) {
+                    timer = Some((t, Timer::Server(i)));
                 }
             }
         }
@@ -654,10 +695,17 @@ impl World {
         self.now = self.now.max(at);
         self.steps += 1;
         if use_timer {
-            if let Some((_, i)) = timer {
-                let now = self.instant();
-                self.sockets[i].core.handle_timeout(now);
-                self.drain_socket(SocketId(i));
+            let now = self.instant();
+            match timer {
+                Some((_, Timer::Socket(i))) => {
+                    self.sockets[i].core.handle_timeout(now);
+                    self.drain_socket(SocketId(i));
+                }
+                Some((_, Timer::Server(i))) => {
+                    self.servers[i].core.handle_timeout(now);
+                    self.drain_server(ServerId(i));
+                }
+                None => {}
             }
         } else if let Some((_, ev)) = self.kernel.pop() {
             self.kernel_event(ev);
@@ -837,8 +885,39 @@ impl World {
         for (i, srv) in self.servers.iter().enumerate() {
             c.check_accounting(ServerId(i), srv.handed);
             c.check_connections(ServerId(i), srv.core.connections());
+            c.check_accept_reports(ServerId(i), srv.accept_bursts);
+            if srv.core.accept_failures() != srv.accept_failures {
+                c.violation(format!(
+                    "{}: accept_failures() = {} but {} accepts failed",
+                    srv.name,
+                    srv.core.accept_failures(),
+                    srv.accept_failures
+                ));
+            }
+            // Past the shutdown deadline nothing of the server is left open.
+            if srv.shutdown_deadline.is_some_and(|d| self.now > d) {
+                let open = self
+                    .sockets
+                    .iter()
+                    .filter(|s| !s.closed && matches!(s.accepted, Some((o, _)) if o.0 == i))
+                    .count();
+                if open > 0 || srv.core.connections() > 0 {
+                    c.violation(format!(
+                        "{}: {open} connections open ({} counted) after the shutdown deadline",
+                        srv.name,
+                        srv.core.connections()
+                    ));
+                }
+            }
         }
     }
+}
+
+/// Whose timer fires next.
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    Socket(usize),
+    Server(usize),
 }
 
 /// A host of a [`World`], to listen or connect from.

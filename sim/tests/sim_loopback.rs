@@ -5,9 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use nodenet_core::server::{ListenOptions, ServerEvent};
-use nodenet_sim::World;
 use nodenet_core::socket::ConnectOptions;
 use nodenet_core::Endpoint;
+use nodenet_sim::World;
 
 #[test]
 fn listen_on_an_ip_literal_host_resolves_to_itself() {

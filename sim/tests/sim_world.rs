@@ -1,16 +1,16 @@
 //! The simulator's kernel model, one behaviour per test, through the user-facing API:
 //! backpressure and `Drain` against a paused reader, close with unread data becoming an
 //! RST, black holes ended by our timers, refused connects, a broken IPv6 path driving
-//! happy eyeballs to IPv4, `EMFILE` on accept, `maxConnections`, and dual-stack
-//! addresses.
+//! happy eyeballs to IPv4, `EMFILE` on accept (reported once, the queue served later),
+//! `shutdown(deadline)`, `maxConnections`, and dual-stack addresses.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use nodenet_core::server::{ListenOptions, ServerEvent, ServerOptions};
-use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::socket::{ConnectOptions, SocketEvent};
 use nodenet_core::{ErrorCode, SocketOptions};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 
 fn error_code(w: &World, s: SocketId) -> Option<ErrorCode> {
     w.events(s).iter().find_map(|e| match e {
@@ -147,22 +147,83 @@ fn broken_ipv6_falls_back_to_ipv4_through_happy_eyeballs() {
 }
 
 #[test]
-fn emfile_on_accept_reports_and_drops_pending() {
-    let faults = Faults {
-        accept_emfile: 1000,
-        ..Faults::none()
-    };
-    let mut w = World::with_faults(6, faults);
+fn emfile_on_accept_is_reported_once_and_the_queue_is_served_later() {
+    let mut w = World::with_faults(6, Faults::none());
     let srv = server(&mut w);
-    let c = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    w.exhaust_descriptors("10.0.0.1", Duration::from_millis(100));
+    let clients: Vec<SocketId> = (0..3)
+        .map(|_| w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap())
+        .collect();
+    w.run_until(Duration::from_millis(99));
+    assert!(
+        w.accepted(srv).is_empty(),
+        "nothing accepted while exhausted"
+    );
     w.run_until_idle();
-    assert!(w
+    let errors: Vec<String> = w
         .server_events(srv)
         .iter()
-        .any(|e| matches!(e, ServerEvent::Error(e) if e.message() == "accept EMFILE")));
-    // libuv accepted and closed it: the client sees the connection end.
-    assert!(w.events(c).contains(&SocketEvent::End));
-    assert!(w.accepted(srv).is_empty());
+        .filter_map(|e| match e {
+            ServerEvent::Error(e) => Some(e.message().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, ["accept EMFILE"], "one report for the burst");
+    // Failed at 0, 10, 30 and 70 ms (pauses of 10, 20, 40 ms); the retry at 150 ms works.
+    assert_eq!(w.server(srv).accept_failures(), 4);
+    assert_eq!(w.accepted(srv).len(), 3, "the queued clients are served");
+    for c in clients {
+        assert!(w.events(c).contains(&SocketEvent::Connect));
+        assert!(!w.events(c).contains(&SocketEvent::End));
+    }
+    assert!(w.trace().iter().any(|l| l.contains("accept paused")));
+    assert!(w.trace().iter().any(|l| l.contains("accept resumed")));
+    w.teardown();
+    assert!(w.violations().is_empty(), "{:?}", w.violations());
+}
+
+#[test]
+fn shutdown_ends_connections_and_destroys_the_rest_at_the_deadline() {
+    let mut w = World::with_faults(8, Faults::none());
+    let srv = server(&mut w);
+    // `polite` ends when the server does; `stubborn` (half-open) keeps its side open.
+    let polite = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    let stubborn = w
+        .host("10.0.0.100")
+        .connect_with(
+            SocketOptions {
+                allow_half_open: true,
+                ..SocketOptions::default()
+            },
+            ConnectOptions::tcp(80, "10.0.0.1"),
+        )
+        .unwrap();
+    w.run_until(Duration::from_millis(1));
+    assert_eq!(w.server(srv).connections(), 2);
+    w.shutdown_server(srv, Duration::from_millis(50));
+    assert!(!w.server(srv).listening());
+    w.run_until(Duration::from_millis(49));
+    let accepted = w.accepted(srv);
+    let closed = |w: &World, s: SocketId| {
+        w.events(s)
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Close { .. }))
+    };
+    assert_eq!(
+        w.server(srv).connections(),
+        1,
+        "the polite connection ended"
+    );
+    assert!(closed(&w, polite) && !closed(&w, stubborn));
+    w.run_until_idle();
+    assert_eq!(w.server(srv).connections(), 0);
+    assert!(accepted.iter().all(|s| closed(&w, *s)));
+    assert_eq!(w.server_events(srv).last(), Some(&ServerEvent::Close));
+    assert!(w
+        .trace()
+        .iter()
+        .any(|l| l.contains("t=51.000ms kernel: shutdown deadline: destroy connections")));
+    w.teardown();
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }
 

@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::{Endpoint, ServerEvent};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 
 use crate::driver::{DriverError, ScenarioDriver};
 use crate::drivers::common::{

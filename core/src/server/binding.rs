@@ -82,6 +82,7 @@ impl Server {
                 ..
             } if *current == id => {
                 let request = request.clone();
+                self.backoff.reset();
                 self.state = State::Listening { id, local, request };
                 self.events.push_back(ServerEvent::Listening);
             }

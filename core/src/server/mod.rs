@@ -11,20 +11,29 @@
 //!
 //! 1. **User commands** are methods: [`Server::listen`], [`Server::close`],
 //!    [`Server::set_max_connections`], [`Server::abort`] (the `signal` of `listen`
-//!    fired), [`Server::async_dispose`] (`server[Symbol.asyncDispose]()`). They return synchronous errors (what Node throws)
-//!    and queue commands and events.
+//!    fired), [`Server::async_dispose`] (`server[Symbol.asyncDispose]()`), and beyond
+//!    Node [`Server::shutdown`]. They return synchronous errors (what Node throws) and
+//!    queue commands and events.
 //! 2. **Commands** for the backend are drained with [`Server::poll_command`] until it
 //!    returns `None`, after every input:
-//!    * [`ServerCommand::Resolve`] → look the host up, answer [`Server::handle_resolved`];
+//!    * [`ServerCommand::Resolve`] → look the host up with its options (an IP literal and
+//!      getaddrinfo's answer are handled by [`dns_lookup`](crate::dns::dns_lookup)),
+//!      answer [`Server::handle_resolved`];
 //!    * [`ServerCommand::Listen`] → socket + bind + listen (+ chmod for pipes), answer
 //!      [`Server::handle_listening`] with the bound endpoint or
 //!      [`Server::handle_listen_failed`] with the failing [`ListenStage`] and its code (and
 //!      discard the handle); once listening, accept in a loop and report each connection
-//!      with [`Server::handle_accepted`] (which returns its [`ConnectionId`]) or each accept
-//!      error with [`Server::handle_accept_error`];
+//!      with [`Server::handle_accepted`] (which returns its [`ConnectionId`]), each accept
+//!      error with [`Server::handle_accept_error`], and an empty queue with
+//!      [`Server::handle_accept_empty`];
+//!    * [`ServerCommand::PauseAccept`] / [`ServerCommand::ResumeAccept`] → stop / start
+//!      calling `accept` on that listener (after an accept error; connections stay
+//!      queued in the kernel);
 //!    * [`ServerCommand::Reject`] → close that accepted OS socket;
 //!    * [`ServerCommand::CloseListener`] → stop accepting and close the listener;
-//!    * [`ServerCommand::Unlink`] → remove the socket file (errors ignored).
+//!    * [`ServerCommand::Unlink`] → remove the socket file (errors ignored);
+//!    * [`ServerCommand::EndConnections`] / [`ServerCommand::DestroyConnections`] →
+//!      `end()` / `destroy()` every accepted socket still open (`shutdown`).
 //! 3. **Events** for the user are drained with [`Server::poll_event`] after the commands.
 //!    A [`ServerEvent::Connection`] is turned into a socket
 //!    (`Socket::accepted(&c.options, c.local, c.remote, now)`); when that socket is
@@ -35,7 +44,11 @@
 //! listener the server gave up on are ignored (a listener that turns up listening anyway
 //! gets a `CloseListener`).
 //!
-//! The server has no timers. Node's "next tick" emissions map onto the event queue: an
+//! 4. **Timers**: after every input, arm a timer for [`Server::poll_timeout`] and call
+//!    [`Server::handle_timeout`] when it fires (the end of an accept pause, the shutdown
+//!    deadline).
+//!
+//! Node's "next tick" emissions map onto the event queue: an
 //! event is queued when Node would schedule it and can still be withdrawn the way Node's
 //! tick callback would skip it (`close()` before `Listening` was drained suppresses it).
 //!
@@ -75,24 +88,31 @@
 
 mod abort;
 mod accept;
+mod backoff;
 mod binding;
 mod events;
 mod id_hash;
 mod listen;
+mod shutdown;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::block_list::BlockList;
+use crate::dns::LookupOptions;
 use crate::error::{Error, Result};
 use crate::options::{Endpoint, SocketOptions};
 
+pub use backoff::{ACCEPT_RETRY_FIRST, ACCEPT_RETRY_MAX};
 pub use events::{
     AcceptedConnection, ConnectionId, DropInfo, ListenStage, ListenerId, ResolveId, ServerCommand,
     ServerEvent,
 };
 pub use listen::ListenOptions;
+
+use backoff::AcceptBackoff;
+use shutdown::Shutdown;
 
 use id_hash::ConnectionSet;
 use listen::{is_abstract_path, validate_listen, ListenRequest, ListenTarget};
@@ -190,6 +210,10 @@ pub struct Server {
     signal_armed: bool,
     commands: VecDeque<ServerCommand>,
     events: VecDeque<ServerEvent>,
+    /// Accept errors: one report per burst, paused retries.
+    backoff: AcceptBackoff,
+    /// `shutdown(deadline)` in progress.
+    shutdown: Option<Shutdown>,
 }
 
 impl Server {
@@ -207,6 +231,8 @@ impl Server {
             signal_armed: false,
             commands: VecDeque::new(),
             events: VecDeque::new(),
+            backoff: AcceptBackoff::default(),
+            shutdown: None,
         }
     }
 
@@ -226,6 +252,14 @@ impl Server {
         // Node attaches the `signal` before it validates the options.
         self.signal_armed = true;
         let request = validate_listen(&options)?;
+        // A new lifecycle after a completed shutdown; one still ending its connections
+        // keeps its deadline.
+        if self
+            .shutdown
+            .is_some_and(|s| s.is_done() || self.connections.is_empty())
+        {
+            self.shutdown = None;
+        }
         // A pending lookup is superseded (Node bumps `_listeningId`).
         self.cancel_pending_resolve();
         match request.target.clone() {
@@ -234,7 +268,11 @@ impl Server {
                 host: Some(host),
             } => {
                 let id = ResolveId(self.fresh_id());
-                self.commands.push_back(ServerCommand::Resolve { id, host });
+                self.commands.push_back(ServerCommand::Resolve {
+                    id,
+                    host,
+                    options: LookupOptions::for_listen(),
+                });
                 self.state = State::Resolving { id, port, request };
             }
             ListenTarget::Tcp { port, host: None } => {
@@ -263,6 +301,7 @@ impl Server {
     /// there was no listener (the `Close` event is still queued), `Ok(())` otherwise.
     pub fn close(&mut self, _now: Instant) -> Result<()> {
         let had_handle = matches!(self.state, State::Binding { .. } | State::Listening { .. });
+        self.backoff.reset();
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => {}
             State::Resolving { id, .. } => {

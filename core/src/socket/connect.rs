@@ -23,8 +23,7 @@ use super::multi::Multi;
 use super::state::{HandleKind, Tick};
 use super::Socket;
 
-/// getaddrinfo's `AI_ADDRCONFIG` as Node passes it on Linux (`dns.ADDRCONFIG`).
-pub const ADDRCONFIG: u32 = 32;
+pub use crate::dns::ADDRCONFIG;
 
 /// Options of `socket.connect(options)` / `net.connect(options)`: the TCP form (`port`,
 /// `host`, ...) or the IPC form (`path`).

@@ -122,7 +122,7 @@ use write_queue::WriteQueue;
 ///                 }
 ///             }
 ///             Command::Shutdown => {
-///                 sock.handle_shutdown(now);
+///                 sock.handle_shutdown(now, Ok(()));
 ///                 // The peer answers and then closes its side too.
 ///                 sock.handle_data(now, Bytes::from_static(b"pong"));
 ///                 sock.handle_eof(now);
@@ -487,6 +487,23 @@ impl Socket {
     /// `socket.writable`: `write` is still allowed.
     pub fn writable(&self) -> bool {
         !(self.ending || self.destroyed || self.errored)
+    }
+    /// The error a `write()` made now would fail with, for byte-stream adapters that
+    /// must refuse data up front (`None` while [`writable`](Socket::writable)):
+    /// `ERR_STREAM_WRITE_AFTER_END` (or `EPIPE`, "ended by the other party") after
+    /// `end()`, `ERR_STREAM_DESTROYED` otherwise.
+    pub fn write_refusal(&self) -> Option<Error> {
+        if self.writable() {
+            None
+        } else if self.ending && !self.destroyed {
+            Some(if self.write_after_fin {
+                Error::ended_by_other_party()
+            } else {
+                Error::write_after_end()
+            })
+        } else {
+            Some(Error::stream_destroyed("write"))
+        }
     }
     /// `socket.writableEnded`: `end()` was called.
     pub fn writable_ended(&self) -> bool {

@@ -303,6 +303,25 @@ impl Socket {
         });
     }
 
+    /// The result of one send of [`Socket::write_chunks`] (a `sendmsg`/`writev`), as the
+    /// kernel gave it: `Ok(n)` → [`handle_written`](Socket::handle_written); a send that
+    /// took nothing of non-empty data means the peer can never take it, which is
+    /// reported as `EPIPE`; `Err(code)` → [`handle_write_error`](Socket::handle_write_error).
+    /// `EAGAIN`/`EINTR` are not results (wait for writability, or retry).
+    pub fn handle_send_result(
+        &mut self,
+        now: Instant,
+        result: std::result::Result<usize, ErrorCode>,
+    ) {
+        match result {
+            Ok(0) if self.write_chunks().next().is_some() => {
+                self.handle_write_error(now, ErrorCode::EPIPE)
+            }
+            Ok(n) => self.handle_written(now, n),
+            Err(code) => self.handle_write_error(now, code),
+        }
+    }
+
     /// Writing failed with `code`: the pending writes fail with `write <CODE>`, then
     /// `Error` and `Close`.
     pub fn handle_write_error(&mut self, now: Instant, code: ErrorCode) {
@@ -313,10 +332,13 @@ impl Socket {
         self.destroy_inner(Some(Error::errno_exception(code, "write")), false);
     }
 
-    /// The FIN requested by [`Command::Shutdown`] went out (Node ignores the shutdown
-    /// status, so there is no error form): emits `Finish`, and closes the socket when the
-    /// read side already ended (or `destroy_soon` asked for it).
-    pub fn handle_shutdown(&mut self, now: Instant) {
+    /// The `shutdown(2)` requested by [`Command::Shutdown`] completed with `status`: emits
+    /// `Finish`, and closes the socket when the read side already ended (or
+    /// `destroy_soon` asked for it). A failed status is ignored, as Node does (its
+    /// `afterShutdown` never looks at the status: the socket finishes either way, and a
+    /// broken connection shows up on the next read or write).
+    pub fn handle_shutdown(&mut self, now: Instant, status: std::result::Result<(), ErrorCode>) {
+        let _ignored_as_node_does = status;
         self.input(now);
         if !self.is_open() || !self.shutdown_sent || self.finished {
             return;

@@ -18,9 +18,9 @@
 //! Files: `runtime` (the traits a runtime implements), `resolve` (getaddrinfo and the
 //! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
 //! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
-//! `accept_backoff` (accept errors: one report per burst, paused retries).
+//! `dns`/`lookup` answers are shaped by `nodenet_core::dns`; the accept back-off and
+//! `shutdown(deadline)` are the core server's timers.
 
-mod accept_backoff;
 mod async_lookup;
 mod connected;
 mod registry;

@@ -6,25 +6,27 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
+use std::net::{IpAddr, Shutdown};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery};
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
-    AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
+    AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, ErrorCode,
+    LookupAddress, Socket,
     SocketEvent, SocketOptions, WriteId, WriteResult,
 };
 use socket2::SockRef;
 
 use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
+use super::resolve::{getaddrinfo, LookupOptions};
 use crate::abort::AbortListener;
 
 mod read_into;
 mod signal;
-use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
@@ -54,10 +56,18 @@ impl LazyNow {
     }
 }
 
-type Resolving = (
-    AttemptId,
-    BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
-);
+/// A lookup in flight.
+enum Resolving {
+    /// getaddrinfo on the runtime's blocking pool; the core shapes its answer
+    /// ([`GaiQuery::answer`]).
+    System(
+        AttemptId,
+        GaiQuery,
+        BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>,
+    ),
+    /// The user's async `lookup`: its answer goes to the core as a sync one does.
+    Custom(AttemptId, BoxFuture<Result<Vec<LookupAddress>, Error>>),
+}
 
 /// Bytes and end-of-stream received while serving the IO traits (`AsyncRead` & co.).
 #[derive(Debug, Default)]
@@ -422,23 +432,27 @@ impl<R: Runtime> SocketDriver<R> {
                     hints,
                     all,
                     custom,
-                } => match (&self.0.lookup, custom) {
-                    (Some(CustomLookup::Sync(lookup)), true) => {
-                        let r = lookup.lookup(&host, LookupOptions { family, hints, all });
-                        self.0.core.handle_resolved(now.get(), id, r);
+                } => {
+                    let options = LookupOptions { family, hints, all };
+                    match (&self.0.lookup, custom) {
+                        (Some(CustomLookup::Sync(lookup)), true) => {
+                            let r = lookup.lookup(&host, options);
+                            self.0.core.handle_resolved(now.get(), id, r);
+                        }
+                        (Some(CustomLookup::Async(lookup)), true) => {
+                            let answer = lookup.lookup(&host, options);
+                            self.0.resolving = Some(Resolving::Custom(id, answer));
+                        }
+                        _ => match dns_lookup(&host, options) {
+                            DnsLookup::Answered(r) => self.0.core.handle_resolved(now.get(), id, r),
+                            DnsLookup::Query(query) => {
+                                let ask = query.clone();
+                                let fut = self.0.rt.unblock(move || getaddrinfo(&ask));
+                                self.0.resolving = Some(Resolving::System(id, query, fut));
+                            }
+                        },
                     }
-                    (Some(CustomLookup::Async(lookup)), true) => {
-                        let answer = lookup.lookup(&host, LookupOptions { family, hints, all });
-                        self.0.resolving = Some((id, Box::pin(async { Some(answer.await) })));
-                    }
-                    _ => {
-                        let fut = self
-                            .0
-                            .rt
-                            .unblock(move || resolve_blocking(&host, family, all));
-                        self.0.resolving = Some((id, fut));
-                    }
-                },
+                }
                 Command::Connect {
                     attempt,
                     endpoint,
@@ -449,11 +463,15 @@ impl<R: Runtime> SocketDriver<R> {
                 Command::StopReading => self.0.reading = false,
                 Command::Write => self.0.writing = true,
                 Command::Shutdown => {
-                    if let Some(s) = &self.0.stream {
-                        // Node ignores the shutdown status.
-                        let _ = SockRef::from(s).shutdown(Shutdown::Write);
-                    }
-                    self.0.core.handle_shutdown(now.for_input(&self.0.core));
+                    let status = match &self.0.stream {
+                        Some(s) => SockRef::from(s)
+                            .shutdown(Shutdown::Write)
+                            .map_err(|e| code_from_io(&e)),
+                        None => Err(ErrorCode::ENOTCONN),
+                    };
+                    self.0
+                        .core
+                        .handle_shutdown(now.for_input(&self.0.core), status);
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -465,7 +483,7 @@ impl<R: Runtime> SocketDriver<R> {
                     self.0.reading = false;
                     self.0.writing = false;
                 }
-                // Option failures are ignored, as libuv's callers in Node do.
+                // No answer: the core's contract (Node ignores option failures).
                 Command::SetNoDelay(on) => {
                     if let Some(s) = &self.0.stream {
                         let _ = set_no_delay(s, on);
@@ -517,24 +535,24 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow) -> bool {
-        let Some((id, fut)) = &mut self.0.resolving else {
-            return false;
+        let (id, answer) = match &mut self.0.resolving {
+            None => return false,
+            Some(Resolving::System(id, query, fut)) => {
+                let Poll::Ready(result) = fut.as_mut().poll(cx) else {
+                    return false;
+                };
+                // `None`: the blocking task was lost; the core says what that means.
+                (*id, query.answer(result))
+            }
+            Some(Resolving::Custom(id, fut)) => {
+                let Poll::Ready(answer) = fut.as_mut().poll(cx) else {
+                    return false;
+                };
+                (*id, answer)
+            }
         };
-        let Poll::Ready(result) = fut.as_mut().poll(cx) else {
-            return false;
-        };
-        let id = *id;
         self.0.resolving = None;
-        let host_err = || {
-            Error::new(
-                nodenet_core::ErrorCode::EAI_FAIL,
-                nodenet_core::ErrorClass::Error,
-                "getaddrinfo EAI_FAIL",
-            )
-        };
-        self.0
-            .core
-            .handle_resolved(now.get(), id, result.unwrap_or_else(|| Err(host_err())));
+        self.0.core.handle_resolved(now.get(), id, answer);
         true
     }
 
@@ -592,30 +610,21 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         }
         let result = stream.try_write_vectored(slices.get(..count).unwrap_or_default());
-        match result {
-            Ok(0) => {
-                let code = nodenet_core::ErrorCode::EPIPE;
-                self.0
-                    .core
-                    .handle_write_error(now.for_input(&self.0.core), code);
-                true
+        let sent = match result {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return match cx {
+                    Some(cx) => stream.poll_write_ready(cx).is_ready(),
+                    None => false,
+                }
             }
-            Ok(n) => {
-                self.0.core.handle_written(now.for_input(&self.0.core), n);
-                true
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match cx {
-                Some(cx) => stream.poll_write_ready(cx).is_ready(),
-                None => false,
-            },
-            Err(e) => {
-                self.0
-                    .core
-                    .handle_write_error(now.for_input(&self.0.core), code_from_io(&e));
-                true
-            }
-        }
+            Err(e) => Err(code_from_io(&e)),
+        };
+        self.0
+            .core
+            .handle_send_result(now.for_input(&self.0.core), sent);
+        true
     }
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.

@@ -130,8 +130,8 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if !self.0.core.writable() {
-                return Poll::Ready(Err(Error::stream_destroyed("write").into()));
+            if let Some(refused) = self.0.core.write_refusal() {
+                return Poll::Ready(Err(refused.into()));
             }
             if self.0.core.writable_length() < self.0.core.writable_high_water_mark() {
                 self.write(Bytes::copy_from_slice(data));
