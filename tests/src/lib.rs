@@ -29,10 +29,13 @@ pub mod compare;
 pub mod consistency;
 pub mod driver;
 pub mod drivers;
+pub mod harness;
 pub mod node;
 pub mod scenario;
 pub mod script;
 pub mod sim_driver;
+pub mod suite;
+pub mod test_runtime;
 pub mod trace;
 
 pub use compare::{compare, ActorDiff, TraceMismatch};
