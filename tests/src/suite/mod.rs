@@ -60,5 +60,20 @@
 //! [`TestRuntime`]: crate::test_runtime::TestRuntime
 //! [`TestRuntime::block_on`]: crate::test_runtime::TestRuntime::block_on
 
+use std::time::Duration;
+
+use crate::harness::Settings;
+
+pub mod emfile;
+pub mod gate;
 pub mod loopback;
+pub mod proc_stats;
 pub mod support;
+
+/// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`]) run: one test
+/// at a time (they count the process's descriptors and memory, or lower its limits),
+/// each bounded by 300 s.
+pub const RELIABILITY: Settings = Settings {
+    timeout: Duration::from_secs(300),
+    serial: true,
+};
