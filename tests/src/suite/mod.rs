@@ -68,6 +68,7 @@ pub mod emfile;
 pub mod gate;
 pub mod loopback;
 pub mod proc_stats;
+pub mod soak;
 pub mod support;
 
 /// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`]) run: one test
