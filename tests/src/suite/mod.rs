@@ -65,6 +65,7 @@ use std::time::Duration;
 use crate::harness::Settings;
 
 pub mod emfile;
+pub mod flood;
 pub mod gate;
 pub mod loopback;
 pub mod proc_stats;
