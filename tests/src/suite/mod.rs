@@ -67,6 +67,7 @@ use crate::harness::Settings;
 pub mod emfile;
 pub mod flood;
 pub mod gate;
+pub mod load;
 pub mod loopback;
 pub mod proc_stats;
 pub mod soak;
