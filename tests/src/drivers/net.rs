@@ -34,8 +34,8 @@ pub const HARD_LIMIT: Duration = Duration::from_secs(10);
 pub enum Actor<R: TestRuntime> {
     /// A client or an accepted connection.
     Socket(Socket<R>),
-    /// A server.
-    Server(Server<R>),
+    /// A server (boxed: it is much larger than a socket).
+    Server(Box<Server<R>>),
 }
 
 #[derive(Debug)]
@@ -243,7 +243,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
         let options = listen_options(&spec.listen, &self.tmp, port);
         if !matches!(self.table.get(name), Some(Actor::Server(_))) {
             let server = Server::<R>::new(server_options(spec)?);
-            self.table.insert(name, Actor::Server(server));
+            self.table.insert(name, Actor::Server(Box::new(server)));
         }
         self.table.revive(name);
         match self.table.get_mut(name) {

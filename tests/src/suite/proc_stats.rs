@@ -68,6 +68,12 @@ pub fn raise_fd_limit(want: u64) -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fnv(u64);
 
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv::new()
+    }
+}
+
 impl Fnv {
     /// The FNV-1a offset basis (no bytes yet).
     pub fn new() -> Fnv {

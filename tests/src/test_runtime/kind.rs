@@ -127,37 +127,30 @@ impl<R: AsyncRuntime + Default> Drive<R> for Async {
 }
 
 impl<R: BlockingRuntime> Drive<R> for Blocking {
-    fn next_socket(
-        s: &mut Socket<R, Blocking>,
-    ) -> impl Future<Output = Option<SocketEvent>> + Send + '_ {
-        async move { s.next_event() }
+    async fn next_socket(s: &mut Socket<R, Blocking>) -> Option<SocketEvent> {
+        s.next_event()
     }
 
-    fn next_server(
-        s: &mut Server<R, Blocking>,
-    ) -> impl Future<Output = Option<ServerEvent<R>>> + Send + '_ {
-        async move { s.next_event() }
+    async fn next_server(s: &mut Server<R, Blocking>) -> Option<ServerEvent<R>> {
+        s.next_event()
     }
 
-    fn next_socket_until(
+    async fn next_socket_until(
         s: &mut Socket<R, Blocking>,
         deadline: Instant,
-    ) -> impl Future<Output = Option<Option<SocketEvent>>> + Send + '_ {
-        async move { ready(s.next_event_until(deadline)) }
+    ) -> Option<Option<SocketEvent>> {
+        ready(s.next_event_until(deadline))
     }
 
-    fn next_server_until(
+    async fn next_server_until(
         s: &mut Server<R, Blocking>,
         deadline: Instant,
-    ) -> impl Future<Output = Option<Option<ServerEvent<R>>>> + Send + '_ {
-        async move { ready(s.next_event_until(deadline)) }
+    ) -> Option<Option<ServerEvent<R>>> {
+        ready(s.next_event_until(deadline))
     }
 
-    fn shutdown(
-        s: &mut Server<R, Blocking>,
-        deadline: Instant,
-    ) -> impl Future<Output = ()> + Send + '_ {
-        async move { s.shutdown(deadline) }
+    async fn shutdown(s: &mut Server<R, Blocking>, deadline: Instant) {
+        s.shutdown(deadline)
     }
 
     fn poll_socket(s: &mut Socket<R, Blocking>, _: &mut Context<'_>) -> Poll<Option<SocketEvent>> {

@@ -39,10 +39,8 @@ impl TestRuntime for SmolRuntime {
         SmolTask(Some(executor().spawn(task)))
     }
 
-    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
-        async move {
-            async_io::Timer::after(duration).await;
-        }
+    async fn sleep(duration: Duration) {
+        async_io::Timer::after(duration).await;
     }
 }
 

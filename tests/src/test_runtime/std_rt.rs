@@ -45,8 +45,8 @@ impl TestRuntime for StdRuntime {
         ThreadTask(slot)
     }
 
-    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
-        async move { thread::sleep(duration) }
+    async fn sleep(duration: Duration) {
+        thread::sleep(duration)
     }
 }
 
