@@ -3,7 +3,7 @@
 //! server side of one scenario. Formerly `nodenet/testsuite/loopback.rs`. The tests count
 //! no process-wide resource, so they run in parallel, each bounded by 20 s.
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nodenet::{
     BlockList, ConnectOptions, Endpoint, ErrorCode, Family, ListenOptions, LookupAddress,
@@ -570,9 +570,9 @@ pub async fn shutdown_ends_gracefully_then_destroys_at_deadline<R: TestRuntime>(
         conns.push(R::spawn(async move { drain(&mut c).await.1 }));
     }
     assert_eq!(server.connections(), 2);
-    let t0 = Instant::now();
+    let t0 = R::now();
     shutdown(&mut server, t0 + Duration::from_millis(300)).await;
-    let took = t0.elapsed();
+    let took = R::now().duration_since(t0);
     assert!(
         took >= Duration::from_millis(250),
         "waited for the deadline: {took:?}"
@@ -694,7 +694,7 @@ pub async fn reset_and_destroy_sends_rst_and_idle_timeout_fires<R: TestRuntime>(
         let mut c = accept(&mut server).await;
         // Idle for 50 ms: Timeout (nothing closes), then reset the connection.
         c.set_timeout(50).unwrap();
-        let t0 = Instant::now();
+        let t0 = R::now();
         loop {
             match next(&mut c).await {
                 Some(SocketEvent::Timeout) => break,
@@ -702,7 +702,7 @@ pub async fn reset_and_destroy_sends_rst_and_idle_timeout_fires<R: TestRuntime>(
                 None => panic!("closed before the timeout"),
             }
         }
-        assert!(t0.elapsed() >= Duration::from_millis(45));
+        assert!(R::now().duration_since(t0) >= Duration::from_millis(45));
         c.reset_and_destroy().unwrap();
         drain(&mut c).await.1
     });

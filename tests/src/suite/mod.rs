@@ -37,7 +37,8 @@
 //!    (socket or server), `next_until(&mut s, deadline).await` (`None` at the deadline),
 //!    `shutdown(&mut server, deadline).await`, `R::spawn(async move { .. })` for the
 //!    other side (await the handle to join it; drop it to let it run on),
-//!    `R::sleep(duration).await`, `R::NAME` in messages. The helpers of [`support`]
+//!    `R::sleep(duration).await`, `R::now()` for deadlines and durations (the runtime's
+//!    clock: virtual on a simulation runtime), `R::NAME` in messages. The helpers of [`support`]
 //!    (`loopback_server`, `accept`, `drain`, `echo`, ...) are ordinary functions too.
 //! 2. Add its name to the suite's list macro at the bottom of the module
 //!    (`loopback_tests!`, ...), with `#[ignore = "why"]` in front for a heavy variant.

@@ -8,7 +8,7 @@
 //! (`soak_<runtime>.rs`), because it counts the process's descriptors and memory.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nodenet::{ConnectOptions, ErrorCode, ServerOptions, SocketEvent};
 use nodenet_core::ServerEvent;
@@ -128,10 +128,10 @@ async fn run_cycles<R: TestRuntime>(port: u16, parallel: usize, start: usize, en
 
 /// Wait (at most 30 s) until the server side closed `n` connections.
 async fn wait_closed<R: TestRuntime>(closed: &AtomicUsize, n: usize) {
-    let t = Instant::now();
+    let t = R::now();
     while closed.load(Ordering::SeqCst) < n {
         assert!(
-            t.elapsed() < Duration::from_secs(30),
+            R::now().duration_since(t) < Duration::from_secs(30),
             "server connections never closed"
         );
         R::sleep(Duration::from_millis(5)).await;
@@ -184,10 +184,10 @@ async fn soak_run<R: TestRuntime>(cycles: usize, parallel: usize) {
     wait_closed::<R>(&closed, SOAK_WARM_UP).await;
     let fds_before = open_fds();
     let rss_before = rss_kib();
-    let t0 = Instant::now();
+    let t0 = R::now();
     run_cycles::<R>(port, parallel, SOAK_WARM_UP, total).await;
     wait_closed::<R>(&closed, total).await;
-    let elapsed = t0.elapsed();
+    let elapsed = R::now().duration_since(t0);
     let mut server = acceptor.await;
     assert_eq!(server.connections(), 0);
     let fds_after = open_fds();

@@ -3,7 +3,7 @@
 //! `accept_paused_until_signalled!` and `echo!`), as plain generic functions over a
 //! [`TestRuntime`].
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nodenet::{
     ConnectOptions, Endpoint, ListenOptions, Server, ServerOptions, Socket, SocketEvent,
@@ -88,8 +88,8 @@ pub async fn accept_paused_until_signalled<R: TestRuntime>(
     signal: mpsc::Receiver<()>,
 ) -> Vec<u8> {
     let mut c = accept(server).await;
-    let t0 = Instant::now();
-    while signal.try_recv().is_err() && t0.elapsed() < Duration::from_secs(5) {
+    let t0 = R::now();
+    while signal.try_recv().is_err() && R::now().duration_since(t0) < Duration::from_secs(5) {
         R::sleep(Duration::from_millis(5)).await;
     }
     c.resume();

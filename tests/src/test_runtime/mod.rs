@@ -18,7 +18,9 @@
 //! [`Drive`], implemented once for [`Async`](nodenet::runtime::Async) and once for
 //! [`Blocking`](nodenet::runtime::Blocking). A new runtime (the deterministic simulation
 //! runtime) therefore plugs in by implementing [`TestRuntime`]'s four items —
-//! `NAME`, `block_on`, `spawn`, `sleep` — and nothing else.
+//! `NAME`, `block_on`, `spawn`, `sleep` — and, for virtual time, `now`; bodies take
+//! their deadlines from [`TestRuntime::now`], and [`next_until`] waits on the runtime's
+//! own timer.
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -62,6 +64,12 @@ pub trait TestRuntime: Runtime<Kind: Drive<Self>> + Default {
 
     /// Let `duration` pass (in the runtime's time).
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
+
+    /// The runtime's clock, for the deadlines and durations a body computes: the real
+    /// runtimes' `Instant::now()`; a simulation runtime answers its virtual time.
+    fn now() -> Instant {
+        Instant::now()
+    }
 }
 
 /// Something with events to wait for: a [`Socket<R>`] or a [`Server<R>`] of a
