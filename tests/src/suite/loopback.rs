@@ -55,7 +55,8 @@ pub async fn only_tracked_writes_get_write_done<R: TestRuntime>() {
     server.close().unwrap();
 }
 
-/// An IPv4 echo: the client's events in Node's order, byte counters, and the server's `Close` after its connection closed.
+/// An IPv4 echo: the client's events in Node's order, byte counters, and the server's
+/// `Close` after its connection closed.
 pub async fn ipv4_echo_data_end_close<R: TestRuntime>() {
     let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
     let h = R::spawn(async move {
@@ -139,7 +140,8 @@ pub async fn ipv6_loopback<R: TestRuntime>() {
     h.await;
 }
 
-/// A server on `::` (bound synchronously, like Node) sees an IPv4 client as `::ffff:127.0.0.1`.
+/// A server on `::` (bound synchronously, like Node) sees an IPv4 client as
+/// `::ffff:127.0.0.1`.
 pub async fn dual_stack_sees_mapped_ipv4_peer<R: TestRuntime>() {
     let mut server = create_server::<R>(ServerOptions::default());
     server.listen(ListenOptions::port(0)).unwrap();
@@ -163,7 +165,8 @@ pub async fn dual_stack_sees_mapped_ipv4_peer<R: TestRuntime>() {
     assert_eq!(h.await, "::ffff:127.0.0.1");
 }
 
-/// A Unix socket server: file modes from `readable_all`/`writable_all`, `EADDRINUSE` in Node's words for a second server, data, and the file unlinked on close.
+/// A Unix socket server: file modes from `readable_all`/`writable_all`, `EADDRINUSE` in
+/// Node's words for a second server, data, and the file unlinked on close.
 pub async fn unix_path_modes_unlink_and_eaddrinuse<R: TestRuntime>() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("echo.sock").to_str().unwrap().to_string();
@@ -262,7 +265,8 @@ pub async fn connect_refused_is_node_shaped<R: TestRuntime>() {
     );
 }
 
-/// A host the system resolver cannot find: `getaddrinfo ENOTFOUND` (or `EAI_AGAIN` without DNS), as Node prints it.
+/// A host the system resolver cannot find: `getaddrinfo ENOTFOUND` (or `EAI_AGAIN` without
+/// DNS), as Node prints it.
 pub async fn system_lookup_failure_is_node_shaped<R: TestRuntime>() {
     let mut client = connect::<R>(ConnectOptions::tcp(80, "nodenet-no-such-host.invalid")).unwrap();
     let (_, events) = drain(&mut client).await;
@@ -307,7 +311,8 @@ pub async fn custom_lookup_is_used<R: TestRuntime>() {
     h.await;
 }
 
-/// Happy eyeballs: `::1` is closed, `127.0.0.1` listens, the connection lands on IPv4 and both attempts are recorded.
+/// Happy eyeballs: `::1` is closed, `127.0.0.1` listens, the connection lands on IPv4 and
+/// both attempts are recorded.
 pub async fn happy_eyeballs_falls_back_to_the_open_family<R: TestRuntime>() {
     // `::1` is closed, `127.0.0.1` listens: the connection lands on IPv4.
     let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
@@ -338,7 +343,8 @@ pub async fn happy_eyeballs_falls_back_to_the_open_family<R: TestRuntime>() {
     h.await;
 }
 
-/// `write` returns false past the high-water mark, and `Drain` comes once the peer read everything.
+/// `write` returns false past the high-water mark, and `Drain` comes once the peer read
+/// everything.
 pub async fn backpressure_and_drain<R: TestRuntime>() {
     // The server starts paused: nothing is read until the client saw write() == false.
     let opts = ServerOptions::new(SocketOptions {
@@ -421,7 +427,8 @@ pub async fn many_queued_chunks_arrive_whole_and_in_order<R: TestRuntime>() {
     assert!(got == expected, "bytes differ from what was written");
 }
 
-/// Keep-alive and no-delay, from the server options and from calls, read back with getsockopt as libuv sets them.
+/// Keep-alive and no-delay, from the server options and from calls, read back with
+/// getsockopt as libuv sets them.
 pub async fn keep_alive_and_no_delay_read_back<R: TestRuntime>() {
     let opts = ServerOptions::new(
         SocketOptions {
@@ -504,7 +511,8 @@ pub async fn server_close_waits_for_the_connection<R: TestRuntime>() {
     assert!(next(&mut server).await.is_none());
 }
 
-/// `max_connections` drops the connection past the limit with Node's `drop` data, and closes it.
+/// `max_connections` drops the connection past the limit with Node's `drop` data, and
+/// closes it.
 pub async fn max_connections_drops_with_node_data<R: TestRuntime>() {
     let mut server = create_server::<R>(ServerOptions::default());
     server.set_max_connections(Some(1));
@@ -538,7 +546,8 @@ pub async fn max_connections_drops_with_node_data<R: TestRuntime>() {
     drop(first);
 }
 
-/// `shutdown(deadline)` ends every connection, waits for the polite one, destroys the stubborn one at the deadline.
+/// `shutdown(deadline)` ends every connection, waits for the polite one, destroys the
+/// stubborn one at the deadline.
 pub async fn shutdown_ends_gracefully_then_destroys_at_deadline<R: TestRuntime>() {
     let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
     // A polite client: ends when the server ends (allowHalfOpen false).
@@ -633,7 +642,8 @@ pub async fn from_std_and_into_std<R: TestRuntime>() {
     assert!(back.accept().is_ok());
 }
 
-/// A 64 KiB write on a fresh connection returns true with nothing queued and no `Drain`, as in Node v20.
+/// A 64 KiB write on a fresh connection returns true with nothing queued and no `Drain`, as
+/// in Node v20.
 pub async fn write_dispatched_at_once_returns_true_like_node<R: TestRuntime>() {
     // Node v20: on a fresh connection `write(Buffer.alloc(65536))` returns true with
     // writableLength 0 (libuv's try-write took it all), and no 'drain' follows.
@@ -656,7 +666,8 @@ pub async fn write_dispatched_at_once_returns_true_like_node<R: TestRuntime>() {
     assert_eq!(h.await, 64 * 1024);
 }
 
-/// A block list closes a blocked peer on the server (`Blocked`) and refuses the connect on the client (`ERR_IP_BLOCKED`).
+/// A block list closes a blocked peer on the server (`Blocked`) and refuses the connect on
+/// the client (`ERR_IP_BLOCKED`).
 pub async fn block_list_on_server_and_client<R: TestRuntime>() {
     let mut list = BlockList::new();
     list.add_address("127.0.0.1", "ipv4").unwrap();
@@ -687,7 +698,8 @@ pub async fn block_list_on_server_and_client<R: TestRuntime>() {
     assert_eq!(err.code(), ErrorCode::ERR_IP_BLOCKED);
 }
 
-/// The idle timeout fires, then `reset_and_destroy` sends an RST the client reports as `read ECONNRESET`.
+/// The idle timeout fires, then `reset_and_destroy` sends an RST the client reports as
+/// `read ECONNRESET`.
 pub async fn reset_and_destroy_sends_rst_and_idle_timeout_fires<R: TestRuntime>() {
     let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
     let h = R::spawn(async move {
@@ -765,7 +777,8 @@ pub async fn connect_again_after_destroy<R: TestRuntime>() {
     h.await;
 }
 
-/// 40 clients at once, each echoed back whole and in order; the server counts them in and out.
+/// 40 clients at once, each echoed back whole and in order; the server counts them in and
+/// out.
 pub async fn many_concurrent_echo_clients<R: TestRuntime>() {
     // 40 clients at once, each sends 32 KiB in 4 KiB writes and expects it echoed
     // back whole and in order; the server counts them in and out.
