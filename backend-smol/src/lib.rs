@@ -34,6 +34,7 @@
 
 mod runtime;
 
+pub use nodenet::AsyncLookup;
 pub use nodenet::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
     is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
@@ -42,6 +43,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{SmolListener, SmolRuntime, SmolStream};
 
 /// Node's `net.Socket` on smol / async-io: [`nodenet::Socket`] on [`SmolRuntime`].

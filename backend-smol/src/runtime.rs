@@ -37,6 +37,15 @@ pub enum SmolListener {
     Unix(Async<UnixListener>),
 }
 
+impl AsFd for SmolListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            SmolListener::Tcp(l) => l.get_ref().as_fd(),
+            SmolListener::Unix(l) => l.get_ref().as_fd(),
+        }
+    }
+}
+
 impl AsFd for SmolStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {

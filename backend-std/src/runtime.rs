@@ -82,6 +82,12 @@ impl AsFd for StdRtStream {
     }
 }
 
+impl AsFd for StdRtListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
 impl RtStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         nodenet::runtime::send_now(self, bufs)

@@ -23,6 +23,7 @@ use nodenet::runtime::{
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
+use tokio::io::AsyncReadExt;
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
@@ -53,6 +54,15 @@ pub enum TokioListener {
     Tcp(AsyncFd<std::net::TcpListener>),
     /// Unix domain socket.
     Unix(AsyncFd<std::os::unix::net::UnixListener>),
+}
+
+impl AsFd for TokioListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            TokioListener::Tcp(l) => l.get_ref().as_fd(),
+            TokioListener::Unix(l) => l.get_ref().as_fd(),
+        }
+    }
 }
 
 impl AsFd for TokioStream {
@@ -92,9 +102,10 @@ impl RtStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    /// tokio's own `AsyncRead` path (what `read_buf` on a `TcpStream` runs) into a
-    /// per-thread `BytesMut`: readiness first, then one read into its spare capacity, and
-    /// a short read clears tokio's readiness, so `drained` is not needed. A large read is
+    /// tokio's own `AsyncRead` path (`read_buf` on a `TcpStream`, polled once; it holds no
+    /// state between polls) into a per-thread `BytesMut`: readiness first, then one read
+    /// into its spare capacity, and a short read clears tokio's readiness, so `drained` is
+    /// not needed. A large read is
     /// split off the block, which the next read reclaims once the user dropped the chunk
     /// (an echo reuses one block, as a raw tokio loop over one buffer does).
     fn poll_read_chunk(
@@ -110,14 +121,25 @@ impl RtStream for TokioStream {
             }
             let room = pool.capacity();
             let read = match self {
-                TokioStream::Tcp(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
-                TokioStream::Unix(s) => tokio_util::io::poll_read_buf(Pin::new(s), cx, &mut *pool),
+                TokioStream::Tcp(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
+                TokioStream::Unix(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
             };
             read.map_ok(|n| ReadChunk {
                 short: n > 0 && n < room,
                 data: take_bytes_mut_chunk(&mut pool),
             })
         })
+    }
+    /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
+    /// cleared by its own read calls, so a raw `recv` would leave a stale readiness and
+    /// spin.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        let read = match self {
+            TokioStream::Tcp(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+            TokioStream::Unix(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+        };
+        read.map_ok(|()| buf.filled().len())
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {

@@ -1,6 +1,6 @@
 //! Node's error objects: one [`Error`] type carrying Node's `code`, message text and the
 //! `syscall` / `address` / `port` properties Node attaches, plus the constructors for every
-//! shape in `node-net-semantics.md` §0.
+//! shape in `docs/node-semantics.md` §0.
 //!
 //! Rust callers match on [`Error::code`]; people porting Node code compare
 //! [`ErrorCode::as_str`] with the strings they already know (`"ECONNREFUSED"`).
@@ -42,7 +42,7 @@ macro_rules! error_codes {
         system { $( $sys:ident = $errno:expr, $uvmsg:expr, $kind:ident; )* }
         node { $( $node:ident, $nkind:ident; )* }
     ) => {
-        /// Node's `err.inner.code`: the libuv/system codes seen by `net` and Node's own `ERR_*`
+        /// Node's `err.code`: the libuv/system codes seen by `net` and Node's own `ERR_*`
         /// codes. The variant names are exactly Node's strings.
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -208,13 +208,13 @@ impl fmt::Display for ErrorCode {
 /// let io: std::io::Error = err.into();
 /// assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     // Boxed so `Result<T, Error>` stays one pointer wide on the hot path.
     inner: Box<Inner>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Inner {
     code: ErrorCode,
     class: ErrorClass,
@@ -225,25 +225,92 @@ struct Inner {
     local_address: Option<String>,
     local_port: Option<u16>,
     host: Option<String>,
+    /// Node's `err.cause` (an `AbortError`'s is the signal's reason).
+    cause: Option<Error>,
     errors: Vec<Error>,
 }
 
+/// What JavaScript's `String(err)` gives, which is also the first line of Node's
+/// `util.inspect(err)`: Node's own `ERR_*` errors put the code in the name
+/// (`RangeError [ERR_SOCKET_BAD_PORT]: Port should be ...`), system and DNS errors do not
+/// (`Error: connect ECONNREFUSED 127.0.0.1:9`). An `AggregateError` has an empty message,
+/// so it prints `util.inspect`'s header (`AggregateError [ECONNREFUSED]:`) followed by its
+/// inner errors' messages instead of `String(err)`'s bare `AggregateError`.
+///
+/// ```
+/// use nodenet_core::{Error, ErrorCode};
+/// let e = Error::bad_port("Port", "type number (70000)");
+/// assert_eq!(
+///     e.to_string(),
+///     "RangeError [ERR_SOCKET_BAD_PORT]: Port should be >= 0 and < 65536. Received type number (70000)."
+/// );
+/// let e = Error::connect(ErrorCode::ECONNREFUSED, "127.0.0.1", 9, None);
+/// assert_eq!(e.to_string(), "Error: connect ECONNREFUSED 127.0.0.1:9");
+/// ```
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.inner.class == ErrorClass::AggregateError && self.inner.message.is_empty() {
-            // Node's AggregateError has an empty message; show the inner ones instead of
-            // printing nothing.
-            write!(f, "AggregateError [{}]:", self.inner.code)?;
-            for (i, e) in self.inner.errors.iter().enumerate() {
+        let inner = &self.inner;
+        let class = inner.class.as_str();
+        if inner.class == ErrorClass::AggregateError && inner.message.is_empty() {
+            write!(f, "{class} [{}]:", inner.code)?;
+            for (i, e) in inner.errors.iter().enumerate() {
                 write!(f, "{} {}", if i == 0 { "" } else { ";" }, e.message())?;
             }
             return Ok(());
         }
-        f.write_str(&self.inner.message)
+        if self.code_in_name() {
+            write!(f, "{class} [{}]: {}", inner.code, inner.message)
+        } else if inner.message.is_empty() {
+            f.write_str(class)
+        } else {
+            write!(f, "{class}: {}", inner.message)
+        }
     }
 }
 
-impl std::error::Error for Error {}
+/// Only the properties that are set, so a printed error reads like Node's inspected
+/// object: `Error { code: ECONNREFUSED, message: "connect ECONNREFUSED 127.0.0.1:9",
+/// syscall: "connect", address: "127.0.0.1", port: 9 }`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("code", &i.code);
+        if i.class != ErrorClass::Error {
+            d.field("class", &i.class);
+        }
+        d.field("message", &i.message);
+        if let Some(v) = i.syscall {
+            d.field("syscall", &v);
+        }
+        if let Some(v) = &i.address {
+            d.field("address", v);
+        }
+        if let Some(v) = i.port {
+            d.field("port", &v);
+        }
+        if let Some(v) = &i.local_address {
+            d.field("local_address", v);
+        }
+        if let Some(v) = i.local_port {
+            d.field("local_port", &v);
+        }
+        if let Some(v) = &i.host {
+            d.field("host", v);
+        }
+        if !i.errors.is_empty() {
+            d.field("errors", &i.errors);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    /// Node's `err.cause`, when there is one.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.cause.as_ref().map(|c| c as _)
+    }
+}
 
 impl Error {
     /// A bare error with a code, class and message (no extra properties).
@@ -259,12 +326,21 @@ impl Error {
                 local_address: None,
                 local_port: None,
                 host: None,
+                cause: None,
                 errors: Vec::new(),
             }),
         }
     }
 
-    /// Node's `err.inner.code`.
+    /// Whether `String(err)` shows the code: Node's JavaScript-made `ERR_*` errors name
+    /// themselves `Name [CODE]`; system errors, DNS errors and the errors Node's C++
+    /// layer throws (`ERR_INVALID_ADDRESS`) keep the plain class name.
+    fn code_in_name(&self) -> bool {
+        let code = self.inner.code;
+        code.as_str().starts_with("ERR_") && code != ErrorCode::ERR_INVALID_ADDRESS
+    }
+
+    /// Node's `err.code`.
     pub fn code(&self) -> ErrorCode {
         self.inner.code
     }
@@ -272,7 +348,7 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         self.inner.class
     }
-    /// Node's `err.inner.message`, byte for byte.
+    /// Node's `err.message`, byte for byte.
     pub fn message(&self) -> &str {
         &self.inner.message
     }
@@ -280,15 +356,15 @@ impl Error {
     pub fn errno(&self) -> Option<i32> {
         self.inner.code.errno()
     }
-    /// Node's `err.inner.syscall` (`"connect"`, `"listen"`, `"read"`, ...).
+    /// Node's `err.syscall` (`"connect"`, `"listen"`, `"read"`, ...).
     pub fn syscall(&self) -> Option<&'static str> {
         self.inner.syscall
     }
-    /// Node's `err.inner.address`.
+    /// Node's `err.address`.
     pub fn address(&self) -> Option<&str> {
         self.inner.address.as_deref()
     }
-    /// Node's `err.inner.port` (absent when Node leaves it out, i.e. when it is 0).
+    /// Node's `err.port` (absent when Node leaves it out, i.e. when it is 0).
     pub fn port(&self) -> Option<u16> {
         self.inner.port
     }
@@ -300,7 +376,7 @@ impl Error {
     pub fn local_port(&self) -> Option<u16> {
         self.inner.local_port
     }
-    /// Node's `err.inner.host` (`ERR_INVALID_ADDRESS_FAMILY`) or `err.hostname` (DNS errors).
+    /// Node's `err.host` (`ERR_INVALID_ADDRESS_FAMILY`) or `err.hostname` (DNS errors).
     pub fn host(&self) -> Option<&str> {
         self.inner.host.as_deref()
     }
@@ -807,5 +883,48 @@ mod tests {
         );
         assert_eq!(ErrorCode::from_errno(-98), ErrorCode::EADDRINUSE);
         assert_eq!(ErrorCode::from_errno(-7777), ErrorCode::Unknown(-7777));
+    }
+}
+
+/// `err.cause` and the errors of an aborted operation (Node's `AbortController`).
+impl Error {
+    /// Node's `err.cause`: for an `AbortError`, the reason the signal was aborted with.
+    pub fn cause(&self) -> Option<&Error> {
+        self.inner.cause.as_ref()
+    }
+    /// Set `cause` (builder style).
+    pub fn with_cause(mut self, cause: Error) -> Error {
+        self.inner.cause = Some(cause);
+        self
+    }
+    /// The reason of a signal aborted without one: Node's
+    /// `DOMException [AbortError]: This operation was aborted`.
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorClass, ErrorCode};
+    /// let reason = Error::abort_reason();
+    /// assert_eq!((reason.code(), reason.class()), (ErrorCode::ABORT_ERR, ErrorClass::AbortError));
+    /// assert_eq!(reason.message(), "This operation was aborted");
+    /// ```
+    pub fn abort_reason() -> Error {
+        Error::new(
+            ErrorCode::ABORT_ERR,
+            ErrorClass::AbortError,
+            "This operation was aborted",
+        )
+    }
+    /// What an aborted operation fails with: Node's `new AbortError(undefined, { cause })`
+    /// (`ABORT_ERR`, "The operation was aborted", `cause` the signal's reason).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let e = Error::aborted(Error::abort_reason());
+    /// assert_eq!(e.code(), ErrorCode::ABORT_ERR);
+    /// assert_eq!(e.message(), "The operation was aborted");
+    /// assert_eq!(e.cause().map(Error::message), Some("This operation was aborted"));
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn aborted(reason: Error) -> Error {
+        Error::abort().with_cause(reason)
     }
 }

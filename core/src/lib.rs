@@ -4,7 +4,7 @@
 //! [`BlockList`], Node's errors ([`Error`], [`ErrorCode`]) and argument validation, and the
 //! socket and server lifecycles. It performs no IO, reads no clock and spawns nothing; the
 //! backends (`nodenet-std`, `nodenet-smol`, `nodenet-tokio`) run it on real sockets and the
-//! simulator (feature `sim`) runs it on a fake kernel.
+//! simulator (the `nodenet-sim` crate) runs it on a fake kernel.
 //!
 //! ```
 //! use nodenet_core::{is_ip, BlockList};
@@ -21,15 +21,10 @@ pub mod address;
 pub mod block_list;
 pub mod defaults;
 pub mod error;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzz_checks;
 pub mod happy_eyeballs;
 pub mod ip;
 pub mod options;
 pub mod server;
-#[cfg(feature = "sim")]
-pub mod sim;
 pub mod socket;
 pub mod validate;
 

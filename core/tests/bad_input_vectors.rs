@@ -1,5 +1,5 @@
-//! Validation vectors of the spec (§4, §6) that no other test file covers; the rest are
-//! listed, with the file that covers them, in the "Reliability" README section.
+//! Validation vectors of `docs/node-semantics.md` (§4, §6) that no other test file covers; the rest are
+//! listed, with the file that covers them, in `docs/reliability.md` ("Bad input").
 
 use std::time::Instant;
 

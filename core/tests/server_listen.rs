@@ -35,6 +35,7 @@ fn listen_cmd(id: ListenerId, endpoint: Endpoint) -> ServerCommand {
         exclusive: false,
         readable_all: false,
         writable_all: false,
+        reuse_port: false,
     }
 }
 
@@ -116,6 +117,7 @@ fn listen_command_carries_backlog_and_flags() {
             exclusive: true,
             readable_all: false,
             writable_all: false,
+            reuse_port: false,
         }]
     );
     // backlog 0 is falsy in Node: 511.
@@ -355,6 +357,7 @@ fn resolved_ipv6_host_keeps_ipv6_only_and_uses_the_first_address() {
             exclusive: false,
             readable_all: false,
             writable_all: false,
+            reuse_port: false,
         }]
     );
 }
@@ -491,6 +494,7 @@ fn pipe_listen_reports_the_path_as_address() {
             exclusive: false,
             readable_all: true,
             writable_all: true,
+            reuse_port: false,
         }]
     );
     s.handle_listening(id, Endpoint::Pipe(path.into()), now);

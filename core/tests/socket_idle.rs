@@ -262,11 +262,21 @@ fn set_encoding_unknown() {
 }
 
 #[test]
-fn set_encoding_known_but_unsupported() {
+fn set_encoding_accepts_every_node_encoding() {
     let mut h = H::client();
-    let e = h.s.set_encoding("base64").unwrap_err();
-    assert_eq!(e.code(), ErrorCode::ERR_INVALID_ARG_VALUE);
-    assert!(h.s.set_encoding("utf8").is_ok());
+    assert_eq!(h.s.readable_encoding(), None);
+    for (name, normalized) in [
+        ("base64", "base64"),
+        ("Base64URL", "base64url"),
+        ("UCS-2", "utf16le"),
+        ("binary", "latin1"),
+        ("ASCII", "ascii"),
+        ("hex", "hex"),
+        ("utf-8", "utf8"),
+    ] {
+        h.s.set_encoding(name).unwrap();
+        assert_eq!(h.s.readable_encoding().map(Encoding::as_str), Some(normalized));
+    }
     assert_eq!(Encoding::parse("binary").unwrap(), Encoding::Latin1);
 }
 

@@ -1,4 +1,4 @@
-//! Random command/completion sequences against DESIGN.md's invariants: `Close` exactly
+//! Random command/completion sequences against the invariants of `docs/design.md`: `Close` exactly
 //! once and last (only write answers may follow), at most one `Error` and before
 //! `Close`, no `Data` after `End`, `Connect` before `Data`, `Drain` only after a write
 //! returned false, one `WriteDone` per write, bytes written in order, stale completions

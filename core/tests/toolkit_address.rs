@@ -1,4 +1,4 @@
-//! `SocketAddress` (§8): every test vector of the spec, confirmed with node v20.20.2.
+//! `SocketAddress` (§8): every test vector of `docs/node-semantics.md` §8, confirmed with node v20.20.2.
 
 use std::net::SocketAddr;
 

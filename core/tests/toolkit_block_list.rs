@@ -1,4 +1,4 @@
-//! `BlockList` (§7): every test vector of the spec, confirmed with node v20.20.2.
+//! `BlockList` (§7): every test vector of `docs/node-semantics.md` §7, confirmed with node v20.20.2.
 
 use nodenet_core::{BlockList, ErrorCode, SocketAddress, SocketAddressOptions as Opts};
 
@@ -6,7 +6,7 @@ fn sa(address: &str, family: &str) -> SocketAddress {
     SocketAddress::new(Opts::new().address(address).family(family)).unwrap()
 }
 
-/// The spec's reference list.
+/// The reference list of `docs/node-semantics.md` §7's examples.
 fn reference_list() -> BlockList {
     let mut bl = BlockList::new();
     bl.add_address("123.123.123.123", "ipv4").unwrap();

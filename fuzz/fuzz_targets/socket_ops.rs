@@ -1,4 +1,4 @@
-//! Arbitrary socket operation sequences against DESIGN.md's invariants
-//! (`nodenet_core::fuzz_checks::socket_ops`).
+//! Arbitrary socket operation sequences against the invariants of `docs/design.md`
+//! (`nodenet_fuzz_checks::socket_ops`).
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nodenet_core::fuzz_checks::check_socket_ops(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nodenet_fuzz_checks::check_socket_ops(data));

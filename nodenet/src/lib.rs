@@ -37,10 +37,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addr;
+mod connected;
+mod abort;
+mod dispose;
 mod driver;
 mod io;
+mod lookup;
 mod options;
+mod read_into;
 mod server;
+mod signal;
 mod socket;
 mod tcp;
 #[cfg(unix)]
@@ -50,14 +57,16 @@ pub mod runtime {
     //! What a runtime adapter implements ([`Runtime`], [`RtStream`], [`RtListener`], and
     //! [`BlockingRuntime`] for a blocking one), and the helpers the adapters share.
     pub use crate::driver::runtime::{
-        poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, Blocking,
-        BlockingRuntime, BoxFuture, ReadChunk, RtListener, RtStream, Runtime, RuntimeKind,
-        StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+        poll_read_chunk_default, poll_read_into_default, send_now, take_bytes_mut_chunk, Async,
+        AsyncRuntime, Blocking, BlockingRuntime, BoxFuture, ReadChunk, RtListener, RtStream,
+        Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
     };
 }
 
-pub use driver::{Lookup, LookupOptions};
+pub use abort::{AbortController, AbortSignal};
+pub use driver::{AsyncLookup, Lookup, LookupOptions};
 pub use options::KeepAlive;
+pub use read_into::ReadInto;
 pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
 pub use server::{Server, ServerEvent};
 pub use socket::Socket;

@@ -156,7 +156,8 @@ function portOf(name) {
 function listenOptions(spec) {
   const l = spec.listen || {};
   if (l.path !== undefined) return { path: path.join(tmp, l.path) };
-  const o = { port: l.port_of ? portOf(l.port_of) : 0 };
+  // A literal `port` (an invalid one, to see the validation) wins over `port_of`.
+  const o = { port: l.port !== undefined ? l.port : l.port_of ? portOf(l.port_of) : 0 };
   if (l.host !== undefined) o.host = l.host;
   if (l.ipv6Only !== undefined) o.ipv6Only = l.ipv6Only;
   if (l.backlog !== undefined) o.backlog = l.backlog;
@@ -167,7 +168,7 @@ function connectOptions(spec) {
   const c = { ...(spec.connect || {}) };
   const o = {};
   for (const k of ['allowHalfOpen', 'family', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout',
-    'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'timeout']) {
+    'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'timeout', 'localAddress']) {
     if (c[k] !== undefined) o[k] = c[k];
   }
   if (c.blockList) o.blockList = blockList(c.blockList);
@@ -175,7 +176,7 @@ function connectOptions(spec) {
     o.path = path.join(tmp, c.path);
     return o;
   }
-  o.port = portOf(c.port_of || 'server');
+  o.port = c.port !== undefined ? c.port : portOf(c.port_of || 'server');
   o.host = c.host !== undefined ? c.host : '127.0.0.1';
   if (c.lookup) {
     const results = c.lookup;
@@ -227,6 +228,10 @@ function serverProperty(name, prop) {
       return s.server._connections;
     case 'maxConnections':
       return s.server.maxConnections;
+    case 'port': {
+      const a = s.server.address();
+      return a && typeof a === 'object' ? a.port : undefined;
+    }
     case 'pathExists':
       return s.path !== undefined && fs.existsSync(s.path);
     default:
@@ -280,13 +285,14 @@ function actOn(actor, step) {
     case 'set_max_connections':
       servers[actor].server.maxConnections = step.value;
       return;
+    case 'create':
+      createSocket(actor);
+      return;
     case 'connect': {
-      const spec = scenario.clients[actor];
-      const opts = connectOptions(spec);
-      const sock = new net.Socket(opts);
-      instrumentSocket(actor, sock);
-      if (opts.timeout) sock.setTimeout(opts.timeout);
-      sock.connect(opts);
+      // A client created before (by `create` or an earlier `connect`) connects again:
+      // `socket.connect(options)` on the same object.
+      const sock = sockets[actor] || createSocket(actor);
+      sock.connect(connectOptions(scenario.clients[actor]));
       return;
     }
     case 'assert': {
@@ -309,12 +315,24 @@ function actOn(actor, step) {
   }
   const sock = need(actor);
   switch (step.op) {
-    case 'write':
-      sock.write(step.data);
+    case 'write': {
+      const data = step.repeat !== undefined ? step.data.repeat(step.repeat) : step.data;
+      if (step.cb !== undefined) {
+        const ret = sock.write(data, labelledCallback(actor, step.cb));
+        record(actor, `write:${step.cb}=${ret}`);
+      } else {
+        sock.write(data);
+      }
       return;
-    case 'end':
-      if (step.data !== undefined) sock.end(step.data);
-      else sock.end();
+    }
+    case 'end': {
+      const args = step.data !== undefined ? [step.data] : [];
+      if (step.cb !== undefined) args.push(labelledCallback(actor, step.cb));
+      sock.end(...args);
+      return;
+    }
+    case 'set_encoding':
+      sock.setEncoding(step.encoding);
       return;
     case 'destroy':
       sock.destroy();
@@ -352,6 +370,24 @@ function actOn(actor, step) {
     default:
       throw new Error(`scenario: unknown op ${step.op}`);
   }
+}
+
+// `new net.Socket(options)` for a client, instrumented, with the `timeout` option applied.
+function createSocket(actor) {
+  const c = scenario.clients[actor].connect || {};
+  const opts = {};
+  for (const k of ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay']) {
+    if (c[k] !== undefined) opts[k] = c[k];
+  }
+  const sock = new net.Socket(opts);
+  instrumentSocket(actor, sock);
+  if (c.timeout) sock.setTimeout(c.timeout);
+  return sock;
+}
+
+// A callback labelled `label`: records `cb:<label>:ok` or `cb:<label>:<CODE>`.
+function labelledCallback(actor, label) {
+  return (err) => record(actor, `cb:${label}:${err ? errCode(err) : 'ok'}`);
 }
 
 function property(actor, prop) {

@@ -3,6 +3,9 @@
 use crate::scenario::{DifferenceKind, Op, ScenarioFile, Target};
 use crate::trace::PropertyValue;
 
+/// The nodenet runtimes a known divergence can name.
+pub const RUNTIMES: [&str; 4] = ["tokio", "smol", "std", "sim"];
+
 /// Every problem found in one scenario file (empty = consistent):
 ///
 /// * the name equals the file stem;
@@ -12,7 +15,11 @@ use crate::trace::PropertyValue;
 ///   to (Node's for ordinary asserts, nodenet's for Rust-only ones);
 /// * a Rust-only difference only adds `sockopt.*` entries to Node's trace;
 /// * a newer-Node difference says which version;
-/// * the recording holds no runner failure (`runner` actor).
+/// * the recording holds no runner failure (`runner` actor);
+/// * it names the Node test it is ported from (`test-net-*.js`);
+/// * each known divergence names its issue item, only known runtimes, runtimes no other
+///   divergence of the scenario claims, and traces that really differ from the conforming
+///   ones.
 pub fn problems(file: &ScenarioFile) -> Vec<String> {
     let s = &file.scenario;
     let mut out = Vec::new();
@@ -98,6 +105,41 @@ pub fn problems(file: &ScenarioFile) -> Vec<String> {
                 out.push("newer_node difference without node_version".to_owned());
             }
             _ => {}
+        }
+    }
+    if !(s.node_test.starts_with("test-net-") && s.node_test.ends_with(".js")) {
+        out.push(format!(
+            "node_test {:?} is not a test-net-*.js file name",
+            s.node_test
+        ));
+    }
+    let mut claimed: Vec<&str> = Vec::new();
+    for k in &s.known_divergences {
+        if k.issue.trim().is_empty() || k.reason.trim().is_empty() {
+            out.push("known divergence without issue or reason".to_owned());
+        }
+        let runtimes: Vec<&str> = if k.runtimes.is_empty() {
+            RUNTIMES.to_vec()
+        } else {
+            k.runtimes.iter().map(String::as_str).collect()
+        };
+        for r in runtimes {
+            if !RUNTIMES.contains(&r) {
+                out.push(format!(
+                    "known divergence {} names unknown runtime {r:?}",
+                    k.issue
+                ));
+            } else if claimed.contains(&r) {
+                out.push(format!("two known divergences claim runtime {r}"));
+            } else {
+                claimed.push(r);
+            }
+            if s.expected_on(r) == nodenet {
+                out.push(format!(
+                    "known divergence {} does not change the expectation on {r}",
+                    k.issue
+                ));
+            }
         }
     }
     if s.expected.contains_key("runner") {

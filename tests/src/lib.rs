@@ -35,6 +35,8 @@ pub mod driver;
 pub mod drivers;
 pub mod harness;
 pub mod node;
+#[cfg(doctest)]
+mod readme;
 pub mod scenario;
 pub mod script;
 pub mod sim_driver;
@@ -47,8 +49,8 @@ pub use driver::{check, DriverError, Failure, ScenarioDriver};
 pub use node::NodeDriver;
 pub use scenario::{
     load_dir, load_file, scenarios_dir, BlockRule, ClientSpec, ConnectSpec, Difference,
-    DifferenceKind, ListenSpec, LoadError, LookupAnswer, Op, PropertyRef, Rule, Scenario,
-    ScenarioFile, ServerOptions, ServerSpec, Step, Target,
+    DifferenceKind, KnownDivergence, ListenSpec, LoadError, LookupAnswer, Op, PropertyRef, Rule,
+    Scenario, ScenarioFile, ServerOptions, ServerSpec, Step, Target,
 };
 pub use script::{Actors, Poll, ScriptRunner};
 pub use trace::{entry_matches, Event, PropertyValue, TraceRecorder, Traces};

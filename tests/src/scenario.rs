@@ -8,6 +8,7 @@
 //! {
 //!   "name": "connect_data_end_close",
 //!   "description": "what the scenario shows",
+//!   "node_test": "test-net-bytes-read.js",
 //!   "spec": ["§2.1 rule 3"],
 //!   "servers": { "server": { "options": {"allowHalfOpen": false}, "listen": {"host": "127.0.0.1"} } },
 //!   "clients": { "client": { "connect": {"host": "127.0.0.1"} } },
@@ -16,16 +17,30 @@
 //!   "steps": [ {"op": "listen", "actor": "server"}, {"op": "wait", "actor": "server", "event": "listening"} ],
 //!   "settle_ms": 50,
 //!   "expected": { "server": ["listening"] },
-//!   "differences": []
+//!   "differences": [],
+//!   "known_divergences": [
+//!     {"issue": "17.4", "reason": "...", "runtimes": ["tokio"], "expected": {"client": ["..."]}}
+//!   ]
 //! }
 //! ```
+//!
+//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from.
+//! `differences` are deliberate (argued) departures from Node; `known_divergences` are
+//! bugs: per runtime (all when `runtimes` is absent), the issue item and the traces nodenet
+//! prints today, checked by the suites so that a fix forces the marker's removal.
 //!
 //! Option names inside `options`/`listen`/`connect` are Node's (`allowHalfOpen`,
 //! `keepAliveInitialDelay`); operation names are nodenet's (`destroy_soon`,
 //! `reset_and_destroy`). Ports are always dynamic: a listen binds port 0 (or the port of
 //! another server with `port_of`), a client connects to the port of `port_of` (default
-//! `"server"`). IPC paths are file names inside a per-run temporary directory, which
-//! traces show as `<tmp>`.
+//! `"server"`). A literal `port` (possibly invalid, to see the validation) replaces both.
+//! IPC paths are file names inside a per-run temporary directory, which traces show as
+//! `<tmp>`.
+//!
+//! A client's socket is created by its first `connect` (or by `create`, which makes it
+//! without connecting); a later `connect` calls `connect` again on the same socket.
+//! `write` and `end` take an optional callback label `cb`: `write:<cb>=<returned value>`
+//! is recorded at once and `cb:<cb>:ok` / `cb:<cb>:<CODE>` when Node calls the callback.
 //!
 //! # Actors
 //!
@@ -61,7 +76,9 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// Sections of `node-net-semantics.md` the scenario exercises.
+    /// The Node test it is ported from (`test-net-*.js` in Node's `test/parallel/`).
+    pub node_test: String,
+    /// Sections of `docs/node-semantics.md` the scenario exercises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spec: Vec<String>,
     /// Server actors by name.
@@ -86,6 +103,34 @@ pub struct Scenario {
     /// Where nodenet deliberately differs from Node v20, with nodenet's expected traces.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// Known nodenet bugs this scenario shows, with the traces nodenet prints today. The
+    /// suites check that each bug is still there (so its marker goes once it is fixed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_divergences: Vec<KnownDivergence>,
+}
+
+/// A known bug of nodenet that makes a scenario differ from Node v20 (not a deliberate
+/// difference): which issue item tracks it, on which runtimes, and what nodenet prints
+/// instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownDivergence {
+    /// The tracking issue item, e.g. `17.1` (issue 17, item 1).
+    pub issue: String,
+    /// What nodenet does wrong, in prose.
+    pub reason: String,
+    /// The runtimes (`tokio`, `smol`, `std`, `sim`) that show it; empty = all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtimes: Vec<String>,
+    /// nodenet's traces today, for the actors that differ (whole replacement traces).
+    pub expected: Traces,
+}
+
+impl KnownDivergence {
+    /// Whether the runtime named `runtime` shows this divergence.
+    pub fn applies_to(&self, runtime: &str) -> bool {
+        self.runtimes.is_empty() || self.runtimes.iter().any(|r| r == runtime)
+    }
 }
 
 /// A server actor: constructor options and what `listen` binds.
@@ -137,6 +182,10 @@ pub struct ListenSpec {
     /// IPC: file name inside the run's temporary directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// A literal port (a number or a string, possibly invalid, to see Node's validation);
+    /// wins over `port_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<serde_json::Value>,
     /// `ipv6Only`.
     #[serde(rename = "ipv6Only", default, skip_serializing_if = "Option::is_none")]
     pub ipv6_only: Option<bool>,
@@ -163,9 +212,16 @@ pub struct ConnectSpec {
     /// Connect to the port of this server (default `"server"`).
     #[serde(rename = "port_of", default, skip_serializing_if = "Option::is_none")]
     pub port_of: Option<String>,
+    /// A literal port (a number or a string, possibly invalid, to see Node's validation);
+    /// wins over `port_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<serde_json::Value>,
     /// IPC: file name inside the run's temporary directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// `localAddress` to bind before connecting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_address: Option<String>,
     /// `allowHalfOpen`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_half_open: Option<bool>,
@@ -251,6 +307,13 @@ pub struct Rule {
     pub actions: Vec<Step>,
 }
 
+/// Replace whole actor traces of `traces` by those of `with`.
+fn overlay(traces: &mut Traces, with: &Traces) {
+    for (actor, trace) in with {
+        traces.insert(actor.clone(), trace.clone());
+    }
+}
+
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
@@ -318,18 +381,33 @@ pub enum Op {
         /// The limit.
         value: u32,
     },
-    /// Client: `connect` with the client's [`ConnectSpec`].
+    /// Client: `new net.Socket(options)` without connecting (the socket options of the
+    /// client's [`ConnectSpec`]: `allowHalfOpen`, `timeout`).
+    Create,
+    /// Client: `connect` with the client's [`ConnectSpec`]; on a socket that exists
+    /// already (from `create` or an earlier `connect`), `socket.connect(options)` again.
     Connect,
-    /// `write(data)` (UTF-8).
+    /// `write(data)` (UTF-8). With `cb`, the write has a callback: `write:<cb>=<returned
+    /// boolean>` is recorded at once and `cb:<cb>:ok` / `cb:<cb>:<CODE>` when it is called.
     Write {
         /// The text.
         data: String,
+        /// Write `data` repeated this many times, as one chunk (for large writes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeat: Option<usize>,
+        /// Label of the write's callback.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cb: Option<String>,
     },
-    /// `end()` or `end(data)` (the end_with_data case).
+    /// `end()` or `end(data)` (the end_with_data case). With `cb`, `end` gets a callback,
+    /// recorded as `cb:<cb>:ok` / `cb:<cb>:<CODE>` when called.
     End {
         /// Optional final data.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data: Option<String>,
+        /// Label of `end`'s callback.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cb: Option<String>,
     },
     /// `destroy()`.
     Destroy,
@@ -348,8 +426,13 @@ pub enum Op {
     Resume,
     /// `setTimeout(ms)`.
     SetTimeout {
-        /// Milliseconds (0 disables).
-        ms: u64,
+        /// Milliseconds (0 disables; negative to see the validation).
+        ms: i64,
+    },
+    /// `setEncoding(encoding)`: data is decoded text from then on.
+    SetEncoding {
+        /// Node's encoding name.
+        encoding: String,
     },
     /// `setNoDelay(enable)` (default true).
     SetNoDelay {
@@ -456,6 +539,13 @@ pub enum Target {
     Nodenet,
 }
 
+impl Op {
+    /// The bytes a `write` step writes (`data`, `repeat` times).
+    pub fn write_data(data: &str, repeat: Option<usize>) -> bytes::Bytes {
+        bytes::Bytes::from(data.repeat(repeat.unwrap_or(1)))
+    }
+}
+
 impl Scenario {
     /// Parse a scenario from JSON text.
     pub fn from_json(text: &str) -> Result<Scenario, LoadError> {
@@ -465,14 +555,32 @@ impl Scenario {
         })
     }
 
-    /// The traces a driver of `target` must produce.
+    /// The known divergence the nodenet runtime `runtime` shows, if any.
+    pub fn known_divergence_on(&self, runtime: &str) -> Option<&KnownDivergence> {
+        self.known_divergences
+            .iter()
+            .find(|k| k.applies_to(runtime))
+    }
+
+    /// The traces the nodenet runtime `runtime` produces today: the conforming ones
+    /// ([`expected_for`](Self::expected_for)`(Target::Nodenet)`) with the runtime's known
+    /// divergence applied.
+    pub fn expected_on(&self, runtime: &str) -> Traces {
+        let mut traces = self.expected_for(Target::Nodenet);
+        if let Some(known) = self.known_divergence_on(runtime) {
+            overlay(&mut traces, &known.expected);
+        }
+        traces.retain(|_, trace| !trace.is_empty());
+        traces
+    }
+
+    /// The traces a conforming driver of `target` produces: Node's recording, plus for
+    /// nodenet its deliberate differences (never a known divergence, which is a bug).
     pub fn expected_for(&self, target: Target) -> Traces {
         let mut traces = self.expected.clone();
         if target == Target::Nodenet {
             for difference in &self.differences {
-                for (actor, trace) in &difference.expected {
-                    traces.insert(actor.clone(), trace.clone());
-                }
+                overlay(&mut traces, &difference.expected);
             }
         }
         traces.retain(|_, trace| !trace.is_empty());

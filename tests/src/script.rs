@@ -39,7 +39,13 @@ pub trait Actors {
     /// and without delivering events (the driver queues them and delivers them later with
     /// [`ScriptRunner::record`]). Returns `Ok(write())`'s return value for `write`, `Ok(true)`
     /// for others, or `Err(code)` when the call fails synchronously (Node would throw):
-    /// recorded as `throw:<code>`.
+    /// recorded as `throw:<code>` — except for an `end` with a callback, whose failure is
+    /// the callback's error (`cb:<label>:<code>`).
+    ///
+    /// A labelled callback (`write`/`end` with `cb`) is the driver's to report, as an
+    /// [`Event::Callback`] recorded when Node would call it: a write's when its
+    /// completion arrives; `end`'s just before `finish`, or with `ERR_STREAM_DESTROYED`
+    /// just before `close` when the socket closes unfinished.
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String>;
 
     /// Read a property for an `assert` step. Names are Node's (`readyState`, `bytesRead`,
@@ -267,6 +273,8 @@ impl<'s> ScriptRunner<'s> {
             } => {
                 let chunk = Op::Write {
                     data: "x".repeat(chunk_size.unwrap_or(65536)),
+                    repeat: None,
+                    cb: None,
                 };
                 for _ in 0..max_chunks.unwrap_or(4096) {
                     match actors.perform(actor, &chunk) {
@@ -279,6 +287,20 @@ impl<'s> ScriptRunner<'s> {
             }
             Op::Wait { .. } | Op::Sleep { .. } => {
                 self.note("runner", "invalid:wait or sleep inside a rule", actors);
+            }
+            Op::Write {
+                cb: Some(label), ..
+            } => match actors.perform(actor, op) {
+                Ok(ret) => self.note(actor, &format!("write:{label}={ret}"), actors),
+                Err(code) => self.note(actor, &format!("throw:{code}"), actors),
+            },
+            // `end` never throws: a synchronous failure goes to its callback.
+            Op::End {
+                cb: Some(label), ..
+            } => {
+                if let Err(code) = actors.perform(actor, op) {
+                    self.note(actor, &format!("cb:{label}:{code}"), actors);
+                }
             }
             other => {
                 if let Err(code) = actors.perform(actor, other) {

@@ -1,4 +1,4 @@
-//! The conformance driver on the deterministic simulator (`nodenet_core::sim`): each
+//! The conformance driver on the deterministic simulator (`nodenet_sim`): each
 //! scenario runs in a fresh [`World`] — the real core state machines over the fake
 //! kernel, in virtual time — with its servers and clients on the loopback host
 //! (`127.0.0.1` and `::1` belong to the world's default host). The scenario's custom
@@ -19,13 +19,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use nodenet_core::sim::{Faults, ServerId, SocketId, World, WorldEvent};
 use nodenet_core::{Endpoint, ServerEvent};
+use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 
 use crate::driver::{DriverError, ScenarioDriver};
 use crate::drivers::common::{
     code, connect_options, emits_follower, listen_options, server_options, server_property,
-    socket_property, socket_trace_event,
+    socket_property, Callbacks,
 };
 use crate::drivers::net::scenario_error;
 use crate::drivers::suite::Exclusion;
@@ -38,6 +38,58 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
     Exclusion {
         scenario: "ipc_listen_connect_unlink",
         reason: "the simulator models TCP only: no Unix domain sockets, no socket files",
+    },
+    Exclusion {
+        scenario: "listen_twice_ip_literal",
+        reason: "the simulator makes a new server for every listen, so it cannot call listen twice on one server",
+    },
+    Exclusion {
+        scenario: "listen_twice_no_host",
+        reason: "the simulator makes a new server for every listen, so it cannot call listen twice on one server",
+    },
+    Exclusion {
+        scenario: "listen_invalid_port",
+        reason: "the world creates a server only through a successful listen, so a server whose listen threw has no properties to read",
+    },
+    Exclusion {
+        scenario: "reconnect",
+        reason: "the world's invariant checker treats a socket's Close as final, so reconnecting a closed socket trips it (timer armed after Close)",
+    },
+    Exclusion {
+        scenario: "connect_destroy_unconnected",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "connect_reset_unconnected",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "end_without_connect",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "timeout_no_handle",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "pipe_connect_enoent",
+        reason: "the simulator models TCP only: no Unix domain sockets (and an IPC connect hangs there, issue 17 item 12)",
+    },
+    Exclusion {
+        scenario: "server_listen_path_twice",
+        reason: "the simulator models TCP only: no Unix domain sockets, no socket files",
+    },
+    Exclusion {
+        scenario: "set_encoding_latin1_hex",
+        reason: "the world's invariant checker counts the bytes of Data events only, so decoded Text events trip its End accounting",
+    },
+    Exclusion {
+        scenario: "persistent_nodelay",
+        reason: "the world has no unconnected socket, and no OS socket to read TCP_NODELAY back",
+    },
+    Exclusion {
+        scenario: "persistent_keepalive",
+        reason: "the world has no unconnected socket, and no OS socket to read SO_KEEPALIVE back",
     },
     Exclusion {
         scenario: "keep_alive_no_delay",
@@ -85,6 +137,7 @@ struct SimActors<'s> {
     socket_names: BTreeMap<SocketId, String>,
     server_names: BTreeMap<ServerId, String>,
     ports: BTreeMap<String, u16>,
+    callbacks: Callbacks,
 }
 
 impl SimActors<'_> {
@@ -116,7 +169,7 @@ impl SimActors<'_> {
             Some(other) => self.port_of(other)?,
             None => 0,
         };
-        let options = listen_options(&spec.listen, Path::new("/"), port);
+        let options = listen_options(&spec.listen, Path::new("/"), port)?;
         let host = spec.listen.host.as_deref().unwrap_or("127.0.0.1");
         let id = self
             .world
@@ -134,13 +187,25 @@ impl SimActors<'_> {
             .clients
             .get(actor)
             .ok_or_else(|| format!("NO_CLIENT_{actor}"))?;
-        let port = self.port_of(spec.connect.port_of())?;
-        let (socket, mut options) = connect_options(spec, Path::new("/"), Some(port))?;
+        let port = match &spec.connect.port {
+            Some(_) => None,
+            None => Some(self.port_of(spec.connect.port_of())?),
+        };
+        let (socket, mut options) = connect_options(spec, Path::new("/"), port)?;
         if let Some(answers) = &spec.connect.lookup {
             // The custom resolver's answers, in order, as the world's DNS entry.
             let addrs: Vec<&str> = answers.iter().map(|a| a.address.as_str()).collect();
             self.world.dns(spec.connect.host(), &addrs);
             options.lookup = true;
+        }
+        if let Some(&existing) = self.sockets.get(actor) {
+            // `socket.connect(options)` again on the client's socket.
+            options.timeout = None;
+            return self
+                .world
+                .with_socket(existing, |s, now| s.connect(options, now))
+                .map(|()| true)
+                .map_err(code);
         }
         let id = self
             .world
@@ -157,6 +222,8 @@ impl Actors for SimActors<'_> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
         match op {
             Op::Listen => return self.listen(actor),
+            // The world has no unconnected socket (scenarios using it are excluded).
+            Op::Create => return Err("UNSUPPORTED_IN_SIM_CREATE".to_owned()),
             Op::Connect => return self.connect(actor),
             Op::Close => {
                 let s = self
@@ -178,16 +245,29 @@ impl Actors for SimActors<'_> {
         let s = self.socket(actor)?;
         let w = &mut self.world;
         match op {
-            Op::Write { data } => return Ok(w.write(s, Bytes::from(data.clone())).ok),
-            // Node's `end()` never throws: its error goes to the callback.
-            Op::End { data: None } => {
-                let _ = w.end(s);
+            // The world's writes always have a completion; only labelled ones are shown.
+            Op::Write { data, repeat, cb } => {
+                let r = w.write(s, Op::write_data(data, *repeat));
+                if let Some(label) = cb {
+                    self.callbacks.on_write(actor, r.id, label);
+                }
+                return Ok(r.ok);
             }
-            Op::End { data: Some(d) } => {
-                let ok = w.write(s, Bytes::from(d.clone())).ok;
-                let _ = w.end(s);
+            Op::End { data, cb } => {
+                let ok = data
+                    .as_ref()
+                    .is_none_or(|d| w.write(s, Bytes::from(d.clone())).ok);
+                let ended = w.end(s);
+                // Node's `end()` never throws: its error goes to the callback.
+                if let Some(label) = cb {
+                    ended.map_err(code)?;
+                    self.callbacks.on_end(actor, label);
+                }
                 return Ok(ok);
             }
+            Op::SetEncoding { encoding } => w
+                .with_socket(s, |sock, _| sock.set_encoding(encoding))
+                .map_err(code)?,
             Op::Destroy => w.destroy(s, None),
             Op::DestroyWithError { code: c } => w.destroy(s, Some(scenario_error(c)?)),
             Op::DestroySoon => w.destroy_soon(s),
@@ -228,10 +308,10 @@ fn deliver(script: &mut ScriptRunner<'_>, actors: &mut SimActors<'_>, ev: WorldE
             let Some(name) = actors.socket_names.get(&s).cloned() else {
                 return;
             };
-            match socket_trace_event(ev) {
-                Some(e) => (name, e),
-                None => return,
+            for event in actors.callbacks.trace_events(&name, ev) {
+                script.record(&name, &event, actors);
             }
+            return;
         }
         WorldEvent::Accepted { server, socket } => {
             let Some(name) = actors.server_names.get(&server).cloned() else {
@@ -301,6 +381,7 @@ impl ScenarioDriver for SimDriver {
             socket_names: BTreeMap::new(),
             server_names: BTreeMap::new(),
             ports: BTreeMap::new(),
+            callbacks: Callbacks::default(),
         };
         let mut script = ScriptRunner::new(scenario, None, start);
         // Events pulled while looking for a follower of another socket, in order.

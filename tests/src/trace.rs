@@ -17,6 +17,8 @@
 //! | `blocked` / `neverBlocked` | result of `write_until_blocked` |
 //! | `mark:<label>` | a `mark` step |
 //! | `throw:<CODE>` | an action failed synchronously |
+//! | `write:<label>=<bool>` | what a `write` with a callback returned |
+//! | `cb:<label>:ok` / `cb:<label>:<CODE>` | a labelled `write`/`end` callback ran (with no error / with an error) |
 //! | `<property>=<value>` | an `assert` step (values rendered by [`PropertyValue`]) |
 //!
 //! No entry contains a port number; the run's temporary directory shows as `<tmp>`.
@@ -64,6 +66,9 @@ pub enum Event {
     /// Socket `close(hadError)`; `None` = emitted without argument (no handle). Server
     /// `close` is `Close(None)`.
     Close(Option<bool>),
+    /// The callback labelled `.0` of a `write` or `end` ran, with the error code `.1`
+    /// (`None`: no error).
+    Callback(String, Option<String>),
 }
 
 impl fmt::Display for Event {
@@ -89,6 +94,8 @@ impl fmt::Display for Event {
             Event::Error(code) => write!(f, "error:{code}"),
             Event::Close(None) => f.write_str("close"),
             Event::Close(Some(had_error)) => write!(f, "close:{had_error}"),
+            Event::Callback(label, None) => write!(f, "cb:{label}:ok"),
+            Event::Callback(label, Some(code)) => write!(f, "cb:{label}:{code}"),
         }
     }
 }

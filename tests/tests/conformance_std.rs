@@ -1,13 +1,16 @@
 //! Conformance suite on `nodenet-std`: every scenario of `tests/scenarios/` on real
 //! loopback sockets, compared with Node v20's recording plus the documented differences.
 use nodenet_std::StdRuntime;
-use nodenet_tests::drivers::suite::{assert_suite_passes, with_wrong_expectation};
+use nodenet_tests::drivers::suite::{
+    assert_documented, assert_suite_passes, with_wrong_expectation,
+};
 use nodenet_tests::drivers::NetDriver;
 
 #[test]
 fn every_scenario_matches_node_on_std() {
     let mut driver = NetDriver::<StdRuntime>::new();
-    assert_suite_passes(&mut driver, &[]);
+    let report = assert_suite_passes(&mut driver, &[]);
+    assert_documented(&report);
 }
 
 #[test]

@@ -32,10 +32,29 @@ fn the_model_round_trips_every_file_losslessly() {
 
 #[test]
 fn unknown_fields_are_rejected() {
-    let bad = r#"{"name":"x","description":"","steps":[{"op":"destroy","actor":"client","bogus":1}],"expected":{}}"#;
+    let bad = r#"{"name":"x","description":"","node_test":"test-net-x.js","steps":[{"op":"destroy","actor":"client","bogus":1}],"expected":{}}"#;
     assert!(Scenario::from_json(bad).is_err());
-    let bad_op = r#"{"name":"x","description":"","steps":[{"op":"explode","actor":"client"}],"expected":{}}"#;
+    let bad_op = r#"{"name":"x","description":"","node_test":"test-net-x.js","steps":[{"op":"explode","actor":"client"}],"expected":{}}"#;
     assert!(Scenario::from_json(bad_op).is_err());
+}
+
+#[test]
+fn at_least_60_scenarios_each_ported_from_a_node_test() {
+    let files = load_dir(&scenarios_dir()).expect("scenarios load");
+    assert!(files.len() >= 60, "only {} scenarios", files.len());
+    // `every_scenario_is_consistent_with_its_recording` checks each name's form; here the
+    // suite as a whole: it ports many distinct Node tests, not one test many times.
+    let mut tests: Vec<&str> = files
+        .iter()
+        .map(|f| f.scenario.node_test.as_str())
+        .collect();
+    tests.sort();
+    tests.dedup();
+    assert!(
+        tests.len() >= 50,
+        "only {} distinct Node tests",
+        tests.len()
+    );
 }
 
 #[test]

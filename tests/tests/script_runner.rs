@@ -54,7 +54,7 @@ fn deadline(poll: Poll) -> Instant {
 #[test]
 fn actions_run_until_a_wait_then_continue_right_after_the_event() {
     let s = scenario(
-        r#"{"name":"t","description":"","steps":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
             {"op":"listen","actor":"server"},
             {"op":"wait","actor":"server","event":"listening"},
             {"op":"connect","actor":"client"},
@@ -87,7 +87,7 @@ fn actions_run_until_a_wait_then_continue_right_after_the_event() {
 #[test]
 fn rules_run_inside_record_once_and_default_to_their_actor() {
     let s = scenario(
-        r#"{"name":"t","description":"","on":[{"actor":"client","event":"connect","do":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","on":[{"actor":"client","event":"connect","do":[
             {"op":"destroy"},{"op":"assert","property":"readyState"},{"op":"mark","actor":"conn","label":"m"}]}],
            "steps":[{"op":"wait","actor":"client","event":"close"}],"expected":{}}"#,
     );
@@ -111,7 +111,7 @@ fn rules_run_inside_record_once_and_default_to_their_actor() {
 #[test]
 fn the_nth_wait_on_an_event_needs_the_nth_entry() {
     let s = scenario(
-        r#"{"name":"t","description":"","steps":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
             {"op":"wait","actor":"client","event":"timeout"},
             {"op":"mark","actor":"client","label":"one"},
             {"op":"wait","actor":"client","event":"timeout"},
@@ -134,7 +134,7 @@ fn the_nth_wait_on_an_event_needs_the_nth_entry() {
 #[test]
 fn a_wait_that_times_out_is_recorded_and_skips_the_rest() {
     let s = scenario(
-        r#"{"name":"t","description":"","settle_ms":0,"steps":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","settle_ms":0,"steps":[
             {"op":"wait","actor":"client","event":"connect","timeout_ms":100},
             {"op":"destroy","actor":"client"}],"expected":{}}"#,
     );
@@ -151,7 +151,7 @@ fn a_wait_that_times_out_is_recorded_and_skips_the_rest() {
 #[test]
 fn sleep_blocks_until_its_deadline() {
     let s = scenario(
-        r#"{"name":"t","description":"","steps":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
             {"op":"sleep","ms":30},{"op":"pause","actor":"conn"}],"expected":{}}"#,
     );
     let t0 = Instant::now();
@@ -171,7 +171,7 @@ fn sleep_blocks_until_its_deadline() {
 #[test]
 fn throws_blocked_writes_and_property_comparisons_are_recorded() {
     let s = scenario(
-        r#"{"name":"t","description":"","steps":[
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
             {"op":"reset_and_destroy","actor":"client"},
             {"op":"write_until_blocked","actor":"client","chunk_size":4},
             {"op":"assert","actor":"conn","property":"bytesRead","same_as":{"actor":"client","property":"bytesWritten"}},
@@ -212,9 +212,48 @@ fn throws_blocked_writes_and_property_comparisons_are_recorded() {
 
 #[test]
 fn accepted_sockets_are_named_in_order() {
-    let s = scenario(r#"{"name":"t","description":"","steps":[],"expected":{}}"#);
+    let s = scenario(
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[],"expected":{}}"#,
+    );
     let mut run = ScriptRunner::new(&s, None, Instant::now());
     assert_eq!(run.accept_name(), "conn");
     assert_eq!(run.accept_name(), "conn2");
     assert_eq!(run.accept_name(), "conn3");
+}
+
+#[test]
+fn labelled_writes_record_their_return_and_a_failed_end_its_callback() {
+    let s = scenario(
+        r#"{"name":"t","description":"","node_test":"test-net-x.js","steps":[
+            {"op":"write","actor":"client","data":"a","cb":"w1"},
+            {"op":"write","actor":"client","data":"b","cb":"w2"},
+            {"op":"end","actor":"client","cb":"e"}],"expected":{}}"#,
+    );
+    let t0 = Instant::now();
+    let mut fake = Fake {
+        block_at: 2,
+        fail_op: Some("end"),
+        ..Fake::default()
+    };
+    let mut run = ScriptRunner::new(&s, None, t0);
+    run.poll(t0, &mut fake);
+    // The driver reports the callbacks themselves later, as events.
+    run.record("client", &Event::Callback("w1".into(), None), &mut fake);
+    run.record(
+        "client",
+        &Event::Callback("w2".into(), Some("EPIPE".into())),
+        &mut fake,
+    );
+    let traces = run.into_traces();
+    // `end` never throws: its synchronous failure is its callback's error.
+    assert_eq!(
+        traces["client"],
+        [
+            "write:w1=true",
+            "write:w2=false",
+            "cb:e:ERR_INVALID_HANDLE_TYPE",
+            "cb:w1:ok",
+            "cb:w2:EPIPE"
+        ]
+    );
 }

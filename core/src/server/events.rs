@@ -76,6 +76,10 @@ pub enum ServerCommand {
         readable_all: bool,
         /// Pipes: add `0o222` to the socket file's mode.
         writable_all: bool,
+        /// TCP: set `SO_REUSEPORT` before binding (Node's `reusePort`), so several
+        /// listeners share the port and the kernel spreads connections over them; where
+        /// the OS has no such option the bind fails with `ENOTSUP`, as libuv's does.
+        reuse_port: bool,
     },
     /// Close the accepted connection `id` at once (dropped by `max_connections` or blocked
     /// by the block list). No answer.

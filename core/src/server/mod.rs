@@ -72,6 +72,7 @@
 //! assert_eq!(server.poll_event(), Some(ServerEvent::Close));
 //! ```
 
+mod abort;
 mod accept;
 mod binding;
 mod events;
@@ -184,6 +185,8 @@ pub struct Server {
     /// closed (and its file unlinked).
     abandoned: HashMap<ListenerId, Option<String>>,
     next_id: u64,
+    /// A `listen()` was made since the last `Close`: its `signal` closes the server.
+    signal_armed: bool,
     commands: VecDeque<ServerCommand>,
     events: VecDeque<ServerEvent>,
 }
@@ -200,6 +203,7 @@ impl Server {
             connections: ConnectionSet::default(),
             abandoned: HashMap::new(),
             next_id: 1,
+            signal_armed: false,
             commands: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -218,6 +222,8 @@ impl Server {
         if matches!(self.state, State::Binding { .. } | State::Listening { .. }) {
             return Err(Error::server_already_listen());
         }
+        // Node attaches the `signal` before it validates the options.
+        self.signal_armed = true;
         let request = validate_listen(&options)?;
         // A pending lookup is superseded (Node bumps `_listeningId`).
         self.cancel_pending_resolve();
@@ -379,6 +385,7 @@ impl Server {
             exclusive: request.exclusive,
             readable_all: request.readable_all,
             writable_all: request.writable_all,
+            reuse_port: request.reuse_port,
         });
         self.state = State::Binding {
             id,
@@ -403,6 +410,7 @@ impl Server {
         if has_handle || !self.connections.is_empty() {
             return;
         }
+        self.signal_armed = false;
         self.events.push_back(ServerEvent::Close);
     }
 }

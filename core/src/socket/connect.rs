@@ -128,6 +128,39 @@ impl ConnectOptions {
     }
 }
 
+/// Typed constructors for Rust callers: a port that is a `u16` needs no validation.
+impl ConnectOptions {
+    /// `{port, host}` from a socket address: the IP as the host (no lookup happens for
+    /// it) and its port. An IPv6 scope id is kept as a numeric zone (`fe80::1%2`).
+    ///
+    /// ```
+    /// use nodenet_core::socket::ConnectOptions;
+    /// let o = ConnectOptions::tcp_addr("[::1]:8080".parse().unwrap());
+    /// assert_eq!(o.host.as_deref(), Some("::1"));
+    /// assert_eq!(o.port, Some(8080u16.into()));
+    /// ```
+    pub fn tcp_addr(addr: SocketAddr) -> ConnectOptions {
+        let host = match addr {
+            SocketAddr::V6(a) if a.scope_id() != 0 => format!("{}%{}", a.ip(), a.scope_id()),
+            a => a.ip().to_string(),
+        };
+        ConnectOptions::tcp(addr.port(), host)
+    }
+
+    /// `{port, host}` with a typed port, in Rust's `(host, port)` order: the form of
+    /// [`tcp`](Self::tcp) that cannot fail port validation.
+    ///
+    /// ```
+    /// use nodenet_core::socket::ConnectOptions;
+    /// let o = ConnectOptions::host_port("localhost", 80);
+    /// assert_eq!(o.host.as_deref(), Some("localhost"));
+    /// assert_eq!(o.port, Some(80u16.into()));
+    /// ```
+    pub fn host_port(host: impl Into<String>, port: u16) -> ConnectOptions {
+        ConnectOptions::tcp(port, host)
+    }
+}
+
 /// Everything the TCP connect needs after validation.
 #[derive(Clone, Debug)]
 pub(crate) struct TcpPlan {
@@ -210,6 +243,10 @@ impl Socket {
         }
         if options.port.is_none() && options.path.is_none() {
             return Err(Error::missing_connect_args());
+        }
+        if self.aborted {
+            // Its signal destroyed this socket; see `Socket::abort`.
+            return Ok(());
         }
         self.write_after_fin = false;
         if self.destroyed {

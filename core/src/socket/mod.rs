@@ -8,11 +8,13 @@
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
 //! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
 
+mod abort;
 mod connect;
 mod decoder;
 mod events;
 mod inline_deque;
 mod multi;
+mod read_into;
 mod reading;
 mod sockopts;
 mod state;
@@ -176,6 +178,8 @@ pub struct Socket {
     pending_write: Option<WriteId>,
     destroy_on_finish: bool,
     reset_on_connect: bool,
+    /// The socket's `signal` destroyed it (see `abort`): it never connects again.
+    aborted: bool,
     next_write: u64,
     // Socket options (desired values, applied at connect or when changed).
     no_delay: bool,
@@ -232,6 +236,7 @@ impl Socket {
             pending_write: None,
             destroy_on_finish: false,
             reset_on_connect: false,
+            aborted: false,
             next_write: 0,
             no_delay: options.no_delay,
             keep_alive: options.keep_alive,

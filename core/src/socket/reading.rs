@@ -76,10 +76,17 @@ impl Socket {
         }
     }
 
-    /// `socket.setEncoding(enc)`: deliver `Text` instead of `Data` (see [`Encoding`]).
+    /// `socket.setEncoding(enc)`: deliver `Text` instead of `Data`, decoded as Node's
+    /// `StringDecoder` does (every encoding Node accepts, see [`Encoding`]); an unknown
+    /// name is Node's `ERR_UNKNOWN_ENCODING`. A second call starts a fresh decoder.
     pub fn set_encoding(&mut self, encoding: &str) -> Result<()> {
         self.decoder = Some(Box::new(Decoder::new(Encoding::parse(encoding)?)));
         Ok(())
+    }
+
+    /// `socket.readableEncoding`: the normalized encoding given to `set_encoding`.
+    pub fn readable_encoding(&self) -> Option<Encoding> {
+        self.decoder.as_ref().map(|d| d.encoding())
     }
 
     /// Bytes arrived. Refreshes the idle timer; delivered as `Data`/`Text` unless paused.

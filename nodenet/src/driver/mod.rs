@@ -21,6 +21,8 @@
 //! `accept_backoff` (accept errors: one report per burst, paused retries).
 
 mod accept_backoff;
+mod async_lookup;
+mod connected;
 mod registry;
 mod resolve;
 pub(crate) mod runtime;
@@ -28,6 +30,8 @@ mod server;
 mod socket;
 mod stream_io;
 
+pub use async_lookup::AsyncLookup;
+pub(crate) use async_lookup::CustomLookup;
 pub use resolve::{Lookup, LookupOptions};
 pub(crate) use server::ServerDriver;
 pub(crate) use socket::SocketDriver;

@@ -99,6 +99,15 @@ pub enum StdListener {
     Unix(UnixListener, String),
 }
 
+impl AsFd for StdListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            StdListener::Tcp(l) => l.as_fd(),
+            StdListener::Unix(l, _) => l.as_fd(),
+        }
+    }
+}
+
 impl StdListener {
     /// Switch the listener to non-blocking mode.
     pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
@@ -139,6 +148,15 @@ pub trait RtStream: AsFd + Send + 'static {
         drained: bool,
     ) -> Poll<io::Result<ReadChunk>> {
         poll_read_chunk_default(self, cx, drained)
+    }
+    /// One read straight into the caller's buffer (Node's `onread`, see
+    /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
+    /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
+    /// return `Pending`. The default ([`poll_read_into_default`]) `recv(2)`s first and
+    /// waits for readiness on `EAGAIN`; a runtime whose readiness is only cleared by its
+    /// own read calls (tokio) overrides it.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        poll_read_into_default(self, cx, buf)
     }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -207,6 +225,27 @@ pub fn poll_read_chunk_default<S: RtStream + ?Sized>(
     })
 }
 
+/// [`RtStream::poll_read_into`]'s default: `recv(2)` into `buf`, and on `EAGAIN` wait
+/// for readability (level- or edge-triggered reactors alike: the read comes first).
+pub fn poll_read_into_default<S: RtStream + ?Sized>(
+    stream: &S,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    loop {
+        match rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty()) {
+            Ok((n, _)) => return Poll::Ready(Ok(n)),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+    }
+}
+
 /// The bytes just read into `pool` as a chunk. A small read is copied into a buffer of
 /// its own size (so a chunk the user keeps never pins a 64 KiB block) and the pool keeps
 /// its block for the next read; a large one takes the pool's block without a copy (the
@@ -251,8 +290,8 @@ pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// A listener registered with a runtime's reactor.
-pub trait RtListener: Send + 'static {
+/// A listener registered with a runtime's reactor (`AsFd`: `Server::as_fd` lends it).
+pub trait RtListener: AsFd + Send + 'static {
     /// Accept one connection without blocking (registers the waker when none is ready).
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
     /// it with its own runtime handle ([`Runtime::for_connection`]).

@@ -20,7 +20,11 @@ use super::registry::{ConnRequest, Registry};
 use super::resolve::{ip_literal, resolve_blocking, Lookup, LookupOptions};
 use super::runtime::{BoxFuture, RtListener, Runtime, StdListener, StdStream};
 use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr, SocketDriver};
+use crate::abort::AbortListener;
 use crate::{tcp_listen, unix_listen, Step, StepError};
+
+mod dispose;
+mod signal;
 
 enum Slot<L> {
     /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
@@ -56,6 +60,8 @@ pub struct ServerDriver<R: Runtime> {
     /// Accept errors: one report per burst, paused retries (see `accept_backoff`).
     backoff: AcceptBackoff,
     accept_timer: Option<R::Timer>,
+    /// The `signal` option of `listen` (see `signal.rs`); dropped at `Close`.
+    signal: Option<AbortListener>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -84,6 +90,7 @@ impl<R: Runtime> ServerDriver<R> {
             shutdown: None,
             backoff: AcceptBackoff::default(),
             accept_timer: None,
+            signal: None,
         }
     }
 
@@ -104,6 +111,17 @@ impl<R: Runtime> ServerDriver<R> {
     /// The runtime handle.
     pub fn runtime(&self) -> &R {
         &self.rt
+    }
+
+    /// The listening socket, lent for as long as the driver is borrowed (only `&mut`
+    /// calls close or replace it); `None` without one.
+    pub(crate) fn listener_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match &self.listener {
+            Some((_, Slot::Std(l))) => Some(l.as_fd()),
+            Some((_, Slot::Rt(l, _, _))) => Some(l.as_fd()),
+            None => None,
+        }
     }
 
     /// The core server (`listening`, `address`, `connections`, `max_connections`).
@@ -186,6 +204,7 @@ impl<R: Runtime> ServerDriver<R> {
                     exclusive: _,
                     readable_all,
                     writable_all,
+                    reuse_port,
                 } => self.bind(
                     now,
                     id,
@@ -194,6 +213,7 @@ impl<R: Runtime> ServerDriver<R> {
                     ipv6_only,
                     readable_all,
                     writable_all,
+                    reuse_port,
                 ),
                 ServerCommand::Reject { id } => {
                     self.take_pending(id);
@@ -221,11 +241,12 @@ impl<R: Runtime> ServerDriver<R> {
         ipv6_only: bool,
         readable_all: bool,
         writable_all: bool,
+        reuse_port: bool,
     ) {
         let bound = match (self.adopt.take(), &endpoint) {
             (Some(l), _) => Ok(l),
             (None, Endpoint::Tcp(addr)) => {
-                tcp_listen(*addr, backlog, ipv6_only, true).map(StdListener::Tcp)
+                tcp_listen(*addr, backlog, ipv6_only, reuse_port, true).map(StdListener::Tcp)
             }
             (None, Endpoint::Pipe(path)) => {
                 unix_listen(path, backlog, readable_all, writable_all, true)
@@ -267,6 +288,9 @@ impl<R: Runtime> ServerDriver<R> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {
+        if self.signal.is_some() {
+            self.poll_signal(cx);
+        }
         loop {
             // IO first (a `Reject` must close the socket before its `Drop` is seen).
             let mut progress = self.run_commands(Instant::now());
@@ -290,7 +314,11 @@ impl<R: Runtime> ServerDriver<R> {
                     Core::Drop(d) => ServerEvent::Drop(d),
                     Core::Blocked { id, remote } => ServerEvent::Blocked { id, remote },
                     Core::Error(e) => ServerEvent::Error(e),
-                    Core::Close => ServerEvent::Close,
+                    Core::Close => {
+                        // Node removes the abort listener at 'close'.
+                        self.signal = None;
+                        ServerEvent::Close
+                    }
                 };
                 return Poll::Ready(Some(out));
             }

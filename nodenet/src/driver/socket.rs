@@ -7,7 +7,6 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -19,8 +18,13 @@ use nodenet_core::{
 };
 use socket2::SockRef;
 
+use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
-use super::resolve::{resolve_blocking, Lookup, LookupOptions};
+use crate::abort::AbortListener;
+
+mod read_into;
+mod signal;
+use super::resolve::{resolve_blocking, LookupOptions};
 use super::runtime::{BoxFuture, RtStream, Runtime, StdStream};
 use crate::{set_keep_alive, set_linger_zero, set_no_delay, tcp_connect, unix_connect, Step};
 
@@ -87,9 +91,17 @@ pub(crate) struct DriverState<R: Runtime> {
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
     writing: bool,
-    lookup: Option<Arc<dyn Lookup>>,
+    lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
+    /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
+    /// handed out again (first, in order) by `poll_event`.
+    pub(crate) replay: VecDeque<SocketEvent>,
+    /// The `signal` option (see `signal.rs`); dropped at `Close`, as Node removes its
+    /// abort listener when the stream closes.
+    signal: Option<AbortListener>,
+    /// `poll_event_into` reads into the caller's buffer itself (see `read_into.rs`).
+    reads_elsewhere: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
@@ -122,6 +134,9 @@ impl<R: Runtime> SocketDriver<R> {
             lookup: None,
             guard: None,
             rx: RxState::default(),
+            replay: VecDeque::new(),
+            signal: None,
+            reads_elsewhere: false,
         }))
     }
 
@@ -175,6 +190,13 @@ impl<R: Runtime> SocketDriver<R> {
         Some(crate::keep_alive_settings(s))
     }
 
+    /// The connection's OS socket, lent for as long as the driver is borrowed (only
+    /// `&mut` calls close or replace it); `None` while connecting and after close.
+    pub(crate) fn stream_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.0.stream.as_ref().map(|s| s.as_fd())
+    }
+
     /// The core socket (every Node getter).
     pub fn core(&self) -> &Socket {
         &self.0.core
@@ -191,7 +213,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
-    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+    pub(crate) fn set_lookup(&mut self, lookup: CustomLookup) {
         self.0.lookup = Some(lookup);
     }
 
@@ -267,10 +289,22 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        if let Some(ev) = self.0.replay.pop_front() {
+            return Poll::Ready(Some(ev));
+        }
+        self.poll_new_event(cx)
+    }
+
+    /// [`poll_event`](Self::poll_event) without the replayed events: the next event the
+    /// core produces.
+    pub(crate) fn poll_new_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         // The clock is read at most once per poll, and only when an input or a deadline
         // needs it (handing out an event already queued, or finding nothing to read,
         // needs none); it is refreshed after waiting on the timer.
         let mut now = LazyNow::default();
+        if self.0.signal.is_some() {
+            self.poll_signal(cx);
+        }
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
             self.run_commands(&mut now);
@@ -281,6 +315,7 @@ impl<R: Runtime> SocketDriver<R> {
                     if let Some(g) = &mut self.0.guard {
                         g.report_closed();
                     }
+                    self.0.signal = None;
                 }
                 return Poll::Ready(Some(ev));
             }
@@ -360,9 +395,13 @@ impl<R: Runtime> SocketDriver<R> {
                     all,
                     custom,
                 } => match (&self.0.lookup, custom) {
-                    (Some(lookup), true) => {
+                    (Some(CustomLookup::Sync(lookup)), true) => {
                         let r = lookup.lookup(&host, LookupOptions { family, hints, all });
                         self.0.core.handle_resolved(now.get(), id, r);
+                    }
+                    (Some(CustomLookup::Async(lookup)), true) => {
+                        let answer = lookup.lookup(&host, LookupOptions { family, hints, all });
+                        self.0.resolving = Some((id, Box::pin(async { Some(answer.await) })));
                     }
                     _ => {
                         let fut = self
@@ -553,7 +592,7 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
     fn try_read(&mut self, now: &mut LazyNow, cx: &mut Context<'_>) -> bool {
-        if !self.0.reading {
+        if !self.0.reading || self.0.reads_elsewhere {
             return false;
         }
         let state = &mut *self.0;

@@ -1,12 +1,13 @@
 //! What every Rust driver (the three backends and the simulator) does the same way:
 //! building Node's options from a scenario's specs, reading Node's properties from the
 //! core state machines, and turning core events into trace events.
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use nodenet_core::{
-    BlockList, ConnectOptions, Endpoint, Error, ListenOptions, ServerOptions, SocketEvent,
-    SocketOptions,
+    BlockList, ConnectOptions, Endpoint, Error, ErrorCode, ListenOptions, PortArg, ServerOptions,
+    SocketEvent, SocketOptions, WriteId,
 };
 
 use crate::scenario::{BlockRule, ClientSpec, ListenSpec, ServerSpec};
@@ -54,13 +55,30 @@ pub fn server_options(spec: &ServerSpec) -> Result<ServerOptions, String> {
     Ok(options)
 }
 
-/// `server.listen(options)` for a listen spec: IPC paths inside `tmp`, `port_of` already
-/// resolved to `port`.
-pub fn listen_options(l: &ListenSpec, tmp: &Path, port: u16) -> ListenOptions {
-    if let Some(p) = &l.path {
-        return ListenOptions::path(tmp.join(p).to_string_lossy().into_owned());
+/// A scenario's literal port as Node's argument (a JSON number or string).
+pub fn port_arg(value: &serde_json::Value) -> Result<PortArg, String> {
+    match value {
+        serde_json::Value::Number(n) => n
+            .as_f64()
+            .map(PortArg::Number)
+            .ok_or_else(|| format!("BAD_SCENARIO_PORT_{n}")),
+        serde_json::Value::String(s) => Ok(PortArg::String(s.clone())),
+        other => Err(format!("BAD_SCENARIO_PORT_{other}")),
     }
-    let mut o = ListenOptions::port(port);
+}
+
+/// `server.listen(options)` for a listen spec: IPC paths inside `tmp`, `port_of` already
+/// resolved to `port`, a literal `port` used as given.
+pub fn listen_options(l: &ListenSpec, tmp: &Path, port: u16) -> Result<ListenOptions, String> {
+    if let Some(p) = &l.path {
+        return Ok(ListenOptions::path(
+            tmp.join(p).to_string_lossy().into_owned(),
+        ));
+    }
+    let mut o = match &l.port {
+        Some(literal) => ListenOptions::port(port_arg(literal)?),
+        None => ListenOptions::port(port),
+    };
     if let Some(h) = &l.host {
         o = o.host(h.clone());
     }
@@ -70,7 +88,7 @@ pub fn listen_options(l: &ListenSpec, tmp: &Path, port: u16) -> ListenOptions {
     if let Some(b) = l.backlog {
         o = o.backlog(b);
     }
-    o
+    Ok(o)
 }
 
 /// `new net.Socket(options)` and the `connect(options)` for a client spec (the target
@@ -81,11 +99,13 @@ pub fn connect_options(
     port: Option<u16>,
 ) -> Result<(SocketOptions, ConnectOptions), String> {
     let c = &spec.connect;
-    let mut options = match (&c.path, port) {
-        (Some(p), _) => ConnectOptions::path(tmp.join(p).to_string_lossy().into_owned()),
-        (None, Some(port)) => ConnectOptions::tcp(port, c.host()),
-        (None, None) => return Err(format!("NO_PORT_{}", c.port_of())),
+    let mut options = match (&c.path, &c.port, port) {
+        (Some(p), _, _) => ConnectOptions::path(tmp.join(p).to_string_lossy().into_owned()),
+        (None, Some(literal), _) => ConnectOptions::tcp(port_arg(literal)?, c.host()),
+        (None, None, Some(port)) => ConnectOptions::tcp(port, c.host()),
+        (None, None, None) => return Err(format!("NO_PORT_{}", c.port_of())),
     };
+    options.local_address = c.local_address.clone();
     if let Some(f) = c.family {
         options.family = u32::from(f);
     }
@@ -116,6 +136,15 @@ pub fn socket_property(core: &nodenet_core::Socket, property: &str) -> PropertyV
         "bytesRead" => PropertyValue::Number(core.bytes_read() as f64),
         "bytesWritten" => PropertyValue::Number(core.bytes_written() as f64),
         "destroyed" => PropertyValue::Bool(core.destroyed()),
+        "writable" => PropertyValue::Bool(core.writable()),
+        "readable" => PropertyValue::Bool(core.readable()),
+        "writableEnded" => PropertyValue::Bool(core.writable_ended()),
+        "writableFinished" => PropertyValue::Bool(core.writable_finished()),
+        "readableEnded" => PropertyValue::Bool(core.readable_ended()),
+        "writableLength" => PropertyValue::Number(core.writable_length() as f64),
+        "localPort" => core.local_port().map_or(PropertyValue::Undefined, |p| {
+            PropertyValue::Number(p.into())
+        }),
         "pending" => PropertyValue::Bool(core.pending()),
         "connecting" => PropertyValue::Bool(core.connecting()),
         "remoteAddress" => opt_str(core.remote_address().map(|a| a.to_string())),
@@ -169,6 +198,10 @@ pub fn server_property(
             Some(Endpoint::Pipe(_)) => PropertyValue::Str("pipe".into()),
         },
         "connections" => PropertyValue::Number(connections as f64),
+        "port" => match core.address() {
+            Some(Endpoint::Tcp(a)) => PropertyValue::Number(a.port().into()),
+            _ => PropertyValue::Undefined,
+        },
         "maxConnections" => match core.max_connections() {
             Some(m) => PropertyValue::Number(f64::from(m)),
             None => PropertyValue::Undefined,
@@ -205,10 +238,128 @@ pub fn socket_trace_event(ev: SocketEvent) -> Option<Event> {
     })
 }
 
+/// The labelled callbacks of one run (`write`/`end` steps with `cb`), and how they show up
+/// among a socket's events: a write's callback is its `WriteDone`; `end`'s runs just
+/// before `Finish`, or — when the socket is destroyed unfinished — just before its
+/// `Error` (with that error) or its `Close` (with `ERR_STREAM_DESTROYED`): Node's
+/// `kOnFinished` callbacks, which `errorBuffer` calls with `state.errored` or
+/// `ERR_STREAM_DESTROYED` on the tick after `destroy`.
+#[derive(Debug, Default)]
+pub struct Callbacks {
+    writes: BTreeMap<(String, WriteId), String>,
+    ends: BTreeMap<String, Vec<String>>,
+}
+
+impl Callbacks {
+    /// A write of `actor` with id `id` has the callback `label`.
+    pub fn on_write(&mut self, actor: &str, id: WriteId, label: &str) {
+        self.writes.insert((actor.to_owned(), id), label.to_owned());
+    }
+
+    /// An `end` of `actor` that did not fail synchronously has the callback `label`.
+    pub fn on_end(&mut self, actor: &str, label: &str) {
+        self.ends
+            .entry(actor.to_owned())
+            .or_default()
+            .push(label.to_owned());
+    }
+
+    /// The trace events a socket event of `actor` stands for, in order (none for a
+    /// completion nobody asked for).
+    pub fn trace_events(&mut self, actor: &str, ev: SocketEvent) -> Vec<Event> {
+        let ends = |cbs: &mut Self, error: Option<String>| -> Vec<Event> {
+            cbs.ends
+                .remove(actor)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|label| Event::Callback(label, error.clone()))
+                .collect()
+        };
+        match ev {
+            SocketEvent::WriteDone { id, result } => self
+                .writes
+                .remove(&(actor.to_owned(), id))
+                .map(|label| Event::Callback(label, result.err().map(code)))
+                .into_iter()
+                .collect(),
+            SocketEvent::Finish => {
+                let mut out = ends(self, None);
+                out.push(Event::Finish);
+                out
+            }
+            SocketEvent::Error(e) => {
+                let c = code(e);
+                let mut out = ends(self, Some(c.clone()));
+                out.push(Event::Error(c));
+                out
+            }
+            SocketEvent::Close { had_error } => {
+                let destroyed = ErrorCode::ERR_STREAM_DESTROYED.as_str().to_owned();
+                let mut out = ends(self, Some(destroyed));
+                out.push(Event::Close(had_error));
+                out
+            }
+            other => socket_trace_event(other).into_iter().collect(),
+        }
+    }
+}
+
 /// Whether Node emits another event synchronously right after this one, before any
 /// promise continuation (a script step after a `wait`) can run: `afterConnect` emits
 /// `connect` then `ready`; `emitErrorCloseNT` emits `error` then `close`. Drivers deliver
 /// the follower before the script continues.
 pub fn emits_follower(ev: &SocketEvent) -> bool {
     matches!(ev, SocketEvent::Connect | SocketEvent::Error(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nodenet_core::ErrorClass;
+
+    fn error(code: ErrorCode) -> Error {
+        Error::new(code, ErrorClass::Error, "test")
+    }
+
+    fn names(events: Vec<Event>) -> Vec<String> {
+        events.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn only_labelled_writes_show_their_completion() {
+        let mut cbs = Callbacks::default();
+        cbs.on_write("client", WriteId(2), "w");
+        let done = |id, result| SocketEvent::WriteDone {
+            id: WriteId(id),
+            result,
+        };
+        assert!(cbs.trace_events("client", done(1, Ok(()))).is_empty());
+        assert!(cbs.trace_events("conn", done(2, Ok(()))).is_empty());
+        let failed = done(2, Err(error(ErrorCode::EPIPE)));
+        assert_eq!(names(cbs.trace_events("client", failed)), ["cb:w:EPIPE"]);
+    }
+
+    #[test]
+    fn end_callbacks_run_before_finish_or_fail_before_error_or_close() {
+        let mut cbs = Callbacks::default();
+        cbs.on_end("client", "e");
+        assert_eq!(
+            names(cbs.trace_events("client", SocketEvent::Finish)),
+            ["cb:e:ok", "finish"]
+        );
+        cbs.on_end("client", "e2");
+        let err = SocketEvent::Error(error(ErrorCode::ECONNRESET));
+        assert_eq!(
+            names(cbs.trace_events("client", err)),
+            ["cb:e2:ECONNRESET", "error:ECONNRESET"]
+        );
+        cbs.on_end("client", "e3");
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        assert_eq!(
+            names(cbs.trace_events("client", close)),
+            ["cb:e3:ERR_STREAM_DESTROYED", "close:false"]
+        );
+    }
 }

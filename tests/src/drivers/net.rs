@@ -17,7 +17,7 @@ use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
 
 use super::common::{
     code, connect_options, emits_follower, listen_options, server_options, server_property,
-    socket_property, socket_trace_event,
+    socket_property, Callbacks,
 };
 use super::wait::{next_of_any, poll_now, Ev};
 use crate::driver::{DriverError, ScenarioDriver};
@@ -161,6 +161,19 @@ impl<R: TestRuntime> ActorTable<R> {
         r
     }
 
+    /// Take a socket actor out (to call `connect` on it again); `None` when `name` is no
+    /// socket.
+    fn take_socket(&mut self, name: &str) -> Option<Socket<R>> {
+        let at = self
+            .entries
+            .iter()
+            .position(|(n, e)| n == name && matches!(e.actor, Actor::Socket(_)))?;
+        match self.entries.remove(at).1.actor {
+            Actor::Socket(s) => Some(s),
+            Actor::Server(_) => None,
+        }
+    }
+
     /// Take every actor out (to tear the run down).
     fn drain(&mut self) -> Vec<Actor<R>> {
         std::mem::take(&mut self.entries)
@@ -179,6 +192,8 @@ pub struct NetActors<'s, R: TestRuntime> {
     /// Each server's port, remembered at `listening` like the Node runner does (so
     /// `port_of` still works after the server closed).
     ports: BTreeMap<String, u16>,
+    /// The labelled `write`/`end` callbacks waiting to run.
+    callbacks: Callbacks,
     /// The actors.
     pub table: ActorTable<R>,
 }
@@ -190,6 +205,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             scenario,
             tmp: tmp.to_path_buf(),
             ports: BTreeMap::new(),
+            callbacks: Callbacks::default(),
             table: ActorTable::default(),
         }
     }
@@ -205,13 +221,6 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
         match self.table.get(name) {
             Some(Actor::Socket(s)) => Some(s),
             _ => None,
-        }
-    }
-
-    fn socket_mut(&mut self, name: &str) -> Result<&mut Socket<R>, String> {
-        match self.table.get_mut(name) {
-            Some(Actor::Socket(s)) => Ok(s),
-            _ => Err(format!("NO_SOCKET_{name}")),
         }
     }
 
@@ -240,7 +249,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             Some(other) => self.port_of(other)?,
             None => 0,
         };
-        let options = listen_options(&spec.listen, &self.tmp, port);
+        let options = listen_options(&spec.listen, &self.tmp, port)?;
         if !matches!(self.table.get(name), Some(Actor::Server(_))) {
             let server = Server::<R>::new(server_options(spec)?);
             self.table.insert(name, Actor::Server(Box::new(server)));
@@ -252,19 +261,44 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
         }
     }
 
-    fn connect(&mut self, name: &str) -> Result<bool, String> {
-        let spec: &ClientSpec = self
-            .scenario
+    fn client_spec(&self, name: &str) -> Result<&'s ClientSpec, String> {
+        let scenario: &'s Scenario = self.scenario;
+        scenario
             .clients
             .get(name)
-            .ok_or_else(|| format!("NO_CLIENT_{name}"))?;
-        let c = &spec.connect;
-        let port = match c.path {
-            Some(_) => None,
-            None => Some(self.port_of(c.port_of())?),
-        };
-        let (socket_options, options) = connect_options(spec, &self.tmp, port)?;
+            .ok_or_else(|| format!("NO_CLIENT_{name}"))
+    }
+
+    /// `new net.Socket(options)` (with the `timeout` option applied, as the Node runner
+    /// does) without connecting.
+    fn create(&mut self, name: &str) -> Result<bool, String> {
+        let spec = self.client_spec(name)?;
+        let (socket_options, _) = connect_options(spec, &self.tmp, Some(0))?;
         let mut socket = Socket::<R>::new(socket_options);
+        if let Some(ms) = spec.connect.timeout {
+            socket.set_timeout(ms as f64).map_err(code)?;
+        }
+        self.table.insert(name, Actor::Socket(socket));
+        Ok(true)
+    }
+
+    fn connect(&mut self, name: &str) -> Result<bool, String> {
+        let spec = self.client_spec(name)?;
+        let c = &spec.connect;
+        let port = match (&c.path, &c.port) {
+            (None, None) => Some(self.port_of(c.port_of())?),
+            _ => None,
+        };
+        let (socket_options, mut options) = connect_options(spec, &self.tmp, port)?;
+        // `socket.connect(options)` on the client's existing socket (the `timeout` option
+        // was applied when it was created), or `net.connect(options)` on a new one.
+        let mut socket = match self.table.take_socket(name) {
+            Some(existing) => {
+                options.timeout = None;
+                existing
+            }
+            None => Socket::<R>::new(socket_options),
+        };
         if let Some(answers) = &c.lookup {
             let answers: Vec<LookupAddress> = answers
                 .iter()
@@ -282,6 +316,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
         }
         let result = socket.connect(options);
         self.table.insert(name, Actor::Socket(socket));
+        self.table.revive(name);
         result.map(|()| true).map_err(code)
     }
 
@@ -317,6 +352,7 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
         match op {
             Op::Listen => return self.listen(actor),
+            Op::Create => return self.create(actor),
             Op::Connect => return self.connect(actor),
             Op::Close | Op::SetMaxConnections { .. } => {
                 let Some(Actor::Server(s)) = self.table.get_mut(actor) else {
@@ -335,15 +371,50 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
             }
             _ => {}
         }
-        let s = self.socket_mut(actor)?;
+        let callbacks = &mut self.callbacks;
+        let s = match self.table.get_mut(actor) {
+            Some(Actor::Socket(s)) => s,
+            _ => return Err(format!("NO_SOCKET_{actor}")),
+        };
         match op {
-            Op::Write { data } => return Ok(s.write(Bytes::from(data.clone()))),
-            // Node's `end()` never throws: its error goes to the callback, which the
-            // scenarios do not pass.
-            Op::End { data: None } => {
+            Op::Write {
+                data,
+                repeat,
+                cb: None,
+            } => return Ok(s.write(Op::write_data(data, *repeat))),
+            Op::Write {
+                data,
+                repeat,
+                cb: Some(label),
+            } => {
+                let r = s.write_tracked(Op::write_data(data, *repeat));
+                callbacks.on_write(actor, r.id, label);
+                return Ok(r.ok);
+            }
+            // Node's `end()` never throws: without a callback its error goes nowhere.
+            Op::End {
+                data: None,
+                cb: None,
+            } => {
                 let _ = s.end();
             }
-            Op::End { data: Some(d) } => return Ok(s.end_with(Bytes::from(d.clone()))),
+            Op::End {
+                data: Some(d),
+                cb: None,
+            } => return Ok(s.end_with(Bytes::from(d.clone()))),
+            // `end([data], cb)`: `end_with` is `write` then `end`; split here to see `end`'s
+            // result, which is the callback's error when it fails at once.
+            Op::End {
+                data,
+                cb: Some(label),
+            } => {
+                let ok = data
+                    .as_ref()
+                    .is_none_or(|d| s.write(Bytes::from(d.clone())));
+                s.end().map_err(code)?;
+                callbacks.on_end(actor, label);
+                return Ok(ok);
+            }
             Op::Destroy => s.destroy(None),
             Op::DestroyWithError { code: c } => {
                 let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
@@ -358,6 +429,7 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
             Op::Pause => s.pause(),
             Op::Resume => s.resume(),
             Op::SetTimeout { ms } => s.set_timeout(*ms as f64).map_err(code)?,
+            Op::SetEncoding { encoding } => s.set_encoding(encoding).map_err(code)?,
             Op::SetNoDelay { enable } => s.set_no_delay(enable.unwrap_or(true)),
             Op::SetKeepAlive {
                 enable,
@@ -431,10 +503,12 @@ pub fn deliver<R: TestRuntime>(
     ev: Ev<R>,
 ) {
     let event = match ev {
-        Ev::Socket(ev) => match socket_trace_event(ev) {
-            Some(e) => e,
-            None => return,
-        },
+        Ev::Socket(ev) => {
+            for event in actors.callbacks.trace_events(actor, ev) {
+                script.record(actor, &event, actors);
+            }
+            return;
+        }
         Ev::Server(ServerEvent::Connection(socket)) => {
             let name = script.accept_name();
             actors.table.insert(&name, Actor::Socket(socket));

@@ -4,6 +4,7 @@
 //! | module | what it checks | test binaries |
 //! |---|---|---|
 //! | [`loopback`] | Node's socket and server behaviour over real loopback sockets | `tests/tests/loopback_<runtime>.rs` |
+//! | [`options`] | `signal`, `reusePort`, `onread`, `server[Symbol.asyncDispose]` | `options_<runtime>.rs` |
 //! | [`emfile`] | accept under `EMFILE` (lowers the process's descriptor limit) | `emfile_<runtime>.rs` |
 //! | [`soak`] | connect / transfer / close cycles leak no descriptor or memory | `soak_<runtime>.rs` |
 //! | [`flood`] | block list and `max_connections` under a connection flood; Unix socket modes | `flood_<runtime>.rs` |
@@ -70,6 +71,7 @@ pub mod flood;
 pub mod gate;
 pub mod load;
 pub mod loopback;
+pub mod options;
 pub mod proc_stats;
 pub mod soak;
 pub mod support;

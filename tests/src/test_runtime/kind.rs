@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use nodenet::runtime::{Async, AsyncRuntime, Blocking, BlockingRuntime, Runtime, RuntimeKind};
-use nodenet::{Server, ServerEvent, Socket, SocketEvent};
+use nodenet::{ReadInto, Server, ServerEvent, Socket, SocketEvent};
 
 /// How sockets and servers of runtime `R`, whose kind is `Self`, are driven from a
 /// test. Implemented for [`Async`] (every async runtime, the simulation runtime
@@ -38,6 +38,15 @@ pub trait Drive<R: Runtime>: RuntimeKind + Sized {
     /// `server.shutdown(deadline)`.
     fn shutdown(s: &mut Server<R, Self>, deadline: Instant)
         -> impl Future<Output = ()> + Send + '_;
+
+    /// `socket.next_event_into(buf)` (Node's `onread`: reads land in `buf`).
+    fn next_socket_into<'a>(
+        s: &'a mut Socket<R, Self>,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = Option<ReadInto>> + Send + 'a;
+
+    /// `server.close_and_wait()` (Node's `server[Symbol.asyncDispose]()`).
+    fn close_and_wait(s: &mut Server<R, Self>) -> impl Future<Output = ()> + Send + '_;
 
     /// Check a socket once for an event without waiting for one, so that one caller can
     /// watch several (the conformance driver). Async: `poll_event` under `cx`'s waker.
@@ -110,6 +119,17 @@ impl<R: AsyncRuntime + Default> Drive<R> for Async {
         s.shutdown(deadline)
     }
 
+    fn next_socket_into<'a>(
+        s: &'a mut Socket<R, Async>,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = Option<ReadInto>> + Send + 'a {
+        s.next_event_into(buf)
+    }
+
+    fn close_and_wait(s: &mut Server<R, Async>) -> impl Future<Output = ()> + Send + '_ {
+        s.close_and_wait()
+    }
+
     fn poll_socket(s: &mut Socket<R, Async>, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         s.poll_event(cx)
     }
@@ -151,6 +171,17 @@ impl<R: BlockingRuntime> Drive<R> for Blocking {
 
     async fn shutdown(s: &mut Server<R, Blocking>, deadline: Instant) {
         s.shutdown(deadline)
+    }
+
+    async fn next_socket_into<'a>(
+        s: &'a mut Socket<R, Blocking>,
+        buf: &'a mut [u8],
+    ) -> Option<ReadInto> {
+        s.next_event_into(buf)
+    }
+
+    async fn close_and_wait(s: &mut Server<R, Blocking>) {
+        s.close_and_wait()
     }
 
     fn poll_socket(s: &mut Socket<R, Blocking>, _: &mut Context<'_>) -> Poll<Option<SocketEvent>> {

@@ -24,7 +24,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use nodenet::{Runtime, Server, ServerEvent, Socket, SocketEvent};
+use nodenet::{ReadInto, Runtime, Server, ServerEvent, Socket, SocketEvent};
 
 mod kind;
 mod smol_rt;
@@ -139,4 +139,21 @@ pub fn shutdown<R: TestRuntime>(
     deadline: Instant,
 ) -> impl Future<Output = ()> + Send + '_ {
     <R::Kind as Drive<R>>::shutdown(server, deadline)
+}
+
+/// `socket.next_event_into(buf)` on any runtime (Node's `onread`): the next read, landed
+/// in `buf`, or the next other event.
+pub fn next_into<'a, R: TestRuntime>(
+    socket: &'a mut Socket<R>,
+    buf: &'a mut [u8],
+) -> impl Future<Output = Option<ReadInto>> + Send + 'a {
+    <R::Kind as Drive<R>>::next_socket_into(socket, buf)
+}
+
+/// `server.close_and_wait()` on any runtime (Node's `server[Symbol.asyncDispose]()`):
+/// close, and return once every connection closed.
+pub fn close_and_wait<R: TestRuntime>(
+    server: &mut Server<R>,
+) -> impl Future<Output = ()> + Send + '_ {
+    <R::Kind as Drive<R>>::close_and_wait(server)
 }

@@ -1,0 +1,154 @@
+//! Replays the checked-in corpora of the state-machine fuzz targets (`socket_ops`,
+//! `server_ops`, `planner_ops` in `fuzz/corpus/<target>/`) through the same check the
+//! target runs (`nodenet_fuzz_checks`), so stable `cargo test` covers what the
+//! fuzzers found without nightly or cargo-fuzz. A few thousand pseudo-random inputs per
+//! target (fixed seed) add cheap coverage on every run.
+
+use std::fs;
+use std::path::PathBuf;
+
+use nodenet_fuzz_checks::{check_planner_ops, check_server_ops, check_socket_ops};
+
+fn replay(target: &str, check: fn(&[u8])) -> usize {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut count = 0;
+    for entry in entries {
+        let path = entry.expect("corpus entry").path();
+        let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        check(&data);
+        count += 1;
+    }
+    assert!(count > 0, "empty corpus for {target}");
+    count
+}
+
+/// xorshift64*: deterministic bytes without a dependency.
+fn random_inputs(seed: u64, count: usize, check: fn(&[u8])) {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    for _ in 0..count {
+        let len = (next() % 512) as usize;
+        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        check(&data);
+    }
+}
+
+#[test]
+fn socket_ops_corpus() {
+    replay("socket_ops", check_socket_ops);
+}
+
+#[test]
+fn server_ops_corpus() {
+    replay("server_ops", check_server_ops);
+}
+
+#[test]
+fn planner_ops_corpus() {
+    replay("planner_ops", check_planner_ops);
+}
+
+#[test]
+fn socket_ops_random_inputs() {
+    random_inputs(0x5eed_0001, 3000, check_socket_ops);
+}
+
+#[test]
+fn server_ops_random_inputs() {
+    random_inputs(0x5eed_0002, 3000, check_server_ops);
+}
+
+#[test]
+fn planner_ops_random_inputs() {
+    random_inputs(0x5eed_0003, 3000, check_planner_ops);
+}
+
+// ---- regressions found by the state-machine fuzzers ------------------------------------
+
+/// socket_ops found: on a connected socket, a `connect()` that throws (bad port) leaves
+/// `connecting` true (as in Node), and a second `connect()` then issued a fresh `Connect`
+/// command instead of failing. Node v20 (checked by running it): `connect EISCONN`,
+/// `Error` then `Close { had_error: true }`.
+#[test]
+fn regression_connect_after_throwing_connect_on_open_socket_is_eisconn() {
+    use std::time::Instant;
+
+    use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    use nodenet_core::{Endpoint, ErrorCode, SocketOptions};
+
+    let now = Instant::now();
+    let mut s = Socket::accepted(
+        &SocketOptions::default(),
+        Endpoint::Tcp(([127, 0, 0, 1], 8000).into()),
+        Endpoint::Tcp(([127, 0, 0, 1], 50000).into()),
+        now,
+    );
+    while s.poll_command().is_some() {}
+    let err = s
+        .connect(ConnectOptions::tcp(1e300, "127.0.0.1"), now)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ERR_SOCKET_BAD_PORT);
+    assert!(s.connecting());
+    s.connect(ConnectOptions::tcp(443, "::1"), now).unwrap();
+    s.handle_timeout(now);
+    let commands: Vec<Command> = std::iter::from_fn(|| s.poll_command()).collect();
+    assert_eq!(commands, [Command::Close { reset: false }]);
+    let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    match events.as_slice() {
+        [SocketEvent::Error(e), SocketEvent::Close {
+            had_error: Some(true),
+        }] => {
+            assert_eq!(e.code(), ErrorCode::EISCONN);
+            assert!(e.message().starts_with("connect EISCONN ::1:443"), "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// socket_ops found (artifact kept as `fuzz/corpus/socket_ops/regression-eisconn-pipe`):
+/// on a connected IPC socket, `connect({port, host})` queues its EISCONN failure and
+/// leaves `connecting` true; a `connect(path)` before that tick ran issued a second
+/// `Connect` command (and `connectionAttempt` after `connect`). Now every connect on a
+/// connected handle fails with EISCONN: one `Error`, one `Close`, no new attempt.
+#[test]
+fn regression_connect_on_connected_pipe_while_failing_is_eisconn() {
+    use std::time::Instant;
+
+    use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    use nodenet_core::{Endpoint, ErrorCode, SocketOptions};
+
+    let now = Instant::now();
+    let mut s = Socket::accepted(
+        &SocketOptions::default(),
+        Endpoint::Pipe("/tmp/srv.sock".into()),
+        Endpoint::Pipe(String::new()),
+        now,
+    );
+    while s.poll_command().is_some() {}
+    s.connect(ConnectOptions::tcp(80, "127.0.0.1"), now)
+        .unwrap();
+    s.connect(ConnectOptions::path("/tmp/other.sock"), now)
+        .unwrap();
+    s.handle_timeout(now);
+    let commands: Vec<Command> = std::iter::from_fn(|| s.poll_command()).collect();
+    assert_eq!(commands, [Command::Close { reset: false }]);
+    let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    match events.as_slice() {
+        [SocketEvent::Error(e), SocketEvent::Close {
+            had_error: Some(true),
+        }] => assert_eq!(e.code(), ErrorCode::EISCONN),
+        other => panic!("{other:?}"),
+    }
+
+    let artifact = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus/socket_ops/regression-eisconn-pipe");
+    check_socket_ops(&fs::read(artifact).expect("regression artifact"));
+}

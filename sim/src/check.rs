@@ -1,0 +1,445 @@
+//! The invariants the simulator checks on every event, for every socket and server:
+//!
+//! * `Close` exactly once and last (only write completions may follow it);
+//! * at most one `Error`, before `Close`, and `Close { had_error }` agreeing with it;
+//! * no `Data` after `End`, no `Data` before `Connect` on a client, `End`, `Connect` and
+//!   `Finish` at most once, `Drain` only after a `write` returned `false`;
+//! * byte streams: what a socket receives is always a prefix of what its peer wrote, and
+//!   at `End` it is exactly what the peer's kernel end sent (nothing lost, nothing
+//!   duplicated, in order), including every write the peer saw complete;
+//! * servers: `Close` only when none of its connections is open, and
+//!   `Connection` + `Drop` + `Blocked` events = connections the kernel handed over;
+//! * no timer armed on a closed socket (checked by the world after every step).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use nodenet_core::server::ServerEvent;
+use nodenet_core::socket::{SocketEvent, WriteResult};
+
+use super::{ServerId, SocketId};
+
+#[derive(Clone, Debug, Default)]
+struct SockState {
+    peer: Option<SocketId>,
+    written: Vec<u8>,
+    write_lens: BTreeMap<u64, usize>,
+    ok_bytes: u64,
+    received: u64,
+    connected: bool,
+    ended: bool,
+    finished: bool,
+    closed: bool,
+    errors: u32,
+    drain_armed: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ServerState {
+    live: u64,
+    admitted_or_refused: u64,
+    closes: u64,
+}
+
+/// The invariant checker a [`World`](super::World) runs when its config asks for it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Checker {
+    sockets: Vec<SockState>,
+    servers: BTreeMap<ServerId, ServerState>,
+    violations: Vec<String>,
+}
+
+impl Checker {
+    pub(crate) fn violations(&self) -> &[String] {
+        &self.violations
+    }
+
+    pub(crate) fn violation(&mut self, v: String) {
+        // One failure usually cascades; the first few are what matters.
+        if self.violations.len() < 20 {
+            self.violations.push(v);
+        }
+    }
+
+    pub(crate) fn add_socket(&mut self, server: Option<ServerId>) {
+        self.sockets.push(SockState {
+            connected: server.is_some(),
+            ..SockState::default()
+        });
+    }
+
+    pub(crate) fn set_peers(&mut self, a: SocketId, b: SocketId) {
+        if let Some(s) = self.sockets.get_mut(a.0) {
+            s.peer = Some(b);
+        }
+        if let Some(s) = self.sockets.get_mut(b.0) {
+            s.peer = Some(a);
+        }
+    }
+
+    pub(crate) fn on_write(&mut self, s: SocketId, data: &Bytes) {
+        if let Some(st) = self.sockets.get_mut(s.0) {
+            st.written.extend_from_slice(data);
+        }
+    }
+
+    pub(crate) fn on_write_result(&mut self, s: SocketId, r: WriteResult, len: usize) {
+        if let Some(st) = self.sockets.get_mut(s.0) {
+            st.write_lens.insert(r.id.0, len);
+            if !r.ok {
+                st.drain_armed = true;
+            }
+        }
+    }
+
+    pub(crate) fn on_socket_event(
+        &mut self,
+        s: SocketId,
+        ev: &SocketEvent,
+        peer_sent: Option<u64>,
+    ) {
+        let name = format!("socket {}", s.0);
+        let Some(st) = self.sockets.get(s.0) else {
+            return;
+        };
+        let st = st.clone_flags();
+        let mut v: Vec<String> = Vec::new();
+        if st.closed && !matches!(ev, SocketEvent::WriteDone { .. }) {
+            v.push(format!("{name}: {ev:?} after Close"));
+        }
+        match ev {
+            SocketEvent::Connect => {
+                if st.connected {
+                    v.push(format!("{name}: second Connect"));
+                }
+                self.sockets[s.0].connected = true;
+            }
+            SocketEvent::Data(d) => {
+                if st.ended {
+                    v.push(format!("{name}: Data after End"));
+                }
+                if !st.connected {
+                    v.push(format!("{name}: Data before Connect"));
+                }
+                let from = st.received as usize;
+                match st.peer.and_then(|p| self.sockets.get(p.0)) {
+                    Some(peer) => {
+                        let expect = peer.written.get(from..from + d.len());
+                        if expect != Some(&d[..]) {
+                            v.push(format!(
+                                "{name}: received bytes {from}..{} differ from what socket {} wrote",
+                                from + d.len(),
+                                st.peer.map_or(0, |p| p.0)
+                            ));
+                        }
+                    }
+                    None => v.push(format!("{name}: Data without a peer")),
+                }
+                self.sockets[s.0].received += d.len() as u64;
+            }
+            SocketEvent::End => {
+                if st.ended {
+                    v.push(format!("{name}: second End"));
+                }
+                self.sockets[s.0].ended = true;
+                if let Some(sent) = peer_sent {
+                    if st.received != sent {
+                        v.push(format!(
+                            "{name}: End after {} bytes but the peer sent {sent}",
+                            st.received
+                        ));
+                    }
+                }
+                if let Some(peer) = st.peer.and_then(|p| self.sockets.get(p.0)) {
+                    if peer.ok_bytes > st.received {
+                        v.push(format!(
+                            "{name}: End after {} bytes but the peer completed writes of {}",
+                            st.received, peer.ok_bytes
+                        ));
+                    }
+                }
+            }
+            SocketEvent::Drain => {
+                if !st.drain_armed {
+                    v.push(format!("{name}: Drain without a write that returned false"));
+                }
+                self.sockets[s.0].drain_armed = false;
+            }
+            SocketEvent::Finish => {
+                if st.finished {
+                    v.push(format!("{name}: second Finish"));
+                }
+                self.sockets[s.0].finished = true;
+            }
+            SocketEvent::Error(e) => {
+                if st.errors > 0 {
+                    v.push(format!("{name}: second Error {}", e.code().as_str()));
+                }
+                self.sockets[s.0].errors += 1;
+            }
+            SocketEvent::Close { had_error } => {
+                if st.closed {
+                    v.push(format!("{name}: second Close"));
+                }
+                if let Some(h) = had_error {
+                    if *h != (st.errors > 0) {
+                        v.push(format!(
+                            "{name}: Close(had_error: {h}) after {} Error events",
+                            st.errors
+                        ));
+                    }
+                }
+                self.sockets[s.0].closed = true;
+            }
+            SocketEvent::WriteDone { id, result } => {
+                let len = self.sockets[s.0].write_lens.remove(&id.0);
+                match len {
+                    None => v.push(format!(
+                        "{name}: WriteDone for unknown or completed write {}",
+                        id.0
+                    )),
+                    Some(n) if result.is_ok() => self.sockets[s.0].ok_bytes += n as u64,
+                    Some(_) => {}
+                }
+            }
+            _ => {}
+        }
+        for x in v {
+            self.violation(x);
+        }
+    }
+
+    pub(crate) fn on_server_event(&mut self, s: ServerId, ev: &ServerEvent) {
+        let st = self.servers.entry(s).or_default();
+        let mut v = None;
+        match ev {
+            ServerEvent::Connection(_) => {
+                st.live += 1;
+                st.admitted_or_refused += 1;
+            }
+            ServerEvent::Drop(_) | ServerEvent::Blocked { .. } => st.admitted_or_refused += 1,
+            ServerEvent::Close => {
+                st.closes += 1;
+                if st.live > 0 {
+                    v = Some(format!(
+                        "server {}: Close with {} connections open",
+                        s.0, st.live
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if let Some(v) = v {
+            self.violation(v);
+        }
+    }
+
+    pub(crate) fn on_connection_closed(&mut self, s: ServerId) {
+        let st = self.servers.entry(s).or_default();
+        st.live = st.live.saturating_sub(1);
+    }
+
+    pub(crate) fn on_emfile_dropped(&mut self, _s: ServerId) {}
+
+    pub(crate) fn check_accounting(&mut self, s: ServerId, handed: u64) {
+        let seen = self.servers.get(&s).map_or(0, |st| st.admitted_or_refused);
+        if seen != handed {
+            self.violation(format!(
+                "server {}: accepted + dropped + blocked = {seen}, kernel handed over {handed}",
+                s.0
+            ));
+        }
+    }
+
+    /// `getConnections()` equals the connections opened and not yet closed.
+    pub(crate) fn check_connections(&mut self, s: ServerId, connections: usize) {
+        let live = self.servers.get(&s).map_or(0, |st| st.live);
+        if live != connections as u64 {
+            self.violation(format!(
+                "server {}: connections() = {connections} but {live} are open",
+                s.0
+            ));
+        }
+    }
+
+    /// After `close()` and teardown a server must have emitted `Close`.
+    pub(crate) fn check_server_closed(&mut self, s: ServerId) {
+        if self.servers.get(&s).map_or(0, |st| st.closes) == 0 {
+            self.violation(format!(
+                "server {}: no Close after close() and teardown",
+                s.0
+            ));
+        }
+    }
+
+    /// Pairs of sockets that both saw the other's `End` and `Finish` without an error:
+    /// their streams must be complete in both directions.
+    pub(crate) fn check_clean_pairs(&mut self) {
+        let mut v = Vec::new();
+        for (i, st) in self.sockets.iter().enumerate() {
+            let Some(p) = st.peer else { continue };
+            let Some(peer) = self.sockets.get(p.0) else {
+                continue;
+            };
+            let clean = |x: &SockState| x.ended && x.finished && x.errors == 0 && x.closed;
+            if clean(st) && clean(peer) && st.received != peer.ok_bytes {
+                v.push(format!(
+                    "socket {i}: clean close but received {} of the {} bytes socket {} wrote",
+                    st.received, peer.ok_bytes, p.0
+                ));
+            }
+        }
+        for x in v {
+            self.violation(x);
+        }
+    }
+}
+
+impl SockState {
+    /// The scalar fields (the byte buffers stay where they are).
+    fn clone_flags(&self) -> SockState {
+        SockState {
+            peer: self.peer,
+            written: Vec::new(),
+            write_lens: BTreeMap::new(),
+            ok_bytes: self.ok_bytes,
+            received: self.received,
+            connected: self.connected,
+            ended: self.ended,
+            finished: self.finished,
+            closed: self.closed,
+            errors: self.errors,
+            drain_armed: self.drain_armed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nodenet_core::error::Error;
+    use nodenet_core::socket::WriteId;
+
+    fn checker_with_pair() -> Checker {
+        let mut c = Checker::default();
+        c.add_socket(None);
+        c.add_socket(Some(ServerId(0)));
+        c.set_peers(SocketId(0), SocketId(1));
+        c
+    }
+
+    #[test]
+    fn catches_data_after_end_and_double_close() {
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ab")),
+            None,
+        );
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+        c.on_socket_event(SocketId(0), &SocketEvent::End, Some(2));
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"cd")),
+            None,
+        );
+        assert!(c.violations()[0].contains("Data after End"));
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        c.on_socket_event(SocketId(0), &close, None);
+        c.on_socket_event(SocketId(0), &close, None);
+        assert!(c.violations().iter().any(|v| v.contains("second Close")));
+    }
+
+    #[test]
+    fn catches_corrupted_and_truncated_streams() {
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ax")),
+            None,
+        );
+        assert!(c.violations()[0].contains("differ"));
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::Data(Bytes::from_static(b"ab")),
+            None,
+        );
+        c.on_socket_event(SocketId(0), &SocketEvent::End, Some(4));
+        assert!(c.violations()[0].contains("peer sent 4"));
+    }
+
+    #[test]
+    fn catches_error_order_and_spurious_drain() {
+        let mut c = checker_with_pair();
+        c.on_socket_event(SocketId(0), &SocketEvent::Drain, None);
+        assert!(c.violations()[0].contains("Drain without"));
+        let close = SocketEvent::Close {
+            had_error: Some(false),
+        };
+        c.on_socket_event(SocketId(1), &close, None);
+        c.on_socket_event(
+            SocketId(1),
+            &SocketEvent::Error(Error::socket_closed()),
+            None,
+        );
+        assert!(c.violations().iter().any(|v| v.contains("after Close")));
+        let mut c = checker_with_pair();
+        c.on_socket_event(
+            SocketId(1),
+            &SocketEvent::Error(Error::socket_closed()),
+            None,
+        );
+        c.on_socket_event(SocketId(1), &close, None);
+        assert!(c.violations()[0].contains("had_error: false"));
+        // A completion after Close is fine (writes issued after Close).
+        let mut c = checker_with_pair();
+        c.on_write_result(
+            SocketId(0),
+            WriteResult {
+                id: WriteId(1),
+                ok: false,
+            },
+            3,
+        );
+        c.on_socket_event(SocketId(0), &close, None);
+        c.on_socket_event(
+            SocketId(0),
+            &SocketEvent::WriteDone {
+                id: WriteId(1),
+                result: Err(Error::socket_closed()),
+            },
+            None,
+        );
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+    }
+
+    #[test]
+    fn catches_server_accounting() {
+        let mut c = Checker::default();
+        c.check_accounting(ServerId(0), 1);
+        assert!(c.violations()[0].contains("kernel handed over 1"));
+        let mut c = Checker::default();
+        let conn = nodenet_core::server::AcceptedConnection {
+            id: nodenet_core::server::ConnectionId(1),
+            local: nodenet_core::options::Endpoint::Tcp("10.0.0.1:80".parse().unwrap()),
+            remote: nodenet_core::options::Endpoint::Tcp("10.0.0.2:4000".parse().unwrap()),
+            options: Default::default(),
+        };
+        c.on_server_event(ServerId(0), &ServerEvent::Connection(conn));
+        c.check_connections(ServerId(0), 1);
+        c.on_server_event(ServerId(0), &ServerEvent::Close);
+        assert_eq!(c.violations().len(), 1);
+        assert!(c.violations()[0].contains("connections open"));
+    }
+}

@@ -1,0 +1,847 @@
+//! The fake kernel's behaviour at the level of syscall results: what each socket and
+//! server [`Command`] does to the kernel state, and what each timed [`KernelEvent`]
+//! reports back through the core's `handle_*` methods. Linux's observable rules are kept:
+//! a FIN follows the data, a close with unread data sends an RST, an RST discards what
+//! the peer has not read yet and fails its next read or write with `ECONNRESET`, data
+//! sent to a closed socket is answered with an RST, `accept` failing with `EMFILE`
+//! closes the pending connections (libuv's reserve-fd trick), and a connect to an
+//! address nobody answers fails with `ETIMEDOUT` after 127 s.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+
+use nodenet_core::error::{Error, ErrorCode};
+use nodenet_core::options::{AttemptId, Endpoint, LookupAddress};
+use nodenet_core::server::{ListenStage, ServerCommand};
+use nodenet_core::socket::Command;
+
+use super::net::{Conn, End, KernelEvent, Listener, PendingConnect};
+use super::world::World;
+use super::{ServerId, SocketId};
+
+/// Linux gives up on an unanswered SYN after 6 retries: 1+2+4+8+16+32+64 s.
+const SYN_TIMEOUT: Duration = Duration::from_secs(127);
+/// A SYN dropped on a full backlog is retransmitted after 1 s.
+const SYN_RETRY: Duration = Duration::from_secs(1);
+/// libuv reads into 64 KiB buffers.
+const READ_BUFFER: usize = 64 * 1024;
+
+impl World {
+    pub(crate) fn latency(&mut self) -> Duration {
+        let (lo, hi) = self.faults.latency;
+        if hi <= lo {
+            return lo;
+        }
+        let span = (hi - lo).as_micros() as u64;
+        lo + Duration::from_micros(self.rng.below(span + 1))
+    }
+
+    fn kernel_log(&mut self, what: std::fmt::Arguments<'_>) {
+        if self.trace.enabled() {
+            self.record("kernel:", what);
+        }
+    }
+
+    // ---- socket commands ----------------------------------------------------------
+
+    pub(crate) fn perform(&mut self, s: SocketId, cmd: Command) {
+        match cmd {
+            Command::Resolve {
+                id, host, family, ..
+            } => {
+                let result = match self.kernel.dns.get(&host) {
+                    Some(list) => {
+                        let list: Vec<IpAddr> = list
+                            .iter()
+                            .copied()
+                            .filter(|a| match family {
+                                4 => a.is_ipv4(),
+                                6 => a.is_ipv6(),
+                                _ => true,
+                            })
+                            .collect();
+                        if list.is_empty() {
+                            Err(ErrorCode::ENOTFOUND)
+                        } else {
+                            Ok(list)
+                        }
+                    }
+                    None => Err(ErrorCode::ENOTFOUND),
+                };
+                let at = self.now + self.latency();
+                self.kernel.schedule(
+                    at,
+                    KernelEvent::Resolved {
+                        sock: s,
+                        id,
+                        host,
+                        result,
+                    },
+                );
+            }
+            Command::Connect {
+                attempt,
+                endpoint,
+                local,
+            } => self.start_connect(s, attempt, endpoint, local),
+            Command::Abort { attempt } => self.abort_connect(s, attempt),
+            Command::StartReading => {
+                self.sockets[s.0].reading = true;
+                if let Some((conn, side)) = self.sockets[s.0].conn {
+                    self.schedule_deliver(conn, side, self.now);
+                }
+            }
+            Command::StopReading => self.sockets[s.0].reading = false,
+            Command::Write => {
+                self.sockets[s.0].want_write = true;
+                if let Some((conn, side)) = self.sockets[s.0].conn {
+                    self.kernel
+                        .schedule(self.now, KernelEvent::Writable { conn, side });
+                }
+            }
+            Command::Shutdown => {
+                if let Some((conn, side)) = self.sockets[s.0].conn {
+                    let at = self.now + self.latency();
+                    if let Some(c) = self.kernel.conns.get_mut(conn) {
+                        if !c.ends[side].reset {
+                            c.ends[1 - side].incoming.fin(at);
+                        }
+                    }
+                    let name = self.sockets[s.0].name.clone();
+                    self.kernel_log(format_args!("FIN from {name}"));
+                    self.schedule_deliver(conn, 1 - side, at);
+                }
+                self.kernel
+                    .schedule(self.now, KernelEvent::ShutdownDone { sock: s });
+            }
+            Command::Close { reset } => {
+                let sock = &mut self.sockets[s.0];
+                sock.reading = false;
+                sock.want_write = false;
+                let attempts: Vec<AttemptId> = self
+                    .kernel
+                    .connects
+                    .range((s, AttemptId(0))..=(s, AttemptId(u64::MAX)))
+                    .map(|((_, a), _)| *a)
+                    .collect();
+                for a in attempts {
+                    self.abort_connect(s, a);
+                }
+                if let Some((conn, side)) = self.sockets[s.0].conn.take() {
+                    self.close_end(conn, side, reset);
+                }
+            }
+            Command::SetNoDelay(_) | Command::SetKeepAlive { .. } => {}
+        }
+    }
+
+    fn start_connect(
+        &mut self,
+        s: SocketId,
+        attempt: AttemptId,
+        endpoint: Endpoint,
+        local: Option<SocketAddr>,
+    ) {
+        let dst = match endpoint {
+            Endpoint::Tcp(a) => a,
+            Endpoint::Pipe(_) => {
+                // IPC is not modelled: no such socket file.
+                self.answer_connect(s, attempt, Err(ErrorCode::ENOENT), Duration::ZERO);
+                return;
+            }
+        };
+        let host = self.sockets[s.0].host;
+        let src_ip = match local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified()) {
+            Some(ip) => Some(ip),
+            // A loopback destination is reached from the loopback address of its family,
+            // as Linux's local route chooses (a peer sees 127.0.0.1, not the LAN address).
+            None if dst.ip().is_loopback() => Some(match dst.ip() {
+                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            }),
+            None => self.kernel.hosts[host].addr_of_family(dst.is_ipv6()),
+        };
+        let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
+            Some(p) => p,
+            None => self.kernel.hosts[host].ephemeral_port(),
+        };
+        let Some(src_ip) = src_ip else {
+            self.answer_connect(s, attempt, Err(ErrorCode::ENETUNREACH), Duration::ZERO);
+            return;
+        };
+        let src = SocketAddr::new(src_ip, src_port);
+        self.kernel_log(format_args!("SYN {src} -> {dst}"));
+        self.kernel.connects.insert(
+            (s, attempt),
+            PendingConnect {
+                src,
+                dst,
+                conn: None,
+            },
+        );
+        if dst.is_ipv6() && self.faults.ipv6_broken {
+            self.answer_connect(s, attempt, Err(ErrorCode::ENETUNREACH), Duration::ZERO);
+            return;
+        }
+        let ip = dst.ip();
+        if self.kernel.refused.contains(&ip) || self.rng.chance(self.faults.refuse) {
+            let lat = self.latency() * 2;
+            self.answer_connect(s, attempt, Err(ErrorCode::ECONNREFUSED), lat);
+            return;
+        }
+        let unknown = !self.kernel.host_by_ip.contains_key(&ip) && !ip.is_loopback();
+        if unknown
+            || self.kernel.black_holes.contains(&ip)
+            || self.rng.chance(self.faults.black_hole)
+        {
+            self.answer_connect(s, attempt, Err(ErrorCode::ETIMEDOUT), SYN_TIMEOUT);
+            return;
+        }
+        let at = self.now + self.latency();
+        self.kernel
+            .schedule(at, KernelEvent::Syn { sock: s, attempt });
+    }
+
+    fn answer_connect(
+        &mut self,
+        s: SocketId,
+        attempt: AttemptId,
+        result: Result<(), ErrorCode>,
+        after: Duration,
+    ) {
+        self.kernel.schedule(
+            self.now + after,
+            KernelEvent::ConnectAnswer {
+                sock: s,
+                attempt,
+                result,
+            },
+        );
+    }
+
+    fn abort_connect(&mut self, s: SocketId, attempt: AttemptId) {
+        if let Some(p) = self.kernel.connects.remove(&(s, attempt)) {
+            // Forget the attempt's pending SYN and answer, so a dead black-hole timer
+            // does not keep virtual time running until its 127 s.
+            self.kernel.queue.retain(|_, ev| match ev {
+                KernelEvent::Syn { sock, attempt: a }
+                | KernelEvent::ConnectAnswer {
+                    sock, attempt: a, ..
+                } => !(*sock == s && *a == attempt),
+                _ => true,
+            });
+            if let Some(conn) = p.conn {
+                // The handshake completed: closing the attempt's socket closes the
+                // connection the server may already have in its queue.
+                self.close_end(conn, 0, false);
+            }
+        }
+    }
+
+    /// The SYN arrived at the destination host.
+    fn syn(&mut self, s: SocketId, attempt: AttemptId) {
+        let Some(p) = self.kernel.connects.get(&(s, attempt)).cloned() else {
+            return;
+        };
+        let dst_host = match self.kernel.host_by_ip.get(&p.dst.ip()) {
+            Some(h) => *h,
+            None => 0,
+        };
+        let found = self
+            .pick_listener(dst_host, &p.dst, &p.src)
+            .and_then(|i| self.kernel.listeners.get(&i).map(|l| (i, l)))
+            .map(|(i, l)| (i, l.queue.len() >= l.backlog.max(1), l.server, l.addr));
+        let Some((li, full, server, laddr)) = found else {
+            self.kernel_log(format_args!("RST {} -> {} (no listener)", p.dst, p.src));
+            let lat = self.latency();
+            self.answer_connect(s, attempt, Err(ErrorCode::ECONNREFUSED), lat);
+            return;
+        };
+        if full {
+            self.kernel_log(format_args!("SYN dropped, backlog full at {}", p.dst));
+            self.kernel
+                .schedule(self.now + SYN_RETRY, KernelEvent::Syn { sock: s, attempt });
+            return;
+        }
+        // A dual-stack listener sees IPv4 peers as IPv4-mapped IPv6 addresses.
+        let local = if laddr.is_ipv6() && p.dst.is_ipv4() {
+            mapped(p.dst)
+        } else {
+            p.dst
+        };
+        let conn = self.kernel.conns.len();
+        self.kernel.conns.push(Conn {
+            ends: [End::new(Some(s), p.src), End::new(None, local)],
+        });
+        if let Some(pc) = self.kernel.connects.get_mut(&(s, attempt)) {
+            pc.conn = Some(conn);
+        }
+        *self.kernel.completed.entry(server).or_insert(0) += 1;
+        if let Some(l) = self.kernel.listeners.get_mut(&li) {
+            l.queue.push_back(conn);
+        }
+        self.kernel_log(format_args!("SYN-ACK {} -> {} (conn {conn})", p.dst, p.src));
+        let lat = self.latency();
+        self.answer_connect(s, attempt, Ok(()), lat);
+        self.schedule_accept(li);
+        if self.rng.chance(self.faults.reset) {
+            let at = self.now + Duration::from_micros(self.rng.below(200_000));
+            self.kernel.schedule(at, KernelEvent::InjectReset { conn });
+        }
+    }
+
+    /// The listener a SYN from `src` to `dst` reaches. Several match only when they share
+    /// the port with `SO_REUSEPORT`: like Linux, a listener on the exact address wins
+    /// over wildcards, and the connection's source port (the kernel hashes the 4-tuple)
+    /// picks one of the group.
+    fn pick_listener(&self, host: usize, dst: &SocketAddr, src: &SocketAddr) -> Option<usize> {
+        let matching = || {
+            self.kernel
+                .listeners
+                .iter()
+                .filter(move |(_, l)| l.host == host && l.matches(dst))
+        };
+        let exact: Vec<usize> = matching()
+            .filter(|(_, l)| l.addr.ip() == dst.ip())
+            .map(|(i, _)| *i)
+            .collect();
+        let group = if exact.is_empty() {
+            matching().map(|(i, _)| *i).collect()
+        } else {
+            exact
+        };
+        match group.len() {
+            0 => None,
+            n => group.get(usize::from(src.port()) % n).copied(),
+        }
+    }
+
+    fn schedule_accept(&mut self, li: usize) {
+        let now = self.now;
+        if let Some(l) = self.kernel.listeners.get_mut(&li) {
+            if l.accept_at.is_none() && !l.queue.is_empty() {
+                l.accept_at = Some(now);
+                self.kernel
+                    .schedule(now, KernelEvent::Accept { listener: li });
+            }
+        }
+    }
+
+    fn connect_answer(&mut self, s: SocketId, attempt: AttemptId, result: Result<(), ErrorCode>) {
+        let now = self.instant();
+        let Some(p) = self.kernel.connects.remove(&(s, attempt)) else {
+            // IPC connects are refused at once, with no SYN and no pending entry; for
+            // anyone else a missing entry means the attempt was aborted.
+            if let Err(code) = result {
+                self.sockets[s.0]
+                    .core
+                    .handle_connect_failed(now, attempt, code);
+                self.drain_socket(s);
+            }
+            return;
+        };
+        match result {
+            Ok(()) => {
+                let Some(conn) = p.conn else { return };
+                self.sockets[s.0].conn = Some((conn, 0));
+                self.sockets[s.0]
+                    .core
+                    .handle_connected(now, attempt, Some(p.src));
+                // Anything the server sent before we heard the SYN-ACK is readable now.
+                if self.sockets[s.0].reading {
+                    self.schedule_deliver(conn, 0, self.now);
+                }
+            }
+            Err(code) => {
+                self.sockets[s.0]
+                    .core
+                    .handle_connect_failed(now, attempt, code);
+            }
+        }
+        self.drain_socket(s);
+    }
+
+    // ---- server commands ----------------------------------------------------------
+
+    pub(crate) fn perform_server(&mut self, s: ServerId, cmd: ServerCommand) {
+        let now = self.instant();
+        match cmd {
+            ServerCommand::Resolve { id, host } => {
+                // getaddrinfo answers an IP literal itself (Node's listen looks up every
+                // host, literals included).
+                let literal = host.parse::<IpAddr>().ok().map(|ip| vec![ip]);
+                let result = match literal.as_ref().or_else(|| self.kernel.dns.get(&host)) {
+                    Some(list) if !list.is_empty() => Ok(list
+                        .iter()
+                        .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
+                        .collect()),
+                    _ => Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, &host)),
+                };
+                self.servers[s.0].core.handle_resolved(id, result, now);
+            }
+            ServerCommand::Listen {
+                id,
+                endpoint,
+                backlog,
+                ipv6_only,
+                reuse_port,
+                ..
+            } => {
+                let Endpoint::Tcp(mut addr) = endpoint else {
+                    self.servers[s.0].core.handle_listen_failed(
+                        id,
+                        ListenStage::Bind,
+                        ErrorCode::EACCES,
+                        now,
+                    );
+                    return;
+                };
+                let host = self.servers[s.0].host;
+                let ip = addr.ip();
+                if !ip.is_unspecified()
+                    && !ip.is_loopback()
+                    && self.kernel.host_by_ip.get(&ip) != Some(&host)
+                {
+                    self.servers[s.0].core.handle_listen_failed(
+                        id,
+                        ListenStage::Bind,
+                        ErrorCode::EADDRNOTAVAIL,
+                        now,
+                    );
+                    return;
+                }
+                if addr.port() == 0 {
+                    addr.set_port(self.kernel.hosts[host].ephemeral_port());
+                }
+                let clash =
+                    self.kernel.listeners.values().any(|l| {
+                        l.host == host && l.collides(&addr) && !(l.reuse_port && reuse_port)
+                    });
+                if clash {
+                    self.servers[s.0].core.handle_listen_failed(
+                        id,
+                        ListenStage::Bind,
+                        ErrorCode::EADDRINUSE,
+                        now,
+                    );
+                    return;
+                }
+                let li = self.kernel.next_listener;
+                self.kernel.next_listener += 1;
+                self.kernel.listeners.insert(
+                    li,
+                    Listener {
+                        server: s,
+                        id,
+                        host,
+                        addr,
+                        ipv6_only,
+                        reuse_port,
+                        backlog: backlog as usize,
+                        queue: Default::default(),
+                        accept_at: None,
+                    },
+                );
+                self.servers[s.0].listeners.insert(id, li);
+                self.kernel_log(format_args!("LISTEN {addr}"));
+                self.servers[s.0]
+                    .core
+                    .handle_listening(id, Endpoint::Tcp(addr), now);
+            }
+            ServerCommand::Reject { id } => {
+                if let Some(conn) = self.servers[s.0].pending.remove(&id) {
+                    self.close_end(conn, 1, false);
+                }
+            }
+            ServerCommand::CloseListener { id } => {
+                if let Some(li) = self.servers[s.0].listeners.remove(&id) {
+                    if let Some(l) = self.kernel.listeners.remove(&li) {
+                        self.kernel_log(format_args!("CLOSE listener {}", l.addr));
+                        // Connections still in the accept queue are reset.
+                        for conn in l.queue {
+                            self.close_end(conn, 1, true);
+                        }
+                    }
+                }
+            }
+            ServerCommand::Unlink { .. } => {}
+        }
+    }
+
+    fn accept(&mut self, li: usize) {
+        let Some(l) = self.kernel.listeners.get_mut(&li) else {
+            return;
+        };
+        l.accept_at = None;
+        let server = l.server;
+        let lid = l.id;
+        if l.queue.is_empty() {
+            return;
+        }
+        let now = self.instant();
+        if self.rng.chance(self.faults.accept_emfile) {
+            // libuv's EMFILE trick: report the error, accept-and-close what is pending.
+            let pending: Vec<usize> = self
+                .kernel
+                .listeners
+                .get_mut(&li)
+                .map(|l| l.queue.drain(..).collect())
+                .unwrap_or_default();
+            self.kernel_log(format_args!(
+                "accept EMFILE, closing {} pending",
+                pending.len()
+            ));
+            for conn in pending {
+                self.close_end(conn, 1, false);
+            }
+            if let Some(c) = &mut self.checker {
+                c.on_emfile_dropped(server);
+            }
+            self.servers[server.0]
+                .core
+                .handle_accept_error(lid, ErrorCode::EMFILE, now);
+            self.drain_server(server);
+            return;
+        }
+        let Some(conn) = self
+            .kernel
+            .listeners
+            .get_mut(&li)
+            .and_then(|l| l.queue.pop_front())
+        else {
+            return;
+        };
+        let c = &self.kernel.conns[conn];
+        let (local, remote) = (c.ends[1].addr, c.ends[0].addr);
+        let remote = if local.is_ipv6() && remote.is_ipv4() {
+            mapped(remote)
+        } else {
+            remote
+        };
+        self.servers[server.0].handed += 1;
+        let id = self.servers[server.0].core.handle_accepted(
+            lid,
+            Endpoint::Tcp(local),
+            Endpoint::Tcp(remote),
+            now,
+        );
+        self.servers[server.0].pending.insert(id, conn);
+        self.drain_server(server);
+        self.schedule_accept(li);
+    }
+
+    /// Bind the accepted socket `s` to end `side` of `conn`.
+    pub(crate) fn attach(&mut self, s: SocketId, conn: usize, side: usize) {
+        self.sockets[s.0].conn = Some((conn, side));
+        let peer = self.kernel.conns[conn].ends[1 - side].sock;
+        self.kernel.conns[conn].ends[side].sock = Some(s);
+        if let (Some(c), Some(p)) = (&mut self.checker, peer) {
+            c.set_peers(s, p);
+        }
+        if self.kernel.conns[conn].ends[side].closed {
+            return;
+        }
+        self.schedule_deliver(conn, side, self.now);
+    }
+
+    // ---- data path ----------------------------------------------------------------
+
+    /// Schedule a delivery attempt, unless one is already due no later.
+    pub(crate) fn schedule_deliver(&mut self, conn: usize, side: usize, at: Duration) {
+        let at = at.max(self.now);
+        let Some(end) = self.kernel.conns.get_mut(conn).map(|c| &mut c.ends[side]) else {
+            return;
+        };
+        if end.deliver_at.is_some_and(|t| t <= at) {
+            return;
+        }
+        end.deliver_at = Some(at);
+        self.kernel
+            .schedule(at, KernelEvent::Deliver { conn, side });
+    }
+
+    /// Deliver one readable chunk, the EOF, or the pending reset to end `side`.
+    fn deliver(&mut self, conn: usize, side: usize) {
+        let now_v = self.now;
+        let now = self.instant();
+        let Some(end) = self.kernel.conns.get_mut(conn).map(|c| &mut c.ends[side]) else {
+            return;
+        };
+        if end.deliver_at.is_some_and(|t| t <= now_v) {
+            end.deliver_at = None;
+        }
+        let end = &*end;
+        let Some(s) = end.sock else { return };
+        if end.closed || !self.sockets[s.0].reading || self.sockets[s.0].conn != Some((conn, side))
+        {
+            return;
+        }
+        if end.reset {
+            if !end.reset_reported {
+                self.kernel.conns[conn].ends[side].reset_reported = true;
+                self.sockets[s.0].reading = false;
+                self.sockets[s.0]
+                    .core
+                    .handle_read_error(now, ErrorCode::ECONNRESET);
+                self.drain_socket(s);
+            }
+            return;
+        }
+        let head = end.incoming.chunks.front().map(|(t, d)| (*t, d.len()));
+        match head {
+            Some((t, _)) if t > self.now => self.schedule_deliver(conn, side, t),
+            Some(_) => {
+                // A read returns everything that has arrived, up to libuv's 64 KiB read
+                // buffer — or, with chunking, a random part of it.
+                let now_v = self.now;
+                let ready: usize = self.kernel.conns[conn].ends[side]
+                    .incoming
+                    .chunks
+                    .iter()
+                    .take_while(|(t, _)| *t <= now_v)
+                    .map(|(_, d)| d.len())
+                    .sum::<usize>()
+                    .min(READ_BUFFER);
+                let take = if self.rng.chance(self.faults.chunking) {
+                    self.rng.range(1, ready as u64) as usize
+                } else {
+                    ready
+                };
+                let pipe = &mut self.kernel.conns[conn].ends[side].incoming;
+                let data = pipe.take(take);
+                let more = pipe.chunks.front().map(|(t, _)| *t).or(pipe.fin_at);
+                self.sockets[s.0].delivered += data.len() as u64;
+                self.sockets[s.0].core.handle_data(now, data);
+                // Space freed: a writer blocked on the full buffer may continue.
+                if let Some(w) = self.kernel.conns[conn].ends[1 - side].sock {
+                    if self.sockets[w.0].want_write {
+                        self.kernel.schedule(
+                            self.now,
+                            KernelEvent::Writable {
+                                conn,
+                                side: 1 - side,
+                            },
+                        );
+                    }
+                }
+                self.drain_socket(s);
+                if let Some(t) = more {
+                    self.schedule_deliver(conn, side, t);
+                }
+            }
+            None => {
+                let fin = end.incoming.fin_at;
+                match fin {
+                    Some(t) if t > self.now => self.schedule_deliver(conn, side, t),
+                    Some(_) if !end.eof_delivered => {
+                        self.kernel.conns[conn].ends[side].eof_delivered = true;
+                        self.sockets[s.0].reading = false;
+                        self.sockets[s.0].core.handle_eof(now);
+                        self.drain_socket(s);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Let the socket on end `side` write what it has queued, as far as the buffer
+    /// toward its peer allows.
+    fn writable(&mut self, conn: usize, side: usize) {
+        let Some(end) = self.kernel.conns.get(conn).map(|c| &c.ends[side]) else {
+            return;
+        };
+        let Some(s) = end.sock else { return };
+        if end.closed
+            || !self.sockets[s.0].want_write
+            || self.sockets[s.0].conn != Some((conn, side))
+        {
+            return;
+        }
+        let now = self.instant();
+        if end.reset {
+            if !end.reset_reported {
+                self.kernel.conns[conn].ends[side].reset_reported = true;
+                self.sockets[s.0].want_write = false;
+                self.sockets[s.0]
+                    .core
+                    .handle_write_error(now, ErrorCode::ECONNRESET);
+                self.drain_socket(s);
+            }
+            return;
+        }
+        let queued: usize = self.sockets[s.0].core.write_chunks().map(<[u8]>::len).sum();
+        if queued == 0 {
+            self.sockets[s.0].want_write = false;
+            return;
+        }
+        let peer_closed = self.kernel.conns[conn].ends[1 - side].closed;
+        let space = if peer_closed {
+            queued
+        } else {
+            self.faults
+                .buffer
+                .saturating_sub(self.kernel.conns[conn].ends[1 - side].incoming.len)
+        };
+        if space == 0 {
+            return; // the reader's progress wakes us up
+        }
+        let mut n = queued.min(space);
+        if self.rng.chance(self.faults.short_writes) {
+            n = self.rng.range(1, n as u64) as usize;
+        }
+        let mut buf = BytesMut::with_capacity(n);
+        for chunk in self.sockets[s.0].core.write_chunks() {
+            let want = n - buf.len();
+            if want == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..want.min(chunk.len())]);
+        }
+        let data: Bytes = buf.freeze();
+        self.kernel.conns[conn].ends[side].sent += n as u64;
+        if peer_closed {
+            // Data for a closed socket: the peer's kernel answers with an RST.
+            if !self.kernel.conns[conn].ends[1 - side].rst_sent {
+                self.kernel.conns[conn].ends[1 - side].rst_sent = true;
+                let at = self.now + self.latency() * 2;
+                self.kernel_log(format_args!(
+                    "data to closed socket, RST back (conn {conn})"
+                ));
+                self.kernel.schedule(at, KernelEvent::Rst { conn, side });
+            }
+        } else {
+            let at = self.now + self.latency();
+            self.kernel.conns[conn].ends[1 - side]
+                .incoming
+                .push(at, data);
+            self.schedule_deliver(conn, 1 - side, at);
+        }
+        self.sockets[s.0].core.handle_written(now, n);
+        self.drain_socket(s);
+        if self.sockets[s.0].want_write && self.sockets[s.0].conn == Some((conn, side)) {
+            let left: usize = self.sockets[s.0].core.write_chunks().map(<[u8]>::len).sum();
+            if left == 0 {
+                self.sockets[s.0].want_write = false;
+            } else {
+                self.kernel
+                    .schedule(self.now, KernelEvent::Writable { conn, side });
+            }
+        }
+    }
+
+    /// The socket on end `side` closed (or an accept-queue entry was discarded).
+    pub(crate) fn close_end(&mut self, conn: usize, side: usize, reset: bool) {
+        let Some(c) = self.kernel.conns.get_mut(conn) else {
+            return;
+        };
+        let end = &mut c.ends[side];
+        if end.closed {
+            return;
+        }
+        end.closed = true;
+        end.sock = None;
+        let unread = end.incoming.len > 0;
+        let already_reset = end.reset;
+        end.incoming.discard();
+        if already_reset {
+            return;
+        }
+        if reset || unread {
+            if !c.ends[side].rst_sent {
+                c.ends[side].rst_sent = true;
+                let why = if reset { "reset" } else { "unread data" };
+                let (from, to) = (c.ends[side].addr, c.ends[1 - side].addr);
+                let at = self.now + self.latency();
+                self.kernel_log(format_args!("RST {from} -> {to} ({why})"));
+                self.kernel.schedule(
+                    at,
+                    KernelEvent::Rst {
+                        conn,
+                        side: 1 - side,
+                    },
+                );
+            }
+        } else {
+            let at = self.now + self.latency();
+            self.kernel.conns[conn].ends[1 - side].incoming.fin(at);
+            self.schedule_deliver(conn, 1 - side, at);
+        }
+    }
+
+    fn rst_arrives(&mut self, conn: usize, side: usize) {
+        let Some(c) = self.kernel.conns.get_mut(conn) else {
+            return;
+        };
+        let end = &mut c.ends[side];
+        if end.closed || end.reset {
+            return;
+        }
+        end.reset = true;
+        end.incoming.discard();
+        let sock = end.sock;
+        if let Some(s) = sock {
+            let now = self.now;
+            if self.sockets[s.0].reading {
+                self.schedule_deliver(conn, side, now);
+            } else if self.sockets[s.0].want_write {
+                self.kernel
+                    .schedule(now, KernelEvent::Writable { conn, side });
+            }
+        }
+    }
+
+    // ---- dispatch -----------------------------------------------------------------
+
+    pub(crate) fn kernel_event(&mut self, ev: KernelEvent) {
+        match ev {
+            KernelEvent::Resolved {
+                sock,
+                id,
+                host,
+                result,
+            } => {
+                let now = self.instant();
+                let result = match result {
+                    Ok(list) => Ok(list
+                        .iter()
+                        .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
+                        .collect()),
+                    Err(code) => Err(Error::getaddrinfo(code, &host)),
+                };
+                self.sockets[sock.0].core.handle_resolved(now, id, result);
+                self.drain_socket(sock);
+            }
+            KernelEvent::Syn { sock, attempt } => self.syn(sock, attempt),
+            KernelEvent::ConnectAnswer {
+                sock,
+                attempt,
+                result,
+            } => self.connect_answer(sock, attempt, result),
+            KernelEvent::Deliver { conn, side } => self.deliver(conn, side),
+            KernelEvent::Writable { conn, side } => self.writable(conn, side),
+            KernelEvent::ShutdownDone { sock } => {
+                let now = self.instant();
+                self.sockets[sock.0].core.handle_shutdown(now);
+                self.drain_socket(sock);
+            }
+            KernelEvent::Accept { listener } => self.accept(listener),
+            KernelEvent::Rst { conn, side } => self.rst_arrives(conn, side),
+            KernelEvent::InjectReset { conn } => {
+                self.kernel_log(format_args!("injected RST on conn {conn}"));
+                self.rst_arrives(conn, 0);
+                self.rst_arrives(conn, 1);
+            }
+        }
+    }
+}
+
+/// `1.2.3.4:80` as `[::ffff:1.2.3.4]:80`.
+fn mapped(a: SocketAddr) -> SocketAddr {
+    match a.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
+        IpAddr::V6(_) => a,
+    }
+}
