@@ -275,7 +275,10 @@ fn set_encoding_accepts_every_node_encoding() {
         ("utf-8", "utf8"),
     ] {
         h.s.set_encoding(name).unwrap();
-        assert_eq!(h.s.readable_encoding().map(Encoding::as_str), Some(normalized));
+        assert_eq!(
+            h.s.readable_encoding().map(Encoding::as_str),
+            Some(normalized)
+        );
     }
     assert_eq!(Encoding::parse("binary").unwrap(), Encoding::Latin1);
 }

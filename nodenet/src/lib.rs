@@ -37,9 +37,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abort;
 mod addr;
 mod connected;
-mod abort;
 mod dispose;
 mod driver;
 mod io;

@@ -282,7 +282,9 @@ fn ipc_connect_is_refused_with_enoent() {
     // IPC is not modelled: the connect must fail as its docs say, not hang at
     // `ConnectionAttempt`.
     let mut w = World::with_faults(5, Faults::none());
-    let c = w.connect(ConnectOptions::path("/tmp/nodenet-sim.sock")).unwrap();
+    let c = w
+        .connect(ConnectOptions::path("/tmp/nodenet-sim.sock"))
+        .unwrap();
     w.run_until_idle();
     let names: Vec<String> = w
         .events(c)

@@ -6,7 +6,9 @@
 use std::net::IpAddr;
 
 use dns_lookup::{AddrInfoHints, LookupErrorKind};
-use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery};
+use nodenet_core::dns::GaiQuery;
+#[cfg(test)]
+use nodenet_core::dns::{dns_lookup, DnsLookup};
 use nodenet_core::{Error, ErrorCode, LookupAddress};
 
 pub use nodenet_core::dns::LookupOptions;

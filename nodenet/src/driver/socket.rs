@@ -15,8 +15,7 @@ use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery};
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
     AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, ErrorCode,
-    LookupAddress, Socket,
-    SocketEvent, SocketOptions, WriteId, WriteResult,
+    LookupAddress, Socket, SocketEvent, SocketOptions, WriteId, WriteResult,
 };
 use socket2::SockRef;
 
