@@ -91,7 +91,7 @@ fn nodenet(encoding: &str, chunks: &[Vec<u8>]) -> Vec<String> {
         now,
     );
     s.set_encoding(encoding).unwrap();
-    let mut drain = |s: &mut Socket| {
+    let drain = |s: &mut Socket| {
         let mut text = String::new();
         while let Some(ev) = s.poll_event() {
             match ev {
