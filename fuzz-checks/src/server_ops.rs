@@ -293,23 +293,32 @@ impl Run {
     fn drive_connections(&mut self) {
         let mut closed = Vec::new();
         for c in &mut self.conns {
-            while let Some(cmd) = c.socket.poll_command() {
-                if cmd == Command::Shutdown {
-                    c.shutdown_requested = true;
-                }
-            }
-            if c.shutdown_requested {
-                c.shutdown_requested = false;
-                c.socket.handle_shutdown(self.now, Ok(()));
-                while c.socket.poll_command().is_some() {}
-            }
-            while let Some(ev) = c.socket.poll_event() {
-                if let SocketEvent::Close { .. } = ev {
-                    if c.closed {
-                        panic!("accepted socket closed twice\n{}", self.trace.join("\n"));
+            // Until both queues stay empty: a tick run by `poll_event` may close the
+            // handle, and `Close` waits for that command to be taken.
+            loop {
+                let mut progressed = false;
+                while let Some(cmd) = c.socket.poll_command() {
+                    progressed = true;
+                    if cmd == Command::Shutdown {
+                        c.shutdown_requested = true;
                     }
-                    c.closed = true;
-                    closed.push(c.id);
+                }
+                if c.shutdown_requested {
+                    c.shutdown_requested = false;
+                    c.socket.handle_shutdown(self.now, Ok(()));
+                }
+                while let Some(ev) = c.socket.poll_event() {
+                    progressed = true;
+                    if let SocketEvent::Close { .. } = ev {
+                        if c.closed {
+                            panic!("accepted socket closed twice\n{}", self.trace.join("\n"));
+                        }
+                        c.closed = true;
+                        closed.push(c.id);
+                    }
+                }
+                if !progressed {
+                    break;
                 }
             }
         }

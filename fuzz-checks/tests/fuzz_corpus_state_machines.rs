@@ -75,8 +75,9 @@ fn planner_ops_random_inputs() {
 
 /// socket_ops found: on a connected socket, a `connect()` that throws (bad port) leaves
 /// `connecting` true (as in Node), and a second `connect()` then issued a fresh `Connect`
-/// command instead of failing. Node v20 (checked by running it): `connect EISCONN`,
-/// `Error` then `Close { had_error: true }`.
+/// command instead of failing. Node v20 (checked by running it on an accepted socket):
+/// `connectionAttempt ::1`, `error` `connect EISCONN ::1:<port> - Local (127.0.0.1:<port>)`,
+/// `close(true)`.
 #[test]
 fn regression_connect_after_throwing_connect_on_open_socket_is_eisconn() {
     use std::time::Instant;
@@ -103,11 +104,16 @@ fn regression_connect_after_throwing_connect_on_open_socket_is_eisconn() {
     assert_eq!(commands, [Command::Close { reset: false }]);
     let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
     match events.as_slice() {
-        [SocketEvent::Error(e), SocketEvent::Close {
+        [SocketEvent::ConnectionAttempt { address, .. }, SocketEvent::Error(e), SocketEvent::Close {
             had_error: Some(true),
         }] => {
+            assert_eq!(address, "::1");
             assert_eq!(e.code(), ErrorCode::EISCONN);
-            assert!(e.message().starts_with("connect EISCONN ::1:443"), "{e:?}");
+            assert_eq!(
+                e.message(),
+                "connect EISCONN ::1:443 - Local (127.0.0.1:8000)",
+                "{e:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -142,7 +148,8 @@ fn regression_connect_on_connected_pipe_while_failing_is_eisconn() {
     assert_eq!(commands, [Command::Close { reset: false }]);
     let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
     match events.as_slice() {
-        [SocketEvent::Error(e), SocketEvent::Close {
+        // The first (TCP) connect's attempt, then the refusal.
+        [SocketEvent::ConnectionAttempt { .. }, SocketEvent::Error(e), SocketEvent::Close {
             had_error: Some(true),
         }] => assert_eq!(e.code(), ErrorCode::EISCONN),
         other => panic!("{other:?}"),

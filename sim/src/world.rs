@@ -304,7 +304,7 @@ impl World {
             &self.sockets[id.0].name.clone(),
             format_args!("connect() -> {}", ok_or_code(&r)),
         );
-        self.drain_socket(id);
+        self.perform_commands(id);
         r.map(|()| id)
     }
 
@@ -389,7 +389,7 @@ impl World {
             let name = self.sockets[s.0].name.clone();
             self.record(&name, format_args!("write({len}) -> {}", r.ok));
         }
-        self.drain_socket(s);
+        self.perform_commands(s);
         r
     }
 
@@ -443,11 +443,11 @@ impl World {
     }
 
     /// Any other call on the core socket (getters, `set_no_delay`, `set_encoding`, ...),
-    /// given the current virtual instant; the socket is drained afterwards.
+    /// given the current virtual instant; the IO it asks for is done afterwards.
     pub fn with_socket<R>(&mut self, s: SocketId, f: impl FnOnce(&mut Socket, Instant) -> R) -> R {
         let now = self.instant();
         let r = f(&mut self.sockets[s.0].core, now);
-        self.drain_socket(s);
+        self.perform_commands(s);
         r
     }
 
@@ -461,7 +461,16 @@ impl World {
             let name = self.sockets[s.0].name.clone();
             self.record(&name, format_args!("{what}"));
         }
-        self.drain_socket(s);
+        self.perform_commands(s);
+    }
+
+    /// After a user call: do the IO it asked for, but leave its events and Node's ticks
+    /// to the next step (`poll_timeout` is due then), as Node runs them only once the
+    /// user's synchronous code returned — two calls in a row are one tick.
+    fn perform_commands(&mut self, s: SocketId) {
+        while let Some(cmd) = self.sockets[s.0].core.poll_command() {
+            self.perform(s, cmd);
+        }
     }
 
     // ---- user calls on servers --------------------------------------------------
@@ -648,12 +657,10 @@ impl World {
 
     /// Process the next kernel action or socket timer; false when idle or past `until`.
     fn step(&mut self, until: Option<Duration>) -> bool {
-        // (when, socket or server index): a socket's or a server's timer.
+        // (when, socket or server index): a socket's or a server's timer. Closed sockets
+        // too: a call made after `Close` (a write) has its callback on a tick.
         let mut timer: Option<(Duration, Timer)> = None;
         for (i, s) in self.sockets.iter().enumerate() {
-            if s.closed {
-                continue;
-            }
             if let Some(t) = s.core.poll_timeout() {
                 let t = t.saturating_duration_since(self.base);
                 if timer.is_none_or(|(best, _)| t < best) {

@@ -336,3 +336,25 @@ fn reuse_port_shares_the_port_between_two_servers() {
     w.teardown();
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }
+
+#[test]
+fn full_backlog_drops_the_syn_until_the_retry() {
+    // Zero latency: both SYNs arrive before the server's accept runs, and a backlog of one
+    // drops the second, which Linux retransmits a second later.
+    let mut w = World::with_faults(6, Faults::none());
+    let srv = w
+        .host("10.0.0.1")
+        .listen(ListenOptions::port(80).backlog(1))
+        .unwrap();
+    let a = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    let b = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    w.run_until(Duration::from_millis(500));
+    assert!(w.trace().iter().any(|l| l.contains("backlog full")));
+    assert!(w.events(a).contains(&SocketEvent::Connect));
+    assert!(!w.events(b).contains(&SocketEvent::Connect));
+    w.run_until(Duration::from_secs(2));
+    assert!(w.events(b).contains(&SocketEvent::Connect));
+    assert_eq!(w.accepted(srv).len(), 2);
+    w.teardown();
+    assert!(w.violations().is_empty(), "{:?}", w.violations());
+}

@@ -222,7 +222,15 @@ impl Socket {
     /// returned as Node throws them; as in Node, `connecting` is already `true` when a
     /// TCP option fails validation (§4.2 step 7). Connecting a destroyed socket starts a
     /// fresh lifecycle (§4.4); connecting again while a connect is in progress fails the
-    /// socket with `connect EALREADY` (and an open one with `EISCONN`).
+    /// socket with `connect EALREADY`, and an open one with `connect EISCONN <ip>:<port>
+    /// - Local (<ip>:<port>)` (after `ConnectionAttempt` for an IP literal).
+    ///
+    /// Deliberately not Node: on Linux, Node's *first* `connect()` on a connected TCP
+    /// socket appears to succeed (a second `connectionAttempt`, `connect`, `ready` for the
+    /// very same connection, whatever address was given) because libuv never re-checks a
+    /// completed non-blocking connect, so the kernel answers that one `connect(2)` with
+    /// success; only a third call gets `EISCONN`. A socket has one connection, so nodenet
+    /// refuses the second connect as the kernel refuses the third.
     pub fn connect(&mut self, options: ConnectOptions, now: Instant) -> Result<()> {
         self.last_now = Some(now);
         // net.connect(): setTimeout before socket.connect().
@@ -330,12 +338,26 @@ impl Socket {
             attempt_timeout,
             mode: options.happy_eyeballs,
         };
+        let literal = is_ip(&host);
         if let Some(code) = busy {
+            // Node starts the attempt on the busy handle and the OS refuses it: for an IP
+            // literal that is `connectionAttempt`, then the error, named with the local
+            // address when the handle has one (a second connect on a connected socket,
+            // which nodenet refuses where Linux lets Node's first retry through).
+            let local_ip = self.sock.map(|a| a.ip().to_string());
+            let local = local_ip.as_deref().zip(self.sock.map(|a| a.port()));
+            if literal != 0 {
+                self.ticks
+                    .push_back(Tick::emit(SocketEvent::ConnectionAttempt {
+                        address: host.clone(),
+                        port: Some(port),
+                        family: Some(literal),
+                    }));
+            }
             self.ticks
-                .push_back(Tick::Destroy(Error::connect(code, &host, port, None)));
+                .push_back(Tick::Destroy(Error::connect(code, &host, port, local)));
             return Ok(());
         }
-        let literal = is_ip(&host);
         if literal != 0 {
             self.connector = Connector::Literal {
                 plan: Box::new(plan),
@@ -598,7 +620,7 @@ impl Socket {
         if self.reset_on_connect {
             return self.destroy_inner(None, true);
         }
-        self.flush(now);
+        self.flush();
         if !self.paused && !self.eof {
             self.start_reading();
         }
