@@ -575,6 +575,7 @@ impl Socket {
         attempt: AttemptId,
         local: Option<SocketAddr>,
     ) {
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_result(now, attempt, Ok(local));
@@ -630,6 +631,7 @@ impl Socket {
     /// `ConnectionAttemptFailed`, then `Error` (`connect ECONNREFUSED 127.0.0.1:80`,
     /// with ` - Local (a:p)` when bound to a local port) and `Close`.
     pub fn handle_connect_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_result(now, attempt, Err(code));
@@ -660,6 +662,7 @@ impl Socket {
         self.ticks
             .retain(|t| !matches!(t, Tick::BindDone(id, _) if *id == attempt));
         let before_confirm = self.ticks.len() != before;
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_bind_failed(now, attempt, code, before_confirm);

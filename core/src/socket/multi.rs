@@ -35,6 +35,10 @@ pub(crate) struct Multi {
     /// Attempts with a `Connect` command out, i.e. a socket at the backend that an
     /// `Abort` must close.
     issued: Vec<AttemptId>,
+    /// The attempt whose answer is being delivered: whatever runs before the answer is
+    /// processed (a pending tick that destroys the socket) must not `Abort` it, since
+    /// the backend already consumed it.
+    answering: Option<AttemptId>,
     /// The port every candidate is connected on.
     port: u16,
     /// The socket's `blockList`, checked before a bound attempt's command goes out.
@@ -55,10 +59,21 @@ impl Socket {
         self.connector = Connector::Multi(Box::new(Multi {
             planner,
             issued: Vec::new(),
+            answering: None,
             port: plan.port,
             block_list: plan.block_list.clone(),
         }));
         self.drive_planner(now, None);
+    }
+
+    /// The backend answers `id` (connected, failed, or its bind failed): until the answer
+    /// is processed the attempt is no longer outstanding, so nothing that runs first — a
+    /// pending tick that destroys the socket — may `Abort` it. A connected handle the
+    /// socket then does not keep is closed by its `Close` command.
+    pub(crate) fn attempt_answered(&mut self, id: AttemptId) {
+        if let Connector::Multi(m) = &mut self.connector {
+            m.answering = Some(id);
+        }
     }
 
     pub(crate) fn is_multi(&self) -> bool {
@@ -76,6 +91,7 @@ impl Socket {
         let Connector::Multi(m) = &mut self.connector else {
             return;
         };
+        m.answering = None;
         if !self.connecting || self.destroyed {
             return;
         }
@@ -108,6 +124,7 @@ impl Socket {
         let Connector::Multi(m) = &mut self.connector else {
             return;
         };
+        m.answering = None;
         if !self.connecting || self.destroyed {
             return;
         }
@@ -160,7 +177,7 @@ impl Socket {
         let mut events = Vec::new();
         while let Some(action) = m.planner.poll_action() {
             match action {
-                Action::Abort { id } if m.issued.contains(&id) => {
+                Action::Abort { id } if m.issued.contains(&id) && m.answering != Some(id) => {
                     self.commands.push_back(Command::Abort { attempt: id });
                 }
                 Action::ConnectionAttemptFailed {
@@ -244,7 +261,9 @@ impl Socket {
                 Action::Abort { id } => {
                     if let Some(pos) = m.issued.iter().position(|i| *i == id) {
                         m.issued.swap_remove(pos);
-                        self.commands.push_back(Command::Abort { attempt: id });
+                        if m.answering != Some(id) {
+                            self.commands.push_back(Command::Abort { attempt: id });
+                        }
                     }
                 }
                 Action::ConnectionAttempt { ip, port, family } => {
