@@ -14,7 +14,7 @@ use nodenet::runtime::{
 
 use crate::reactor::{raw, Reactor, Registration};
 
-/// The blocking runtime handle: one [`Reactor`] (a parking spot, no descriptor) shared
+/// The blocking runtime handle: one reactor (a parking spot, no descriptor) shared
 /// by a socket's stream and connect attempts, or by a server's listener. Accepted sockets
 /// get a fresh one so each connection can be driven from its own thread; readiness comes
 /// from the process-wide poller (see `reactor`).

@@ -114,12 +114,14 @@ impl DemoServer {
             .count()
     }
 
+    /// 0 once the process has exited (a zombie has no `VmRSS`).
     fn rss_kib(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         s.lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
+            .unwrap_or(0)
     }
 
     fn threads(&self) -> usize {
@@ -287,6 +289,24 @@ fn emfile_burst(backend: &str, strict: bool) {
     expect(strict, backend, after <= base, "descriptors back");
 }
 
+/// The kernel's count of handshakes dropped because a listener's accept queue was full
+/// (`TcpExt: ListenDrops` of `/proc/net/netstat`, for this network namespace). A client
+/// whose final ACK was dropped believes it is connected; if it resets before the
+/// kernel's retry, the connection never reaches any server's `accept`.
+fn listen_drops() -> u64 {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+    let mut lines = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "ListenDrops")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Connections that send a line and reset at once, then ordinary clients. The resets
 /// the server surfaced are its `client connected` lines.
 fn rst_storm(backend: &str, resets: usize, strict: bool) {
@@ -294,39 +314,43 @@ fn rst_storm(backend: &str, resets: usize, strict: bool) {
     assert_eq!(cycles(server.port, 10), 0);
     let base = settled(&server, 0);
     let before = connected_settled(&server);
+    let drops_before = listen_drops();
     let port = server.port;
     let threads: Vec<_> = (0..CLIENT_THREADS)
         .map(|t| {
             let share = resets / CLIENT_THREADS + usize::from(t < resets % CLIENT_THREADS);
             std::thread::spawn(move || {
+                let mut connected = 0;
                 for _ in 0..share {
                     let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
                         continue;
                     };
+                    connected += 1;
                     let _ = c.write_all(CLIENT_LINE.as_bytes());
                     let _ = socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO));
                 }
+                connected
             })
         })
         .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    let connected: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     let surfaced = connected_settled(&server) - before;
+    let kernel_dropped = listen_drops().saturating_sub(drops_before) as usize;
     let alive = server.alive();
     let failed_after = if alive { cycles(server.port, 100) } else { 100 };
     let after = if alive { settled(&server, base) } else { 0 };
     eprintln!(
-        "[{backend}] demo RST storm: {resets} resets: surfaced {surfaced}, lost {}; \
-         descriptors {base} -> {after}",
-        resets - surfaced
+        "[{backend}] demo RST storm: {resets} resets ({connected} connected): surfaced \
+         {surfaced}, lost {} (handshakes the kernel dropped on a full accept queue meanwhile: \
+         {kernel_dropped}); descriptors {base} -> {after}",
+        connected.saturating_sub(surfaced)
     );
     expect(strict, backend, alive, "alive after the storm");
     expect(
         strict,
         backend,
-        surfaced == resets,
-        "every reset connection surfaced",
+        surfaced + kernel_dropped >= connected,
+        "every reset connection that reached the accept queue surfaced",
     );
     expect(
         strict,
@@ -340,7 +364,7 @@ fn rst_storm(backend: &str, resets: usize, strict: bool) {
 /// Slowloris: `slow` connections trickle a byte every 50 ms for `secs` seconds while a
 /// normal client does echo round trips; its latency is reported.
 fn slowloris(backend: &str, slow: usize, secs: u64, strict: bool) {
-    let server = DemoServer::start(backend, None);
+    let mut server = DemoServer::start(backend, None);
     assert_eq!(cycles(server.port, 10), 0);
     let port = server.port;
     let until = Instant::now() + Duration::from_secs(secs);
@@ -372,6 +396,12 @@ fn slowloris(backend: &str, slow: usize, secs: u64, strict: bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let connected = trickle.join().unwrap();
+    let alive = server.alive();
+    let rss = if alive {
+        format!("RSS {} KiB", server.rss_kib())
+    } else {
+        "the server EXITED".to_string()
+    };
     rtts.sort();
     let p = |q: f64| {
         rtts.get(((rtts.len().max(1) - 1) as f64 * q) as usize)
@@ -379,13 +409,13 @@ fn slowloris(backend: &str, slow: usize, secs: u64, strict: bool) {
     };
     eprintln!(
         "[{backend}] demo slowloris: {connected} of {slow} slow connections for {secs}s; normal \
-         client {} round trips: p50 {:?}, p99 {:?}, max {:?}; RSS {} KiB",
+         client {} round trips: p50 {:?}, p99 {:?}, max {:?}; {rss}",
         rtts.len(),
         p(0.5).unwrap_or_default(),
         p(0.99).unwrap_or_default(),
         p(1.0).unwrap_or_default(),
-        server.rss_kib()
     );
+    expect(strict, backend, alive, "alive after slowloris");
     expect(
         strict,
         backend,
@@ -470,7 +500,13 @@ fn main() {
     let heavy = args.iter().any(|a| a == "--ignored");
     let compare = args.iter().any(|a| a == "--compare");
     let mut impls = vec!["tokio", "smol", "std"];
-    if compare {
+    // `--only NAME`: one implementation (e.g. `--compare --only node`).
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        impls = args
+            .get(i + 1)
+            .map(|n| vec![n.as_str()])
+            .unwrap_or_default();
+    } else if compare {
         impls.push("raw-tokio");
         if Command::new("node").arg("--version").output().is_ok() {
             impls.push("node");

@@ -547,3 +547,38 @@ nn_test! {
         emfile_low_limit!(400, 150);
     }
 }
+
+nn_test! {
+    #[ignore = "heavy: waits out the 30 s linger bound (see the command at the top of hostile.rs)"]
+    fn a_dropped_socket_whose_peer_never_reads_gives_up_with_a_reset() {
+        // The background flush of a dropped socket is bounded: when the kernel takes no
+        // byte for 30 s it resets the connection, so the peer sees ECONNRESET rather
+        // than a clean end of a truncated stream.
+        use std::io::Read;
+        let (mut server, port) = loopback_server!();
+        // A small, fixed receive buffer (no autotuning), so the kernel soon stops taking
+        // bytes: a peer that never reads.
+        let peer = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        peer.set_recv_buffer_size(4096).unwrap();
+        let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        peer.connect(&to.into()).unwrap();
+        let mut peer: std::net::TcpStream = peer.into();
+        let mut c = accept!(server);
+        c.write(vec![7u8; 32 << 20]);
+        drop(c);
+        std::thread::sleep(Duration::from_secs(33));
+        peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = 0usize;
+        let mut buf = vec![0u8; 1 << 16];
+        let end = loop {
+            match peer.read(&mut buf) {
+                Ok(0) => break None,
+                Ok(n) => got += n,
+                Err(e) => break Some(e),
+            }
+        };
+        eprintln!("[{BACKEND}] hostile linger bound: the peer read {got} bytes, then {end:?}");
+        assert!(got < 32 << 20);
+        assert_eq!(end.map(|e| e.kind()), Some(std::io::ErrorKind::ConnectionReset));
+    }
+}

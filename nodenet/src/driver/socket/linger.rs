@@ -127,6 +127,14 @@ impl<R: Runtime> Future for Linger<R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         loop {
+            // The bound is checked before the socket is polled again: a write attempted
+            // only because the timer fired may find a little room (the kernel's send
+            // buffer breathes), which must not count as the peer making progress.
+            if Instant::now() >= this.stalled_at.min(this.give_up_at) {
+                this.driver.reset_now();
+                this.done = true;
+                return Poll::Ready(());
+            }
             match this.driver.poll_event(cx) {
                 // Nobody listens: the events are dropped.
                 Poll::Ready(Some(_)) => continue,
@@ -140,18 +148,12 @@ impl<R: Runtime> Future for Linger<R> {
                 this.done = true;
                 return Poll::Ready(());
             }
-            let now = Instant::now();
             let sent = sent(&this.driver.0.core);
             if sent > this.sent {
                 this.sent = sent;
-                this.stalled_at = now + STALL;
+                this.stalled_at = Instant::now() + STALL;
             }
             let deadline = this.stalled_at.min(this.give_up_at);
-            if now >= deadline {
-                this.driver.reset_now();
-                this.done = true;
-                return Poll::Ready(());
-            }
             let rt = this.driver.0.rt.clone();
             let timer = this.timer.get_or_insert_with(|| rt.timer(deadline));
             if rt.poll_timer(timer, deadline, cx).is_pending() {
