@@ -88,11 +88,11 @@ impl Wake for FanOut {
     }
 }
 
-/// What a half may be waiting for; when a poll changes it, the other half is woken.
+/// What a half may be waiting for; when a poll changes it, the other half is woken. (The
+/// reader taking bytes out of the buffer changes nothing the writer waits for.)
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Progress {
     bytes_read: u64,
-    stashed: usize,
     eof: bool,
     error: bool,
     connecting: bool,
@@ -106,7 +106,6 @@ impl Progress {
         let core = d.core();
         Progress {
             bytes_read: core.bytes_read(),
-            stashed: d.0.rx.chunks.len(),
             eof: d.0.rx.eof,
             error: d.0.rx.error.is_some(),
             connecting: core.connecting(),
