@@ -16,9 +16,11 @@
 //! blocking one polls it with a waker that interrupts its `mio` wait.
 //!
 //! Files: `runtime` (the traits a runtime implements), `resolve` (getaddrinfo and the
-//! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
-//! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
-//! `accept_backoff` (accept errors: one report per burst, paused retries).
+//! user's `lookup`), `async_lookup` (the user's `lookup` as a future), `registry`
+//! (accepted connections ↔ server), `socket` and `server` (the drivers), `connected`
+//! (waiting for `Connect` with the events kept for replay), `stream_io` (byte-stream
+//! adapters behind the runtimes' IO traits and the split halves), `accept_backoff`
+//! (accept errors: one report per burst, paused retries).
 
 mod accept_backoff;
 mod async_lookup;
