@@ -168,6 +168,34 @@ impl<R: Runtime> Shared<R> {
 ///
 /// Dropping it stops reading (Node's `pause()`): later bytes stay in the kernel, as
 /// they do when tokio's `OwnedReadHalf` is dropped; the write half goes on.
+///
+/// On the blocking runtime each half blocks its own thread:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use nodenet_std::{connect, ConnectOptions};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// // A peer that answers every byte with its upper case.
+/// std::thread::spawn(move || -> std::io::Result<()> {
+///     let (mut peer, _) = listener.accept()?;
+///     let mut buf = [0; 64];
+///     loop {
+///         let n = peer.read(&mut buf)?;
+///         if n == 0 { return Ok(()) }
+///         peer.write_all(&buf[..n].to_ascii_uppercase())?;
+///     }
+/// });
+///
+/// let (mut rd, mut wr) = connect(ConnectOptions::tcp_addr(addr))?.into_split();
+/// let writer = std::thread::spawn(move || wr.write_all(b"split"));
+/// let mut answer = [0; 5];
+/// rd.read_exact(&mut answer)?;
+/// assert_eq!(&answer, b"SPLIT");
+/// writer.join().unwrap()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ReadHalf<R: Runtime, K = <R as Runtime>::Kind> {
     shared: Arc<Shared<R>>,
     pause_on_drop: bool,
