@@ -16,10 +16,12 @@
 //! blocking one polls it with a waker that interrupts its `mio` wait.
 //!
 //! Files: `runtime` (the traits a runtime implements), `resolve` (getaddrinfo and the
-//! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
-//! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
-//! `dns`/`lookup` answers are shaped by `nodenet_core::dns`; the accept back-off and
-//! `shutdown(deadline)` are the core server's timers.
+//! user's `lookup`), `async_lookup` (the user's `lookup` as a future), `registry`
+//! (accepted connections ↔ server), `socket` and `server` (the drivers), `connected`
+//! (waiting for `Connect` with the events kept for replay), `stream_io` (byte-stream
+//! adapters behind the runtimes' IO traits and the split halves). Lookup answers are
+//! shaped by `nodenet_core::dns`; the accept back-off and `shutdown(deadline)` are the
+//! core server's timers.
 
 mod async_lookup;
 mod connected;

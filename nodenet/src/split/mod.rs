@@ -88,11 +88,11 @@ impl Wake for FanOut {
     }
 }
 
-/// What a half may be waiting for; when a poll changes it, the other half is woken.
+/// What a half may be waiting for; when a poll changes it, the other half is woken. (The
+/// reader taking bytes out of the buffer changes nothing the writer waits for.)
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Progress {
     bytes_read: u64,
-    stashed: usize,
     eof: bool,
     error: bool,
     connecting: bool,
@@ -106,7 +106,6 @@ impl Progress {
         let core = d.core();
         Progress {
             bytes_read: core.bytes_read(),
-            stashed: d.0.rx.chunks.len(),
             eof: d.0.rx.eof,
             error: d.0.rx.error.is_some(),
             connecting: core.connecting(),
@@ -169,6 +168,34 @@ impl<R: Runtime> Shared<R> {
 ///
 /// Dropping it stops reading (Node's `pause()`): later bytes stay in the kernel, as
 /// they do when tokio's `OwnedReadHalf` is dropped; the write half goes on.
+///
+/// On the blocking runtime each half blocks its own thread:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use nodenet_std::{connect, ConnectOptions};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// // A peer that answers every byte with its upper case.
+/// std::thread::spawn(move || -> std::io::Result<()> {
+///     let (mut peer, _) = listener.accept()?;
+///     let mut buf = [0; 64];
+///     loop {
+///         let n = peer.read(&mut buf)?;
+///         if n == 0 { return Ok(()) }
+///         peer.write_all(&buf[..n].to_ascii_uppercase())?;
+///     }
+/// });
+///
+/// let (mut rd, mut wr) = connect(ConnectOptions::tcp_addr(addr))?.into_split();
+/// let writer = std::thread::spawn(move || wr.write_all(b"split"));
+/// let mut answer = [0; 5];
+/// rd.read_exact(&mut answer)?;
+/// assert_eq!(&answer, b"SPLIT");
+/// writer.join().unwrap()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ReadHalf<R: Runtime, K = <R as Runtime>::Kind> {
     shared: Arc<Shared<R>>,
     pause_on_drop: bool,
