@@ -618,8 +618,7 @@ impl Socket {
     /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
     pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
         // A happy-eyeballs attempt's bind counts as successful at the next tick unless
-        // its failure is reported first (see `multi`): take that tick out before running
-        // the others.
+        // its failure is reported first (see `multi`): take that tick out.
         let before = self.ticks.len();
         self.ticks
             .retain(|t| !matches!(t, Tick::BindDone(id, _) if *id == attempt));
