@@ -190,8 +190,9 @@ impl Socket {
     /// returned as Node throws them; as in Node, `connecting` is already `true` when a
     /// TCP option fails validation (§4.2 step 7). Connecting a destroyed socket starts a
     /// fresh lifecycle (§4.4); connecting again while a connect is in progress fails the
-    /// socket with `connect EALREADY`, and an open one with `connect EISCONN <ip>:<port>
-    /// - Local (<ip>:<port>)` (after `ConnectionAttempt` for an IP literal).
+    /// socket with `connect EALREADY`, and an open one with
+    /// `connect EISCONN <ip>:<port> - Local (<ip>:<port>)` (after `ConnectionAttempt` for
+    /// an IP literal).
     ///
     /// Deliberately not Node: on Linux, Node's *first* `connect()` on a connected TCP
     /// socket appears to succeed (a second `connectionAttempt`, `connect`, `ready` for the
