@@ -40,6 +40,12 @@ fn listen_cmd(id: ListenerId, endpoint: Endpoint) -> ServerCommand {
     }
 }
 
+/// Node's lookup callback: the answer given to `handle_resolved` takes effect when the
+/// user's code returned (the next `poll_event`), with no event of its own here.
+fn lookup_callback(s: &mut Server) {
+    assert_eq!(s.poll_event(), None);
+}
+
 /// The id of the single `Listen` command queued, checking its endpoint.
 fn expect_listen(s: &mut Server, endpoint: Endpoint) -> ListenerId {
     let cmds = commands(s);
@@ -319,6 +325,11 @@ fn host_is_resolved_first_even_for_ip_literals() {
     // Node's `dns.lookup(host, cb)`: any family, no hints, the first address.
     assert_eq!(*options, LookupOptions::default());
     s.handle_resolved(*id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    // Even a literal binds only in the lookup callback (node: listening false, address()
+    // null right after listen()).
+    assert!(!s.listening());
+    assert!(commands(&mut s).is_empty());
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("127.0.0.1:0"));
     s.handle_listening(lid, tcp("127.0.0.1:36000"), now);
     assert_eq!(s.address(), Some(tcp("127.0.0.1:36000")));
@@ -346,6 +357,7 @@ fn resolved_ipv6_host_keeps_ipv6_only_and_uses_the_first_address() {
         ]),
         now,
     );
+    lookup_callback(&mut s);
     let cmds = commands(&mut s);
     let ServerCommand::Listen { id: lid, .. } = cmds[0] else {
         panic!()
@@ -376,6 +388,7 @@ fn host_listen_errors_name_the_resolved_ip_without_fallback() {
         other => panic!("{other:?}"),
     };
     s.handle_resolved(id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("127.0.0.1:8124"));
     s.handle_listen_failed(lid, ListenStage::Bind, ErrorCode::EADDRINUSE, now);
     assert_eq!(commands(&mut s), []);
@@ -391,6 +404,7 @@ fn host_listen_errors_name_the_resolved_ip_without_fallback() {
         panic!()
     };
     s.handle_resolved(id, Ok(vec![LookupAddress::new("8.8.8.8", 4)]), now);
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("8.8.8.8:0"));
     s.handle_listen_failed(lid, ListenStage::Bind, ErrorCode::EADDRNOTAVAIL, now);
     let e = expect_error(&mut s);
@@ -444,8 +458,10 @@ fn second_listen_during_lookup_discards_the_first() {
     };
     assert_ne!(first, second);
     s.handle_resolved(first, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     assert_eq!(commands(&mut s), []);
     s.handle_resolved(second, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     let id = expect_listen(&mut s, tcp("127.0.0.1:0"));
     s.handle_listening(id, tcp("127.0.0.1:1234"), now);
     // A single `listening`.
@@ -579,4 +595,32 @@ fn stale_listener_that_turns_up_listening_is_closed() {
             id: ListenerId(999)
         }]
     );
+}
+
+/// Issue 17 item 6: `listen(0, '127.0.0.1')` then `listen()` at once, with a backend that
+/// answers the IP literal's lookup right away (as nodenet's driver does).
+/// node: after the first listen: listening false, address() null; the second listen()
+/// does not throw: listening true, address { address: '::', family: 'IPv6', port: P };
+/// one 'listening' (both callbacks run on it).
+#[test]
+fn second_listen_right_after_a_literal_host_listen_replaces_it() {
+    let now = Instant::now();
+    let mut s = server();
+    s.listen(ListenOptions::port(0).host("127.0.0.1"), now)
+        .unwrap();
+    // The backend runs the commands inside listen(): the literal resolves to itself.
+    for cmd in commands(&mut s) {
+        if let ServerCommand::Resolve { id, host, .. } = cmd {
+            s.handle_resolved(id, Ok(vec![LookupAddress::new(host, 4)]), now);
+        }
+    }
+    assert!(!s.listening());
+    assert_eq!(s.address(), None);
+    s.listen(ListenOptions::new(), now).unwrap();
+    let lid = expect_listen(&mut s, tcp("[::]:0"));
+    s.handle_listening(lid, tcp("[::]:41000"), now);
+    assert!(s.listening());
+    assert_eq!(s.address(), Some(tcp("[::]:41000")));
+    assert_eq!(events(&mut s), [ServerEvent::Listening]);
+    assert_eq!(commands(&mut s), []);
 }

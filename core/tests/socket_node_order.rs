@@ -275,3 +275,19 @@ fn connect_on_a_connected_socket_is_eisconn_with_the_local_address() {
         .iter()
         .all(|c| !matches!(c, Command::Connect { .. })));
 }
+
+/// A completion the backend reports inside the user's call (here: part of a write the
+/// kernel took at once) runs no tick: two writes in the `'end'` handler both succeed,
+/// as in Node (spec §2.1: the automatic end() runs on a later tick).
+#[test]
+fn completion_inside_an_end_handler_does_not_run_the_automatic_end() {
+    let mut h = H::connected();
+    h.s.handle_eof(h.now);
+    assert_eq!(h.next_names(1), ["end"]);
+    assert!(h.write("first").ok);
+    h.s.handle_written(h.now, 2);
+    assert!(h.write("second").ok);
+    h.flush_all();
+    assert_eq!(h.names(), ["writeOk", "writeOk"]);
+    assert_eq!(h.cmds(), [Command::Write, Command::Shutdown]);
+}

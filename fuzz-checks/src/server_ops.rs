@@ -167,6 +167,22 @@ impl Run {
     }
 
     fn drain(&mut self) {
+        // `poll_event` applies a lookup answer, which may queue a `Listen`: the server's
+        // queues until both are quiet, then the connections.
+        loop {
+            self.drain_server();
+            if !self.server.has_commands() {
+                break;
+            }
+        }
+        self.drive_connections();
+        self.check(
+            self.server.connections() == self.admitted.len(),
+            "connections() disagrees with admitted minus closed",
+        );
+    }
+
+    fn drain_server(&mut self) {
         while let Some(cmd) = self.server.poll_command() {
             self.trace.push(format!("  cmd {cmd:?}"));
             match cmd {

@@ -51,6 +51,10 @@
 //! Node's "next tick" emissions map onto the event queue: an
 //! event is queued when Node would schedule it and can still be withdrawn the way Node's
 //! tick callback would skip it (`close()` before `Listening` was drained suppresses it).
+//! A lookup's answer takes effect at the next [`Server::poll_event`] (Node binds in the
+//! lookup callback, never inside `listen()`), even when the backend answers at once, as
+//! it may for an IP literal: until then `listening` is false, `address()` is `None` and
+//! another `listen()` replaces the lookup, as in Node v20.
 //!
 //! Differences forced by Sans-IO: [`Server::listening`] and [`Server::address`] become
 //! true/known when the backend reports the bind (Node binds inside `listen()`), so a
@@ -168,11 +172,13 @@ pub fn create_server(options: ServerOptions) -> Server {
 enum State {
     /// No handle (`listening` false).
     Idle,
-    /// `listen({host})` waits for its lookup (no handle yet, as in Node).
+    /// `listen({host})` waits for its lookup (no handle yet, as in Node); `answer` is the
+    /// lookup's result once the backend gave it, applied at the next `poll_event`.
     Resolving {
         id: ResolveId,
         port: u16,
         request: ListenRequest,
+        answer: Option<Result<Vec<crate::options::LookupAddress>>>,
     },
     /// A `Listen` command is out (Node already has its handle here).
     Binding {
@@ -273,7 +279,12 @@ impl Server {
                     host,
                     options: LookupOptions::for_listen(),
                 });
-                self.state = State::Resolving { id, port, request };
+                self.state = State::Resolving {
+                    id,
+                    port,
+                    request,
+                    answer: None,
+                };
             }
             ListenTarget::Tcp { port, host: None } => {
                 let ip = std::net::Ipv6Addr::UNSPECIFIED.into();
@@ -385,8 +396,19 @@ impl Server {
         self.commands.pop_front()
     }
 
-    /// The next event for the user, in Node's order.
+    /// Whether [`poll_command`](Server::poll_command) has something (for instance after
+    /// [`poll_event`](Server::poll_event) applied a lookup answer).
+    pub fn has_commands(&self) -> bool {
+        !self.commands.is_empty()
+    }
+
+    /// The next event for the user, in Node's order. Applies a lookup answer that
+    /// arrived since (Node's lookup callback): that may queue a `Listen` command and no
+    /// event yet, so drain commands again after `None`.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        if self.events.is_empty() {
+            self.apply_resolved();
+        }
         self.events.pop_front()
     }
 

@@ -222,8 +222,9 @@ impl Socket {
     /// returned as Node throws them; as in Node, `connecting` is already `true` when a
     /// TCP option fails validation (§4.2 step 7). Connecting a destroyed socket starts a
     /// fresh lifecycle (§4.4); connecting again while a connect is in progress fails the
-    /// socket with `connect EALREADY`, and an open one with `connect EISCONN <ip>:<port>
-    /// - Local (<ip>:<port>)` (after `ConnectionAttempt` for an IP literal).
+    /// socket with `connect EALREADY`, and an open one with
+    /// `connect EISCONN <ip>:<port> - Local (<ip>:<port>)` (after `ConnectionAttempt` for
+    /// an IP literal).
     ///
     /// Deliberately not Node: on Linux, Node's *first* `connect()` on a connected TCP
     /// socket appears to succeed (a second `connectionAttempt`, `connect`, `ready` for the
@@ -656,8 +657,7 @@ impl Socket {
     /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
     pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
         // A happy-eyeballs attempt's bind counts as successful at the next tick unless
-        // its failure is reported first (see `multi`): take that tick out before running
-        // the others.
+        // its failure is reported first (see `multi`): take that tick out.
         let before = self.ticks.len();
         self.ticks
             .retain(|t| !matches!(t, Tick::BindDone(id, _) if *id == attempt));

@@ -99,7 +99,8 @@ pub enum Command {
     Shutdown,
     /// Close the handle, cancelling anything pending on it (resolve, connect, reads,
     /// writes). `reset`: set `SO_LINGER {on, 0}` first so the peer gets an RST. No answer
-    /// is needed; the socket already treats the handle as gone.
+    /// is needed; the socket already treats the handle as gone, and its
+    /// [`SocketEvent::Close`] (Node's close callback) waits until this command was taken.
     Close {
         /// Reset-close (`resetAndDestroy`).
         reset: bool,
@@ -184,7 +185,8 @@ pub enum SocketEvent {
     /// `'error'` (at most once, always before `Close`).
     Error(Error),
     /// `'close' (hadError)`; `None` is Node's zero-argument close of a socket that never
-    /// had a handle. Always the last lifecycle event.
+    /// had a handle. The last lifecycle event: only write callbacks follow it (those of
+    /// writes still waiting for the connection, and of writes made after it).
     Close {
         /// Node's `hadError`.
         had_error: Option<bool>,

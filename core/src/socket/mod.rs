@@ -81,9 +81,10 @@ use write_queue::WriteQueue;
 ///   queued before it — i.e. once the user has handled them, as a Node tick runs once the
 ///   current callback returned. So calls made while handling an event (a `write` in
 ///   response to `End`) happen "in the same tick", before the socket's own follow-up (the
-///   automatic destroy after `End` and `Finish`), exactly as in Node. `handle_timeout` and
-///   the `handle_*` completions also run pending ticks first (Node runs every tick
-///   before the next IO callback); `poll_timeout` reports them as already due.
+///   automatic destroy after `End` and `Finish`), exactly as in Node. `handle_timeout`
+///   also runs the pending ticks (`poll_timeout` reports them as already due); the
+///   `handle_*` completions do not, since a backend may report one inside the user's
+///   call (a write the kernel took at once, the FIN), where Node would not run them.
 /// * **Order.** Events come out in Node's order: `Error` (at most one) before `Close`,
 ///   `Close` exactly once per lifecycle. `Close` is Node's handle-close callback: it
 ///   comes after every tick (so a write callback of a write made after `destroy()`
@@ -464,6 +465,7 @@ impl Socket {
     /// fire `Timeout` if the idle period elapsed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.input(now);
+        self.run_ticks();
         self.multi_timeout(now);
         if self.timer.expire(now) && !self.destroyed {
             self.events.push_back(SocketEvent::Timeout);
@@ -687,10 +689,16 @@ impl Socket {
 
     // ---- internals ---------------------------------------------------------------
 
-    /// Bookkeeping at the start of every completion: remember `now`, run Node's ticks
-    /// (Node runs every tick before the next IO callback).
+    /// Bookkeeping at the start of every completion: remember `now`. Pending ticks stay
+    /// queued: a backend reports some completions inside the user's call (a write the
+    /// kernel took at once, the FIN, a refused connect), i.e. inside a handler, before
+    /// which Node would not have run them; after a real IO wait they were drained anyway.
     fn input(&mut self, now: Instant) {
         self.last_now = Some(now);
+    }
+
+    /// Run every pending tick now (`handle_timeout`: the driver has drained the events).
+    fn run_ticks(&mut self) {
         while let Some(t) = self.ticks.pop_front() {
             self.run_tick(t);
         }

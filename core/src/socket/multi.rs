@@ -11,8 +11,9 @@
 //! `connectionAttempt` and starts the attempt timer. The socket therefore issues the
 //! command as soon as the planner asks for the bind and treats the bind as successful
 //! one Node tick later (a [`Tick::BindDone`], anchored at the time the command was
-//! issued) unless the backend reported `handle_bind_failed` first — which a backend that
-//! binds while executing the command always does.
+//! issued), or when the attempt's answer comes first, unless the backend reported
+//! `handle_bind_failed` before — which a backend that binds while executing the command
+//! always does.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,12 +83,25 @@ impl Socket {
 
     /// A backend answer (`handle_connected` / `handle_connect_failed`) for attempt `id`
     /// while the planner runs. `Ok(local)` carries the connected socket's own address.
+    /// An answer that comes before the attempt's `Tick::BindDone` ran confirms its bind
+    /// first (the attempt is announced before its outcome).
     pub(crate) fn multi_result(
         &mut self,
         now: Instant,
         id: AttemptId,
         result: std::result::Result<Option<SocketAddr>, ErrorCode>,
     ) {
+        let mut bound_at = None;
+        self.ticks.retain(|t| match t {
+            Tick::BindDone(a, at) if *a == id => {
+                bound_at = Some(*at);
+                false
+            }
+            _ => true,
+        });
+        if let Some(at) = bound_at {
+            self.multi_bind_done(now, id, at);
+        }
         let Connector::Multi(m) = &mut self.connector else {
             return;
         };

@@ -45,7 +45,7 @@ use crate::error::Error;
 
 /// Work Node defers to `process.nextTick`, in Node's FIFO order. [`Socket::poll_event`]
 /// runs a tick once every event queued before it was handed out (the user's handlers
-/// ran); `handle_timeout` and the `handle_*` completions run the pending ones first.
+/// ran); `handle_timeout` runs the pending ones.
 /// A step Node runs right after an event's handlers (the code after `emit(...)`) is
 /// queued at the front when that event is emitted.
 ///
