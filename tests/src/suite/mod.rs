@@ -9,6 +9,7 @@
 //! | [`soak`] | connect / transfer / close cycles leak no descriptor or memory | `soak_<runtime>.rs` |
 //! | [`flood`] | block list and `max_connections` under a connection flood; Unix socket modes | `flood_<runtime>.rs` |
 //! | [`load`] | thousands of connections held at once, every byte echoed and checksummed | `load_<runtime>.rs` |
+//! | [`hostile`] | accept-queue resets, RST storms, slowloris, `EMFILE` under a low limit, churn, slow readers | `hostile_<runtime>.rs` |
 //!
 //! (They were `nodenet/testsuite/<module>.rs`, written in a macro dialect and `include!`d
 //! by each backend's `tests/`.)
@@ -69,6 +70,7 @@ use crate::harness::Settings;
 pub mod emfile;
 pub mod flood;
 pub mod gate;
+pub mod hostile;
 pub mod load;
 pub mod loopback;
 pub mod options;
@@ -76,7 +78,7 @@ pub mod proc_stats;
 pub mod soak;
 pub mod support;
 
-/// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`]) run: one test
+/// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`], [`hostile`]) run: one test
 /// at a time (they count the process's descriptors and memory, or lower its limits),
 /// each bounded by 300 s.
 pub const RELIABILITY: Settings = Settings {
