@@ -1,7 +1,7 @@
 //! Hostile traffic on loopback: accept-queue resets, RST storms, slowloris, `EMFILE`
 //! under a low limit, connection churn, slow readers. The raw clients are plain std
 //! threads; the server side is the runtime under test (one detached task per
-//! connection). Formerly `nodenet/testsuite/hostile.rs`; each runtime runs it in a test
+//! connection). Each runtime runs it in a test
 //! binary of its own (`hostile_<runtime>.rs`), because the tests count the process's
 //! descriptors and memory and one lowers its descriptor limit.
 //!
@@ -13,7 +13,7 @@
 //!     --test hostile_std -- --ignored --nocapture --test-threads 1
 //! ```
 //!
-//! Figures print as `[runtime] hostile <test>: ...` lines (docs/hostile.md records a run).
+//! Figures print as `[runtime] hostile <test>: ...` lines.
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -441,7 +441,7 @@ async fn slow_reader<R: TestRuntime>(mib: usize, bound_kib: u64) {
                 Ok(n) => got += n,
             }
             reads += 1;
-            if reads % 64 == 0 {
+            if reads.is_multiple_of(64) {
                 peak.fetch_max(rss_kib(), SeqCst);
             }
             std::thread::sleep(Duration::from_millis(1));

@@ -1,6 +1,6 @@
 //! The loopback suite: Node's socket and server behaviour over real loopback sockets
 //! (127.0.0.1, ::1, Unix sockets in a temporary directory), each test a client and a
-//! server side of one scenario. Formerly `nodenet/testsuite/loopback.rs`. The tests count
+//! server side of one scenario. The tests count
 //! no process-wide resource, so they run in parallel, each bounded by 20 s.
 use std::net::IpAddr;
 use std::time::Duration;

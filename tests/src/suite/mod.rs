@@ -11,9 +11,6 @@
 //! | [`load`] | thousands of connections held at once, every byte echoed and checksummed | `load_<runtime>.rs` |
 //! | [`hostile`] | accept-queue resets, RST storms, slowloris, `EMFILE` under a low limit, churn, slow readers | `hostile_<runtime>.rs` |
 //!
-//! (They were `nodenet/testsuite/<module>.rs`, written in a macro dialect and `include!`d
-//! by each backend's `tests/`.)
-//!
 //! # Adding a test
 //!
 //! 1. Write the body in the suite's module as a plain generic async function:
@@ -57,7 +54,8 @@
 //! runtime and `spawn` makes tokio tasks; on smol, `async_io::block_on` and tasks on a
 //! 2-thread executor; on std a thread-parking `block_on` where awaiting a socket blocks
 //! the thread, and `spawn` starts a thread. A test that exists on one runtime only (the
-//! IO-trait interop tests) is an ordinary `#[test]` in that runtime's test file, calling
+//! IO-trait interop tests; std's thread-per-connection descriptor budget,
+//! `fd_budget_std.rs`) is an ordinary `#[test]` in that runtime's test file, calling
 //! `run` with a body of its own.
 //!
 //! [`TestRuntime`]: crate::test_runtime::TestRuntime

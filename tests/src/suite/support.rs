@@ -1,6 +1,5 @@
-//! The helpers every suite's bodies share (what `nodenet/testsuite/macros.rs` held as
-//! `tcp_port!`, `listening!`, `loopback_server!`, `accept!`, `drain!`,
-//! `accept_paused_until_signalled!` and `echo!`), as plain generic functions over a
+//! The helpers every suite's bodies share (`loopback_server`, `accept`, `drain`,
+//! `echo`, the drop tests' raw reader, ...), as plain generic functions over a
 //! [`TestRuntime`].
 use std::sync::mpsc;
 use std::time::Duration;
