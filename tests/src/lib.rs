@@ -12,7 +12,7 @@
 //!   `tests/tests/node_differential.rs`); [`drivers::NetDriver`] (every real runtime) and
 //!   the simulator implement the same trait on top of the IO-free interpreter
 //!   [`ScriptRunner`] ([`script`]) and are held to [`Target::Nodenet`].
-//! * **Backend suites** ([`suite`]): loopback, EMFILE, soak, flood and load tests, each a
+//! * **Backend suites** ([`suite`]): loopback, options, EMFILE, soak, flood, load and hostile-traffic tests, each a
 //!   plain `async fn name<R: TestRuntime>()` run on every runtime through
 //!   [`test_runtime::TestRuntime`] and [`harness`]; one test binary per suite and runtime
 //!   (`tests/tests/<suite>_<runtime>.rs`).

@@ -4,7 +4,9 @@ use nodenet::ConnectOptions;
 use nodenet_smol::{ServerOptions, SmolRuntime};
 use nodenet_tests::harness::run;
 use nodenet_tests::suite::loopback::SETTINGS;
-use nodenet_tests::suite::support::{accept, connect, loopback_server};
+use nodenet_tests::suite::support::{
+    accept, connect, join_thread, loopback_server, pattern, read_to_end_on_thread, DROPPED_WRITE,
+};
 use nodenet_tests::test_runtime::TestRuntime;
 
 nodenet_tests::loopback_tests!(SmolRuntime);
@@ -35,5 +37,23 @@ fn futures_io_interop() {
         client.read_to_string(&mut rest).await.unwrap();
         assert_eq!(rest, "line two\n");
         h.await;
+    });
+}
+
+#[test]
+fn io_trait_write_all_then_drop_delivers_everything_then_the_fin() {
+    run::<SmolRuntime, _>(SETTINGS, || async {
+        use futures_lite::AsyncWriteExt;
+        // write_all returns once the last bytes are queued (below the high-water mark),
+        // not sent: the drop must deliver them, then end the stream cleanly.
+        let (mut server, port) = loopback_server::<SmolRuntime>(ServerOptions::default()).await;
+        let peer = read_to_end_on_thread(port, None);
+        let mut c = accept(&mut server).await;
+        let payload = pattern(DROPPED_WRITE);
+        c.write_all(&payload).await.unwrap();
+        drop(c);
+        let got = join_thread::<SmolRuntime, _>(peer).await.unwrap();
+        assert_eq!(got.len(), DROPPED_WRITE);
+        assert!(got == payload, "in order, intact");
     });
 }

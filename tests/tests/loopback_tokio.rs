@@ -3,7 +3,9 @@
 use nodenet::ConnectOptions;
 use nodenet_tests::harness::run;
 use nodenet_tests::suite::loopback::SETTINGS;
-use nodenet_tests::suite::support::{accept, connect, loopback_server};
+use nodenet_tests::suite::support::{
+    accept, connect, join_thread, loopback_server, pattern, read_to_end_on_thread, DROPPED_WRITE,
+};
 use nodenet_tests::test_runtime::TestRuntime;
 use nodenet_tokio::{ServerOptions, TokioRuntime};
 
@@ -67,5 +69,23 @@ fn async_write_waits_on_backpressure() {
         assert!(back == expected);
         writer.await;
         h.await;
+    });
+}
+
+#[test]
+fn io_trait_write_all_then_drop_delivers_everything_then_the_fin() {
+    run::<TokioRuntime, _>(SETTINGS, || async {
+        use tokio::io::AsyncWriteExt;
+        // write_all returns once the last bytes are queued (below the high-water mark),
+        // not sent: the drop must deliver them, then end the stream cleanly.
+        let (mut server, port) = loopback_server::<TokioRuntime>(ServerOptions::default()).await;
+        let peer = read_to_end_on_thread(port, None);
+        let mut c = accept(&mut server).await;
+        let payload = pattern(DROPPED_WRITE);
+        c.write_all(&payload).await.unwrap();
+        drop(c);
+        let got = join_thread::<TokioRuntime, _>(peer).await.unwrap();
+        assert_eq!(got.len(), DROPPED_WRITE);
+        assert!(got == payload, "in order, intact");
     });
 }

@@ -2,7 +2,7 @@
 //! descriptor is taken; the server must keep listening, report one `accept EMFILE` per
 //! burst, retry after pauses (little CPU, few failed accept calls), and serve the queued
 //! clients once descriptors are free again. Run twice to show the second burst is
-//! reported again. Formerly `nodenet/testsuite/emfile.rs`; each runtime runs it in a test
+//! reported again. Each runtime runs it in a test
 //! binary of its own (`emfile_<runtime>.rs`), because it lowers the whole process's
 //! descriptor limit (restored before it ends).
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! std clients hit a server with a block list and `max_connections`; every accepted
 //! connection has exactly one outcome (Node's order: the `max_connections` check comes
 //! before the block list), the count never passes the maximum, every refused client is
-//! closed, and no descriptor is left behind. Formerly `nodenet/testsuite/flood.rs`; each
+//! closed, and no descriptor is left behind. Each
 //! runtime runs it in a test binary of its own (`flood_<runtime>.rs`), because it counts
 //! the process's descriptors.
 use std::net::SocketAddr;

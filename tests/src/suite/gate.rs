@@ -1,6 +1,6 @@
 //! A counter async tasks can wait on, for the load suite: runtime-agnostic (wakers in a
 //! mutex), so one body runs on every runtime (on the blocking one, the body's
-//! `block_on` parks until a waker fires). Formerly `nodenet/testsuite/gate.rs`.
+//! `block_on` parks until a waker fires).
 
 /// Counts arrivals; `wait_for(n)` is ready once the count reaches `n`.
 #[derive(Default)]

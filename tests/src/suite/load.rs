@@ -4,7 +4,7 @@
 //! checks what comes back: the same length and the same FNV-1a checksum as what it sent
 //! (no byte lost, duplicated or reordered). The default variant is small enough for CI;
 //! the `#[ignore]`d one is 10 000 connections and 1 GiB (run with
-//! `--release -- --ignored`). Formerly `nodenet/testsuite/load.rs`; each runtime runs it
+//! `--release -- --ignored`). Each runtime runs it
 //! in a test binary of its own (`load_<runtime>.rs`).
 //!
 //! The clients run in a child process (the same test binary, running

@@ -1,6 +1,6 @@
 //! The loopback suite: Node's socket and server behaviour over real loopback sockets
 //! (127.0.0.1, ::1, Unix sockets in a temporary directory), each test a client and a
-//! server side of one scenario. Formerly `nodenet/testsuite/loopback.rs`. The tests count
+//! server side of one scenario. The tests count
 //! no process-wide resource, so they run in parallel, each bounded by 20 s.
 use std::net::IpAddr;
 use std::time::Duration;
@@ -14,7 +14,8 @@ use nodenet_core::ServerEvent;
 
 use super::support::{
     accept, accept_paused_until_signalled, connect, create_server, drain, echo, first_error,
-    listening, loopback_server, tcp_port,
+    join_thread, listening, loopback_server, pattern, read_to_end_on_thread, tcp_port,
+    DROPPED_WRITE,
 };
 use crate::harness::Settings;
 use crate::test_runtime::{next, shutdown, TestRuntime};
@@ -835,6 +836,68 @@ pub async fn many_concurrent_echo_clients<R: TestRuntime>() {
     assert_eq!(server.connections(), 0);
 }
 
+/// `{host: 'localhost', family: 6, hints: dns.V4MAPPED}` reaches a server listening on
+/// every address through `::ffff:127.0.0.1` when the name has only an IPv4 address.
+pub async fn family_6_with_v4mapped_reaches_an_ipv4_only_name<R: TestRuntime>() {
+    // Node (run here, /etc/hosts with only `127.0.0.1 localhost`): `{host:
+    // 'localhost', family: 6, hints: dns.V4MAPPED}` looks up ::ffff:127.0.0.1 and
+    // connects to it. A machine whose hosts file also maps ::1 answers that instead.
+    let mut server = create_server::<R>(ServerOptions::default());
+    server.listen(ListenOptions::port(0)).unwrap();
+    let port = tcp_port(&server);
+    listening(&mut server).await;
+    let h = <R as TestRuntime>::spawn(async move {
+        let mut c = accept(&mut server).await;
+        c.end_with("mapped");
+        drain(&mut c).await;
+    });
+    let mut opts = ConnectOptions::tcp(port, "localhost");
+    opts.family = 6;
+    opts.hints = nodenet_core::dns::V4MAPPED;
+    let mut client = connect::<R>(opts).unwrap();
+    let (data, events) = drain(&mut client).await;
+    assert_eq!(data, b"mapped", "{events:?}");
+    let looked_up = events.iter().find_map(|e| match e {
+        SocketEvent::Lookup {
+            address,
+            family,
+            error: None,
+            ..
+        } => Some((address.clone(), *family)),
+        _ => None,
+    });
+    let (address, family) = looked_up.expect("a Lookup event");
+    assert_eq!(family, Some(6));
+    let address = address.unwrap_or_default();
+    assert!(
+        address == "::ffff:127.0.0.1" || address == "::1",
+        "{address}"
+    );
+    h.await;
+}
+
+/// Bytes queued by Node-style `write()` before the socket is dropped are all delivered,
+/// in order, then a clean end-of-stream.
+pub async fn bytes_written_before_a_drop_are_delivered_then_the_fin<R: TestRuntime>() {
+    // Node-style write() queues everything; dropping the socket must not discard
+    // the queue: the peer reads all of it, then a clean end-of-stream.
+    // The peer reads only after the drop, so most of the bytes are still queued then.
+    let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
+    let (start, started) = std::sync::mpsc::channel();
+    let peer = read_to_end_on_thread(port, Some(started));
+    let mut c = accept(&mut server).await;
+    assert!(
+        !c.write(pattern(DROPPED_WRITE)),
+        "above the high-water mark"
+    );
+    assert!(c.writable_length() > 0, "still queued when dropped");
+    drop(c);
+    start.send(()).unwrap();
+    let got = join_thread::<R, _>(peer).await.unwrap();
+    assert_eq!(got.len(), DROPPED_WRITE);
+    assert!(got == pattern(DROPPED_WRITE), "in order, intact");
+}
+
 /// Registers every loopback test for runtime `$runtime` (one `#[test]` per body above).
 #[macro_export]
 macro_rules! loopback_tests {
@@ -862,6 +925,8 @@ macro_rules! loopback_tests {
             reset_and_destroy_sends_rst_and_idle_timeout_fires,
             connect_again_after_destroy,
             many_concurrent_echo_clients,
+            family_6_with_v4mapped_reaches_an_ipv4_only_name,
+            bytes_written_before_a_drop_are_delivered_then_the_fin,
         });
     };
 }

@@ -9,9 +9,7 @@
 //! | [`soak`] | connect / transfer / close cycles leak no descriptor or memory | `soak_<runtime>.rs` |
 //! | [`flood`] | block list and `max_connections` under a connection flood; Unix socket modes | `flood_<runtime>.rs` |
 //! | [`load`] | thousands of connections held at once, every byte echoed and checksummed | `load_<runtime>.rs` |
-//!
-//! (They were `nodenet/testsuite/<module>.rs`, written in a macro dialect and `include!`d
-//! by each backend's `tests/`.)
+//! | [`hostile`] | accept-queue resets, RST storms, slowloris, `EMFILE` under a low limit, churn, slow readers | `hostile_<runtime>.rs` |
 //!
 //! # Adding a test
 //!
@@ -56,7 +54,8 @@
 //! runtime and `spawn` makes tokio tasks; on smol, `async_io::block_on` and tasks on a
 //! 2-thread executor; on std a thread-parking `block_on` where awaiting a socket blocks
 //! the thread, and `spawn` starts a thread. A test that exists on one runtime only (the
-//! IO-trait interop tests) is an ordinary `#[test]` in that runtime's test file, calling
+//! IO-trait interop tests; std's thread-per-connection descriptor budget,
+//! `fd_budget_std.rs`) is an ordinary `#[test]` in that runtime's test file, calling
 //! `run` with a body of its own.
 //!
 //! [`TestRuntime`]: crate::test_runtime::TestRuntime
@@ -69,6 +68,7 @@ use crate::harness::Settings;
 pub mod emfile;
 pub mod flood;
 pub mod gate;
+pub mod hostile;
 pub mod load;
 pub mod loopback;
 pub mod options;
@@ -76,7 +76,7 @@ pub mod proc_stats;
 pub mod soak;
 pub mod support;
 
-/// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`]) run: one test
+/// How the reliability suites ([`emfile`], [`soak`], [`flood`], [`load`], [`hostile`]) run: one test
 /// at a time (they count the process's descriptors and memory, or lower its limits),
 /// each bounded by 300 s.
 pub const RELIABILITY: Settings = Settings {

@@ -1,6 +1,6 @@
 //! The options suite (issue 17's "options still missing"): `signal` on sockets and
 //! servers (aborted from another thread), `reusePort`, `onread` (`next_event_into`) and
-//! `server[Symbol.asyncDispose]` (`close_and_wait`). Formerly `nodenet/testsuite/options.rs`.
+//! `server[Symbol.asyncDispose]` (`close_and_wait`).
 //! Loopback only; the tests count no process-wide resource, so they run in parallel, each
 //! bounded by 20 s.
 use std::sync::atomic::{AtomicUsize, Ordering};

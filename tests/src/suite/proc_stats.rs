@@ -1,6 +1,5 @@
 //! Process figures the reliability suites assert on (Linux `/proc`), the descriptor
-//! limit they raise, and the checksum of the load suite. Formerly
-//! `nodenet/testsuite/proc_stats.rs`.
+//! limit they raise, and the checksum of the load suite.
 
 /// Open file descriptors of this process (entries of `/proc/self/fd`, less the one
 /// `read_dir` itself holds while listing).

@@ -3,8 +3,7 @@
 //! `reset_and_destroy()`, server `reset_and_destroy()`, client `destroy()`
 //! mid-transfer). After a warm-up the process's descriptors and RSS are measured; after
 //! the cycles every descriptor must be back and RSS within a fixed bound (a leak of even
-//! 100 bytes per cycle would exceed it in the `#[ignore]`d long variant). Formerly
-//! `nodenet/testsuite/soak.rs`; each runtime runs it in a test binary of its own
+//! 100 bytes per cycle would exceed it in the `#[ignore]`d long variant). Each runtime runs it in a test binary of its own
 //! (`soak_<runtime>.rs`), because it counts the process's descriptors and memory.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,5 @@
-//! The helpers every suite's bodies share (what `nodenet/testsuite/macros.rs` held as
-//! `tcp_port!`, `listening!`, `loopback_server!`, `accept!`, `drain!`,
-//! `accept_paused_until_signalled!` and `echo!`), as plain generic functions over a
+//! The helpers every suite's bodies share (`loopback_server`, `accept`, `drain`,
+//! `echo`, the drop tests' raw reader, ...), as plain generic functions over a
 //! [`TestRuntime`].
 use std::sync::mpsc;
 use std::time::Duration;
@@ -114,4 +113,48 @@ pub fn first_error(events: &[SocketEvent], what: &str) -> nodenet::Error {
             _ => None,
         })
         .expect(what)
+}
+
+/// Bytes the drop tests write: large enough that most of it is still in the user-space
+/// queue when the writer drops the socket.
+pub const DROPPED_WRITE: usize = 8 * 1024 * 1024;
+
+/// `n` bytes of a pattern that shows truncation and reordering.
+pub fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// A raw client on its own thread that reads everything until end-of-stream (bounded:
+/// 15 s without a byte fails), starting when `start` says so (at once without one): the
+/// bytes, or the error and how many came before it. Wait for it with [`join_thread`].
+pub fn read_to_end_on_thread(
+    port: u16,
+    start: Option<mpsc::Receiver<()>>,
+) -> std::thread::JoinHandle<Result<Vec<u8>, String>> {
+    let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        if let Some(start) = start {
+            let _ = start.recv_timeout(Duration::from_secs(15));
+        }
+        let mut c = c;
+        c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut got = Vec::new();
+        match c.read_to_end(&mut got) {
+            Ok(_) => Ok(got),
+            Err(e) => Err(format!("{e} after {} bytes", got.len())),
+        }
+    })
+}
+
+/// Wait for a plain thread's result without blocking the runtime's thread (the body may
+/// share it with the tasks the thread depends on): poll every 5 ms, then join.
+pub async fn join_thread<R: TestRuntime, T>(thread: std::thread::JoinHandle<T>) -> T {
+    while !thread.is_finished() {
+        R::sleep(Duration::from_millis(5)).await;
+    }
+    match thread.join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
