@@ -80,6 +80,26 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the simulator models TCP only: no Unix domain sockets, no socket files",
     },
     Exclusion {
+        scenario: "end_after_destroy",
+        reason: "the World driver does not yet pump the core's nextTick/close phases in Node's order (the backends do); the simulation runtime of issue 19 replaces this driver",
+    },
+    Exclusion {
+        scenario: "end_data_then_write",
+        reason: "the World driver does not yet pump the core's nextTick/close phases in Node's order (the backends do); the simulation runtime of issue 19 replaces this driver",
+    },
+    Exclusion {
+        scenario: "end_destroyed_flag",
+        reason: "the World driver does not yet pump the core's nextTick/close phases in Node's order (the backends do); the simulation runtime of issue 19 replaces this driver",
+    },
+    Exclusion {
+        scenario: "remote_address_in_close",
+        reason: "the World driver does not yet pump the core's nextTick/close phases in Node's order (the backends do); the simulation runtime of issue 19 replaces this driver",
+    },
+    Exclusion {
+        scenario: "write_after_end_nt",
+        reason: "the World driver does not yet pump the core's nextTick/close phases in Node's order (the backends do); the simulation runtime of issue 19 replaces this driver",
+    },
+    Exclusion {
         scenario: "set_encoding_base64",
         reason: "the world's invariant checker counts the bytes of Data events only, so decoded Text events trip its End accounting",
     },
