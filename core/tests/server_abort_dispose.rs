@@ -96,6 +96,8 @@ fn abort_after_a_failed_listen_emits_close() {
         Ok(vec![nodenet_core::LookupAddress::new("127.0.0.1", 4)]),
         now,
     );
+    // The answer takes effect at the next poll (Node's next tick).
+    assert!(s.poll_event().is_none());
     let Some(ServerCommand::Listen { id, .. }) = s.poll_command() else {
         panic!()
     };
