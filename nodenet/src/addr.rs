@@ -121,6 +121,7 @@ impl<R: Runtime, K> Server<R, K> {
     /// let mut server = create_server(ServerOptions::default());
     /// assert!(server.local_addr().is_err());
     /// server.listen(ListenOptions::tcp_addr("127.0.0.1:0".parse()?))?;
+    /// server.next_event(); // Listening: bound on the next tick, as in Node
     /// let addr = server.local_addr()?;
     /// assert_eq!(addr.ip().to_string(), "127.0.0.1");
     /// assert_ne!(addr.port(), 0);
@@ -145,6 +146,7 @@ impl<R: Runtime, K> Server<R, K> {
     /// let mut server = create_server(ServerOptions::default());
     /// assert!(server.as_fd().is_none());
     /// server.listen(ListenOptions::tcp_addr("127.0.0.1:0".parse()?))?;
+    /// server.next_event(); // Listening: bound on the next tick, as in Node
     /// let fd = server.as_fd().expect("listening");
     /// let local = socket2::SockRef::from(&fd).local_addr()?.as_socket();
     /// assert_eq!(local, Some(server.local_addr()?));

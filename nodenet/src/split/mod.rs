@@ -248,6 +248,7 @@ impl<R: Runtime, K> Socket<R, K> {
     /// # tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(async {
     /// let mut server = create_server(ServerOptions::default());
     /// server.listen(ListenOptions::host_port("127.0.0.1", 0))?;
+    /// server.next_event().await; // Listening: bound on the next tick, as in Node
     /// let addr = server.local_addr()?;
     /// // An echo server: the read half in one task, the write half in another.
     /// tokio::spawn(async move {
