@@ -4,6 +4,7 @@
 //! | module | what it checks | test binaries |
 //! |---|---|---|
 //! | [`loopback`] | Node's socket and server behaviour over real loopback sockets | `tests/tests/loopback_<runtime>.rs` |
+//! | [`conveniences`] | `connected()`, `peer_addr`/`local_addr`/`as_fd`, typed constructors, async `lookup` | `conveniences_<runtime>.rs` |
 //! | [`options`] | `signal`, `reusePort`, `onread`, `server[Symbol.asyncDispose]` | `options_<runtime>.rs` |
 //! | [`emfile`] | accept under `EMFILE` (lowers the process's descriptor limit) | `emfile_<runtime>.rs` |
 //! | [`soak`] | connect / transfer / close cycles leak no descriptor or memory | `soak_<runtime>.rs` |
@@ -65,6 +66,7 @@ use std::time::Duration;
 
 use crate::harness::Settings;
 
+pub mod conveniences;
 pub mod emfile;
 pub mod flood;
 pub mod gate;

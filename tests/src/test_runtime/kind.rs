@@ -48,6 +48,9 @@ pub trait Drive<R: Runtime>: RuntimeKind + Sized {
     /// `server.close_and_wait()` (Node's `server[Symbol.asyncDispose]()`).
     fn close_and_wait(s: &mut Server<R, Self>) -> impl Future<Output = ()> + Send + '_;
 
+    /// `socket.connected()`: `Ok` at `Connect`, or the connect error.
+    fn connected(s: &mut Socket<R, Self>) -> impl Future<Output = nodenet::Result<()>> + Send + '_;
+
     /// Check a socket once for an event without waiting for one, so that one caller can
     /// watch several (the conformance driver). Async: `poll_event` under `cx`'s waker.
     /// Blocking: collect the IO that is ready (`next_event_until` a deadline already due).
@@ -130,6 +133,12 @@ impl<R: AsyncRuntime + Default> Drive<R> for Async {
         s.close_and_wait()
     }
 
+    fn connected(
+        s: &mut Socket<R, Async>,
+    ) -> impl Future<Output = nodenet::Result<()>> + Send + '_ {
+        s.connected()
+    }
+
     fn poll_socket(s: &mut Socket<R, Async>, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         s.poll_event(cx)
     }
@@ -182,6 +191,10 @@ impl<R: BlockingRuntime> Drive<R> for Blocking {
 
     async fn close_and_wait(s: &mut Server<R, Blocking>) {
         s.close_and_wait()
+    }
+
+    async fn connected(s: &mut Socket<R, Blocking>) -> nodenet::Result<()> {
+        s.connected()
     }
 
     fn poll_socket(s: &mut Socket<R, Blocking>, _: &mut Context<'_>) -> Poll<Option<SocketEvent>> {

@@ -157,3 +157,11 @@ pub fn close_and_wait<R: TestRuntime>(
 ) -> impl Future<Output = ()> + Send + '_ {
     <R::Kind as Drive<R>>::close_and_wait(server)
 }
+
+/// `socket.connected()` on any runtime: `Ok` once the socket emitted `Connect` (the
+/// events taken meanwhile are replayed by `next`), or the connect error.
+pub fn connected<R: TestRuntime>(
+    socket: &mut Socket<R>,
+) -> impl Future<Output = nodenet::Result<()>> + Send + '_ {
+    <R::Kind as Drive<R>>::connected(socket)
+}
