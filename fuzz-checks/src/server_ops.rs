@@ -180,6 +180,14 @@ impl Run {
             self.server.connections() == self.admitted.len(),
             "connections() disagrees with admitted minus closed",
         );
+        self.check(
+            self.accept_reports_due == 0,
+            "an accept burst was not reported",
+        );
+        self.check(
+            self.server.accept_failures() == self.failures,
+            "accept_failures() disagrees with the failed accepts",
+        );
     }
 
     fn drain_server(&mut self) {
@@ -290,19 +298,6 @@ impl Run {
                 }
             }
         }
-        self.drive_connections();
-        self.check(
-            self.server.connections() == self.admitted.len(),
-            "connections() disagrees with admitted minus closed",
-        );
-        self.check(
-            self.accept_reports_due == 0,
-            "an accept burst was not reported",
-        );
-        self.check(
-            self.server.accept_failures() == self.failures,
-            "accept_failures() disagrees with the failed accepts",
-        );
     }
 
     /// Drive accepted sockets: answer FINs, and report each `Close` to the server.

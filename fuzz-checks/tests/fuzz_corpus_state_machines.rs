@@ -207,16 +207,65 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
     // Connecting again: EALREADY on the next tick.
     s.connect(ConnectOptions::tcp(80, "multi.test"), now)
         .unwrap();
+    // The answer is reported before the user's next poll ran the tick (a completion no
+    // longer runs pending ticks): the answered attempt is never aborted, the socket
+    // connects, and the tick's EALREADY destroy closes it once.
     s.handle_connected(now, first, Some(([0u16; 8], 50000).into()));
-    let commands: Vec<Command> = std::iter::from_fn(|| s.poll_command()).collect();
+    let (commands, events) = drain(&mut s);
     assert!(
         !commands
             .iter()
             .any(|c| matches!(c, Command::Abort { attempt } if *attempt == first)),
         "{commands:?}"
     );
-    assert_eq!(commands, [Command::Close { reset: false }]);
-    let events: Vec<SocketEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(
+        commands,
+        [Command::StartReading, Command::Close { reset: false }]
+    );
+    match events.as_slice() {
+        [SocketEvent::Connect, SocketEvent::Ready, SocketEvent::Error(e), SocketEvent::Close {
+            had_error: Some(true),
+        }] => assert_eq!(e.code(), ErrorCode::EALREADY),
+        other => panic!("{other:?}"),
+    }
+
+    // Node's order (its nextTick runs before any IO callback, as the driver polls the
+    // core before the IO): the tick's destroy cancels the outstanding attempt, and its
+    // late success is ignored. Node v20's events exactly.
+    let mut s = Socket::new(SocketOptions::default());
+    s.connect(ConnectOptions::tcp(80, "multi.test"), now)
+        .unwrap();
+    let Some(Command::Resolve { id, .. }) = s.poll_command() else {
+        panic!("a Resolve")
+    };
+    s.handle_resolved(
+        now,
+        id,
+        Ok(vec![
+            LookupAddress::new("::1", 6),
+            LookupAddress::new("127.0.0.1", 4),
+        ]),
+    );
+    let first = std::iter::from_fn(|| s.poll_command())
+        .find_map(|c| match c {
+            Command::Connect { attempt, .. } => Some(attempt),
+            _ => None,
+        })
+        .expect("the first attempt");
+    while s.poll_event().is_some() {}
+    s.connect(ConnectOptions::tcp(80, "multi.test"), now)
+        .unwrap();
+    let (commands, events) = drain(&mut s);
+    assert!(
+        commands.contains(&Command::Close { reset: false }),
+        "{commands:?}"
+    );
+    s.handle_connected(now, first, Some(([0u16; 8], 50000).into()));
+    assert_eq!(
+        drain(&mut s),
+        (vec![], vec![]),
+        "a late answer changes nothing"
+    );
     match events.as_slice() {
         [SocketEvent::Error(e), SocketEvent::ConnectionAttemptFailed {
             address,
@@ -251,4 +300,23 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
     let artifact = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/corpus/socket_ops/regression-abort-of-answered-attempt");
     check_socket_ops(&fs::read(artifact).expect("regression artifact"));
+}
+
+/// Every command and event a socket has, draining both until both are empty (running a
+/// tick can queue IO, and `Close` waits for its command to be taken).
+fn drain(
+    s: &mut nodenet_core::socket::Socket,
+) -> (
+    Vec<nodenet_core::socket::Command>,
+    Vec<nodenet_core::socket::SocketEvent>,
+) {
+    let (mut commands, mut events) = (Vec::new(), Vec::new());
+    loop {
+        let before = commands.len() + events.len();
+        commands.extend(std::iter::from_fn(|| s.poll_command()));
+        events.extend(std::iter::from_fn(|| s.poll_event()));
+        if commands.len() + events.len() == before {
+            return (commands, events);
+        }
+    }
 }
