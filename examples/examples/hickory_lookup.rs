@@ -69,6 +69,8 @@ struct Seen {
 async fn demo() -> Result<Seen, BoxError> {
     let mut server = create_server(ServerOptions::default());
     server.listen(ListenOptions::host_port("127.0.0.1", 0))?;
+    // Bound on the next tick, as in Node: `Listening` says the address is known.
+    server.next_event().await;
     let port = server.local_addr()?.port();
     tokio::spawn(async move { while server.next_event().await.is_some() {} });
 

@@ -96,6 +96,8 @@ async fn demo(message: &'static [u8]) -> Result<(Vec<u8>, String), BoxError> {
     let (server_config, client_config) = tls_configs()?;
     let mut server = create_server(ServerOptions::default());
     server.listen(ListenOptions::host_port("127.0.0.1", 0))?;
+    // Bound on the next tick, as in Node: `Listening` says the address is known.
+    server.next_event().await;
     let addr = server.local_addr()?;
     let serving = tokio::spawn(echo_server(server, server_config));
     let echo = echo_client(addr, client_config, message).await?;

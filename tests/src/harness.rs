@@ -25,9 +25,11 @@ static SERIAL_LOCK: Mutex<()> = Mutex::new(());
 /// Run the body `body()` on runtime `R` ([`TestRuntime::block_on`]) on a thread of its
 /// own, and fail (panic) if it panics or is still running after `settings.timeout`.
 ///
+/// The body's future is made inside the runtime (tokio's timers must be created there).
 /// A serial test first starts the runtime's threads and reactor (a spawned task that
-/// sleeps), so the descriptors and threads a runtime creates on first use are in place
-/// before the body takes its baseline.
+/// sleeps, and a server that listens on loopback and closes), so the descriptors and
+/// threads a runtime creates on first use (std's process-wide poller among them) are in
+/// place before the body takes its baseline.
 pub fn run<R: TestRuntime, F: Future<Output = ()>>(
     settings: Settings,
     body: impl FnOnce() -> F + Send + 'static,
@@ -36,7 +38,7 @@ pub fn run<R: TestRuntime, F: Future<Output = ()>>(
         .serial
         .then(|| SERIAL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
     if settings.serial {
-        R::block_on(async { <R as TestRuntime>::spawn(R::sleep(Duration::from_millis(1))).await });
+        R::block_on(warm_up::<R>());
     }
     let (done_tx, done_rx) = mpsc::channel();
     let name = std::thread::current().name().unwrap_or("test").to_owned();
@@ -44,7 +46,7 @@ pub fn run<R: TestRuntime, F: Future<Output = ()>>(
         .name(name)
         .spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                R::block_on(body());
+                R::block_on(async move { body().await });
             }));
             let _ = done_tx.send(());
             if let Err(panic) = result {
@@ -59,6 +61,21 @@ pub fn run<R: TestRuntime, F: Future<Output = ()>>(
             }
         }
         Err(_) => panic!("test timed out after {:?} on {}", settings.timeout, R::NAME),
+    }
+}
+
+/// Start what runtime `R` creates on first use: its worker threads and timers (a spawned
+/// sleep) and its reactor (a loopback server that listens and closes).
+async fn warm_up<R: TestRuntime>() {
+    <R as TestRuntime>::spawn(R::sleep(Duration::from_millis(1))).await;
+    let mut server = nodenet::Server::<R>::new(nodenet::ServerOptions::default());
+    if server
+        .listen(nodenet::ListenOptions::port(0).host("127.0.0.1"))
+        .is_ok()
+    {
+        // Bound on the next tick: wait for it, so the socket really was registered.
+        let _listening = crate::test_runtime::next(&mut server).await;
+        crate::test_runtime::close_and_wait::<R>(&mut server).await;
     }
 }
 
