@@ -15,7 +15,9 @@ import sys
 
 
 def version(text):
-    return tuple(int(part) for part in text.split("."))
+    # "1.89" and "1.89.0" are the same version: compare three parts.
+    parts = [int(part) for part in text.split(".")]
+    return tuple((parts + [0, 0, 0])[:3])
 
 
 host = next(line.split()[1] for line in subprocess.run(

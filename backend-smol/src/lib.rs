@@ -34,6 +34,7 @@
 
 mod runtime;
 
+pub use nodenet::AsyncLookup;
 pub use nodenet::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
     is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
@@ -42,6 +43,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{SmolListener, SmolRuntime, SmolStream};
 
 /// Node's `net.Socket` on smol / async-io: [`nodenet::Socket`] on [`SmolRuntime`].
@@ -52,6 +55,16 @@ pub type Server = nodenet::Server<SmolRuntime>;
 
 /// A server event, with each accepted connection as a [`Socket`].
 pub type ServerEvent = nodenet::ServerEvent<SmolRuntime>;
+
+/// The read half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type ReadHalf = nodenet::ReadHalf<SmolRuntime>;
+
+/// The write half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type WriteHalf = nodenet::WriteHalf<SmolRuntime>;
+
+/// [`ReadHalf::reunite`](nodenet::ReadHalf::reunite) was given halves of different
+/// sockets (both are in it: `.0` and `.1`).
+pub type ReuniteError = nodenet::ReuniteError<SmolRuntime>;
 
 /// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
 /// connecting (the connection makes progress once the socket is polled). Node's

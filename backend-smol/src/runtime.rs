@@ -37,6 +37,15 @@ pub enum SmolListener {
     Unix(Async<UnixListener>),
 }
 
+impl AsFd for SmolListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            SmolListener::Tcp(l) => l.get_ref().as_fd(),
+            SmolListener::Unix(l) => l.get_ref().as_fd(),
+        }
+    }
+}
+
 impl AsFd for SmolStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
@@ -56,6 +65,18 @@ impl OsStream for SmolStream {
             SmolStream::Unix(s) => s.poll_readable(cx),
         }
     }
+    /// Always reads first (`drained` ignored): after a short read, async-io's
+    /// `poll_readable` can answer `Pending` for good although bytes or the FIN are
+    /// waiting (its one-shot interest already fired for an event the direct reads
+    /// consumed, and a registered waker is not re-armed), so a 4 MiB `read_to_end`
+    /// hung at the end (test `read_eof`). The cost is one `EAGAIN` per wait.
+    fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        _drained: bool,
+    ) -> Poll<io::Result<nodenet::runtime::ReadChunk>> {
+        nodenet::runtime::poll_read_chunk_default(self, cx, false)
+    }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             SmolStream::Tcp(s) => s.poll_writable(cx),
@@ -64,16 +85,17 @@ impl OsStream for SmolStream {
     }
 }
 
-/// accept(2) until a connection or `WouldBlock` (then wait for readability).
-fn poll_accept_with<L, S>(
+/// accept4(2) until a connection or `WouldBlock` (then wait for readability). The peer
+/// address comes from accept4 itself: a connection reset in the accept queue has none
+/// left for `getpeername`.
+fn poll_accept_with<L: AsFd>(
     l: &Async<L>,
     cx: &mut Context<'_>,
-    accept: impl Fn(&L) -> io::Result<S>,
-    wrap: impl Fn(S) -> StdStream,
-) -> Poll<io::Result<StdStream>> {
+    unix: bool,
+) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
     loop {
-        match accept(l.get_ref()) {
-            Ok(s) => return Poll::Ready(Ok(wrap(s))),
+        match StdStream::accept_from(l.get_ref(), unix) {
+            Ok(accepted) => return Poll::Ready(Ok(accepted)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => match l.poll_readable(cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -85,14 +107,13 @@ fn poll_accept_with<L, S>(
 }
 
 impl OsListener for SmolListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+    fn poll_accept_from(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
         match self {
-            SmolListener::Tcp(l) => {
-                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Tcp)
-            }
-            SmolListener::Unix(l) => {
-                poll_accept_with(l, cx, |l| l.accept().map(|(s, _)| s), StdStream::Unix)
-            }
+            SmolListener::Tcp(l) => poll_accept_with(l, cx, false),
+            SmolListener::Unix(l) => poll_accept_with(l, cx, true),
         }
     }
 }
@@ -148,6 +169,14 @@ impl OsRuntime for SmolRuntime {
             timer.1 = deadline;
         }
         Pin::new(&mut timer.0).poll(cx).map(|_| ())
+    }
+    /// A thread that blocks on `task` (async-io's reactor drives its sockets). smol has
+    /// no executor this crate could assume; the tasks are rare (a socket dropped with
+    /// unsent bytes) and bounded in time.
+    fn spawn(&self, task: BoxFuture<()>) {
+        let _ = std::thread::Builder::new()
+            .name("nodenet-linger".into())
+            .spawn(move || async_io::block_on(task));
     }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

@@ -35,6 +35,7 @@
 mod reactor;
 mod runtime;
 
+pub use nodenet::AsyncLookup;
 pub use nodenet::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout, is_ip, is_ipv4,
     is_ipv6, set_default_auto_select_family, set_default_auto_select_family_attempt_timeout,
@@ -43,6 +44,8 @@ pub use nodenet::{
     LookupOptions, NumberArg, PortArg, ReadyState, Result, ServerOptions, SocketAddress,
     SocketAddressOptions, SocketEvent, SocketOptions, StdListener, StdStream, WriteId, WriteResult,
 };
+// Node's `signal` (AbortController) and `onread` (reads into the caller's buffer).
+pub use nodenet::{AbortController, AbortSignal, ReadInto};
 pub use runtime::{StdRtListener, StdRtSource, StdRtStream, StdRuntime};
 
 /// Node's `net.Socket` on blocking std sockets: [`nodenet::Socket`] on [`StdRuntime`].
@@ -53,6 +56,16 @@ pub type Server = nodenet::Server<StdRuntime>;
 
 /// A server event, with each accepted connection as a [`Socket`].
 pub type ServerEvent = nodenet::ServerEvent<StdRuntime>;
+
+/// The read half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type ReadHalf = nodenet::ReadHalf<StdRuntime>;
+
+/// The write half of a [`Socket`] split with [`into_split`](nodenet::Socket::into_split).
+pub type WriteHalf = nodenet::WriteHalf<StdRuntime>;
+
+/// [`ReadHalf::reunite`](nodenet::ReadHalf::reunite) was given halves of different
+/// sockets (both are in it: `.0` and `.1`).
+pub type ReuniteError = nodenet::ReuniteError<StdRuntime>;
 
 /// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
 /// connecting (the connection makes progress once the socket is polled). Node's

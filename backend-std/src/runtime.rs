@@ -12,48 +12,34 @@ use nodenet::runtime::{
     Blocking, BlockingRuntime, BoxFuture, OsListener, OsRuntime, OsStream, StdListener, StdStream,
 };
 
-use crate::reactor::{raw, Reactor};
+use crate::reactor::{raw, Reactor, Registration};
 
-/// The blocking runtime handle: one reactor (`mio::Poll`), shared by a socket's streams
-/// and connect attempts, or by a server's listener. Accepted sockets get a fresh one so
-/// each connection can be driven from its own thread.
+/// The blocking runtime handle: one reactor (a parking spot, no descriptor) shared
+/// by a socket's stream and connect attempts, or by a server's listener. Accepted sockets
+/// get a fresh one so each connection can be driven from its own thread; readiness comes
+/// from the process-wide poller (see `reactor`).
 #[derive(Clone, Debug)]
 pub struct StdRuntime {
-    reactor: Result<Arc<Reactor>, Arc<io::Error>>,
+    reactor: Arc<Reactor>,
 }
 
 impl StdRuntime {
-    /// A handle with a new reactor (an epoll instance and an eventfd).
+    /// A handle with a new reactor. The process-wide poller is started with the first
+    /// one (not at the first registration, which may come when descriptors have run
+    /// out: a server registers its listener at its first poll).
     pub fn new() -> StdRuntime {
+        crate::reactor::start_poller();
         StdRuntime {
-            reactor: Reactor::new().map(Arc::new).map_err(Arc::new),
+            reactor: Arc::new(Reactor::default()),
         }
-    }
-
-    fn reactor(&self) -> io::Result<&Arc<Reactor>> {
-        self.reactor
-            .as_ref()
-            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 }
 
 impl BlockingRuntime for StdRuntime {
-    /// Drive `f` to completion on the calling thread, waiting in this handle's `mio`
-    /// reactor between polls.
-    fn block_on<T>(&self, mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
-        match &self.reactor {
-            Ok(r) => r.block_on(f),
-            // No epoll instance: poll every 10 ms (timers and resolution still work).
-            Err(_) => {
-                let mut cx = Context::from_waker(Waker::noop());
-                loop {
-                    if let Poll::Ready(v) = f(&mut cx) {
-                        return v;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-            }
-        }
+    /// Drive `f` to completion on the calling thread, waiting on this handle's reactor
+    /// (for an edge from the poller, a wake-up or a deadline) between polls.
+    fn block_on<T>(&self, f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+        self.reactor.block_on(f)
     }
 }
 
@@ -63,12 +49,12 @@ impl Default for StdRuntime {
     }
 }
 
-/// A std socket registered with a reactor.
+/// A std socket registered with the poller, reporting to one reactor.
 #[derive(Debug)]
 pub struct StdRtSource<T> {
+    // Declared first so it is dropped (deregistered) before the socket is closed.
+    reg: Registration,
     io: T,
-    reactor: Arc<Reactor>,
-    key: usize,
 }
 
 /// A registered stream.
@@ -82,15 +68,21 @@ impl AsFd for StdRtStream {
     }
 }
 
+impl AsFd for StdRtListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
 impl OsStream for StdRtStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         nodenet::runtime::send_now(self, bufs)
     }
     fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reactor.take(self.key, false)
+        self.reg.reactor().take(self.reg.key(), false)
     }
     fn poll_write_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reactor.take(self.key, true)
+        self.reg.reactor().take(self.reg.key(), true)
     }
     /// Always reads first: the reactor is edge-triggered and keeps no end-of-stream
     /// state, so a FIN that came with the last (short) read raises no further edge.
@@ -104,16 +96,17 @@ impl OsStream for StdRtStream {
 }
 
 impl OsListener for StdRtListener {
-    fn poll_accept(&self, _cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+    /// accept4(2), with the peer address it reports (a connection reset in the accept
+    /// queue has none left for `getpeername`).
+    fn poll_accept_from(
+        &self,
+        _cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
         loop {
-            let accepted = match &self.io {
-                StdListener::Tcp(l) => l.accept().map(|(s, _)| StdStream::Tcp(s)),
-                StdListener::Unix(l, _) => l.accept().map(|(s, _)| StdStream::Unix(s)),
-            };
-            match accepted {
-                Ok(s) => return Poll::Ready(Ok(s)),
+            match self.io.accept_now() {
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match self.reactor.take(self.key, false) {
+                    match self.reg.reactor().take(self.reg.key(), false) {
                         Poll::Ready(_) => continue,
                         Poll::Pending => return Poll::Pending,
                     }
@@ -134,60 +127,50 @@ impl OsRuntime for StdRuntime {
         StdRuntime::new()
     }
     fn stream(&self, stream: StdStream) -> io::Result<StdRtStream> {
-        let reactor = Arc::clone(self.reactor()?);
         stream.set_nonblocking(true)?;
-        let key = match &stream {
-            StdStream::Tcp(s) => reactor.register(raw(s))?,
-            StdStream::Unix(s) => reactor.register(raw(s))?,
+        let reg = match &stream {
+            StdStream::Tcp(s) => self.reactor.register(raw(s))?,
+            StdStream::Unix(s) => self.reactor.register(raw(s))?,
         };
-        Ok(StdRtSource {
-            io: stream,
-            reactor,
-            key,
-        })
+        Ok(StdRtSource { reg, io: stream })
     }
     fn unwrap_stream(&self, stream: StdRtStream) -> io::Result<StdStream> {
-        let fd = match &stream.io {
-            StdStream::Tcp(s) => raw(s),
-            StdStream::Unix(s) => raw(s),
-        };
-        stream.reactor.deregister(fd, stream.key);
-        Ok(stream.io)
+        let StdRtSource { reg, io } = stream;
+        drop(reg);
+        Ok(io)
     }
     fn listener(&self, listener: StdListener) -> io::Result<StdRtListener> {
-        let reactor = Arc::clone(self.reactor()?);
         listener.set_nonblocking(true)?;
-        let key = match &listener {
-            StdListener::Tcp(l) => reactor.register(raw(l))?,
-            StdListener::Unix(l, _) => reactor.register(raw(l))?,
+        let reg = match &listener {
+            StdListener::Tcp(l) => self.reactor.register(raw(l))?,
+            StdListener::Unix(l, _) => self.reactor.register(raw(l))?,
         };
-        Ok(StdRtSource {
-            io: listener,
-            reactor,
-            key,
-        })
+        Ok(StdRtSource { reg, io: listener })
     }
     fn unwrap_listener(
         &self,
         listener: StdRtListener,
         _path: Option<String>,
     ) -> io::Result<StdListener> {
-        let fd = match &listener.io {
-            StdListener::Tcp(l) => raw(l),
-            StdListener::Unix(l, _) => raw(l),
-        };
-        listener.reactor.deregister(fd, listener.key);
-        Ok(listener.io)
+        let StdRtSource { reg, io } = listener;
+        drop(reg);
+        Ok(io)
     }
     fn timer(&self, _deadline: Instant) {}
     fn poll_timer(&self, _timer: &mut (), deadline: Instant, _cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= deadline {
             return Poll::Ready(());
         }
-        if let Ok(r) = self.reactor() {
-            r.wake_at(deadline);
-        }
+        self.reactor.wake_at(deadline);
         Poll::Pending
+    }
+    /// A thread that blocks on `task` with this handle's reactor (the dropped socket's
+    /// own, whose thread has moved on).
+    fn spawn(&self, mut task: BoxFuture<()>) {
+        let rt = self.clone();
+        let _ = std::thread::Builder::new()
+            .name("nodenet-linger".into())
+            .spawn(move || rt.block_on(|cx| task.as_mut().poll(cx)));
     }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

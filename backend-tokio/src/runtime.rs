@@ -56,6 +56,15 @@ pub enum TokioListener {
     Unix(AsyncFd<std::os::unix::net::UnixListener>),
 }
 
+impl AsFd for TokioListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            TokioListener::Tcp(l) => l.get_ref().as_fd(),
+            TokioListener::Unix(l) => l.get_ref().as_fd(),
+        }
+    }
+}
+
 impl AsFd for TokioStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
@@ -121,6 +130,17 @@ impl OsStream for TokioStream {
             })
         })
     }
+    /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
+    /// cleared by its own read calls, so a raw `recv` would leave a stale readiness and
+    /// spin.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        let read = match self {
+            TokioStream::Tcp(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+            TokioStream::Unix(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
+        };
+        read.map_ok(|()| buf.filled().len())
+    }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             TokioStream::Tcp(s) => s.poll_write_ready(cx),
@@ -164,10 +184,6 @@ fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {
 }
 
 impl OsListener for TokioListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
-        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
-    }
-
     /// The peer address accept4 filled in (TCP only) is handed on, so the driver needs
     /// no `getpeername`.
     fn poll_accept_from(
@@ -246,6 +262,12 @@ impl OsRuntime for TokioRuntime {
             timer.as_mut().reset(deadline.into());
         }
         timer.as_mut().poll(cx)
+    }
+    /// A task on the current runtime (dropped unstarted outside one).
+    fn spawn(&self, task: BoxFuture<()>) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            drop(handle.spawn(task));
+        }
     }
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

@@ -33,7 +33,7 @@ fn cycle(payload: &Bytes, now: Instant) -> usize {
     let _ = s.end(now);
     while let Some(cmd) = s.poll_command() {
         if cmd == Command::Shutdown {
-            s.handle_shutdown(now);
+            s.handle_shutdown(now, Ok(()));
         }
     }
     s.handle_eof(now);

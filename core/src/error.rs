@@ -225,6 +225,8 @@ struct Inner {
     local_address: Option<String>,
     local_port: Option<u16>,
     host: Option<String>,
+    /// Node's `err.cause` (an `AbortError`'s is the signal's reason).
+    cause: Option<Error>,
     errors: Vec<Error>,
 }
 
@@ -303,7 +305,12 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// Node's `err.cause`, when there is one.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.cause.as_ref().map(|c| c as _)
+    }
+}
 
 impl Error {
     /// A bare error with a code, class and message (no extra properties).
@@ -319,6 +326,7 @@ impl Error {
                 local_address: None,
                 local_port: None,
                 host: None,
+                cause: None,
                 errors: Vec::new(),
             }),
         }
@@ -758,6 +766,49 @@ impl From<Error> for io::Error {
 
 /// `Result` with Node's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// `err.cause` and the errors of an aborted operation (Node's `AbortController`).
+impl Error {
+    /// Node's `err.cause`: for an `AbortError`, the reason the signal was aborted with.
+    pub fn cause(&self) -> Option<&Error> {
+        self.inner.cause.as_ref()
+    }
+    /// Set `cause` (builder style).
+    pub fn with_cause(mut self, cause: Error) -> Error {
+        self.inner.cause = Some(cause);
+        self
+    }
+    /// The reason of a signal aborted without one: Node's
+    /// `DOMException [AbortError]: This operation was aborted`.
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorClass, ErrorCode};
+    /// let reason = Error::abort_reason();
+    /// assert_eq!((reason.code(), reason.class()), (ErrorCode::ABORT_ERR, ErrorClass::AbortError));
+    /// assert_eq!(reason.message(), "This operation was aborted");
+    /// ```
+    pub fn abort_reason() -> Error {
+        Error::new(
+            ErrorCode::ABORT_ERR,
+            ErrorClass::AbortError,
+            "This operation was aborted",
+        )
+    }
+    /// What an aborted operation fails with: Node's `new AbortError(undefined, { cause })`
+    /// (`ABORT_ERR`, "The operation was aborted", `cause` the signal's reason).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let e = Error::aborted(Error::abort_reason());
+    /// assert_eq!(e.code(), ErrorCode::ABORT_ERR);
+    /// assert_eq!(e.message(), "The operation was aborted");
+    /// assert_eq!(e.cause().map(Error::message), Some("This operation was aborted"));
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn aborted(reason: Error) -> Error {
+        Error::abort().with_cause(reason)
+    }
+}
 
 #[cfg(test)]
 mod tests {

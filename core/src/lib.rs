@@ -20,6 +20,7 @@
 pub mod address;
 pub mod block_list;
 pub mod defaults;
+pub mod dns;
 pub mod error;
 pub mod happy_eyeballs;
 pub mod ip;

@@ -91,6 +91,24 @@ pub enum Endpoint {
     Pipe(String),
 }
 
+/// `127.0.0.1:80`, `[::1]:80` (as [`SocketAddr`] prints), or the pipe's path as Node
+/// reports it (a Linux abstract name keeps its leading `\0`).
+///
+/// ```
+/// use nodenet_core::Endpoint;
+/// assert_eq!(Endpoint::Tcp("127.0.0.1:80".parse().unwrap()).to_string(), "127.0.0.1:80");
+/// assert_eq!(Endpoint::Tcp("[::1]:80".parse().unwrap()).to_string(), "[::1]:80");
+/// assert_eq!(Endpoint::Pipe("/tmp/app.sock".into()).to_string(), "/tmp/app.sock");
+/// ```
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp(a) => std::fmt::Display::fmt(a, f),
+            Endpoint::Pipe(p) => f.write_str(p),
+        }
+    }
+}
+
 /// Identifies one connect attempt of a socket. Every `Connect` command carries one and
 /// every completion answers with it, so a late answer for an abandoned attempt (a timed-out
 /// happy-eyeballs attempt, a destroyed socket) is recognised and ignored.

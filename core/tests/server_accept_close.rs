@@ -36,6 +36,8 @@ fn listening(options: ServerOptions, now: Instant) -> (Server, ListenerId) {
         Ok(vec![nodenet_core::LookupAddress::new("127.0.0.1", 4)]),
         now,
     );
+    // The lookup callback runs at the next poll_event.
+    assert_eq!(s.poll_event(), None);
     let Some(ServerCommand::Listen { id, .. }) = s.poll_command() else {
         panic!()
     };

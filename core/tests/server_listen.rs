@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use nodenet_core::dns::LookupOptions;
 use nodenet_core::server::{
     ListenOptions, ListenStage, ListenerId, ResolveId, Server, ServerCommand, ServerEvent,
     ServerOptions,
@@ -35,7 +36,14 @@ fn listen_cmd(id: ListenerId, endpoint: Endpoint) -> ServerCommand {
         exclusive: false,
         readable_all: false,
         writable_all: false,
+        reuse_port: false,
     }
+}
+
+/// Node's lookup callback: the answer given to `handle_resolved` takes effect when the
+/// user's code returned (the next `poll_event`), with no event of its own here.
+fn lookup_callback(s: &mut Server) {
+    assert_eq!(s.poll_event(), None);
 }
 
 /// The id of the single `Listen` command queued, checking its endpoint.
@@ -116,6 +124,7 @@ fn listen_command_carries_backlog_and_flags() {
             exclusive: true,
             readable_all: false,
             writable_all: false,
+            reuse_port: false,
         }]
     );
     // backlog 0 is falsy in Node: 511.
@@ -309,11 +318,18 @@ fn host_is_resolved_first_even_for_ip_literals() {
     assert!(!s.listening());
     assert_eq!(s.address(), None);
     let cmds = commands(&mut s);
-    let ServerCommand::Resolve { id, host } = &cmds[0] else {
+    let ServerCommand::Resolve { id, host, options } = &cmds[0] else {
         panic!("{cmds:?}")
     };
     assert_eq!(host, "127.0.0.1");
+    // Node's `dns.lookup(host, cb)`: any family, no hints, the first address.
+    assert_eq!(*options, LookupOptions::default());
     s.handle_resolved(*id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    // Even a literal binds only in the lookup callback (node: listening false, address()
+    // null right after listen()).
+    assert!(!s.listening());
+    assert!(commands(&mut s).is_empty());
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("127.0.0.1:0"));
     s.handle_listening(lid, tcp("127.0.0.1:36000"), now);
     assert_eq!(s.address(), Some(tcp("127.0.0.1:36000")));
@@ -341,6 +357,7 @@ fn resolved_ipv6_host_keeps_ipv6_only_and_uses_the_first_address() {
         ]),
         now,
     );
+    lookup_callback(&mut s);
     let cmds = commands(&mut s);
     let ServerCommand::Listen { id: lid, .. } = cmds[0] else {
         panic!()
@@ -355,6 +372,7 @@ fn resolved_ipv6_host_keeps_ipv6_only_and_uses_the_first_address() {
             exclusive: false,
             readable_all: false,
             writable_all: false,
+            reuse_port: false,
         }]
     );
 }
@@ -370,6 +388,7 @@ fn host_listen_errors_name_the_resolved_ip_without_fallback() {
         other => panic!("{other:?}"),
     };
     s.handle_resolved(id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("127.0.0.1:8124"));
     s.handle_listen_failed(lid, ListenStage::Bind, ErrorCode::EADDRINUSE, now);
     assert_eq!(commands(&mut s), []);
@@ -385,6 +404,7 @@ fn host_listen_errors_name_the_resolved_ip_without_fallback() {
         panic!()
     };
     s.handle_resolved(id, Ok(vec![LookupAddress::new("8.8.8.8", 4)]), now);
+    lookup_callback(&mut s);
     let lid = expect_listen(&mut s, tcp("8.8.8.8:0"));
     s.handle_listen_failed(lid, ListenStage::Bind, ErrorCode::EADDRNOTAVAIL, now);
     let e = expect_error(&mut s);
@@ -438,8 +458,10 @@ fn second_listen_during_lookup_discards_the_first() {
     };
     assert_ne!(first, second);
     s.handle_resolved(first, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     assert_eq!(commands(&mut s), []);
     s.handle_resolved(second, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
     let id = expect_listen(&mut s, tcp("127.0.0.1:0"));
     s.handle_listening(id, tcp("127.0.0.1:1234"), now);
     // A single `listening`.
@@ -458,7 +480,8 @@ fn queued_resolve_is_withdrawn_when_superseded() {
         commands(&mut s),
         [ServerCommand::Resolve {
             id: ResolveId(2),
-            host: "b.test".into()
+            host: "b.test".into(),
+            options: LookupOptions::for_listen(),
         }]
     );
 }
@@ -491,6 +514,7 @@ fn pipe_listen_reports_the_path_as_address() {
             exclusive: false,
             readable_all: true,
             writable_all: true,
+            reuse_port: false,
         }]
     );
     s.handle_listening(id, Endpoint::Pipe(path.into()), now);
@@ -571,4 +595,32 @@ fn stale_listener_that_turns_up_listening_is_closed() {
             id: ListenerId(999)
         }]
     );
+}
+
+/// Issue 17 item 6: `listen(0, '127.0.0.1')` then `listen()` at once, with a backend that
+/// answers the IP literal's lookup right away (as nodenet's driver does).
+/// node: after the first listen: listening false, address() null; the second listen()
+/// does not throw: listening true, address { address: '::', family: 'IPv6', port: P };
+/// one 'listening' (both callbacks run on it).
+#[test]
+fn second_listen_right_after_a_literal_host_listen_replaces_it() {
+    let now = Instant::now();
+    let mut s = server();
+    s.listen(ListenOptions::port(0).host("127.0.0.1"), now)
+        .unwrap();
+    // The backend runs the commands inside listen(): the literal resolves to itself.
+    for cmd in commands(&mut s) {
+        if let ServerCommand::Resolve { id, host, .. } = cmd {
+            s.handle_resolved(id, Ok(vec![LookupAddress::new(host, 4)]), now);
+        }
+    }
+    assert!(!s.listening());
+    assert_eq!(s.address(), None);
+    s.listen(ListenOptions::new(), now).unwrap();
+    let lid = expect_listen(&mut s, tcp("[::]:0"));
+    s.handle_listening(lid, tcp("[::]:41000"), now);
+    assert!(s.listening());
+    assert_eq!(s.address(), Some(tcp("[::]:41000")));
+    assert_eq!(events(&mut s), [ServerEvent::Listening]);
+    assert_eq!(commands(&mut s), []);
 }

@@ -102,6 +102,13 @@ proptest! {
                         prop_assert!(reported_listening.contains(&id));
                     }
                     ServerCommand::Unlink { path } => prop_assert_eq!(path, "/tmp/p.sock"),
+                    // No accept errors, timers or shutdown in this model.
+                    cmd @ (ServerCommand::PauseAccept { .. }
+                    | ServerCommand::ResumeAccept { .. }
+                    | ServerCommand::EndConnections
+                    | ServerCommand::DestroyConnections) => {
+                        prop_assert!(false, "unexpected {:?}", cmd);
+                    }
                 }
             }
             {

@@ -5,6 +5,7 @@
 mod socket_support;
 
 use bytes::Bytes;
+use nodenet_core::dns::{dns_lookup, DnsLookup, LookupOptions, V4MAPPED};
 use nodenet_core::socket::{Command, ConnectOptions, ReadyState, SocketEvent, ADDRCONFIG};
 use nodenet_core::{AttemptId, BlockList, Endpoint, Error, ErrorCode, SocketOptions};
 use socket_support::*;
@@ -25,7 +26,6 @@ fn ip_literal_connects_on_next_tick_without_lookup() {
     assert!(h.s.connecting());
     assert_eq!(h.s.ready_state(), ReadyState::Opening);
     assert!(h.cmds().is_empty(), "connect starts on the next tick");
-    assert!(h.evs().is_empty());
     assert_eq!(h.s.poll_timeout(), Some(h.now));
     h.tick();
     assert_eq!(
@@ -399,6 +399,63 @@ fn resolve_keeps_explicit_hints() {
         ..ConnectOptions::tcp(80, "example.test")
     });
     assert!(matches!(c, Command::Resolve { hints: 1024, .. }));
+}
+
+#[test]
+fn family_6_with_v4mapped_asks_getaddrinfo_for_mapped_addresses_and_connects_to_one() {
+    // Node v20: `{host: 'localhost', family: 6, hints: dns.V4MAPPED}` on a machine whose
+    // hosts file has only `127.0.0.1 localhost` connects to ::ffff:127.0.0.1.
+    let mut h = H::client();
+    let mut opts = ConnectOptions::tcp(80, "localhost");
+    opts.family = 6;
+    opts.hints = V4MAPPED;
+    h.s.connect(opts, h.now).unwrap();
+    let cmds = h.cmds();
+    let [Command::Resolve {
+        id,
+        host,
+        family,
+        hints,
+        all,
+        custom: false,
+    }] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*family, *hints, *all), (6, V4MAPPED, false));
+    // The driver's lookup: the question getaddrinfo gets, and the answer shaped.
+    let DnsLookup::Query(query) = dns_lookup(
+        host,
+        LookupOptions {
+            family: *family,
+            hints: *hints,
+            all: *all,
+        },
+    ) else {
+        panic!("localhost is not a literal")
+    };
+    assert_eq!((query.family(), query.hints()), (6, V4MAPPED));
+    let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+    let answer = query.answer(Some(Ok(vec![mapped, mapped])));
+    h.s.handle_resolved(h.now, *id, answer);
+    assert_eq!(
+        h.evs()[0],
+        SocketEvent::Lookup {
+            error: None,
+            address: Some("::ffff:127.0.0.1".into()),
+            family: Some(6),
+            host: "localhost".into(),
+        }
+    );
+    h.tick();
+    let connect = h.cmds().into_iter().find_map(|c| match c {
+        Command::Connect { endpoint, .. } => Some(endpoint),
+        _ => None,
+    });
+    assert_eq!(
+        connect,
+        Some(Endpoint::Tcp("[::ffff:127.0.0.1]:80".parse().unwrap()))
+    );
 }
 
 #[test]
@@ -806,21 +863,23 @@ fn refused_with_pending_writes() {
     h.evs();
     h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
     let evs = h.evs();
+    // node: connectionAttemptFailed, error, close(true), then the parked first write's
+    // callback (a 'close' listener) and the buffered one with the stream's error.
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
         [
             "connectionAttemptFailed",
-            "writeErr",
             "error",
+            "close(true)",
             "writeErr",
-            "close(true)"
+            "writeErr"
         ]
     );
     assert_eq!(
         write_results(&evs),
         [
-            Some("ECONNREFUSED".into()),
-            Some("ERR_SOCKET_CLOSED_BEFORE_CONNECTION".into())
+            Some("ERR_SOCKET_CLOSED_BEFORE_CONNECTION".into()),
+            Some("ECONNREFUSED".into())
         ]
     );
 }
@@ -835,11 +894,14 @@ fn destroy_while_connecting_with_pending_writes() {
     h.write("three");
     h.s.destroy(None);
     let evs = h.evs();
+    // node (test-net-write-cb-on-destroy-before-connect.js): 'close' first, then the
+    // callbacks, all ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
+    assert_eq!(name(&evs[0]), "close(false)");
     assert_eq!(
         write_results(&evs),
         vec![Some("ERR_SOCKET_CLOSED_BEFORE_CONNECTION".to_string()); 3]
     );
-    assert_eq!(name(evs.last().unwrap()), "close(false)");
+    assert_eq!(evs.len(), 4);
     assert_eq!(h.s.bytes_written(), 0);
 }
 
@@ -868,7 +930,7 @@ fn end_before_connect_sends_data_then_fin() {
     assert_eq!(h.cmds(), [Command::Write, Command::StartReading]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(
         h.names(),
         ["connectionAttempt", "connect", "ready", "writeOk", "finish"]
@@ -920,6 +982,9 @@ fn pause_before_connect_means_no_reading() {
     h.s.handle_connected(h.now, a, None);
     assert!(h.cmds().is_empty());
     h.s.resume(h.now);
+    // Node's resume_ runs on the next tick.
+    assert!(h.cmds().is_empty());
+    h.tick();
     assert_eq!(h.cmds(), [Command::StartReading]);
 }
 
@@ -1052,13 +1117,16 @@ fn second_connect_while_connecting_is_ealready() {
         .unwrap();
     h.tick();
     let evs = h.evs();
+    // node: connectionAttempt (the second), error EALREADY, close(true). Node names the
+    // local address the kernel already bound (` - Local (127.0.0.1:<port>)`), which a
+    // socket learns only once connected.
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
-        ["error", "close(true)"]
+        ["connectionAttempt", "error", "close(true)"]
     );
     let e = error_of(&evs);
     assert_eq!(e.code(), ErrorCode::EALREADY);
-    assert!(e.message().starts_with("connect EALREADY 127.0.0.1:80"));
+    assert_eq!(e.message(), "connect EALREADY 127.0.0.1:80");
 }
 
 #[test]
@@ -1121,6 +1189,7 @@ fn reconnect_resets_counters_and_caches() {
     h.s.handle_data(h.now, b("12345"));
     h.write("ab");
     h.flush_all();
+    assert_eq!(h.s.remote_port(), Some(80));
     h.s.destroy(None);
     assert_eq!(h.s.bytes_read(), 5);
     assert_eq!(h.s.bytes_written(), 2);

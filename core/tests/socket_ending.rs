@@ -22,7 +22,8 @@ fn peer_data_then_fin_full_sequence() {
     let mut h = H::connected();
     h.s.handle_data(h.now, b("hello"));
     h.s.handle_eof(h.now);
-    assert_eq!(h.names(), ["data", "end"]);
+    // Inside the `end` handler:
+    assert_eq!(h.next_names(2), ["data", "end"]);
     assert_eq!(h.s.ready_state(), ReadyState::WriteOnly);
     assert!(h.s.writable() && !h.s.readable() && !h.s.writable_ended());
     // The automatic end() is a tick away.
@@ -31,7 +32,7 @@ fn peer_data_then_fin_full_sequence() {
     h.tick();
     assert_eq!(h.cmds(), [Command::Shutdown]);
     assert!(h.s.writable_ended());
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["finish", "close(false)"]);
     assert_eq!(h.cmds(), [Command::Close { reset: false }]);
 }
@@ -40,7 +41,7 @@ fn peer_data_then_fin_full_sequence() {
 fn write_inside_end_handler_succeeds() {
     let mut h = H::connected();
     h.s.handle_eof(h.now);
-    assert_eq!(h.names(), ["end"]);
+    assert_eq!(h.next_names(1), ["end"]);
     let r = h.write("reply");
     assert!(r.ok);
     assert_eq!(h.cmds(), [Command::Write]);
@@ -57,7 +58,7 @@ fn write_inside_end_handler_succeeds() {
 fn two_writes_in_end_handler_succeed() {
     let mut h = H::connected();
     h.s.handle_eof(h.now);
-    h.evs();
+    assert_eq!(h.next_names(1), ["end"]);
     assert!(h.write("a").ok);
     assert!(h.write("b").ok);
     h.tick();
@@ -122,7 +123,7 @@ fn auto_end_skipped_when_already_ended() {
     h.tick();
     assert!(h.cmds().is_empty());
     assert_eq!(h.names(), ["end"]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["finish", "close(false)"]);
 }
 
@@ -130,7 +131,7 @@ fn auto_end_skipped_when_already_ended() {
 fn eof_after_finish_closes() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["finish"]);
     assert_eq!(h.s.ready_state(), ReadyState::ReadOnly);
     h.s.handle_data(h.now, b("after"));
@@ -164,7 +165,7 @@ fn half_open_stays_write_only() {
     h.s.end(h.now).unwrap();
     let c = h.cmds();
     assert!(c.contains(&Command::Shutdown));
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["finish", "close(false)"]);
 }
 
@@ -198,7 +199,7 @@ fn end_with_data_in_connect_handler() {
     assert_eq!(h.cmds(), [Command::Write]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["writeOk", "finish"]);
     assert!(h.s.writable_finished());
     h.s.handle_eof(h.now);
@@ -217,7 +218,10 @@ fn repeated_end_is_harmless() {
 fn end_after_finish_is_already_finished() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
+    // Until `finish` was emitted (a tick later) Node queues the callback instead.
+    assert!(h.s.end(h.now).is_ok());
+    assert_eq!(h.names(), ["finish"]);
     let e = h.s.end(h.now).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ERR_STREAM_ALREADY_FINISHED);
     assert_eq!(e.message(), "Cannot call end after a stream was finished");
@@ -253,7 +257,7 @@ fn no_drain_while_ending() {
 #[test]
 fn stale_shutdown_is_ignored() {
     let mut h = H::connected();
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert!(h.evs().is_empty());
 }
 
@@ -267,7 +271,7 @@ fn destroy_soon_flushes_then_closes_without_peer_fin() {
     h.cmds();
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     assert_eq!(h.names(), ["writeOk", "finish", "close(false)"]);
 }
 
@@ -275,7 +279,7 @@ fn destroy_soon_flushes_then_closes_without_peer_fin() {
 fn destroy_soon_after_finish_destroys_now() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     h.evs();
     h.s.destroy_soon(h.now);
     assert_eq!(h.names(), ["close(false)"]);
@@ -342,7 +346,7 @@ fn nothing_after_close() {
     h.s.handle_data(h.now, b("x"));
     h.s.handle_eof(h.now);
     h.s.handle_written(h.now, 10);
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     h.s.handle_read_error(h.now, ErrorCode::ECONNRESET);
     h.s.handle_write_error(h.now, ErrorCode::EPIPE);
     h.s.set_timeout(1, h.now).unwrap();
@@ -401,7 +405,7 @@ fn close_is_last_and_single_on_graceful_path() {
     let mut h = H::connected();
     h.s.handle_eof(h.now);
     h.tick();
-    h.s.handle_shutdown(h.now);
+    h.s.handle_shutdown(h.now, Ok(()));
     h.s.destroy(None);
     let names = h.names();
     assert_eq!(names.iter().filter(|n| n.starts_with("close")).count(), 1);
@@ -432,4 +436,14 @@ fn regression_resume_after_destroy_delivers_nothing() {
     h.s.resume(h.now);
     assert!(h.evs().is_empty());
     assert_eq!(h.s.readable_length(), 0);
+}
+
+#[test]
+fn a_failed_shutdown_status_is_ignored_as_node_does() {
+    let mut h = H::connected();
+    h.s.end(h.now).unwrap();
+    assert_eq!(h.cmds(), [Command::Shutdown]);
+    h.s.handle_shutdown(h.now, Err(ErrorCode::ENOTCONN));
+    assert_eq!(h.names(), ["finish"]);
+    assert!(h.s.writable_finished());
 }

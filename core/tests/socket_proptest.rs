@@ -355,7 +355,7 @@ impl Run {
             }
             Op::WriteError => self.s.handle_write_error(now, ErrorCode::EPIPE),
             Op::ReadError => self.s.handle_read_error(now, ErrorCode::ECONNRESET),
-            Op::Shutdown => self.s.handle_shutdown(now),
+            Op::Shutdown => self.s.handle_shutdown(now, Ok(())),
             Op::Stale(k) => {
                 // Drain first so the stale answer's own outputs are isolated.
                 self.drain();

@@ -191,3 +191,36 @@ fn custom_high_water_mark_is_respected() {
     assert!(h.s.write_with(zeros(1000), h.now, |c| Ok(c.len())).ok);
     assert!(!h.s.write_with(zeros(1000), h.now, |_| Ok(999)).ok);
 }
+
+#[test]
+fn a_send_that_takes_nothing_is_epipe_and_results_map_to_the_inputs() {
+    let mut h = H::connected();
+    let r = h.s.write(Bytes::from_static(b"abcdef"), h.now);
+    assert!(r.ok);
+    h.cmds();
+    h.evs();
+    // Part of it went out, then a send took nothing of what is left.
+    h.s.handle_send_result(h.now, Ok(2));
+    assert_eq!(h.s.writable_length(), 4);
+    assert!(h.evs().is_empty());
+    h.s.handle_send_result(h.now, Ok(0));
+    let evs = h.evs();
+    let errors: Vec<&str> = evs
+        .iter()
+        .filter_map(|e| match e {
+            SocketEvent::Error(e) => Some(e.message()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, ["write EPIPE"]);
+    assert_eq!(evs.last().map(name), Some("close(true)"));
+    // With nothing queued, a 0-byte result is no error; an error result is one.
+    let mut h = H::connected();
+    h.s.handle_send_result(h.now, Ok(0));
+    assert!(h.evs().is_empty());
+    h.s.handle_send_result(h.now, Err(ErrorCode::ECONNRESET));
+    assert!(h
+        .evs()
+        .iter()
+        .any(|e| matches!(e, SocketEvent::Error(e) if e.message() == "write ECONNRESET")));
+}

@@ -19,7 +19,7 @@ fn main() {
         ),
     };
     let result = match args.backend.as_str() {
-        "smol" => async_io::block_on(smol_demo::echo_client(connect, CLIENT_LINE)),
+        "smol" => smol::block_on(smol_demo::echo_client(connect, CLIENT_LINE)),
         "std" => std_demo::echo_client(connect, CLIENT_LINE),
         _ => match tokio::runtime::Builder::new_current_thread()
             .enable_all()

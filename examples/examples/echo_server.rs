@@ -16,7 +16,7 @@ fn main() {
         (None, None) => ListenOptions::port(args.port),
     };
     let result = match args.backend.as_str() {
-        "smol" => async_io::block_on(smol_demo::echo_server(listen, None, |_| {})),
+        "smol" => smol::block_on(smol_demo::echo_server(listen, None, |_| {})),
         "std" => std_demo::echo_server(listen, None, |_| {}),
         _ => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(tokio_demo::echo_server(listen, None, |_| {})),

@@ -106,7 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let answer_tokio = rt.block_on(async {
         let mut server = nodenet_tokio::create_server(allow_half_open());
         server.listen(listen())?;
-        assert!(matches!(server.next_event().await, Some(ServerEvent::Listening)));
+        assert!(matches!(
+            server.next_event().await,
+            Some(ServerEvent::Listening)
+        ));
         let port = listening_port(&server);
         let client = tokio::task::spawn_blocking(move || ask(port, "hello tokio"));
         serve(server, 1).await;
@@ -119,7 +122,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let answer_smol = async_io::block_on(async {
         let mut server = nodenet_smol::create_server(allow_half_open());
         server.listen(listen())?;
-        assert!(matches!(server.next_event().await, Some(ServerEvent::Listening)));
+        assert!(matches!(
+            server.next_event().await,
+            Some(ServerEvent::Listening)
+        ));
         let port = listening_port(&server);
         let client = std::thread::spawn(move || ask(port, "hello smol"));
         serve(server, 1).await;

@@ -22,7 +22,7 @@ fn start_server(backend: &'static str) -> (u16, std::thread::JoinHandle<()>) {
     let t = std::thread::spawn(move || {
         let r = match backend {
             "std" => std_demo::echo_server(listen, Some(1), |s| on_bound(s.address())),
-            "smol" => async_io::block_on(smol_demo::echo_server(listen, Some(1), |s| {
+            "smol" => smol::block_on(smol_demo::echo_server(listen, Some(1), |s| {
                 on_bound(s.address())
             })),
             _ => tokio::runtime::Runtime::new()
@@ -43,7 +43,7 @@ fn run_client(backend: &str, port: u16) -> Vec<u8> {
     let connect = ConnectOptions::tcp(port, "127.0.0.1");
     match backend {
         "std" => std_demo::echo_client(connect, CLIENT_LINE),
-        "smol" => async_io::block_on(smol_demo::echo_client(connect, CLIENT_LINE)),
+        "smol" => smol::block_on(smol_demo::echo_client(connect, CLIENT_LINE)),
         _ => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

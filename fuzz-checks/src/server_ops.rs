@@ -5,19 +5,25 @@
 //! invariants after every step.
 //!
 //! Invariants: `connections()` equals the connections admitted and not reported closed;
-//! `Close` only when no connection is left, never more often than `close()` was called,
-//! and never while listening; `Listening` only while listening; `Drop` only when
-//! `max_connections` is reached; `Blocked` exactly for peers the block list blocks;
-//! `Reject`/`CloseListener` only for ids the kernel knows; errors carry Node's codes; a
-//! listen validation error leaves the server as it was; nothing panics.
+//! `Close` only when no connection is left, never more often than `close()` (or
+//! `shutdown`) was called, and never while listening; `Listening` only while listening;
+//! `Drop` only when `max_connections` is reached; `Blocked` exactly for peers the block
+//! list blocks; `Reject`/`CloseListener` only for ids the kernel knows; errors carry
+//! Node's codes; a listen validation error leaves the server as it was; accept errors:
+//! one `Error` per burst (a new code counts as a new burst), `PauseAccept` for the
+//! current listener only and never twice, `ResumeAccept` only once the pause is due,
+//! `accept_failures()` counts every failure but `ECONNABORTED`/`EINTR`/`EAGAIN`;
+//! `shutdown`: `EndConnections` once, `DestroyConnections` only at the deadline and
+//! once; a handled timer is never due again at the same instant; nothing panics.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 
+use nodenet_core::dns::LookupOptions;
 use nodenet_core::server::{
     ConnectionId, ListenOptions, ListenStage, ListenerId, ResolveId, Server, ServerCommand,
     ServerEvent, ServerOptions,
@@ -59,8 +65,17 @@ pub enum ServerOp {
     ListenFailed(u8, u8, bool),
     /// Kernel: a connection arrives on the `n`-th listener from peer `p`.
     Accept(u8, u8),
-    /// Kernel: `accept` failed on the `n`-th listener.
-    AcceptError(u8),
+    /// Kernel: `accept` failed on the `n`-th listener (code chosen by the second byte:
+    /// `EMFILE`, `ENFILE`, `ECONNABORTED`, `EINTR`).
+    AcceptError(u8, u8),
+    /// Kernel: `accept` on the `n`-th listener found the queue empty.
+    AcceptEmpty(u8),
+    /// Time passes by this many milliseconds, then the server's timer is handled.
+    Advance(u16),
+    /// The server's timer is handled without time passing (an early wake-up).
+    EarlyTimeout,
+    /// Beyond Node: `server.shutdown(now + ms)`.
+    Shutdown(u16),
     /// The `n`-th live connection's socket is destroyed.
     ConnDestroy(u8),
     /// The `n`-th live connection's peer sends FIN (the socket ends itself).
@@ -108,6 +123,19 @@ struct Run {
     close_calls: usize,
     close_events: usize,
     trace: Vec<String>,
+    /// The listener the server listens on (while `listening()`).
+    current: Option<ListenerId>,
+    /// The listener `PauseAccept` paused (until `ResumeAccept`).
+    paused: Option<ListenerId>,
+    /// The code reported for the current burst of accept errors.
+    burst: Option<ErrorCode>,
+    /// Accept errors that must each be reported once (drained from the events).
+    accept_reports_due: usize,
+    failures: u64,
+    /// The earliest deadline `shutdown` was called with.
+    shutdown: Option<Instant>,
+    /// A `shutdown()` call is being drained.
+    in_shutdown: bool,
 }
 
 fn peer(p: u8) -> Endpoint {
@@ -139,10 +167,40 @@ impl Run {
     }
 
     fn drain(&mut self) {
+        // `poll_event` applies a lookup answer, which may queue a `Listen`: the server's
+        // queues until both are quiet, then the connections.
+        loop {
+            self.drain_server();
+            if !self.server.has_commands() {
+                break;
+            }
+        }
+        self.drive_connections();
+        self.check(
+            self.server.connections() == self.admitted.len(),
+            "connections() disagrees with admitted minus closed",
+        );
+        self.check(
+            self.accept_reports_due == 0,
+            "an accept burst was not reported",
+        );
+        self.check(
+            self.server.accept_failures() == self.failures,
+            "accept_failures() disagrees with the failed accepts",
+        );
+    }
+
+    fn drain_server(&mut self) {
         while let Some(cmd) = self.server.poll_command() {
             self.trace.push(format!("  cmd {cmd:?}"));
             match cmd {
-                ServerCommand::Resolve { id, .. } => self.resolves.push(id),
+                ServerCommand::Resolve { id, options, .. } => {
+                    self.check(
+                        options == LookupOptions::for_listen(),
+                        "listen looked up with options other than dns.lookup(host)'s",
+                    );
+                    self.resolves.push(id);
+                }
                 ServerCommand::Listen { id, endpoint, .. } => {
                     let fresh = !self.listens.iter().any(|(l, _)| *l == id);
                     self.check(fresh, "Listen reuses a listener id");
@@ -164,6 +222,31 @@ impl Run {
                 }
                 ServerCommand::Unlink { path } => {
                     self.check(!path.starts_with('\0'), "Unlink of an abstract socket");
+                }
+                ServerCommand::PauseAccept { id } => {
+                    self.check(self.paused.is_none(), "PauseAccept while paused");
+                    self.check(
+                        self.server.listening() && self.accepting.iter().any(|(l, _)| *l == id),
+                        "PauseAccept for a listener that is not listening",
+                    );
+                    self.paused = Some(id);
+                }
+                ServerCommand::ResumeAccept { id } => {
+                    self.check(self.paused == Some(id), "ResumeAccept without PauseAccept");
+                    self.paused = None;
+                }
+                ServerCommand::EndConnections => {
+                    self.check(self.in_shutdown, "EndConnections outside shutdown()");
+                    for c in &mut self.conns {
+                        let _ = c.socket.end(self.now);
+                    }
+                }
+                ServerCommand::DestroyConnections => {
+                    let due = self.shutdown.is_some_and(|d| d <= self.now);
+                    self.check(due, "DestroyConnections before the shutdown deadline");
+                    for c in &mut self.conns {
+                        c.socket.destroy(None);
+                    }
                 }
             }
         }
@@ -199,6 +282,10 @@ impl Run {
                         !matches!(e.code(), ErrorCode::Unknown(_)),
                         "server Error with a non-Node code",
                     );
+                    if e.syscall() == Some("accept") {
+                        self.check(self.accept_reports_due > 0, "accept Error not owed");
+                        self.accept_reports_due = self.accept_reports_due.saturating_sub(1);
+                    }
                 }
                 ServerEvent::Close => {
                     self.close_events += 1;
@@ -211,34 +298,38 @@ impl Run {
                 }
             }
         }
-        self.drive_connections();
-        self.check(
-            self.server.connections() == self.admitted.len(),
-            "connections() disagrees with admitted minus closed",
-        );
     }
 
     /// Drive accepted sockets: answer FINs, and report each `Close` to the server.
     fn drive_connections(&mut self) {
         let mut closed = Vec::new();
         for c in &mut self.conns {
-            while let Some(cmd) = c.socket.poll_command() {
-                if cmd == Command::Shutdown {
-                    c.shutdown_requested = true;
-                }
-            }
-            if c.shutdown_requested {
-                c.shutdown_requested = false;
-                c.socket.handle_shutdown(self.now);
-                while c.socket.poll_command().is_some() {}
-            }
-            while let Some(ev) = c.socket.poll_event() {
-                if let SocketEvent::Close { .. } = ev {
-                    if c.closed {
-                        panic!("accepted socket closed twice\n{}", self.trace.join("\n"));
+            // Until both queues stay empty: a tick run by `poll_event` may close the
+            // handle, and `Close` waits for that command to be taken.
+            loop {
+                let mut progressed = false;
+                while let Some(cmd) = c.socket.poll_command() {
+                    progressed = true;
+                    if cmd == Command::Shutdown {
+                        c.shutdown_requested = true;
                     }
-                    c.closed = true;
-                    closed.push(c.id);
+                }
+                if c.shutdown_requested {
+                    c.shutdown_requested = false;
+                    c.socket.handle_shutdown(self.now, Ok(()));
+                }
+                while let Some(ev) = c.socket.poll_event() {
+                    progressed = true;
+                    if let SocketEvent::Close { .. } = ev {
+                        if c.closed {
+                            panic!("accepted socket closed twice\n{}", self.trace.join("\n"));
+                        }
+                        c.closed = true;
+                        closed.push(c.id);
+                    }
+                }
+                if !progressed {
+                    break;
                 }
             }
         }
@@ -290,6 +381,20 @@ impl Run {
         }
     }
 
+    /// Whether `id` is the listener the server is listening on (the last one reported).
+    fn is_current(&self, id: ListenerId) -> bool {
+        self.server.listening() && self.current == Some(id)
+    }
+
+    /// Handle the server's timer at `now`; afterwards it is not due at `now` any more.
+    fn timeout(&mut self) {
+        self.server.handle_timeout(self.now);
+        self.check(
+            self.server.poll_timeout().is_none_or(|t| t > self.now),
+            "a handled timer is still due",
+        );
+    }
+
     fn apply(&mut self, op: ServerOp) {
         self.trace.push(format!("{op:?}"));
         let now = self.now;
@@ -315,6 +420,8 @@ impl Run {
             }
             ServerOp::Close => {
                 self.close_calls += 1;
+                self.burst = None;
+                self.paused = None;
                 if let Err(e) = self.server.close(now) {
                     self.check(
                         e.code() == ErrorCode::ERR_SERVER_NOT_RUNNING,
@@ -343,7 +450,14 @@ impl Run {
                         pipe => pipe,
                     };
                     self.accepting.push((id, local.clone()));
+                    let was_listening = self.server.listening();
                     self.server.handle_listening(id, local, now);
+                    if !was_listening && self.server.listening() {
+                        self.current = Some(id);
+                        // A new listener starts without a pause or a burst.
+                        self.burst = None;
+                        self.paused = None;
+                    }
                 }
             }
             ServerOp::ListenFailed(n, stage, in_use) => {
@@ -371,16 +485,68 @@ impl Run {
                         }
                         Endpoint::Tcp(a) => (Endpoint::Tcp(SocketAddr::new(a.ip(), 4000)), peer(p)),
                     };
+                    if self.is_current(id) {
+                        self.burst = None;
+                    }
                     let cid = self.server.handle_accepted(id, local, remote.clone(), now);
                     let fresh = self.known_ids.insert(cid);
                     self.check(fresh, "handle_accepted reused an id");
                     self.last_accept = Some((cid, remote));
                 }
             }
-            ServerOp::AcceptError(n) => {
+            ServerOp::AcceptError(n, which) => {
                 if let Some((id, _)) = pick(&self.accepting, n) {
-                    self.server.handle_accept_error(id, ErrorCode::EMFILE, now);
+                    let code = match which % 4 {
+                        0 => ErrorCode::EMFILE,
+                        1 => ErrorCode::ENFILE,
+                        2 => ErrorCode::ECONNABORTED,
+                        _ => ErrorCode::EINTR,
+                    };
+                    let counted = self.is_current(id)
+                        && matches!(code, ErrorCode::EMFILE | ErrorCode::ENFILE);
+                    if counted {
+                        self.failures += 1;
+                        if self.burst != Some(code) {
+                            self.burst = Some(code);
+                            self.accept_reports_due += 1;
+                        }
+                    }
+                    self.server.handle_accept_error(id, code, now);
                 }
+            }
+            ServerOp::AcceptEmpty(n) => {
+                if let Some((id, _)) = pick(&self.accepting, n) {
+                    if self.is_current(id) {
+                        self.burst = None;
+                    }
+                    self.server.handle_accept_empty(id, now);
+                }
+            }
+            ServerOp::Advance(ms) => {
+                self.now += Duration::from_millis(u64::from(ms));
+                self.timeout();
+            }
+            ServerOp::EarlyTimeout => {
+                let due = self.server.poll_timeout().is_some_and(|t| t <= self.now);
+                self.server.handle_timeout(self.now);
+                if !due {
+                    let cmd = self.server.poll_command();
+                    self.check(cmd.is_none(), "an early timeout produced a command");
+                }
+            }
+            ServerOp::Shutdown(ms) => {
+                let deadline = now + Duration::from_millis(u64::from(ms));
+                self.shutdown = Some(self.shutdown.map_or(deadline, |d| d.min(deadline)));
+                self.close_calls += 1;
+                self.server.shutdown(deadline, now);
+                self.check(!self.server.listening(), "listening after shutdown");
+                self.check(self.server.shutting_down(), "shutdown() not in progress");
+                self.burst = None;
+                self.paused = None;
+                // Its commands (EndConnections, maybe DestroyConnections) are drained now.
+                self.in_shutdown = true;
+                self.drain();
+                self.in_shutdown = false;
             }
             ServerOp::ConnDestroy(n) => {
                 if let Some(c) = self.conn(n) {
@@ -487,6 +653,10 @@ impl Run {
             c.socket.destroy(None);
         }
         self.drain();
+        // Any timer left ends: a pause, or a shutdown deadline with nothing to destroy.
+        self.now += Duration::from_secs(1);
+        self.timeout();
+        self.drain();
         self.check(
             self.server.connections() == 0,
             "connections left after closing all",
@@ -566,6 +736,13 @@ pub fn run_server_ops(config: &ServerConfig, ops: &[ServerOp]) {
         close_calls: 0,
         close_events: 0,
         trace: vec![format!("{config:?}")],
+        current: None,
+        paused: None,
+        burst: None,
+        accept_reports_due: 0,
+        failures: 0,
+        shutdown: None,
+        in_shutdown: false,
     };
     for op in ops {
         run.apply(op.clone());

@@ -22,7 +22,9 @@ use bytes::Bytes;
 use nodenet_core::socket::{
     Command, ConnectOptions, ReadyState, Socket, SocketEvent, WriteId, WriteResult,
 };
-use nodenet_core::{AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions};
+use nodenet_core::{
+    AttemptId, Endpoint, Error, ErrorCode, LookupAddress, NumberArg, SocketOptions,
+};
 
 /// How a fuzzed `connect` is called.
 #[derive(Arbitrary, Clone, Debug)]
@@ -255,15 +257,25 @@ impl Run {
         }
     }
 
-    /// Drain commands (the kernel acts on them) and events (the checker sees them).
+    /// Drain commands (the kernel acts on them) and events (the checker sees them) until
+    /// both stay empty: a tick run by `poll_event` may close the handle, and `Close`
+    /// waits for that command to be taken.
     fn drain(&mut self) {
-        while let Some(cmd) = self.s.poll_command() {
-            self.trace.push(format!("  cmd {cmd:?}"));
-            self.command(cmd);
-        }
-        while let Some(ev) = self.s.poll_event() {
-            self.trace.push(format!("  ev  {ev:?}"));
-            self.event(&ev);
+        loop {
+            let mut progressed = false;
+            while let Some(cmd) = self.s.poll_command() {
+                progressed = true;
+                self.trace.push(format!("  cmd {cmd:?}"));
+                self.command(cmd);
+            }
+            while let Some(ev) = self.s.poll_event() {
+                progressed = true;
+                self.trace.push(format!("  ev  {ev:?}"));
+                self.event(&ev);
+            }
+            if !progressed {
+                break;
+            }
         }
         self.check_state();
     }
@@ -369,7 +381,12 @@ impl Run {
             | SocketEvent::ConnectionAttempt { .. }
             | SocketEvent::ConnectionAttemptFailed { .. }
             | SocketEvent::ConnectionAttemptTimeout { .. } => {
-                self.check(!l.connected, "connect-phase event after Connect")
+                // Only a second connect() on the connected socket (refused with
+                // EISCONN, after its `ConnectionAttempt`, as Node's kernel does).
+                self.check(
+                    !l.connected || self.s.connecting(),
+                    "connect-phase event after Connect",
+                )
             }
             SocketEvent::Data(d) => {
                 self.check(l.connected, "Data before Connect");
@@ -667,7 +684,7 @@ impl Run {
             SocketOp::ShutdownDone => {
                 if self.k.shutdown_requested {
                     self.k.shutdown_requested = false;
-                    self.s.handle_shutdown(io_now);
+                    self.s.handle_shutdown(io_now, Ok(()));
                 }
             }
             SocketOp::Advance(ms) => {
@@ -716,7 +733,7 @@ impl Run {
                         return;
                     }
                     // The FIN was already acknowledged: a repeated answer.
-                    self.s.handle_shutdown(now);
+                    self.s.handle_shutdown(now, Ok(()));
                 } else {
                     match i % 6 {
                         0 => self.s.handle_data(now, Bytes::from_static(b"late")),
@@ -724,7 +741,7 @@ impl Run {
                         2 => self.s.handle_written(now, usize::from(i)),
                         3 => self.s.handle_write_error(now, ErrorCode::EPIPE),
                         4 => self.s.handle_read_error(now, ErrorCode::ECONNRESET),
-                        _ => self.s.handle_shutdown(now),
+                        _ => self.s.handle_shutdown(now, Ok(())),
                     }
                 }
             }

@@ -4,8 +4,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use nodenet_fuzz_checks::{run_ops, Op};
 use nodenet_core::SocketAddress;
+use nodenet_fuzz_checks::{run_ops, Op};
 use proptest::prelude::*;
 
 const EDGE_V4: &[u32] = &[

@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use nodenet_fuzz_checks::{check_is_ip, node_is_ip};
 use nodenet_core::{is_ip, SocketAddress};
+use nodenet_fuzz_checks::{check_is_ip, node_is_ip};
 use proptest::prelude::*;
 
 /// Valid address text in the forms people write: canonical, std, fully expanded,

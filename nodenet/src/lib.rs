@@ -37,11 +37,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abort;
+mod addr;
+mod connected;
+mod dispose;
 mod driver;
 mod io;
+mod lookup;
 mod options;
+mod read_into;
 mod server;
+mod signal;
 mod socket;
+mod split;
 mod tcp;
 #[cfg(unix)]
 mod unix;
@@ -53,19 +61,23 @@ pub mod runtime {
     //! operation from nodenet; a runtime with a network of its own (the simulator)
     //! implements [`Runtime`], [`RtStream`] and [`RtListener`] directly.
     pub use crate::driver::runtime::{
-        poll_read_chunk_default, send_now, take_bytes_mut_chunk, Async, AsyncRuntime, BindOptions,
-        Blocking, BlockingRuntime, BoxFuture, Observed, OsListener, OsRuntime, OsStream, ReadChunk,
-        RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+        poll_read_chunk_default, poll_read_into_default, send_now, take_bytes_mut_chunk, Async,
+        AsyncRuntime, BindOptions, Blocking, BlockingRuntime, BoxFuture, Observed, OsListener,
+        OsRuntime, OsStream, ReadChunk, RtListener, RtStream, Runtime, RuntimeKind, StdListener,
+        StdStream, COPY_BELOW, READ_CHUNK,
     };
     pub use crate::driver::OsRegistered;
     pub use crate::{Step, StepError};
 }
 
-pub use driver::{Lookup, LookupOptions};
+pub use abort::{AbortController, AbortSignal};
+pub use driver::{AsyncLookup, Lookup, LookupOptions};
 pub use options::KeepAlive;
+pub use read_into::ReadInto;
 pub use runtime::{AsyncRuntime, BlockingRuntime, Runtime, StdListener, StdStream};
 pub use server::{Server, ServerEvent};
 pub use socket::Socket;
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
 
 pub use bytes::Bytes;
 pub use nodenet_core::{

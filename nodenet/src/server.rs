@@ -29,7 +29,7 @@ pub type ServerEvent<R> = nodenet_core::ServerEvent<Socket<R>>;
 /// written once for every async runtime takes a `Server<R>` with `R: AsyncRuntime`.
 /// `K` is always `R`'s [`Runtime::Kind`] (see [`Socket`]).
 pub struct Server<R: Runtime, K = <R as Runtime>::Kind> {
-    driver: ServerDriver<R>,
+    pub(crate) driver: ServerDriver<R>,
     kind: PhantomData<fn() -> K>,
 }
 

@@ -102,7 +102,8 @@ impl<R: Runtime, K> Socket<R, K> {
     /// Node's `lookup` option: resolve names with `lookup` instead of the system
     /// resolver, for every later [`connect`](Self::connect) by name.
     pub fn set_lookup(&mut self, lookup: impl Lookup) {
-        self.driver.set_lookup(Arc::new(lookup));
+        self.driver
+            .set_lookup(crate::driver::CustomLookup::Sync(Arc::new(lookup)));
     }
 
     /// `socket.write(data)`: queue the bytes and try to send them at once. `false` means

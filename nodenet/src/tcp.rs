@@ -19,18 +19,24 @@ fn new_tcp_socket(family_of: &SocketAddr, nonblocking: bool) -> io::Result<Socke
 
 /// Bind `addr` and listen with `backlog`, as libuv does for `server.listen()`:
 /// `SO_REUSEADDR` on, `IPV6_V6ONLY` as asked for IPv6 addresses (so `::` is dual-stack
-/// unless `ipv6_only`). The error says whether bind or listen failed; the core decides
-/// whether to fall back to `0.0.0.0` and how to word the error.
+/// unless `ipv6_only`), `SO_REUSEPORT` when `reuse_port` (Node's `reusePort`; a bind
+/// failure with `ENOTSUP` where the OS has no such option, as libuv's). The error says
+/// whether bind or listen failed; the core decides whether to fall back to `0.0.0.0` and
+/// how to word the error.
 pub fn tcp_listen(
     addr: SocketAddr,
     backlog: u32,
     ipv6_only: bool,
+    reuse_port: bool,
     nonblocking: bool,
 ) -> Result<TcpListener, StepError> {
     let socket = new_tcp_socket(&addr, nonblocking).map_err(StepError::at(Step::Socket))?;
     socket
         .set_reuse_address(true)
         .map_err(StepError::at(Step::Socket))?;
+    if reuse_port {
+        set_reuse_port(&socket).map_err(StepError::at(Step::Bind))?;
+    }
     if addr.is_ipv6() {
         socket
             .set_only_v6(ipv6_only)
@@ -44,6 +50,18 @@ pub fn tcp_listen(
         .listen(backlog)
         .map_err(StepError::at(Step::Listen))?;
     Ok(socket.into())
+}
+
+/// `SO_REUSEPORT` on, where the OS has it (Linux 3.9+, the BSDs, macOS).
+#[cfg(not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin")))]
+fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+/// Elsewhere libuv's bind fails with `UV_ENOTSUP`.
+#[cfg(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))]
+fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 /// An outgoing TCP connection that has been started.
@@ -99,7 +117,8 @@ mod tests {
 
     #[test]
     fn listen_connect_and_options() {
-        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 511, false, false).unwrap();
+        let listener =
+            tcp_listen("127.0.0.1:0".parse().unwrap(), 511, false, false, false).unwrap();
         let addr = listener.local_addr().unwrap();
         let start = tcp_connect(addr, None, false).unwrap();
         assert!(!start.in_progress);
@@ -126,7 +145,7 @@ mod tests {
 
     #[test]
     fn keep_alive_zero_delay_keeps_kernel_defaults() {
-        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false).unwrap();
+        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false, false).unwrap();
         let client = tcp_connect(listener.local_addr().unwrap(), None, false)
             .unwrap()
             .stream;
@@ -142,7 +161,7 @@ mod tests {
 
     #[test]
     fn reset_close_sends_rst() {
-        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false).unwrap();
+        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false, false).unwrap();
         let client = tcp_connect(listener.local_addr().unwrap(), None, false)
             .unwrap()
             .stream;
@@ -156,10 +175,16 @@ mod tests {
 
     #[test]
     fn busy_port_fails_at_bind_and_dual_stack_sees_mapped_peer() {
-        let first = tcp_listen("[::]:0".parse().unwrap(), 16, false, false).unwrap();
+        let first = tcp_listen("[::]:0".parse().unwrap(), 16, false, false, false).unwrap();
         let port = first.local_addr().unwrap().port();
-        let err =
-            tcp_listen(format!("[::]:{port}").parse().unwrap(), 16, false, false).unwrap_err();
+        let err = tcp_listen(
+            format!("[::]:{port}").parse().unwrap(),
+            16,
+            false,
+            false,
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.step, Step::Bind);
         assert_eq!(err.error.kind(), io::ErrorKind::AddrInUse);
 
@@ -173,7 +198,7 @@ mod tests {
 
     #[test]
     fn nonblocking_connect_and_local_bind() {
-        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false).unwrap();
+        let listener = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false, false).unwrap();
         let start = tcp_connect(
             listener.local_addr().unwrap(),
             Some("127.0.0.1:0".parse().unwrap()),
@@ -184,7 +209,7 @@ mod tests {
         let (_s, peer) = listener.accept().unwrap();
         assert_eq!(peer, local);
         // A refused non-blocking connect surfaces through SO_ERROR.
-        let closed = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false).unwrap();
+        let closed = tcp_listen("127.0.0.1:0".parse().unwrap(), 16, false, false, false).unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
         let start = tcp_connect(format!("127.0.0.1:{port}").parse().unwrap(), None, true);

@@ -9,6 +9,9 @@
 //!   duplicated, in order), including every write the peer saw complete;
 //! * servers: `Close` only when none of its connections is open, and
 //!   `Connection` + `Drop` + `Blocked` events = connections the kernel handed over;
+//!   exactly one `accept` error reported per burst of failed accepts (the world also
+//!   checks the pauses between them, the `accept_failures` count, and that nothing of a
+//!   shut-down server is open after its deadline);
 //! * no timer armed on a closed socket (checked by the world after every step).
 
 use std::collections::BTreeMap;
@@ -40,6 +43,7 @@ struct ServerState {
     live: u64,
     admitted_or_refused: u64,
     closes: u64,
+    accept_errors: u64,
 }
 
 /// The invariant checker a [`World`](super::World) runs when its config asks for it.
@@ -254,6 +258,7 @@ impl Checker {
                 st.admitted_or_refused += 1;
             }
             ServerEvent::Drop(_) | ServerEvent::Blocked { .. } => st.admitted_or_refused += 1,
+            ServerEvent::Error(e) if e.syscall() == Some("accept") => st.accept_errors += 1,
             ServerEvent::Close => {
                 st.closes += 1;
                 if st.live > 0 {
@@ -275,7 +280,16 @@ impl Checker {
         st.live = st.live.saturating_sub(1);
     }
 
-    pub(crate) fn on_emfile_dropped(&mut self, _s: ServerId) {}
+    /// One `accept` error event per burst of failed accepts.
+    pub(crate) fn check_accept_reports(&mut self, s: ServerId, bursts: u64) {
+        let reported = self.servers.get(&s).map_or(0, |st| st.accept_errors);
+        if reported != bursts {
+            self.violation(format!(
+                "server {}: {reported} accept errors reported for {bursts} bursts of failures",
+                s.0
+            ));
+        }
+    }
 
     pub(crate) fn check_accounting(&mut self, s: ServerId, handed: u64) {
         let seen = self.servers.get(&s).map_or(0, |st| st.admitted_or_refused);

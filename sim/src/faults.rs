@@ -25,7 +25,8 @@ pub struct Faults {
     pub black_hole: u32,
     /// An established connection is reset at a random point (both ends get an RST).
     pub reset: u32,
-    /// `accept` fails with `EMFILE` (libuv then closes the pending connections).
+    /// An `accept` starts a period (1–600 ms) in which the host's descriptors are
+    /// exhausted and every `accept` fails with `EMFILE` (the connections stay queued).
     pub accept_emfile: u32,
     /// Every IPv6 connect fails with `ENETUNREACH` (a broken IPv6 path).
     pub ipv6_broken: bool,

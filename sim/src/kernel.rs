@@ -3,18 +3,23 @@
 //! reports back through the core's `handle_*` methods. Linux's observable rules are kept:
 //! a FIN follows the data, a close with unread data sends an RST, an RST discards what
 //! the peer has not read yet and fails its next read or write with `ECONNRESET`, data
-//! sent to a closed socket is answered with an RST, `accept` failing with `EMFILE`
-//! closes the pending connections (libuv's reserve-fd trick), and a connect to an
-//! address nobody answers fails with `ETIMEDOUT` after 127 s.
+//! sent to a closed socket is answered with an RST, `accept` fails with `EMFILE` while
+//! the host's descriptors are exhausted (the connections stay queued; the core pauses and
+//! retries, as in the product), and a connect to an address nobody answers fails with
+//! `ETIMEDOUT` after 127 s. Name lookups go through the core's `dns_lookup` (IP literals,
+//! Node's shaping), with getaddrinfo answered from the world's DNS table.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
+use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery, LookupOptions, ALL, V4MAPPED};
 use nodenet_core::error::{Error, ErrorCode};
 use nodenet_core::options::{AttemptId, Endpoint, LookupAddress};
-use nodenet_core::server::{ListenStage, ServerCommand};
+use nodenet_core::server::{
+    ListenStage, ListenerId, ServerCommand, ACCEPT_RETRY_FIRST, ACCEPT_RETRY_MAX,
+};
 use nodenet_core::socket::Command;
 
 use super::net::{Conn, End, KernelEvent, Listener, PendingConnect};
@@ -38,6 +43,44 @@ impl World {
         lo + Duration::from_micros(self.rng.below(span + 1))
     }
 
+    /// `dns.lookup` exactly as the product does it (the core's `dns_lookup`: literals,
+    /// family filter, dedupe, the first unless `all`), with getaddrinfo answered from the
+    /// DNS table.
+    fn dns_lookup(&self, host: &str, options: LookupOptions) -> Result<Vec<LookupAddress>, Error> {
+        match dns_lookup(host, options) {
+            DnsLookup::Answered(answer) => answer,
+            DnsLookup::Query(query) => query.answer(Some(self.getaddrinfo(&query))),
+        }
+    }
+
+    /// glibc's getaddrinfo over the DNS table: the records in table order, only IPv4 for
+    /// `AF_INET`, only IPv6 for `AF_INET6` — where `V4MAPPED` maps the IPv4 records when
+    /// there is no IPv6 one (and `V4MAPPED | ALL` adds them after the IPv6 ones) — and
+    /// `EAI_NONAME` (Node's `ENOTFOUND`) for an unknown name or an empty answer.
+    fn getaddrinfo(&self, query: &GaiQuery) -> Result<Vec<IpAddr>, ErrorCode> {
+        let Some(records) = self.kernel.dns.get(query.host()) else {
+            return Err(ErrorCode::ENOTFOUND);
+        };
+        let v4 = records.iter().filter(|a| a.is_ipv4()).copied();
+        let v6 = records.iter().filter(|a| a.is_ipv6()).copied();
+        let mapped = v4.clone().map(|a| match a {
+            IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+            v6 => v6,
+        });
+        let v4mapped = query.hints() & V4MAPPED != 0;
+        let list: Vec<IpAddr> = match query.family() {
+            4 => v4.collect(),
+            6 if v4mapped && query.hints() & ALL != 0 => v6.chain(mapped).collect(),
+            6 if v4mapped && v6.clone().next().is_none() => mapped.collect(),
+            6 => v6.collect(),
+            _ => records.clone(),
+        };
+        if list.is_empty() {
+            return Err(ErrorCode::ENOTFOUND);
+        }
+        Ok(list)
+    }
+
     fn kernel_log(&mut self, what: std::fmt::Arguments<'_>) {
         if self.trace.enabled() {
             self.record("kernel:", what);
@@ -49,35 +92,21 @@ impl World {
     pub(crate) fn perform(&mut self, s: SocketId, cmd: Command) {
         match cmd {
             Command::Resolve {
-                id, host, family, ..
+                id,
+                host,
+                family,
+                hints,
+                all,
+                ..
             } => {
-                let result = match self.kernel.dns.get(&host) {
-                    Some(list) => {
-                        let list: Vec<IpAddr> = list
-                            .iter()
-                            .copied()
-                            .filter(|a| match family {
-                                4 => a.is_ipv4(),
-                                6 => a.is_ipv6(),
-                                _ => true,
-                            })
-                            .collect();
-                        if list.is_empty() {
-                            Err(ErrorCode::ENOTFOUND)
-                        } else {
-                            Ok(list)
-                        }
-                    }
-                    None => Err(ErrorCode::ENOTFOUND),
-                };
+                let answer = self.dns_lookup(&host, LookupOptions { family, hints, all });
                 let at = self.now + self.latency();
                 self.kernel.schedule(
                     at,
                     KernelEvent::Resolved {
                         sock: s,
                         id,
-                        host,
-                        result,
+                        answer,
                     },
                 );
             }
@@ -250,11 +279,9 @@ impl World {
             None => 0,
         };
         let found = self
-            .kernel
-            .listeners
-            .iter()
-            .find(|(_, l)| l.host == dst_host && l.matches(&p.dst))
-            .map(|(i, l)| (*i, l.queue.len() >= l.backlog.max(1), l.server, l.addr));
+            .pick_listener(dst_host, &p.dst, &p.src)
+            .and_then(|i| self.kernel.listeners.get(&i).map(|l| (i, l)))
+            .map(|(i, l)| (i, l.queue.len() >= l.backlog.max(1), l.server, l.addr));
         let Some((li, full, server, laddr)) = found else {
             self.kernel_log(format_args!("RST {} -> {} (no listener)", p.dst, p.src));
             let lat = self.latency();
@@ -294,10 +321,36 @@ impl World {
         }
     }
 
+    /// The listener a SYN from `src` to `dst` reaches. Several match only when they share
+    /// the port with `SO_REUSEPORT`: like Linux, a listener on the exact address wins
+    /// over wildcards, and the connection's source port (the kernel hashes the 4-tuple)
+    /// picks one of the group.
+    fn pick_listener(&self, host: usize, dst: &SocketAddr, src: &SocketAddr) -> Option<usize> {
+        let matching = || {
+            self.kernel
+                .listeners
+                .iter()
+                .filter(move |(_, l)| l.host == host && l.matches(dst))
+        };
+        let exact: Vec<usize> = matching()
+            .filter(|(_, l)| l.addr.ip() == dst.ip())
+            .map(|(i, _)| *i)
+            .collect();
+        let group = if exact.is_empty() {
+            matching().map(|(i, _)| *i).collect()
+        } else {
+            exact
+        };
+        match group.len() {
+            0 => None,
+            n => group.get(usize::from(src.port()) % n).copied(),
+        }
+    }
+
     fn schedule_accept(&mut self, li: usize) {
         let now = self.now;
         if let Some(l) = self.kernel.listeners.get_mut(&li) {
-            if l.accept_at.is_none() && !l.queue.is_empty() {
+            if l.accept_at.is_none() && !l.queue.is_empty() && !l.paused {
                 l.accept_at = Some(now);
                 self.kernel
                     .schedule(now, KernelEvent::Accept { listener: li });
@@ -344,24 +397,16 @@ impl World {
     pub(crate) fn perform_server(&mut self, s: ServerId, cmd: ServerCommand) {
         let now = self.instant();
         match cmd {
-            ServerCommand::Resolve { id, host } => {
-                // getaddrinfo answers an IP literal itself (Node's listen looks up every
-                // host, literals included).
-                let literal = host.parse::<IpAddr>().ok().map(|ip| vec![ip]);
-                let result = match literal.as_ref().or_else(|| self.kernel.dns.get(&host)) {
-                    Some(list) if !list.is_empty() => Ok(list
-                        .iter()
-                        .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
-                        .collect()),
-                    _ => Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, &host)),
-                };
-                self.servers[s.0].core.handle_resolved(id, result, now);
+            ServerCommand::Resolve { id, host, options } => {
+                let answer = self.dns_lookup(&host, options);
+                self.servers[s.0].core.handle_resolved(id, answer, now);
             }
             ServerCommand::Listen {
                 id,
                 endpoint,
                 backlog,
                 ipv6_only,
+                reuse_port,
                 ..
             } => {
                 let Endpoint::Tcp(mut addr) = endpoint else {
@@ -390,11 +435,10 @@ impl World {
                 if addr.port() == 0 {
                     addr.set_port(self.kernel.hosts[host].ephemeral_port());
                 }
-                let clash = self
-                    .kernel
-                    .listeners
-                    .values()
-                    .any(|l| l.host == host && l.collides(&addr));
+                let clash =
+                    self.kernel.listeners.values().any(|l| {
+                        l.host == host && l.collides(&addr) && !(l.reuse_port && reuse_port)
+                    });
                 if clash {
                     self.servers[s.0].core.handle_listen_failed(
                         id,
@@ -414,9 +458,12 @@ impl World {
                         host,
                         addr,
                         ipv6_only,
+                        reuse_port,
                         backlog: backlog as usize,
                         queue: Default::default(),
                         accept_at: None,
+                        paused: false,
+                        burst: None,
                     },
                 );
                 self.servers[s.0].listeners.insert(id, li);
@@ -442,44 +489,86 @@ impl World {
                 }
             }
             ServerCommand::Unlink { .. } => {}
+            ServerCommand::PauseAccept { id } => {
+                if let Some(l) = self.listener_of(s, id) {
+                    l.paused = true;
+                }
+                self.kernel_log(format_args!("accept paused"));
+            }
+            ServerCommand::ResumeAccept { id } => {
+                let at = self.now;
+                let li = self.servers[s.0].listeners.get(&id).copied();
+                if let Some(l) = self.listener_of(s, id) {
+                    l.paused = false;
+                    // Accept at once, even on an empty queue: that ends the burst.
+                    let schedule = l.accept_at.is_none();
+                    if schedule {
+                        l.accept_at = Some(at);
+                    }
+                    if let (true, Some(li)) = (schedule, li) {
+                        self.kernel
+                            .schedule(at, KernelEvent::Accept { listener: li });
+                    }
+                }
+                self.kernel_log(format_args!("accept resumed"));
+            }
+            ServerCommand::EndConnections => {
+                self.kernel_log(format_args!("shutdown: end every connection"));
+                for id in self.open_connections(s) {
+                    let _ = self.sockets[id.0].core.end(now);
+                    self.drain_socket(id);
+                }
+            }
+            ServerCommand::DestroyConnections => {
+                let early = self.servers[s.0]
+                    .shutdown_deadline
+                    .is_none_or(|d| self.now < d);
+                if let (true, Some(c)) = (early, &mut self.checker) {
+                    c.violation(format!(
+                        "{}: DestroyConnections before the shutdown deadline",
+                        self.servers[s.0].name
+                    ));
+                }
+                self.kernel_log(format_args!("shutdown deadline: destroy connections"));
+                for id in self.open_connections(s) {
+                    self.sockets[id.0].core.destroy(None);
+                    self.drain_socket(id);
+                }
+            }
         }
     }
 
+    /// One `accept(2)` on listener `li`: `EAGAIN` on an empty queue, `EMFILE` while the
+    /// host's descriptors are exhausted (the connection stays queued), otherwise the
+    /// first queued connection.
     fn accept(&mut self, li: usize) {
         let Some(l) = self.kernel.listeners.get_mut(&li) else {
             return;
         };
         l.accept_at = None;
-        let server = l.server;
-        let lid = l.id;
-        if l.queue.is_empty() {
+        if l.paused {
             return;
         }
+        let (server, lid, host, empty) = (l.server, l.id, l.host, l.queue.is_empty());
         let now = self.instant();
-        if self.rng.chance(self.faults.accept_emfile) {
-            // libuv's EMFILE trick: report the error, accept-and-close what is pending.
-            let pending: Vec<usize> = self
-                .kernel
-                .listeners
-                .get_mut(&li)
-                .map(|l| l.queue.drain(..).collect())
-                .unwrap_or_default();
-            self.kernel_log(format_args!(
-                "accept EMFILE, closing {} pending",
-                pending.len()
-            ));
-            for conn in pending {
-                self.close_end(conn, 1, false);
-            }
-            if let Some(c) = &mut self.checker {
-                c.on_emfile_dropped(server);
-            }
+        if empty {
+            self.end_accept_burst(li);
+            self.servers[server.0].core.handle_accept_empty(lid, now);
+            self.drain_server(server);
+            return;
+        }
+        if self.descriptors_exhausted(host) {
+            self.accept_failed(li, server);
             self.servers[server.0]
                 .core
                 .handle_accept_error(lid, ErrorCode::EMFILE, now);
             self.drain_server(server);
+            // A driver keeps accepting unless told to pause: a core that does not pause
+            // makes this a busy loop, which the step limit reports.
+            self.schedule_accept(li);
             return;
         }
+        self.end_accept_burst(li);
         let Some(conn) = self
             .kernel
             .listeners
@@ -507,11 +596,97 @@ impl World {
         self.schedule_accept(li);
     }
 
+    /// Whether an `accept` on `host` fails with `EMFILE` now: during an exhaustion period,
+    /// or when the fault starts one (1–600 ms: until other connections free descriptors).
+    fn descriptors_exhausted(&mut self, host: usize) -> bool {
+        let now = self.now;
+        if self.kernel.hosts[host]
+            .emfile_until
+            .is_some_and(|t| t > now)
+        {
+            return true;
+        }
+        if !self.rng.chance(self.faults.accept_emfile) {
+            return false;
+        }
+        let until = now + Duration::from_millis(self.rng.range(1, 600));
+        self.kernel.hosts[host].emfile_until = Some(until);
+        self.kernel_log(format_args!(
+            "descriptors exhausted until {:.3}ms",
+            until.as_secs_f64() * 1e3
+        ));
+        true
+    }
+
+    /// Book-keeping and checks for a failed accept: a new burst, or the next failure of
+    /// one, which must come exactly after the product's pause (10 ms, doubling, at most
+    /// 250 ms).
+    fn accept_failed(&mut self, li: usize, server: ServerId) {
+        let now = self.now;
+        let Some(l) = self.kernel.listeners.get_mut(&li) else {
+            return;
+        };
+        let (first, violation) = match l.burst {
+            None => {
+                l.burst = Some((now, None));
+                (true, None)
+            }
+            Some((last, pause)) => {
+                let gap = now.saturating_sub(last);
+                let want = match pause {
+                    None => ACCEPT_RETRY_FIRST,
+                    Some(p) => (p * 2).min(ACCEPT_RETRY_MAX),
+                };
+                l.burst = Some((now, Some(gap)));
+                (
+                    false,
+                    (gap != want).then(|| format!("accept retried after {gap:?}, not {want:?}")),
+                )
+            }
+        };
+        let srv = &mut self.servers[server.0];
+        srv.accept_failures += 1;
+        if first {
+            srv.accept_bursts += 1;
+        }
+        let name = srv.name.clone();
+        self.kernel_log(format_args!(
+            "accept EMFILE on {name} ({})",
+            if first { "burst starts" } else { "still" }
+        ));
+        if let (Some(v), Some(c)) = (violation, &mut self.checker) {
+            c.violation(format!("{name}: {v}"));
+        }
+    }
+
+    fn end_accept_burst(&mut self, li: usize) {
+        if let Some(l) = self.kernel.listeners.get_mut(&li) {
+            l.burst = None;
+        }
+    }
+
+    fn listener_of(&mut self, s: ServerId, id: ListenerId) -> Option<&mut Listener> {
+        let li = self.servers[s.0].listeners.get(&id)?;
+        self.kernel.listeners.get_mut(li)
+    }
+
+    /// The accepted sockets of server `s` that are still open.
+    fn open_connections(&self, s: ServerId) -> Vec<SocketId> {
+        (0..self.sockets.len())
+            .filter(|i| {
+                let sock = &self.sockets[*i];
+                !sock.closed && matches!(sock.accepted, Some((srv, _)) if srv == s)
+            })
+            .map(SocketId)
+            .collect()
+    }
+
     /// Bind the accepted socket `s` to end `side` of `conn`.
     pub(crate) fn attach(&mut self, s: SocketId, conn: usize, side: usize) {
         self.sockets[s.0].conn = Some((conn, side));
-        let peer = self.kernel.conns[conn].ends[1 - side].sock;
+        let peer = self.kernel.conns[conn].ends[1 - side].owner;
         self.kernel.conns[conn].ends[side].sock = Some(s);
+        self.kernel.conns[conn].ends[side].owner = Some(s);
         if let (Some(c), Some(p)) = (&mut self.checker, peer) {
             c.set_peers(s, p);
         }
@@ -772,21 +947,9 @@ impl World {
 
     pub(crate) fn kernel_event(&mut self, ev: KernelEvent) {
         match ev {
-            KernelEvent::Resolved {
-                sock,
-                id,
-                host,
-                result,
-            } => {
+            KernelEvent::Resolved { sock, id, answer } => {
                 let now = self.instant();
-                let result = match result {
-                    Ok(list) => Ok(list
-                        .iter()
-                        .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
-                        .collect()),
-                    Err(code) => Err(Error::getaddrinfo(code, &host)),
-                };
-                self.sockets[sock.0].core.handle_resolved(now, id, result);
+                self.sockets[sock.0].core.handle_resolved(now, id, answer);
                 self.drain_socket(sock);
             }
             KernelEvent::Syn { sock, attempt } => self.syn(sock, attempt),
@@ -799,7 +962,7 @@ impl World {
             KernelEvent::Writable { conn, side } => self.writable(conn, side),
             KernelEvent::ShutdownDone { sock } => {
                 let now = self.instant();
-                self.sockets[sock.0].core.handle_shutdown(now);
+                self.sockets[sock.0].core.handle_shutdown(now, Ok(()));
                 self.drain_socket(sock);
             }
             KernelEvent::Accept { listener } => self.accept(listener),

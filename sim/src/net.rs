@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use nodenet_core::error::ErrorCode;
-use nodenet_core::options::AttemptId;
+use nodenet_core::error::{Error, ErrorCode};
+use nodenet_core::options::{AttemptId, LookupAddress};
 use nodenet_core::server::ListenerId;
 
 use super::{ServerId, SocketId};
@@ -21,6 +21,8 @@ use super::{ServerId, SocketId};
 pub(crate) struct Host {
     pub(crate) addrs: Vec<IpAddr>,
     pub(crate) next_port: u16,
+    /// The host's descriptors are exhausted until then: `accept` fails with `EMFILE`.
+    pub(crate) emfile_until: Option<Duration>,
 }
 
 impl Host {
@@ -43,10 +45,17 @@ pub(crate) struct Listener {
     pub(crate) host: usize,
     pub(crate) addr: SocketAddr,
     pub(crate) ipv6_only: bool,
+    /// `SO_REUSEPORT`: shares its address with other listeners that set it.
+    pub(crate) reuse_port: bool,
     pub(crate) backlog: usize,
     /// Established connections waiting for `accept` (kernel connection indices).
     pub(crate) queue: VecDeque<usize>,
     pub(crate) accept_at: Option<Duration>,
+    /// The server said `PauseAccept` (until `ResumeAccept`).
+    pub(crate) paused: bool,
+    /// The current run of failed accepts: when the last one failed and the pause
+    /// before it (for the back-off check).
+    pub(crate) burst: Option<(Duration, Option<Duration>)>,
 }
 
 impl Listener {
@@ -150,6 +159,9 @@ impl Pipe {
 pub(crate) struct End {
     /// The socket using this end (`None` while waiting in an accept queue, and after close).
     pub(crate) sock: Option<SocketId>,
+    /// The socket that used this end, kept after its close (the checker pairs peers by it:
+    /// a client may close while its connection waits in the accept queue).
+    pub(crate) owner: Option<SocketId>,
     pub(crate) addr: SocketAddr,
     /// Data (and FIN) travelling toward this end.
     pub(crate) incoming: Pipe,
@@ -171,6 +183,7 @@ impl End {
     pub(crate) fn new(sock: Option<SocketId>, addr: SocketAddr) -> End {
         End {
             sock,
+            owner: sock,
             addr,
             incoming: Pipe::default(),
             closed: false,
@@ -206,8 +219,7 @@ pub(crate) enum KernelEvent {
     Resolved {
         sock: SocketId,
         id: AttemptId,
-        host: String,
-        result: Result<Vec<IpAddr>, ErrorCode>,
+        answer: Result<Vec<LookupAddress>, Error>,
     },
     /// The SYN reaches the destination host.
     Syn { sock: SocketId, attempt: AttemptId },

@@ -1,8 +1,10 @@
 //! The random scenarios of the seeded sweeps: from one `u64` seed, a fault mix
 //! ([`Faults::swarm`]), a server with random options and `max_connections`, a DNS name
 //! with several A/AAAA records (some dead), several clients connecting to IP literals or
-//! names with random writes, ends, pauses, destroys, resets and idle timeouts, and
-//! accepted connections that echo, sink, greet, pause, reset or destroy. The world checks
+//! names with random writes, ends, pauses, destroys, resets and idle timeouts, accepted
+//! connections that echo, sink, greet, pause, reset or destroy, and a server that may be
+//! closed or shut down with a deadline (while the fault mix may exhaust its descriptors,
+//! so accepts fail with `EMFILE` and back off). The world checks
 //! its invariants on every event; [`run`] returns them with the trace hash.
 //!
 //! ```
@@ -75,6 +77,7 @@ enum Action {
     Resume(SocketId),
     SetTimeout(SocketId, u64),
     CloseServer,
+    Shutdown(Duration),
     SetMax(Option<u32>),
 }
 
@@ -268,6 +271,10 @@ impl Scenario {
         if self.rng.chance(300) {
             let d = self.ms(0, 500);
             self.plan(d, Action::CloseServer);
+        } else if self.rng.chance(250) {
+            let d = self.ms(0, 500);
+            let deadline = self.ms(0, 300);
+            self.plan(d, Action::Shutdown(deadline));
         }
         if self.rng.chance(150) {
             let d = self.ms(0, 300);
@@ -339,6 +346,7 @@ impl Scenario {
             Action::CloseServer => {
                 let _ = w.close_server(self.server);
             }
+            Action::Shutdown(deadline) => w.shutdown_server(self.server, deadline),
             Action::SetMax(m) => w.set_max_connections(self.server, m),
         }
     }

@@ -108,6 +108,12 @@ pub(crate) struct SimServer {
     /// Connections handed to `handle_accepted` on a current listener.
     pub(crate) handed: u64,
     pub(crate) close_called: bool,
+    /// Failed `accept` calls, and the bursts they formed (a burst ends with an accept
+    /// that works or finds the queue empty).
+    pub(crate) accept_failures: u64,
+    pub(crate) accept_bursts: u64,
+    /// `shutdown(deadline)` was called: the deadline.
+    pub(crate) shutdown_deadline: Option<Duration>,
 }
 
 /// A deterministic network: hosts, DNS, listeners and connections in a fake kernel,
@@ -250,6 +256,14 @@ impl World {
         }
     }
 
+    /// The host owning `ip` runs out of descriptors for `duration` from now: every
+    /// `accept` on it fails with `EMFILE` until then (connections stay queued).
+    pub fn exhaust_descriptors(&mut self, ip: &str, duration: Duration) {
+        let until = self.now + duration;
+        let host = self.host(ip).host;
+        self.kernel.hosts[host].emfile_until = Some(until);
+    }
+
     /// `net.connect(options)` from the default client host.
     pub fn connect(&mut self, options: ConnectOptions) -> Result<SocketId> {
         self.connect_from(0, SocketOptions::default(), options)
@@ -260,6 +274,7 @@ impl World {
         self.kernel.hosts.push(Host {
             addrs: Vec::new(),
             next_port: 40000,
+            emfile_until: None,
         });
         self.add_address(h, ip);
         h
@@ -289,7 +304,7 @@ impl World {
             &self.sockets[id.0].name.clone(),
             format_args!("connect() -> {}", ok_or_code(&r)),
         );
-        self.drain_socket(id);
+        self.perform_commands(id);
         r.map(|()| id)
     }
 
@@ -309,6 +324,9 @@ impl World {
             pending: BTreeMap::new(),
             handed: 0,
             close_called: false,
+            accept_failures: 0,
+            accept_bursts: 0,
+            shutdown_deadline: None,
         });
         let now = self.instant();
         let r = self.servers[id.0].core.listen(listen, now);
@@ -371,7 +389,7 @@ impl World {
             let name = self.sockets[s.0].name.clone();
             self.record(&name, format_args!("write({len}) -> {}", r.ok));
         }
-        self.drain_socket(s);
+        self.perform_commands(s);
         r
     }
 
@@ -425,11 +443,11 @@ impl World {
     }
 
     /// Any other call on the core socket (getters, `set_no_delay`, `set_encoding`, ...),
-    /// given the current virtual instant; the socket is drained afterwards.
+    /// given the current virtual instant; the IO it asks for is done afterwards.
     pub fn with_socket<R>(&mut self, s: SocketId, f: impl FnOnce(&mut Socket, Instant) -> R) -> R {
         let now = self.instant();
         let r = f(&mut self.sockets[s.0].core, now);
-        self.drain_socket(s);
+        self.perform_commands(s);
         r
     }
 
@@ -443,7 +461,16 @@ impl World {
             let name = self.sockets[s.0].name.clone();
             self.record(&name, format_args!("{what}"));
         }
-        self.drain_socket(s);
+        self.perform_commands(s);
+    }
+
+    /// After a user call: do the IO it asked for, but leave its events and Node's ticks
+    /// to the next step (`poll_timeout` is due then), as Node runs them only once the
+    /// user's synchronous code returned — two calls in a row are one tick.
+    fn perform_commands(&mut self, s: SocketId) {
+        while let Some(cmd) = self.sockets[s.0].core.poll_command() {
+            self.perform(s, cmd);
+        }
     }
 
     // ---- user calls on servers --------------------------------------------------
@@ -457,6 +484,18 @@ impl World {
         self.record(&name, format_args!("close() -> {}", ok_or_code(&r)));
         self.drain_server(s);
         r
+    }
+
+    /// Beyond Node: `server.shutdown(deadline)` with the deadline `after` from now: close,
+    /// `end()` every accepted connection, destroy those still open at the deadline.
+    pub fn shutdown_server(&mut self, s: ServerId, after: Duration) {
+        let now = self.instant();
+        self.servers[s.0].close_called = true;
+        self.servers[s.0].shutdown_deadline = Some(self.now + after);
+        self.servers[s.0].core.shutdown(now + after, now);
+        let name = self.servers[s.0].name.clone();
+        self.record(&name, format_args!("shutdown(+{after:?})"));
+        self.drain_server(s);
     }
 
     /// `server.maxConnections = max`.
@@ -618,15 +657,22 @@ impl World {
 
     /// Process the next kernel action or socket timer; false when idle or past `until`.
     fn step(&mut self, until: Option<Duration>) -> bool {
-        let mut timer: Option<(Duration, usize)> = None;
+        // (when, socket or server index): a socket's or a server's timer. Closed sockets
+        // too: a call made after `Close` (a write) has its callback on a tick.
+        let mut timer: Option<(Duration, Timer)> = None;
         for (i, s) in self.sockets.iter().enumerate() {
-            if s.closed {
-                continue;
-            }
             if let Some(t) = s.core.poll_timeout() {
                 let t = t.saturating_duration_since(self.base);
                 if timer.is_none_or(|(best, _)| t < best) {
-                    timer = Some((t, i));
+                    timer = Some((t, Timer::Socket(i)));
+                }
+            }
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            if let Some(t) = s.core.poll_timeout() {
+                let t = t.saturating_duration_since(self.base);
+                if timer.is_none_or(|(best, _)| t < best) {
+                    timer = Some((t, Timer::Server(i)));
                 }
             }
         }
@@ -656,10 +702,17 @@ impl World {
         self.now = self.now.max(at);
         self.steps += 1;
         if use_timer {
-            if let Some((_, i)) = timer {
-                let now = self.instant();
-                self.sockets[i].core.handle_timeout(now);
-                self.drain_socket(SocketId(i));
+            let now = self.instant();
+            match timer {
+                Some((_, Timer::Socket(i))) => {
+                    self.sockets[i].core.handle_timeout(now);
+                    self.drain_socket(SocketId(i));
+                }
+                Some((_, Timer::Server(i))) => {
+                    self.servers[i].core.handle_timeout(now);
+                    self.drain_server(ServerId(i));
+                }
+                None => {}
             }
         } else if let Some((_, ev)) = self.kernel.pop() {
             self.kernel_event(ev);
@@ -839,8 +892,39 @@ impl World {
         for (i, srv) in self.servers.iter().enumerate() {
             c.check_accounting(ServerId(i), srv.handed);
             c.check_connections(ServerId(i), srv.core.connections());
+            c.check_accept_reports(ServerId(i), srv.accept_bursts);
+            if srv.core.accept_failures() != srv.accept_failures {
+                c.violation(format!(
+                    "{}: accept_failures() = {} but {} accepts failed",
+                    srv.name,
+                    srv.core.accept_failures(),
+                    srv.accept_failures
+                ));
+            }
+            // Past the shutdown deadline nothing of the server is left open.
+            if srv.shutdown_deadline.is_some_and(|d| self.now > d) {
+                let open = self
+                    .sockets
+                    .iter()
+                    .filter(|s| !s.closed && matches!(s.accepted, Some((o, _)) if o.0 == i))
+                    .count();
+                if open > 0 || srv.core.connections() > 0 {
+                    c.violation(format!(
+                        "{}: {open} connections open ({} counted) after the shutdown deadline",
+                        srv.name,
+                        srv.core.connections()
+                    ));
+                }
+            }
         }
     }
+}
+
+/// Whose timer fires next.
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    Socket(usize),
+    Server(usize),
 }
 
 /// A host of a [`World`], to listen or connect from.

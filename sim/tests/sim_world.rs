@@ -1,8 +1,8 @@
 //! The simulator's kernel model, one behaviour per test, through the user-facing API:
 //! backpressure and `Drain` against a paused reader, close with unread data becoming an
 //! RST, black holes ended by our timers, refused connects, a broken IPv6 path driving
-//! happy eyeballs to IPv4, `EMFILE` on accept, `maxConnections`, and dual-stack
-//! addresses.
+//! happy eyeballs to IPv4, `EMFILE` on accept (reported once, the queue served later),
+//! `shutdown(deadline)`, `maxConnections`, and dual-stack addresses.
 
 use std::time::Duration;
 
@@ -147,22 +147,83 @@ fn broken_ipv6_falls_back_to_ipv4_through_happy_eyeballs() {
 }
 
 #[test]
-fn emfile_on_accept_reports_and_drops_pending() {
-    let faults = Faults {
-        accept_emfile: 1000,
-        ..Faults::none()
-    };
-    let mut w = World::with_faults(6, faults);
+fn emfile_on_accept_is_reported_once_and_the_queue_is_served_later() {
+    let mut w = World::with_faults(6, Faults::none());
     let srv = server(&mut w);
-    let c = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    w.exhaust_descriptors("10.0.0.1", Duration::from_millis(100));
+    let clients: Vec<SocketId> = (0..3)
+        .map(|_| w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap())
+        .collect();
+    w.run_until(Duration::from_millis(99));
+    assert!(
+        w.accepted(srv).is_empty(),
+        "nothing accepted while exhausted"
+    );
     w.run_until_idle();
-    assert!(w
+    let errors: Vec<String> = w
         .server_events(srv)
         .iter()
-        .any(|e| matches!(e, ServerEvent::Error(e) if e.message() == "accept EMFILE")));
-    // libuv accepted and closed it: the client sees the connection end.
-    assert!(w.events(c).contains(&SocketEvent::End));
-    assert!(w.accepted(srv).is_empty());
+        .filter_map(|e| match e {
+            ServerEvent::Error(e) => Some(e.message().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, ["accept EMFILE"], "one report for the burst");
+    // Failed at 0, 10, 30 and 70 ms (pauses of 10, 20, 40 ms); the retry at 150 ms works.
+    assert_eq!(w.server(srv).accept_failures(), 4);
+    assert_eq!(w.accepted(srv).len(), 3, "the queued clients are served");
+    for c in clients {
+        assert!(w.events(c).contains(&SocketEvent::Connect));
+        assert!(!w.events(c).contains(&SocketEvent::End));
+    }
+    assert!(w.trace().iter().any(|l| l.contains("accept paused")));
+    assert!(w.trace().iter().any(|l| l.contains("accept resumed")));
+    w.teardown();
+    assert!(w.violations().is_empty(), "{:?}", w.violations());
+}
+
+#[test]
+fn shutdown_ends_connections_and_destroys_the_rest_at_the_deadline() {
+    let mut w = World::with_faults(8, Faults::none());
+    let srv = server(&mut w);
+    // `polite` ends when the server does; `stubborn` (half-open) keeps its side open.
+    let polite = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    let stubborn = w
+        .host("10.0.0.100")
+        .connect_with(
+            SocketOptions {
+                allow_half_open: true,
+                ..SocketOptions::default()
+            },
+            ConnectOptions::tcp(80, "10.0.0.1"),
+        )
+        .unwrap();
+    w.run_until(Duration::from_millis(1));
+    assert_eq!(w.server(srv).connections(), 2);
+    w.shutdown_server(srv, Duration::from_millis(50));
+    assert!(!w.server(srv).listening());
+    w.run_until(Duration::from_millis(49));
+    let accepted = w.accepted(srv);
+    let closed = |w: &World, s: SocketId| {
+        w.events(s)
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Close { .. }))
+    };
+    assert_eq!(
+        w.server(srv).connections(),
+        1,
+        "the polite connection ended"
+    );
+    assert!(closed(&w, polite) && !closed(&w, stubborn));
+    w.run_until_idle();
+    assert_eq!(w.server(srv).connections(), 0);
+    assert!(accepted.iter().all(|s| closed(&w, *s)));
+    assert_eq!(w.server_events(srv).last(), Some(&ServerEvent::Close));
+    assert!(w
+        .trace()
+        .iter()
+        .any(|l| l.contains("t=51.000ms kernel: shutdown deadline: destroy connections")));
+    w.teardown();
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }
 
@@ -248,6 +309,52 @@ fn ipc_connect_is_refused_with_enoent() {
         ]
     );
     assert_eq!(error_code(&w, c), Some(ErrorCode::ENOENT));
+}
+
+#[test]
+fn reuse_port_shares_the_port_between_two_servers() {
+    let mut w = World::with_faults(5, Faults::calm());
+    let opts = || ListenOptions::port(80).reuse_port(true);
+    let first = w.host("10.0.0.1").listen(opts()).unwrap();
+    let second = w.host("10.0.0.1").listen(opts()).unwrap();
+    // Without reusePort the port is taken.
+    let plain = w.host("10.0.0.1").listen(ListenOptions::port(80)).unwrap();
+    let clients: Vec<SocketId> = (0..16)
+        .map(|_| w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap())
+        .collect();
+    w.run_until(Duration::from_secs(1));
+    assert!(w
+        .server_events(plain)
+        .iter()
+        .any(|e| matches!(e, ServerEvent::Error(e) if e.code() == ErrorCode::EADDRINUSE)));
+    for &c in &clients {
+        assert!(w.events(c).contains(&SocketEvent::Connect));
+    }
+    let (a, b) = (w.accepted(first).len(), w.accepted(second).len());
+    assert_eq!(a + b, clients.len());
+    assert!(a > 0 && b > 0, "{a} + {b}");
+    w.teardown();
+    assert!(w.violations().is_empty(), "{:?}", w.violations());
+}
+
+#[test]
+fn full_backlog_drops_the_syn_until_the_retry() {
+    // Zero latency: both SYNs arrive before the server's accept runs, and a backlog of one
+    // drops the second, which Linux retransmits a second later.
+    let mut w = World::with_faults(6, Faults::none());
+    let srv = w
+        .host("10.0.0.1")
+        .listen(ListenOptions::port(80).backlog(1))
+        .unwrap();
+    let a = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    let b = w.connect(ConnectOptions::tcp(80, "10.0.0.1")).unwrap();
+    w.run_until(Duration::from_millis(500));
+    assert!(w.trace().iter().any(|l| l.contains("backlog full")));
+    assert!(w.events(a).contains(&SocketEvent::Connect));
+    assert!(!w.events(b).contains(&SocketEvent::Connect));
+    w.run_until(Duration::from_secs(2));
+    assert!(w.events(b).contains(&SocketEvent::Connect));
+    assert_eq!(w.accepted(srv).len(), 2);
     w.teardown();
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }

@@ -9,9 +9,10 @@ use crate::trace::Traces;
 /// Something that executes a whole scenario and returns the traces: Node (through
 /// `tests/node/runner.js`), a nodenet backend (std, smol, tokio) or the simulator.
 ///
-/// The trait is deliberately runtime-agnostic: `run` is a plain blocking call; an async
-/// backend builds its own runtime inside (`tokio::runtime::Builder::new_current_thread()`,
-/// `smol::block_on`), the simulator runs virtual time.
+/// The trait is deliberately runtime-agnostic: `run` is a plain blocking call; the
+/// driver of the real runtimes ([`crate::drivers::NetDriver`]) runs each scenario in its
+/// runtime's [`TestRuntime::block_on`](crate::test_runtime::TestRuntime::block_on), the
+/// simulator runs virtual time.
 ///
 /// # Plugging a backend in
 ///

@@ -1,4 +1,4 @@
-//! `nodenet-tests`: the conformance and differential suites of nodenet.
+//! `nodenet-tests`: the conformance, differential and backend test suites of nodenet.
 //!
 //! * **Scenarios** ([`scenario`]): JSON files in `tests/scenarios/`, each a client/server
 //!   script (listen, connect, write, end, destroy, waits, reactive rules, property
@@ -9,9 +9,13 @@
 //!   compared with a per-actor line diff ([`compare()`]).
 //! * **Drivers** ([`driver`]): [`ScenarioDriver`] runs a whole scenario and returns traces.
 //!   [`NodeDriver`] runs `tests/node/runner.js` on Node (the differential suite,
-//!   `tests/tests/node_differential.rs`); each nodenet backend and the simulator implement
-//!   the same trait on top of the IO-free interpreter [`ScriptRunner`] ([`script`]) and
-//!   are held to [`Target::Nodenet`].
+//!   `tests/tests/node_differential.rs`); [`drivers::NetDriver`] (every real runtime) and
+//!   the simulator implement the same trait on top of the IO-free interpreter
+//!   [`ScriptRunner`] ([`script`]) and are held to [`Target::Nodenet`].
+//! * **Backend suites** ([`suite`]): loopback, options, EMFILE, soak, flood, load and hostile-traffic tests, each a
+//!   plain `async fn name<R: TestRuntime>()` run on every runtime through
+//!   [`test_runtime::TestRuntime`] and [`harness`]; one test binary per suite and runtime
+//!   (`tests/tests/<suite>_<runtime>.rs`).
 //!
 //! ```
 //! use nodenet_tests::{load_dir, scenarios_dir, Target};
@@ -29,11 +33,14 @@ pub mod compare;
 pub mod consistency;
 pub mod driver;
 pub mod drivers;
+pub mod harness;
 pub mod node;
 #[cfg(doctest)]
 mod readme;
 pub mod scenario;
 pub mod script;
+pub mod suite;
+pub mod test_runtime;
 pub mod trace;
 
 pub use compare::{compare, ActorDiff, TraceMismatch};

@@ -8,7 +8,6 @@ use super::events::{
     AcceptedConnection, ConnectionId, DropInfo, ListenerId, ServerCommand, ServerEvent,
 };
 use super::{Server, State};
-use crate::error::{Error, ErrorCode};
 use crate::ip::is_ip;
 use crate::options::Endpoint;
 
@@ -38,6 +37,7 @@ impl Server {
             self.commands.push_back(ServerCommand::Reject { id });
             return id;
         }
+        self.accept_succeeded();
         if let Some(max) = self.max_connections {
             if self.connections.len() >= max as usize {
                 let info = DropInfo::from_endpoints(&local, &remote);
@@ -62,25 +62,17 @@ impl Server {
         id
     }
 
-    /// `accept(2)` failed on `listener` (`EMFILE`, ...): [`ServerEvent::Error`] with
-    /// `accept <CODE>`; the server keeps listening.
-    pub fn handle_accept_error(&mut self, listener: ListenerId, code: ErrorCode, _now: Instant) {
-        if self.is_current_listener(listener) {
-            let err = Error::errno_exception(code, "accept");
-            self.events.push_back(ServerEvent::Error(err));
-        }
-    }
-
-    /// The socket of connection `id` was destroyed: the count goes down and, if the server
-    /// was closed and this was the last connection, [`ServerEvent::Close`] is queued.
-    /// Unknown or repeated ids change nothing.
+    /// The socket of connection `id` was destroyed (or dropped): the count goes down and,
+    /// if the server was closed and this was the last connection, [`ServerEvent::Close`] is
+    /// queued (which also completes a [`shutdown`](Server::shutdown)). Unknown or repeated
+    /// ids change nothing.
     pub fn handle_connection_closed(&mut self, id: ConnectionId, _now: Instant) {
         if self.connections.remove(&id) {
             self.emit_close_if_drained();
         }
     }
 
-    fn is_current_listener(&self, listener: ListenerId) -> bool {
+    pub(super) fn is_current_listener(&self, listener: ListenerId) -> bool {
         matches!(self.state, State::Listening { id, .. } if id == listener)
     }
 

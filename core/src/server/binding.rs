@@ -13,25 +13,43 @@ use crate::options::{Endpoint, LookupAddress};
 
 impl Server {
     /// Answer to [`ServerCommand::Resolve`]: the lookup's addresses (Node v20 binds the
-    /// first) or its error, which is emitted unchanged as [`ServerEvent::Error`]. A stale
-    /// answer (a later `listen` or a `close` came first) is ignored.
+    /// first) or its error, which is emitted unchanged as [`ServerEvent::Error`]. It takes
+    /// effect at the next [`poll_event`](Server::poll_event), as Node's lookup callback
+    /// runs after `listen()` returned; a stale answer (a later `listen` or a `close` came
+    /// first) is ignored.
     pub fn handle_resolved(
         &mut self,
         id: ResolveId,
         result: Result<Vec<LookupAddress>>,
         _now: Instant,
     ) {
-        let (port, request, host) = match &self.state {
+        if let State::Resolving {
+            id: current,
+            answer: answer @ None,
+            ..
+        } = &mut self.state
+        {
+            if *current == id {
+                *answer = Some(result);
+            }
+        }
+    }
+
+    /// Node's lookup callback for `listen({host})`: bind the first address.
+    pub(super) fn apply_resolved(&mut self) {
+        let (port, request, host, result) = match &mut self.state {
             State::Resolving {
-                id: current,
                 port,
                 request,
-            } if *current == id => {
+                answer: answer @ Some(_),
+                ..
+            } => {
                 let host = match &request.target {
                     ListenTarget::Tcp { host, .. } => host.clone().unwrap_or_default(),
                     ListenTarget::Pipe { .. } => String::new(),
                 };
-                (*port, request.clone(), host)
+                let Some(result) = answer.take() else { return };
+                (*port, request.clone(), host, result)
             }
             _ => return,
         };
@@ -82,6 +100,7 @@ impl Server {
                 ..
             } if *current == id => {
                 let request = request.clone();
+                self.backoff.reset();
                 self.state = State::Listening { id, local, request };
                 self.events.push_back(ServerEvent::Listening);
             }

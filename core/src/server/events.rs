@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use crate::address::Family;
+use crate::dns::LookupOptions;
 use crate::error::Error;
 use crate::options::{Endpoint, SocketOptions};
 
@@ -53,6 +54,9 @@ pub enum ServerCommand {
         id: ResolveId,
         /// The `host` option, as given.
         host: String,
+        /// `dns.lookup`'s options ([`LookupOptions::for_listen`]: Node's `listen` asks for
+        /// any family and the first address).
+        options: LookupOptions,
     },
     /// Create a listening handle: socket, `bind(endpoint)`, then `listen(backlog)`; for
     /// pipes also `fchmod` when `readable_all`/`writable_all`. Answer with
@@ -76,6 +80,10 @@ pub enum ServerCommand {
         readable_all: bool,
         /// Pipes: add `0o222` to the socket file's mode.
         writable_all: bool,
+        /// TCP: set `SO_REUSEPORT` before binding (Node's `reusePort`), so several
+        /// listeners share the port and the kernel spreads connections over them; where
+        /// the OS has no such option the bind fails with `ENOTSUP`, as libuv's does.
+        reuse_port: bool,
     },
     /// Close the accepted connection `id` at once (dropped by `max_connections` or blocked
     /// by the block list). No answer.
@@ -96,6 +104,27 @@ pub enum ServerCommand {
         /// The path given to `listen`.
         path: String,
     },
+    /// Stop calling `accept` on listener `id` (an accept error: see
+    /// [`Server::handle_accept_error`](super::Server::handle_accept_error)); connections
+    /// stay queued in the kernel's backlog. No answer.
+    PauseAccept {
+        /// The paused listener.
+        id: ListenerId,
+    },
+    /// Call `accept` on listener `id` again after a `PauseAccept` (and report an empty
+    /// queue with [`Server::handle_accept_empty`](super::Server::handle_accept_empty)).
+    /// No answer.
+    ResumeAccept {
+        /// The listener.
+        id: ListenerId,
+    },
+    /// `shutdown`: `end()` every accepted connection that is still open (each reports its
+    /// close with [`Server::handle_connection_closed`](super::Server::handle_connection_closed)
+    /// as usual). No answer.
+    EndConnections,
+    /// `shutdown`'s deadline passed: `destroy()` every accepted connection still open.
+    /// No answer.
+    DestroyConnections,
 }
 
 /// Node's `drop` event data: the endpoints of a connection refused because of

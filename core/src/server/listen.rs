@@ -45,6 +45,10 @@ pub struct ListenOptions {
     pub readable_all: bool,
     /// `writableAll` (pipes): make the socket file writable by all.
     pub writable_all: bool,
+    /// `reusePort` (TCP, Node v22.12+): `SO_REUSEPORT`, so several servers (threads,
+    /// processes, accept loops) can listen on the same port and the kernel spreads the
+    /// connections over them. Ignored for pipes, as in Node.
+    pub reuse_port: bool,
 }
 
 impl ListenOptions {
@@ -96,6 +100,47 @@ impl ListenOptions {
         self.writable_all = on;
         self
     }
+    /// Set `reusePort` (Node v22.12+): share the port with other listeners that set it.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// let o = ListenOptions::port(8080).host("127.0.0.1").reuse_port(true);
+    /// assert!(o.reuse_port);
+    /// ```
+    pub fn reuse_port(mut self, on: bool) -> ListenOptions {
+        self.reuse_port = on;
+        self
+    }
+
+    /// `listen({port, host})` from a socket address: its IP as the host and its port
+    /// (0 = any free port). The typed form of `port(p).host(h)`.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// let o = ListenOptions::tcp_addr("127.0.0.1:0".parse().unwrap());
+    /// assert_eq!(o, ListenOptions::port(0).host("127.0.0.1"));
+    /// ```
+    pub fn tcp_addr(addr: std::net::SocketAddr) -> ListenOptions {
+        ListenOptions::host_port(addr.ip().to_string(), addr.port())
+    }
+    /// `listen({port, host})` with a typed port, in Rust's `(host, port)` order.
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// assert_eq!(ListenOptions::host_port("::1", 8080), ListenOptions::port(8080).host("::1"));
+    /// ```
+    pub fn host_port(host: impl Into<String>, port: u16) -> ListenOptions {
+        ListenOptions::port(port).host(host)
+    }
+    /// `listen(port)` with a typed port (every address: `::`, or `0.0.0.0`).
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// assert_eq!(ListenOptions::tcp_port(0), ListenOptions::port(0));
+    /// ```
+    pub fn tcp_port(port: u16) -> ListenOptions {
+        ListenOptions::port(port)
+    }
 
     /// `util.inspect(options)` as Node prints it in `ERR_INVALID_ARG_VALUE`, listing the
     /// set properties (in declaration order; Node uses the caller's insertion order).
@@ -120,6 +165,7 @@ impl ListenOptions {
             (self.exclusive, "exclusive"),
             (self.readable_all, "readableAll"),
             (self.writable_all, "writableAll"),
+            (self.reuse_port, "reusePort"),
         ] {
             if on {
                 parts.push(format!("{name}: true"));
@@ -151,6 +197,7 @@ pub(crate) struct ListenRequest {
     pub exclusive: bool,
     pub readable_all: bool,
     pub writable_all: bool,
+    pub reuse_port: bool,
 }
 
 /// Node's `isPipeName`: a string that `Number()` makes NaN or negative.
@@ -205,6 +252,7 @@ pub(crate) fn validate_listen(options: &ListenOptions) -> Result<ListenRequest> 
         exclusive: options.exclusive,
         readable_all: options.readable_all && is_pipe,
         writable_all: options.writable_all && is_pipe,
+        reuse_port: options.reuse_port && !is_pipe,
     })
 }
 

@@ -10,20 +10,30 @@
 //! Like every nodenet core type the server does no IO and reads no clock:
 //!
 //! 1. **User commands** are methods: [`Server::listen`], [`Server::close`],
-//!    [`Server::set_max_connections`]. They return synchronous errors (what Node throws)
-//!    and queue commands and events.
+//!    [`Server::set_max_connections`], [`Server::abort`] (the `signal` of `listen`
+//!    fired), [`Server::async_dispose`] (`server[Symbol.asyncDispose]()`), and beyond
+//!    Node [`Server::shutdown`]. They return synchronous errors (what Node throws) and
+//!    queue commands and events.
 //! 2. **Commands** for the backend are drained with [`Server::poll_command`] until it
 //!    returns `None`, after every input:
-//!    * [`ServerCommand::Resolve`] → look the host up, answer [`Server::handle_resolved`];
+//!    * [`ServerCommand::Resolve`] → look the host up with its options (an IP literal and
+//!      getaddrinfo's answer are handled by [`dns_lookup`](crate::dns::dns_lookup)),
+//!      answer [`Server::handle_resolved`];
 //!    * [`ServerCommand::Listen`] → socket + bind + listen (+ chmod for pipes), answer
 //!      [`Server::handle_listening`] with the bound endpoint or
 //!      [`Server::handle_listen_failed`] with the failing [`ListenStage`] and its code (and
 //!      discard the handle); once listening, accept in a loop and report each connection
-//!      with [`Server::handle_accepted`] (which returns its [`ConnectionId`]) or each accept
-//!      error with [`Server::handle_accept_error`];
+//!      with [`Server::handle_accepted`] (which returns its [`ConnectionId`]), each accept
+//!      error with [`Server::handle_accept_error`], and an empty queue with
+//!      [`Server::handle_accept_empty`];
+//!    * [`ServerCommand::PauseAccept`] / [`ServerCommand::ResumeAccept`] → stop / start
+//!      calling `accept` on that listener (after an accept error; connections stay
+//!      queued in the kernel);
 //!    * [`ServerCommand::Reject`] → close that accepted OS socket;
 //!    * [`ServerCommand::CloseListener`] → stop accepting and close the listener;
-//!    * [`ServerCommand::Unlink`] → remove the socket file (errors ignored).
+//!    * [`ServerCommand::Unlink`] → remove the socket file (errors ignored);
+//!    * [`ServerCommand::EndConnections`] / [`ServerCommand::DestroyConnections`] →
+//!      `end()` / `destroy()` every accepted socket still open (`shutdown`).
 //! 3. **Events** for the user are drained with [`Server::poll_event`] after the commands.
 //!    A [`ServerEvent::Connection`] is turned into a socket
 //!    (`Socket::accepted(&c.options, c.local, c.remote, now)`); when that socket is
@@ -34,9 +44,17 @@
 //! listener the server gave up on are ignored (a listener that turns up listening anyway
 //! gets a `CloseListener`).
 //!
-//! The server has no timers. Node's "next tick" emissions map onto the event queue: an
+//! 4. **Timers**: after every input, arm a timer for [`Server::poll_timeout`] and call
+//!    [`Server::handle_timeout`] when it fires (the end of an accept pause, the shutdown
+//!    deadline).
+//!
+//! Node's "next tick" emissions map onto the event queue: an
 //! event is queued when Node would schedule it and can still be withdrawn the way Node's
 //! tick callback would skip it (`close()` before `Listening` was drained suppresses it).
+//! A lookup's answer takes effect at the next [`Server::poll_event`] (Node binds in the
+//! lookup callback, never inside `listen()`), even when the backend answers at once, as
+//! it may for an IP literal: until then `listening` is false, `address()` is `None` and
+//! another `listen()` replaces the lookup, as in Node v20.
 //!
 //! Differences forced by Sans-IO: [`Server::listening`] and [`Server::address`] become
 //! true/known when the backend reports the bind (Node binds inside `listen()`), so a
@@ -72,25 +90,33 @@
 //! assert_eq!(server.poll_event(), Some(ServerEvent::Close));
 //! ```
 
+mod abort;
 mod accept;
+mod backoff;
 mod binding;
 mod events;
 mod id_hash;
 mod listen;
+mod shutdown;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::block_list::BlockList;
+use crate::dns::LookupOptions;
 use crate::error::{Error, Result};
 use crate::options::{Endpoint, SocketOptions};
 
+pub use backoff::{ACCEPT_RETRY_FIRST, ACCEPT_RETRY_MAX};
 pub use events::{
     AcceptedConnection, ConnectionId, DropInfo, ListenStage, ListenerId, ResolveId, ServerCommand,
     ServerEvent,
 };
 pub use listen::ListenOptions;
+
+use backoff::AcceptBackoff;
+use shutdown::Shutdown;
 
 use id_hash::ConnectionSet;
 use listen::{is_abstract_path, validate_listen, ListenRequest, ListenTarget};
@@ -146,11 +172,13 @@ pub fn create_server(options: ServerOptions) -> Server {
 enum State {
     /// No handle (`listening` false).
     Idle,
-    /// `listen({host})` waits for its lookup (no handle yet, as in Node).
+    /// `listen({host})` waits for its lookup (no handle yet, as in Node); `answer` is the
+    /// lookup's result once the backend gave it, applied at the next `poll_event`.
     Resolving {
         id: ResolveId,
         port: u16,
         request: ListenRequest,
+        answer: Option<Result<Vec<crate::options::LookupAddress>>>,
     },
     /// A `Listen` command is out (Node already has its handle here).
     Binding {
@@ -184,8 +212,14 @@ pub struct Server {
     /// closed (and its file unlinked).
     abandoned: HashMap<ListenerId, Option<String>>,
     next_id: u64,
+    /// A `listen()` was made since the last `Close`: its `signal` closes the server.
+    signal_armed: bool,
     commands: VecDeque<ServerCommand>,
     events: VecDeque<ServerEvent>,
+    /// Accept errors: one report per burst, paused retries.
+    backoff: AcceptBackoff,
+    /// `shutdown(deadline)` in progress.
+    shutdown: Option<Shutdown>,
 }
 
 impl Server {
@@ -200,8 +234,11 @@ impl Server {
             connections: ConnectionSet::default(),
             abandoned: HashMap::new(),
             next_id: 1,
+            signal_armed: false,
             commands: VecDeque::new(),
             events: VecDeque::new(),
+            backoff: AcceptBackoff::default(),
+            shutdown: None,
         }
     }
 
@@ -218,7 +255,17 @@ impl Server {
         if matches!(self.state, State::Binding { .. } | State::Listening { .. }) {
             return Err(Error::server_already_listen());
         }
+        // Node attaches the `signal` before it validates the options.
+        self.signal_armed = true;
         let request = validate_listen(&options)?;
+        // A new lifecycle after a completed shutdown; one still ending its connections
+        // keeps its deadline.
+        if self
+            .shutdown
+            .is_some_and(|s| s.is_done() || self.connections.is_empty())
+        {
+            self.shutdown = None;
+        }
         // A pending lookup is superseded (Node bumps `_listeningId`).
         self.cancel_pending_resolve();
         match request.target.clone() {
@@ -227,8 +274,17 @@ impl Server {
                 host: Some(host),
             } => {
                 let id = ResolveId(self.fresh_id());
-                self.commands.push_back(ServerCommand::Resolve { id, host });
-                self.state = State::Resolving { id, port, request };
+                self.commands.push_back(ServerCommand::Resolve {
+                    id,
+                    host,
+                    options: LookupOptions::for_listen(),
+                });
+                self.state = State::Resolving {
+                    id,
+                    port,
+                    request,
+                    answer: None,
+                };
             }
             ListenTarget::Tcp { port, host: None } => {
                 let ip = std::net::Ipv6Addr::UNSPECIFIED.into();
@@ -256,6 +312,7 @@ impl Server {
     /// there was no listener (the `Close` event is still queued), `Ok(())` otherwise.
     pub fn close(&mut self, _now: Instant) -> Result<()> {
         let had_handle = matches!(self.state, State::Binding { .. } | State::Listening { .. });
+        self.backoff.reset();
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => {}
             State::Resolving { id, .. } => {
@@ -339,8 +396,19 @@ impl Server {
         self.commands.pop_front()
     }
 
-    /// The next event for the user, in Node's order.
+    /// Whether [`poll_command`](Server::poll_command) has something (for instance after
+    /// [`poll_event`](Server::poll_event) applied a lookup answer).
+    pub fn has_commands(&self) -> bool {
+        !self.commands.is_empty()
+    }
+
+    /// The next event for the user, in Node's order. Applies a lookup answer that
+    /// arrived since (Node's lookup callback): that may queue a `Listen` command and no
+    /// event yet, so drain commands again after `None`.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        if self.events.is_empty() {
+            self.apply_resolved();
+        }
         self.events.pop_front()
     }
 
@@ -379,6 +447,7 @@ impl Server {
             exclusive: request.exclusive,
             readable_all: request.readable_all,
             writable_all: request.writable_all,
+            reuse_port: request.reuse_port,
         });
         self.state = State::Binding {
             id,
@@ -403,6 +472,7 @@ impl Server {
         if has_handle || !self.connections.is_empty() {
             return;
         }
+        self.signal_armed = false;
         self.events.push_back(ServerEvent::Close);
     }
 }

@@ -23,8 +23,7 @@ use super::multi::Multi;
 use super::state::{HandleKind, Tick};
 use super::Socket;
 
-/// getaddrinfo's `AI_ADDRCONFIG` as Node passes it on Linux (`dns.ADDRCONFIG`).
-pub const ADDRCONFIG: u32 = 32;
+pub use crate::dns::ADDRCONFIG;
 
 /// Options of `socket.connect(options)` / `net.connect(options)`: the TCP form (`port`,
 /// `host`, ...) or the IPC form (`path`).
@@ -128,6 +127,39 @@ impl ConnectOptions {
     }
 }
 
+/// Typed constructors for Rust callers: a port that is a `u16` needs no validation.
+impl ConnectOptions {
+    /// `{port, host}` from a socket address: the IP as the host (no lookup happens for
+    /// it) and its port. An IPv6 scope id is kept as a numeric zone (`fe80::1%2`).
+    ///
+    /// ```
+    /// use nodenet_core::socket::ConnectOptions;
+    /// let o = ConnectOptions::tcp_addr("[::1]:8080".parse().unwrap());
+    /// assert_eq!(o.host.as_deref(), Some("::1"));
+    /// assert_eq!(o.port, Some(8080u16.into()));
+    /// ```
+    pub fn tcp_addr(addr: SocketAddr) -> ConnectOptions {
+        let host = match addr {
+            SocketAddr::V6(a) if a.scope_id() != 0 => format!("{}%{}", a.ip(), a.scope_id()),
+            a => a.ip().to_string(),
+        };
+        ConnectOptions::tcp(addr.port(), host)
+    }
+
+    /// `{port, host}` with a typed port, in Rust's `(host, port)` order: the form of
+    /// [`tcp`](Self::tcp) that cannot fail port validation.
+    ///
+    /// ```
+    /// use nodenet_core::socket::ConnectOptions;
+    /// let o = ConnectOptions::host_port("localhost", 80);
+    /// assert_eq!(o.host.as_deref(), Some("localhost"));
+    /// assert_eq!(o.port, Some(80u16.into()));
+    /// ```
+    pub fn host_port(host: impl Into<String>, port: u16) -> ConnectOptions {
+        ConnectOptions::tcp(port, host)
+    }
+}
+
 /// Everything the TCP connect needs after validation.
 #[derive(Clone, Debug)]
 pub(crate) struct TcpPlan {
@@ -190,7 +222,16 @@ impl Socket {
     /// returned as Node throws them; as in Node, `connecting` is already `true` when a
     /// TCP option fails validation (§4.2 step 7). Connecting a destroyed socket starts a
     /// fresh lifecycle (§4.4); connecting again while a connect is in progress fails the
-    /// socket with `connect EALREADY` (and an open one with `EISCONN`).
+    /// socket with `connect EALREADY`, and an open one with
+    /// `connect EISCONN <ip>:<port> - Local (<ip>:<port>)` (after `ConnectionAttempt` for
+    /// an IP literal).
+    ///
+    /// Deliberately not Node: on Linux, Node's *first* `connect()` on a connected TCP
+    /// socket appears to succeed (a second `connectionAttempt`, `connect`, `ready` for the
+    /// very same connection, whatever address was given) because libuv never re-checks a
+    /// completed non-blocking connect, so the kernel answers that one `connect(2)` with
+    /// success; only a third call gets `EISCONN`. A socket has one connection, so nodenet
+    /// refuses the second connect as the kernel refuses the third.
     pub fn connect(&mut self, options: ConnectOptions, now: Instant) -> Result<()> {
         self.last_now = Some(now);
         // net.connect(): setTimeout before socket.connect().
@@ -210,6 +251,10 @@ impl Socket {
         }
         if options.port.is_none() && options.path.is_none() {
             return Err(Error::missing_connect_args());
+        }
+        if self.aborted {
+            // Its signal destroyed this socket; see `Socket::abort`.
+            return Ok(());
         }
         self.write_after_fin = false;
         if self.destroyed {
@@ -294,12 +339,26 @@ impl Socket {
             attempt_timeout,
             mode: options.happy_eyeballs,
         };
+        let literal = is_ip(&host);
         if let Some(code) = busy {
+            // Node starts the attempt on the busy handle and the OS refuses it: for an IP
+            // literal that is `connectionAttempt`, then the error, named with the local
+            // address when the handle has one (a second connect on a connected socket,
+            // which nodenet refuses where Linux lets Node's first retry through).
+            let local_ip = self.sock.map(|a| a.ip().to_string());
+            let local = local_ip.as_deref().zip(self.sock.map(|a| a.port()));
+            if literal != 0 {
+                self.ticks
+                    .push_back(Tick::emit(SocketEvent::ConnectionAttempt {
+                        address: host.clone(),
+                        port: Some(port),
+                        family: Some(literal),
+                    }));
+            }
             self.ticks
-                .push_back(Tick::Destroy(Error::connect(code, &host, port, None)));
+                .push_back(Tick::Destroy(Error::connect(code, &host, port, local)));
             return Ok(());
         }
-        let literal = is_ip(&host);
         if literal != 0 {
             self.connector = Connector::Literal {
                 plan: Box::new(plan),
@@ -517,6 +576,7 @@ impl Socket {
         attempt: AttemptId,
         local: Option<SocketAddr>,
     ) {
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_result(now, attempt, Ok(local));
@@ -562,7 +622,7 @@ impl Socket {
         if self.reset_on_connect {
             return self.destroy_inner(None, true);
         }
-        self.flush(now);
+        self.flush();
         if !self.paused && !self.eof {
             self.start_reading();
         }
@@ -572,6 +632,7 @@ impl Socket {
     /// `ConnectionAttemptFailed`, then `Error` (`connect ECONNREFUSED 127.0.0.1:80`,
     /// with ` - Local (a:p)` when bound to a local port) and `Close`.
     pub fn handle_connect_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_result(now, attempt, Err(code));
@@ -596,12 +657,12 @@ impl Socket {
     /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
     pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
         // A happy-eyeballs attempt's bind counts as successful at the next tick unless
-        // its failure is reported first (see `multi`): take that tick out before running
-        // the others.
+        // its failure is reported first (see `multi`): take that tick out.
         let before = self.ticks.len();
         self.ticks
             .retain(|t| !matches!(t, Tick::BindDone(id, _) if *id == attempt));
         let before_confirm = self.ticks.len() != before;
+        self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
             return self.multi_bind_failed(now, attempt, code, before_confirm);

@@ -262,7 +262,9 @@ impl Output {
         match self.encoding {
             Encoding::Utf8 => self.text.push_str(&String::from_utf8_lossy(bytes)),
             Encoding::Latin1 => self.text.extend(bytes.iter().map(|&b| char::from(b))),
-            Encoding::Ascii => self.text.extend(bytes.iter().map(|&b| char::from(b & 0x7f))),
+            Encoding::Ascii => self
+                .text
+                .extend(bytes.iter().map(|&b| char::from(b & 0x7f))),
             Encoding::Hex => {
                 self.text.reserve(bytes.len() * 2);
                 for &b in bytes {
@@ -352,8 +354,14 @@ mod tests {
     #[test]
     fn utf8_incomplete_cases_match_node() {
         // node: StringDecoder('utf8'): write([0xe2]) '', write([0x41]) '\ufffdA', end() ''
-        assert_eq!(run(Encoding::Utf8, &[&[0xE2], &[0x41]]), ["", "\u{FFFD}A", ""]);
-        assert_eq!(run(Encoding::Utf8, &[&[b'a', 0xE2, 0x82]]), ["a", "\u{FFFD}"]);
+        assert_eq!(
+            run(Encoding::Utf8, &[&[0xE2], &[0x41]]),
+            ["", "\u{FFFD}A", ""]
+        );
+        assert_eq!(
+            run(Encoding::Utf8, &[&[b'a', 0xE2, 0x82]]),
+            ["a", "\u{FFFD}"]
+        );
     }
 
     #[test]

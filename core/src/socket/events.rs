@@ -88,24 +88,31 @@ pub enum Command {
     /// Stop reading until the next `StartReading` (pause / backpressure).
     StopReading,
     /// Data is queued: write what [`Socket::write_chunks`](super::Socket::write_chunks)
-    /// yields (writev-friendly) and report each success with `handle_written(n)`, until
-    /// the queue is empty; a new `Write` comes when later data arrives in an empty queue.
+    /// yields (writev-friendly) and report each send's result with
+    /// [`Socket::handle_send_result`](super::Socket::handle_send_result) (or
+    /// `handle_written(n)` / `handle_write_error(code)`), until the queue is empty; a new
+    /// `Write` comes when later data arrives in an empty queue.
     Write,
     /// Everything queued has been written: half-close the write side (FIN). Answer with
-    /// [`Socket::handle_shutdown`](super::Socket::handle_shutdown).
+    /// [`Socket::handle_shutdown`](super::Socket::handle_shutdown) and the syscall's
+    /// status (which the socket ignores, as Node does).
     Shutdown,
     /// Close the handle, cancelling anything pending on it (resolve, connect, reads,
     /// writes). `reset`: set `SO_LINGER {on, 0}` first so the peer gets an RST. No answer
-    /// is needed; the socket already treats the handle as gone.
+    /// is needed; the socket already treats the handle as gone, and its
+    /// [`SocketEvent::Close`] (Node's close callback) waits until this command was taken.
     Close {
         /// Reset-close (`resetAndDestroy`).
         reset: bool,
     },
-    /// Set `TCP_NODELAY`.
+    /// Set `TCP_NODELAY`. No answer: Node ignores whether setting an option worked
+    /// (`setNoDelay` discards the handle's return value), so a failure is dropped.
     SetNoDelay(bool),
     /// Keep-alive as Node/libuv on Linux sets it: `enable` → `SO_KEEPALIVE=1` and, when
     /// `initial_delay_secs > 0`, `TCP_KEEPIDLE=initial_delay_secs`, `TCP_KEEPINTVL=1`,
     /// `TCP_KEEPCNT=10` (0 leaves the kernel's defaults); disable → `SO_KEEPALIVE=0` only.
+    /// No answer: as for `SetNoDelay`, Node ignores a failure (`setKeepAlive` discards the
+    /// handle's return value).
     SetKeepAlive {
         /// On or off.
         enable: bool,
@@ -178,7 +185,8 @@ pub enum SocketEvent {
     /// `'error'` (at most once, always before `Close`).
     Error(Error),
     /// `'close' (hadError)`; `None` is Node's zero-argument close of a socket that never
-    /// had a handle. Always the last lifecycle event.
+    /// had a handle. The last lifecycle event: only write callbacks follow it (those of
+    /// writes still waiting for the connection, and of writes made after it).
     Close {
         /// Node's `hadError`.
         had_error: Option<bool>,

@@ -6,13 +6,16 @@
 //! (options, validation, resolve/connect, the connector seam), `multi` (driving the
 //! happy-eyeballs planner for multi-address lookups), `write_queue` and
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
-//! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive).
+//! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive),
+//! `abort` (the `signal` option), `read_into` (reads into the caller's buffer, `onread`).
 
+mod abort;
 mod connect;
 mod decoder;
 mod events;
 mod inline_deque;
 mod multi;
+mod read_into;
 mod reading;
 mod sockopts;
 mod state;
@@ -21,10 +24,11 @@ mod write_queue;
 mod writing;
 
 use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use inline_deque::InlineDeque;
-use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use crate::address::Family;
 use crate::error::{Error, Result};
@@ -47,18 +51,21 @@ use write_queue::WriteQueue;
 /// # Driving contract
 ///
 /// * **Inputs.** User calls are methods (`connect`, `write`, `end`, `destroy`, `pause`,
-///   `set_timeout`, ...). IO completions are `handle_*` methods, each answering a
-///   [`Command`]: `handle_resolved` (for `Resolve`, same id), `handle_connected` /
-///   `handle_connect_failed` / `handle_bind_failed` (for `Connect`, same attempt id),
-///   `handle_data` / `handle_eof` / `handle_read_error` (while reading),
-///   `handle_written` / `handle_write_error` (for `Write`), `handle_shutdown` (for
-///   `Shutdown`). Completions that no longer match (stale ids, a destroyed socket) are
-///   ignored. Every call that can move time takes `now`; the socket never reads a clock.
+///   `set_timeout`, `abort` when the socket's `signal` fires, ...). IO completions are
+///   `handle_*` methods, each answering a [`Command`]: `handle_resolved` (for `Resolve`,
+///   same id), `handle_connected` / `handle_connect_failed` / `handle_bind_failed` (for
+///   `Connect`, same attempt id), `handle_data` / `handle_eof` / `handle_read_error`
+///   (while reading; `handle_read_into` instead of `handle_data` when the bytes went into
+///   the user's own buffer, Node's `onread`), `handle_written` / `handle_write_error`
+///   (for `Write`), `handle_shutdown` (for `Shutdown`). Completions that no longer
+///   match (stale ids, a destroyed socket) are ignored. Every call that can move time
+///   takes `now`; the socket never reads a clock.
 /// * **Outputs.** After *every* input, drain [`poll_command`](Socket::poll_command) (do
 ///   the IO, in order) and [`poll_event`](Socket::poll_event) (hand to the user) until
-///   both are empty, then wait until [`poll_timeout`](Socket::poll_timeout) or the next
-///   IO readiness, whichever is first, and call
-///   [`handle_timeout`](Socket::handle_timeout) when the deadline passes.
+///   both are empty — handing out events runs Node's ticks, which may ask for more IO —
+///   then wait until [`poll_timeout`](Socket::poll_timeout) or the next IO readiness,
+///   whichever is first, and call [`handle_timeout`](Socket::handle_timeout) when the
+///   deadline passes.
 /// * **Writing.** On [`Command::Write`] the backend writes what
 ///   [`write_chunks`](Socket::write_chunks) yields (borrowed [`bytes::Bytes`], ideal for
 ///   one `writev`) and reports every success with `handle_written(n)`, continuing until
@@ -67,16 +74,24 @@ use write_queue::WriteQueue;
 ///   `write` with [`write_with`](Socket::write_with): the core then lets it try the
 ///   write at once, as libuv does inside Node's `write()`, and answers with Node's
 ///   return value (a 16 KiB write the kernel takes whole returns `true`, no `Drain`).
-/// * **Node's ticks.** Work Node defers to `process.nextTick` (the connect to an IP
-///   literal, the automatic `end()` after `End` when `allow_half_open` is false, the
-///   error of a write on a never-connected socket) is queued inside the socket:
-///   `poll_timeout` then returns the `now` of the last input (already due), and it runs
-///   in `handle_timeout` or at the start of the next `handle_*` completion. So calls made
-///   while handling an event — e.g. a `write` in response to `End` — still happen "in the
-///   same tick", exactly as in Node.
+/// * **Node's ticks.** What Node defers to `process.nextTick` (write callbacks, `'error'`,
+///   `'end'` and `'finish'` and what its stream machinery does right after them, the
+///   connect to an IP literal, the automatic `end()` after `End`) is queued inside the
+///   socket and runs when [`poll_event`](Socket::poll_event) has handed out every event
+///   queued before it — i.e. once the user has handled them, as a Node tick runs once the
+///   current callback returned. So calls made while handling an event (a `write` in
+///   response to `End`) happen "in the same tick", before the socket's own follow-up (the
+///   automatic destroy after `End` and `Finish`), exactly as in Node. `handle_timeout`
+///   also runs the pending ticks (`poll_timeout` reports them as already due); the
+///   `handle_*` completions do not, since a backend may report one inside the user's
+///   call (a write the kernel took at once, the FIN), where Node would not run them.
 /// * **Order.** Events come out in Node's order: `Error` (at most one) before `Close`,
-///   `Close` exactly once per lifecycle and last — only the `WriteDone` answers of
-///   writes issued after `Close` can follow it.
+///   `Close` exactly once per lifecycle. `Close` is Node's handle-close callback: it
+///   comes after every tick (so a write callback of a write made after `destroy()`
+///   precedes it), and only once the backend took [`Command::Close`] — `poll_event`
+///   returns `None` until then, so drain commands again. Only write callbacks can follow
+///   `Close`: those of writes still waiting for the connection (Node runs them from a
+///   `'close'` listener) and of writes issued after it.
 /// * **Closing.** [`Command::Close`] needs no answer: the socket forgets the handle at
 ///   once and emits `Close` itself.
 /// * **Happy eyeballs.** When a host name resolves to two or more usable addresses (and
@@ -117,7 +132,7 @@ use write_queue::WriteQueue;
 ///                 }
 ///             }
 ///             Command::Shutdown => {
-///                 sock.handle_shutdown(now);
+///                 sock.handle_shutdown(now, Ok(()));
 ///                 // The peer answers and then closes its side too.
 ///                 sock.handle_data(now, Bytes::from_static(b"pong"));
 ///                 sock.handle_eof(now);
@@ -125,11 +140,14 @@ use write_queue::WriteQueue;
 ///             _ => {} // StartReading, StopReading, Close, options: nothing to fake
 ///         }
 ///     }
-///     // 2. Hand events to the user.
+///     // 2. Hand events to the user (which runs Node's ticks: they may want IO).
 ///     while let Some(ev) = sock.poll_event() {
 ///         log.push(ev);
 ///     }
-///     // 3. Timers (and Node's deferred ticks).
+///     if sock.has_commands() {
+///         continue;
+///     }
+///     // 3. Timers.
 ///     match sock.poll_timeout() {
 ///         Some(t) if t <= now => sock.handle_timeout(now),
 ///         Some(t) => { now = t; sock.handle_timeout(now) }
@@ -175,7 +193,11 @@ pub struct Socket {
     write_after_fin: bool,
     pending_write: Option<WriteId>,
     destroy_on_finish: bool,
+    /// The FIN went out (Node's `prefinish`); `Finish` follows on the next tick.
+    prefinished: bool,
     reset_on_connect: bool,
+    /// The socket's `signal` destroyed it (see `abort`): it never connects again.
+    aborted: bool,
     next_write: u64,
     // Socket options (desired values, applied at connect or when changed).
     no_delay: bool,
@@ -183,6 +205,9 @@ pub struct Socket {
     keep_alive_secs: u32,
     // Address caches.
     peer: Option<SocketAddr>,
+    /// Node's `_peername` cache: the remote address was read while the handle was open,
+    /// so it stays readable after close (an atomic so the getters keep `&self`).
+    peer_cached: AtomicBool,
     sock: Option<SocketAddr>,
     // Connecting.
     connector: Connector,
@@ -195,6 +220,12 @@ pub struct Socket {
     timeout_value: Option<f64>,
     ticks: InlineDeque<Tick>,
     last_now: Option<Instant>,
+    /// Node's close phase: what the closed handle's callback emits (`Close`, with the
+    /// write callbacks Node runs around it), once every tick ran and the backend took
+    /// the [`Command::Close`].
+    close_phase: Vec<SocketEvent>,
+    /// `Close` commands not yet taken by the backend.
+    closes_queued: u32,
     // Outputs.
     events: InlineDeque<SocketEvent>,
     commands: InlineDeque<Command>,
@@ -231,12 +262,15 @@ impl Socket {
             write_after_fin: false,
             pending_write: None,
             destroy_on_finish: false,
+            prefinished: false,
             reset_on_connect: false,
+            aborted: false,
             next_write: 0,
             no_delay: options.no_delay,
             keep_alive: options.keep_alive,
             keep_alive_secs: options.keep_alive_initial_delay_secs,
             peer: None,
+            peer_cached: AtomicBool::new(false),
             sock: None,
             connector: Connector::Idle,
             next_attempt: 0,
@@ -245,6 +279,8 @@ impl Socket {
             timeout_value: None,
             ticks: InlineDeque::default(),
             last_now: None,
+            close_phase: Vec::new(),
+            closes_queued: 0,
             events: InlineDeque::default(),
             commands: InlineDeque::default(),
         }
@@ -294,7 +330,11 @@ impl Socket {
     /// The next IO request for the backend.
     #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
+        let cmd = self.commands.pop_front();
+        if let Some(Command::Close { .. }) = cmd {
+            self.closes_queued = self.closes_queued.saturating_sub(1);
+        }
+        cmd
     }
 
     /// Whether [`poll_command`](Socket::poll_command) has something: a cheap check a
@@ -304,10 +344,34 @@ impl Socket {
         !self.commands.is_empty()
     }
 
-    /// The next user event.
+    /// The next user event. Runs Node's deferred ticks once the events queued before them
+    /// are handed out, and delivers `Close` once they all ran and the backend took
+    /// [`Command::Close`] (until then it answers `None`: drain commands, then poll again).
     #[inline]
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
-        self.events.pop_front()
+        match self.events.pop_front() {
+            Some(ev) => Some(ev),
+            None => self.next_deferred_event(),
+        }
+    }
+
+    fn next_deferred_event(&mut self) -> Option<SocketEvent> {
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return Some(ev);
+            }
+            if let Some(tick) = self.ticks.pop_front() {
+                match tick.into_event() {
+                    Ok(ev) => return Some(ev),
+                    Err(work) => self.run_tick(work),
+                }
+                continue;
+            }
+            if self.close_phase.is_empty() || self.closes_queued > 0 {
+                return None;
+            }
+            self.events.extend(self.close_phase.drain(..));
+        }
     }
 
     /// Beyond Node: give back the heap memory of internal queues that are empty (events,
@@ -329,6 +393,9 @@ impl Socket {
         self.ticks.release_if_empty();
         release(&mut self.read_buf);
         self.queue.release_if_empty();
+        if self.close_phase.is_empty() && self.close_phase.capacity() != 0 {
+            self.close_phase = Vec::new();
+        }
     }
 
     /// Bytes of heap the internal queues hold (what
@@ -341,6 +408,7 @@ impl Socket {
             + self.ticks.heap_bytes()
             + self.read_buf.capacity() * size_of::<bytes::Bytes>()
             + self.queue.capacity_bytes()
+            + self.close_phase.capacity() * size_of::<SocketEvent>()
     }
 
     /// The time the next input may carry instead of a fresh clock reading: the last time
@@ -364,7 +432,7 @@ impl Socket {
     /// ```
     #[inline]
     pub fn reusable_time(&self) -> Option<Instant> {
-        if self.timer.enabled() || !self.ticks.is_empty() || self.is_multi() {
+        if self.timer.enabled() || self.deferred_pending() || self.is_multi() {
             None
         } else {
             self.last_now
@@ -372,14 +440,14 @@ impl Socket {
     }
 
     /// When [`handle_timeout`](Socket::handle_timeout) must be called next: the idle
-    /// timer, or — when Node-style deferred work is pending — the `now` of the last
-    /// input (i.e. immediately).
+    /// timer, or — when Node-style deferred work (a tick, the close phase) is pending —
+    /// the `now` of the last input (i.e. immediately).
     #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let tick = if self.ticks.is_empty() {
-            None
-        } else {
+        let tick = if self.deferred_pending() {
             self.last_now
+        } else {
+            None
         };
         [tick, self.timer.deadline(), self.multi_deadline()]
             .into_iter()
@@ -387,10 +455,17 @@ impl Socket {
             .min()
     }
 
+    /// Ticks or the close phase are waiting for [`poll_event`](Socket::poll_event).
+    #[inline]
+    fn deferred_pending(&self) -> bool {
+        !self.ticks.is_empty() || !self.close_phase.is_empty()
+    }
+
     /// Time passed: run deferred ticks, advance the happy-eyeballs attempt timer, then
     /// fire `Timeout` if the idle period elapsed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.input(now);
+        self.run_ticks();
         self.multi_timeout(now);
         if self.timer.expire(now) && !self.destroyed {
             self.events.push_back(SocketEvent::Timeout);
@@ -399,20 +474,24 @@ impl Socket {
 
     // ---- user commands -----------------------------------------------------------
 
-    /// `socket.destroy([err])`: close at once. With an error: `Error(err)` then
-    /// `Close { had_error: Some(true) }`; without: `Close { had_error: Some(false) }`
-    /// (`None` if the socket never had a handle). Queued writes fail (writes queued while
-    /// connecting with `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`). A second call is a no-op.
+    /// `socket.destroy([err])`: close at once (`destroyed` is true on return, the handle
+    /// is closed with [`Command::Close`]). With an error: `Error(err)` on the next tick,
+    /// then `Close { had_error: Some(true) }`; without: `Close { had_error: Some(false) }`
+    /// (`None`, on a tick, if the socket never had a handle). Queued writes fail with the
+    /// error (or `ERR_STREAM_DESTROYED`) just before `Close`; writes still waiting for the
+    /// connection fail right after it, the first with `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`
+    /// (Node calls it from a `'close'` listener). A second call is a no-op.
     pub fn destroy(&mut self, err: Option<Error>) {
         self.destroy_inner(err, false);
     }
 
-    /// `socket.destroySoon()`: `end()`, then destroy once `Finish` happened (without
-    /// waiting for the peer's end).
+    /// `socket.destroySoon()`: `end()`, then destroy once `Finish` was handled (without
+    /// waiting for the peer's end). Until then `destroyed` stays false and `readyState`
+    /// is `readOnly`.
     pub fn destroy_soon(&mut self, now: Instant) {
         self.last_now = Some(now);
         if self.writable() {
-            self.end_inner(now);
+            self.end_inner();
         }
         if self.finished {
             self.destroy_inner(None, false);
@@ -480,6 +559,23 @@ impl Socket {
     pub fn writable(&self) -> bool {
         !(self.ending || self.destroyed || self.errored)
     }
+    /// The error a `write()` made now would fail with, for byte-stream adapters that
+    /// must refuse data up front (`None` while [`writable`](Socket::writable)):
+    /// `ERR_STREAM_WRITE_AFTER_END` (or `EPIPE`, "ended by the other party") after
+    /// `end()`, `ERR_STREAM_DESTROYED` otherwise.
+    pub fn write_refusal(&self) -> Option<Error> {
+        if self.writable() {
+            None
+        } else if self.ending && !self.destroyed {
+            Some(if self.write_after_fin {
+                Error::ended_by_other_party()
+            } else {
+                Error::write_after_end()
+            })
+        } else {
+            Some(Error::stream_destroyed("write"))
+        }
+    }
     /// `socket.writableEnded`: `end()` was called.
     pub fn writable_ended(&self) -> bool {
         self.ending
@@ -535,17 +631,34 @@ impl Socket {
     pub fn handle_kind(&self) -> Option<HandleKind> {
         self.handle
     }
-    /// `socket.remoteAddress` (kept after close; `None` for IPC).
+    /// `socket.remoteAddress` (`None` for IPC). As in Node, the address is remembered
+    /// when one of the remote getters is read while the handle is open: then it stays
+    /// readable after close; read for the first time after close it is `None`.
     pub fn remote_address(&self) -> Option<IpAddr> {
-        self.peer.map(|a| a.ip())
+        self.peername().map(|a| a.ip())
     }
-    /// `socket.remotePort`.
+    /// `socket.remotePort` (remembered like [`remote_address`](Socket::remote_address)).
     pub fn remote_port(&self) -> Option<u16> {
-        self.peer.map(|a| a.port())
+        self.peername().map(|a| a.port())
     }
-    /// `socket.remoteFamily`.
+    /// `socket.remoteFamily` (remembered like [`remote_address`](Socket::remote_address)).
     pub fn remote_family(&self) -> Option<Family> {
-        self.peer.map(|a| family_of(&a))
+        self.peername().map(|a| family_of(&a))
+    }
+
+    /// Node's `_getpeername`: ask the open handle (and cache the answer), else answer
+    /// from the cache.
+    fn peername(&self) -> Option<SocketAddr> {
+        if self.handle.is_some() && !self.connecting {
+            if self.peer.is_some() {
+                self.peer_cached.store(true, Ordering::Relaxed);
+            }
+            self.peer
+        } else if self.peer_cached.load(Ordering::Relaxed) {
+            self.peer
+        } else {
+            None
+        }
     }
     /// `socket.localAddress` (cleared on close; `None` for IPC).
     pub fn local_address(&self) -> Option<IpAddr> {
@@ -576,27 +689,50 @@ impl Socket {
 
     // ---- internals ---------------------------------------------------------------
 
-    /// Bookkeeping at the start of every completion: remember `now`, run Node's ticks.
+    /// Bookkeeping at the start of every completion: remember `now`. Pending ticks stay
+    /// queued: a backend reports some completions inside the user's call (a write the
+    /// kernel took at once, the FIN, a refused connect), i.e. inside a handler, before
+    /// which Node would not have run them; after a real IO wait they were drained anyway.
     fn input(&mut self, now: Instant) {
         self.last_now = Some(now);
-        self.run_ticks(now);
     }
 
-    fn run_ticks(&mut self, now: Instant) {
+    /// Run every pending tick now (`handle_timeout`: the driver has drained the events).
+    fn run_ticks(&mut self) {
         while let Some(t) = self.ticks.pop_front() {
-            match t {
-                Tick::StartConnect => self.tick_start_connect(),
-                Tick::AutoEnd => {
-                    if !self.destroyed && !self.ending {
-                        self.end_inner(now);
-                    }
+            self.run_tick(t);
+        }
+    }
+
+    /// Run one deferred step (see [`Tick`]).
+    fn run_tick(&mut self, tick: Tick) {
+        let tick = match tick.into_event() {
+            Ok(ev) => return self.events.push_back(ev),
+            Err(work) => work,
+        };
+        match tick {
+            Tick::WriteDone(..) | Tick::Drain | Tick::Emit(_) => {}
+            Tick::StartConnect => self.tick_start_connect(),
+            Tick::AutoEnd => {
+                // Node's endWritableNT.
+                if self.writable() {
+                    self.end_inner();
                 }
-                Tick::Destroy(err) => self.destroy_inner(Some(err), false),
-                Tick::WriteFailed(id, err) => self.events.push_back(SocketEvent::WriteDone {
-                    id,
-                    result: Err(err),
-                }),
-                Tick::BindDone(id, at) => self.multi_bind_done(now, id, at),
+            }
+            Tick::Destroy(err) => self.destroy_inner(Some(err), false),
+            Tick::BindDone(id, at) => {
+                let now = self.last_now.unwrap_or(at);
+                self.multi_bind_done(now, id, at)
+            }
+            Tick::Flow => self.flow(),
+            Tick::EndReadable => self.end_readable(),
+            Tick::AfterEnd => self.after_end(),
+            Tick::Finish => self.finish(),
+            Tick::AfterFinish => {
+                // `destroySoon`'s 'finish' listener, then finish()'s autoDestroy check.
+                if self.destroy_on_finish || self.end_emitted {
+                    self.destroy_inner(None, false);
+                }
             }
         }
     }
@@ -607,41 +743,63 @@ impl Socket {
     }
 
     pub(crate) fn destroy_inner(&mut self, err: Option<Error>, reset: bool) {
+        self.destroy_with(err, reset, false);
+    }
+
+    /// Node's `destroy(err)` with `net.Socket._destroy`: everything synchronous happens
+    /// now (destroyed, timers, the handle close), `Error` is a tick, `Close` the close
+    /// phase. `fail_queue_now`: a write error, whose callbacks Node runs before destroying
+    /// (onwriteError), so the queued writes fail at once.
+    pub(crate) fn destroy_with(&mut self, err: Option<Error>, reset: bool, fail_queue_now: bool) {
         if self.destroyed {
             return;
         }
-        let was_connecting = self.connecting;
         self.destroyed = true;
         self.connecting = false;
         self.timer.clear();
         // Happy eyeballs mid-algorithm: abort the attempts; their ECANCELED reports come
         // after `destroy()` but before `close`, as in Node v20.
-        let cancelled = self.cancel_multi();
+        let mut before_close = self.cancel_multi();
         self.connector = Connector::Idle;
-        // Deferred write callbacks still run (before the error), the rest is moot.
-        for t in self.ticks.drain() {
-            if let Tick::WriteFailed(id, e) = t {
-                self.events
-                    .push_back(SocketEvent::WriteDone { id, result: Err(e) });
-            }
-        }
         let pending = self.pending_write.take();
+        let mut after_close = Vec::new();
         if !self.queue.is_empty() {
             // Built only when a queued write needs it: most sockets are destroyed with an
             // empty queue, and the message costs an allocation and a format.
-            let buffered_err = err.clone().unwrap_or_else(|| {
-                if was_connecting {
-                    Error::socket_closed_before_connection()
-                } else {
-                    Error::stream_destroyed("write")
-                }
-            });
-            let events = &mut self.events;
-            for id in self.queue.drain_ids() {
-                if Some(id) != pending {
-                    events.push_back(SocketEvent::WriteDone {
+            if fail_queue_now {
+                let e = err
+                    .clone()
+                    .unwrap_or_else(|| Error::stream_destroyed("write"));
+                for id in self.queue.drain_ids() {
+                    let ev = SocketEvent::WriteDone {
                         id,
-                        result: Err(buffered_err.clone()),
+                        result: Err(e.clone()),
+                    };
+                    self.ticks.push_back(Tick::emit(ev));
+                }
+            } else if !self.handle_connected {
+                // Never connected: the parked first write fails from a 'close' listener
+                // with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, the writes behind it then with
+                // the stream's error (that one when there is none).
+                let first = Error::socket_closed_before_connection();
+                let rest = err.clone().unwrap_or_else(|| first.clone());
+                for id in self.queue.drain_ids() {
+                    let e = if Some(id) == pending { &first } else { &rest };
+                    after_close.push(SocketEvent::WriteDone {
+                        id,
+                        result: Err(e.clone()),
+                    });
+                }
+            } else {
+                // Connected: the handle's close cancels the write in flight and the
+                // buffered ones fail with the stream's error, all just before 'close'.
+                let e = err
+                    .clone()
+                    .unwrap_or_else(|| Error::stream_destroyed("write"));
+                for id in self.queue.drain_ids() {
+                    before_close.push(SocketEvent::WriteDone {
+                        id,
+                        result: Err(e.clone()),
                     });
                 }
             }
@@ -655,24 +813,27 @@ impl Socket {
         if let Some(e) = err {
             self.errored = true;
             self.error_emitted = true;
-            self.events.push_back(SocketEvent::Error(e));
-        }
-        if let Some(id) = pending {
-            self.events.push_back(SocketEvent::WriteDone {
-                id,
-                result: Err(Error::socket_closed_before_connection()),
-            });
+            self.ticks.push_back(Tick::emit(SocketEvent::Error(e)));
         }
         let had_handle = self.handle.take().is_some();
         self.handle_connected = false;
+        self.sock = None;
         if had_handle {
             self.commands.push_back(Command::Close { reset });
+            self.closes_queued += 1;
+            self.close_phase.extend(before_close);
+            self.close_phase.push(SocketEvent::Close {
+                had_error: Some(had_error),
+            });
+            self.close_phase.extend(after_close);
+        } else {
+            // No handle: Node emits a bare 'close' on the next tick, after the error.
+            for ev in before_close.into_iter().chain(after_close) {
+                self.ticks.push_back(Tick::emit(ev));
+            }
+            self.ticks
+                .push_back(Tick::emit(SocketEvent::Close { had_error: None }));
         }
-        self.sock = None;
-        self.events.extend(cancelled);
-        self.events.push_back(SocketEvent::Close {
-            had_error: had_handle.then_some(had_error),
-        });
     }
 
     /// `connect()` on a destroyed socket: a fresh handle and stream state (§4.4).
@@ -693,10 +854,17 @@ impl Socket {
         self.need_drain = false;
         self.pending_write = None;
         self.destroy_on_finish = false;
+        self.prefinished = false;
         self.reset_on_connect = false;
         self.peer = None;
+        self.peer_cached.store(false, Ordering::Relaxed);
         self.sock = None;
-        self.ticks.clear();
+        // The old lifecycle's deferred work is moot, but what it still has to say (write
+        // callbacks, its error) is said; its `Close` stays in the close phase.
+        let old: Vec<Tick> = self.ticks.drain().filter(Tick::is_event).collect();
+        for t in old {
+            self.ticks.push_back(t);
+        }
     }
 }
 

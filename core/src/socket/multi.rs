@@ -11,8 +11,9 @@
 //! `connectionAttempt` and starts the attempt timer. The socket therefore issues the
 //! command as soon as the planner asks for the bind and treats the bind as successful
 //! one Node tick later (a [`Tick::BindDone`], anchored at the time the command was
-//! issued) unless the backend reported `handle_bind_failed` first — which a backend that
-//! binds while executing the command always does.
+//! issued), or when the attempt's answer comes first, unless the backend reported
+//! `handle_bind_failed` before — which a backend that binds while executing the command
+//! always does.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +36,10 @@ pub(crate) struct Multi {
     /// Attempts with a `Connect` command out, i.e. a socket at the backend that an
     /// `Abort` must close.
     issued: Vec<AttemptId>,
+    /// The attempt whose answer is being delivered: whatever runs before the answer is
+    /// processed (a pending tick that destroys the socket) must not `Abort` it, since
+    /// the backend already consumed it.
+    answering: Option<AttemptId>,
     /// The port every candidate is connected on.
     port: u16,
     /// The socket's `blockList`, checked before a bound attempt's command goes out.
@@ -55,10 +60,21 @@ impl Socket {
         self.connector = Connector::Multi(Box::new(Multi {
             planner,
             issued: Vec::new(),
+            answering: None,
             port: plan.port,
             block_list: plan.block_list.clone(),
         }));
         self.drive_planner(now, None);
+    }
+
+    /// The backend answers `id` (connected, failed, or its bind failed): until the answer
+    /// is processed the attempt is no longer outstanding, so nothing that runs first — a
+    /// pending tick that destroys the socket — may `Abort` it. A connected handle the
+    /// socket then does not keep is closed by its `Close` command.
+    pub(crate) fn attempt_answered(&mut self, id: AttemptId) {
+        if let Connector::Multi(m) = &mut self.connector {
+            m.answering = Some(id);
+        }
     }
 
     pub(crate) fn is_multi(&self) -> bool {
@@ -67,15 +83,29 @@ impl Socket {
 
     /// A backend answer (`handle_connected` / `handle_connect_failed`) for attempt `id`
     /// while the planner runs. `Ok(local)` carries the connected socket's own address.
+    /// An answer that comes before the attempt's `Tick::BindDone` ran confirms its bind
+    /// first (the attempt is announced before its outcome).
     pub(crate) fn multi_result(
         &mut self,
         now: Instant,
         id: AttemptId,
         result: std::result::Result<Option<SocketAddr>, ErrorCode>,
     ) {
+        let mut bound_at = None;
+        self.ticks.retain(|t| match t {
+            Tick::BindDone(a, at) if *a == id => {
+                bound_at = Some(*at);
+                false
+            }
+            _ => true,
+        });
+        if let Some(at) = bound_at {
+            self.multi_bind_done(now, id, at);
+        }
         let Connector::Multi(m) = &mut self.connector else {
             return;
         };
+        m.answering = None;
         if !self.connecting || self.destroyed {
             return;
         }
@@ -108,6 +138,7 @@ impl Socket {
         let Connector::Multi(m) = &mut self.connector else {
             return;
         };
+        m.answering = None;
         if !self.connecting || self.destroyed {
             return;
         }
@@ -160,7 +191,7 @@ impl Socket {
         let mut events = Vec::new();
         while let Some(action) = m.planner.poll_action() {
             match action {
-                Action::Abort { id } if m.issued.contains(&id) => {
+                Action::Abort { id } if m.issued.contains(&id) && m.answering != Some(id) => {
                     self.commands.push_back(Command::Abort { attempt: id });
                 }
                 Action::ConnectionAttemptFailed {
@@ -244,7 +275,9 @@ impl Socket {
                 Action::Abort { id } => {
                     if let Some(pos) = m.issued.iter().position(|i| *i == id) {
                         m.issued.swap_remove(pos);
-                        self.commands.push_back(Command::Abort { attempt: id });
+                        if m.answering != Some(id) {
+                            self.commands.push_back(Command::Abort { attempt: id });
+                        }
                     }
                 }
                 Action::ConnectionAttempt { ip, port, family } => {

@@ -59,13 +59,22 @@ impl Socket {
         }
     }
 
-    /// `socket.resume()`: deliver buffered data (and a pending `End`), then read again.
+    /// `socket.resume()`: on the next tick (Node's `resume_`), deliver buffered data (and
+    /// a pending `End`), then read again — unless `pause()` came first.
     pub fn resume(&mut self, now: Instant) {
         self.last_now = Some(now);
         if !self.paused {
             return;
         }
         self.paused = false;
+        self.ticks.push_back(Tick::Flow);
+    }
+
+    /// Node's `resume_` (a [`Tick::Flow`]).
+    pub(crate) fn flow(&mut self) {
+        if self.paused || self.destroyed {
+            return;
+        }
         while let Some(chunk) = self.read_buf.pop_front() {
             self.read_buf_len -= chunk.len();
             self.emit_data(chunk);
@@ -105,8 +114,9 @@ impl Socket {
         }
     }
 
-    /// The peer finished sending (EOF). `End` follows once buffered data is delivered;
-    /// with `allow_half_open == false` the write side then ends on the next tick.
+    /// The peer finished sending (EOF). `End` follows on a tick once buffered data is
+    /// delivered; with `allow_half_open == false` the write side then ends on the tick
+    /// after `End` was handled.
     pub fn handle_eof(&mut self, now: Instant) {
         self.input(now);
         if !self.is_open() || self.eof {
@@ -146,6 +156,8 @@ impl Socket {
         }
     }
 
+    /// Node's endReadable: once EOF came and every byte was delivered, `End` is due on
+    /// the next tick (a decoder's leftover text is delivered first).
     fn maybe_end(&mut self) {
         if !self.eof
             || self.end_emitted
@@ -158,13 +170,31 @@ impl Socket {
         if let Some(rest) = self.decoder.as_mut().and_then(|d| d.end()) {
             self.events.push_back(SocketEvent::Text(rest));
         }
+        self.ticks.push_back(Tick::EndReadable);
+    }
+
+    /// endReadableNT (a [`Tick::EndReadable`]): `End`, unless the stream was destroyed or
+    /// already ended meanwhile. With `allow_half_open` false a write after it (once the
+    /// write side ended) is Node's writeAfterFIN `EPIPE`.
+    pub(crate) fn end_readable(&mut self) {
+        if self.destroyed || self.errored || self.end_emitted || !self.read_buf.is_empty() {
+            return;
+        }
         self.end_emitted = true;
         self.events.push_back(SocketEvent::End);
         if !self.allow_half_open {
             self.write_after_fin = true;
-            self.ticks.push_back(Tick::AutoEnd);
         }
-        if self.finished {
+        self.ticks.push_front(Tick::AfterEnd);
+    }
+
+    /// The rest of endReadableNT, once the `End` handlers ran: end the write side on the
+    /// next tick (`allow_half_open` false and still writable), or destroy the socket when
+    /// its write side already finished (autoDestroy).
+    pub(crate) fn after_end(&mut self) {
+        if self.writable() && !self.allow_half_open {
+            self.ticks.push_back(Tick::AutoEnd);
+        } else if self.finished {
             self.destroy_inner(None, false);
         }
     }

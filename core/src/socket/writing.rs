@@ -17,11 +17,12 @@ impl Socket {
     /// wait for `Drain`) with the id its [`SocketEvent::WriteDone`] will carry.
     ///
     /// Writes while connecting are queued and flushed after `Connect`. Failures, as in
-    /// Node: after `end()` → `ERR_STREAM_WRITE_AFTER_END` (then `Error`, `Close`); after
-    /// the peer's end once the automatic end ran → `EPIPE` "This socket has been ended by
-    /// the other party" (then `Error`, `Close`); after destroy → `ERR_STREAM_DESTROYED`
-    /// (no `Error` event); on a socket that never connected → `ERR_SOCKET_CLOSED` (then
-    /// `Error`, `Close` without argument, on the next tick).
+    /// Node (the `WriteDone` always on the next tick, before anything else it causes):
+    /// after `end()` → `ERR_STREAM_WRITE_AFTER_END` (then `Error`, `Close`); after the
+    /// peer's end once the write side ended (with `allow_half_open` false) → `EPIPE`
+    /// "This socket has been ended by the other party" (then `Error`, `Close`); after
+    /// destroy → `ERR_STREAM_DESTROYED` (no `Error` event); on a socket that never
+    /// connected → `ERR_SOCKET_CLOSED` (then `Error`, `Close` without argument).
     ///
     /// The return value is computed as if nothing could be written before `write`
     /// returns; a backend that can write synchronously (Node's libuv `try_write`) should
@@ -134,18 +135,19 @@ impl Socket {
         } else {
             WriteId::NO_CALLBACK
         };
+        // Node calls the callback of a refused write on the next tick.
         let fail = |s: &mut Socket, err: Error| {
             if callback {
-                s.events.push_back(SocketEvent::WriteDone {
+                let ev = SocketEvent::WriteDone {
                     id,
                     result: Err(err),
-                });
+                };
+                s.ticks.push_back(Tick::emit(ev));
             }
             WriteResult { id, ok: false }
         };
-        if self.destroyed {
-            return fail(self, Error::stream_destroyed("write"));
-        }
+        // Node checks `ending` before `destroyed`; once the peer's 'end' was emitted
+        // (allowHalfOpen false) an ended socket's write is writeAfterFIN's EPIPE.
         if self.ending {
             let err = if self.write_after_fin {
                 Error::ended_by_other_party()
@@ -155,6 +157,9 @@ impl Socket {
             let r = fail(self, err.clone());
             self.destroy_inner(Some(err), false);
             return r;
+        }
+        if self.destroyed {
+            return fail(self, Error::stream_destroyed("write"));
         }
         if let Some(limit) = self.max_buffered {
             if self.queue.len().saturating_add(data.len()) > limit {
@@ -169,7 +174,11 @@ impl Socket {
             // §2 rule 13: the callback and the destroy run on the next tick.
             let err = Error::socket_closed();
             if callback {
-                self.ticks.push_back(Tick::WriteFailed(id, err.clone()));
+                let ev = SocketEvent::WriteDone {
+                    id,
+                    result: Err(err.clone()),
+                };
+                self.ticks.push_back(Tick::emit(ev));
             }
             if !self.errored {
                 self.errored = true;
@@ -192,13 +201,13 @@ impl Socket {
                     Some(Ok(n)) => self.advance_written(n),
                     Some(Err(code)) => {
                         let err = Error::errno_exception(code, "write");
-                        self.destroy_inner(Some(err), false);
+                        self.destroy_with(Some(err), false, true);
                         return WriteResult { id, ok: false };
                     }
                     None => {}
                 }
             }
-            self.flush(now);
+            self.flush();
         }
         let len = self.queue.node_len();
         let ok = len < self.high_water_mark || len == 0;
@@ -209,19 +218,27 @@ impl Socket {
     }
 
     /// `socket.end()`: finish the write side once queued data is written (FIN, then
-    /// `Finish`). While connecting it waits for `Connect`; a socket that never connects
-    /// never finishes (Node v20). `Err` is what Node passes to `end`'s callback:
-    /// `ERR_STREAM_DESTROYED` after destroy, `ERR_STREAM_ALREADY_FINISHED` after `Finish`.
+    /// `Finish` on the next tick). While connecting it waits for `Connect`; a socket that
+    /// never connects never finishes (Node v20). `Err` is what Node passes to `end`'s
+    /// callback: `ERR_STREAM_ALREADY_FINISHED` after `Finish`, `ERR_STREAM_DESTROYED`
+    /// after a destroy that ended or errored the stream. After a plain `destroy()` it is
+    /// Node's silent no-op: `Ok`, only `writable_ended` turns true (Node never calls that
+    /// callback).
     pub fn end(&mut self, now: Instant) -> Result<(), Error> {
         self.last_now = Some(now);
-        if self.destroyed {
-            return Err(Error::stream_destroyed("end"));
+        if !self.ending && !self.errored {
+            if self.destroyed {
+                self.ending = true;
+            } else {
+                self.end_inner();
+            }
+            return Ok(());
         }
         if self.finished {
             return Err(Error::stream_already_finished("end"));
         }
-        if !self.errored && !self.ending {
-            self.end_inner(now);
+        if self.destroyed {
+            return Err(Error::stream_destroyed("end"));
         }
         Ok(())
     }
@@ -233,20 +250,19 @@ impl Socket {
         r
     }
 
-    pub(crate) fn end_inner(&mut self, now: Instant) {
+    pub(crate) fn end_inner(&mut self) {
         self.ending = true;
         if self.is_open() {
-            self.flush(now);
+            self.flush();
         }
     }
 
     /// Hand queued data to the backend, or send the FIN once everything is written.
-    pub(crate) fn flush(&mut self, now: Instant) {
-        // Zero-length writes at the head complete without IO.
-        let events = &mut self.events;
-        self.queue.advance(0, |id| {
-            events.push_back(SocketEvent::WriteDone { id, result: Ok(()) })
-        });
+    pub(crate) fn flush(&mut self) {
+        // Zero-length writes at the head complete without IO (their callback on a tick).
+        let ticks = &mut self.ticks;
+        self.queue
+            .advance(0, |id| ticks.push_back(Tick::WriteDone(id, None)));
         if !self.queue.is_empty() {
             if !self.write_armed {
                 self.write_armed = true;
@@ -257,7 +273,6 @@ impl Socket {
         self.write_armed = false;
         if self.ending && !self.shutdown_sent {
             self.shutdown_sent = true;
-            let _ = now;
             self.commands.push_back(Command::Shutdown);
         }
     }
@@ -284,23 +299,44 @@ impl Socket {
             return;
         }
         self.timer.refresh(now);
-        let mark = self.events.len();
+        let mark = self.ticks.len();
         self.advance_written(n);
         if self.need_drain && self.queue.is_empty() && !self.ending {
             self.need_drain = false;
-            self.events.insert(mark, SocketEvent::Drain);
+            self.ticks.insert(mark, Tick::Drain);
         }
         if self.queue.is_empty() {
-            self.flush(now);
+            self.flush();
         }
     }
 
     /// `n` bytes from the front of the queue went out: complete the writes that are done.
+    /// Their callbacks are ticks: a backend reports a write that completes inside the
+    /// user's `write` call (Node's synchronous libuv write, whose callback Node defers)
+    /// like any other, and after an IO completion nothing else is queued anyway.
     fn advance_written(&mut self, n: usize) {
-        let events = &mut self.events;
-        self.queue.advance(n, |id| {
-            events.push_back(SocketEvent::WriteDone { id, result: Ok(()) })
-        });
+        let ticks = &mut self.ticks;
+        self.queue
+            .advance(n, |id| ticks.push_back(Tick::WriteDone(id, None)));
+    }
+
+    /// The result of one send of [`Socket::write_chunks`] (a `sendmsg`/`writev`), as the
+    /// kernel gave it: `Ok(n)` → [`handle_written`](Socket::handle_written); a send that
+    /// took nothing of non-empty data means the peer can never take it, which is
+    /// reported as `EPIPE`; `Err(code)` → [`handle_write_error`](Socket::handle_write_error).
+    /// `EAGAIN`/`EINTR` are not results (wait for writability, or retry).
+    pub fn handle_send_result(
+        &mut self,
+        now: Instant,
+        result: std::result::Result<usize, ErrorCode>,
+    ) {
+        match result {
+            Ok(0) if self.write_chunks().next().is_some() => {
+                self.handle_write_error(now, ErrorCode::EPIPE)
+            }
+            Ok(n) => self.handle_written(now, n),
+            Err(code) => self.handle_write_error(now, code),
+        }
     }
 
     /// Writing failed with `code`: the pending writes fail with `write <CODE>`, then
@@ -310,21 +346,33 @@ impl Socket {
         if !self.is_open() {
             return;
         }
-        self.destroy_inner(Some(Error::errno_exception(code, "write")), false);
+        self.destroy_with(Some(Error::errno_exception(code, "write")), false, true);
     }
 
-    /// The FIN requested by [`Command::Shutdown`] went out (Node ignores the shutdown
-    /// status, so there is no error form): emits `Finish`, and closes the socket when the
-    /// read side already ended (or `destroy_soon` asked for it).
-    pub fn handle_shutdown(&mut self, now: Instant) {
+    /// The `shutdown(2)` requested by [`Command::Shutdown`] completed with `status`. Node
+    /// ignores the status (its `afterShutdown` never looks at it: a broken connection shows
+    /// up on the next read or write): `Finish` follows on the next tick, unless the socket
+    /// was destroyed by then; once its handlers ran, the socket closes when the read side
+    /// already ended (or `destroy_soon` asked for it).
+    pub fn handle_shutdown(&mut self, now: Instant, status: std::result::Result<(), ErrorCode>) {
+        let _ignored_as_node_does = status;
         self.input(now);
-        if !self.is_open() || !self.shutdown_sent || self.finished {
+        if !self.is_open() || !self.shutdown_sent || self.prefinished {
+            return;
+        }
+        self.prefinished = true;
+        self.ticks.push_back(Tick::Finish);
+    }
+
+    /// Writable's finish() (a [`Tick::Finish`]). A backend may complete the FIN inside
+    /// the user's `end()`, which Node never does; a socket destroyed since then therefore
+    /// gets no `Finish`, as in Node where the shutdown callback would find it destroyed.
+    pub(crate) fn finish(&mut self) {
+        if self.destroyed || self.errored || self.finished {
             return;
         }
         self.finished = true;
         self.events.push_back(SocketEvent::Finish);
-        if self.destroy_on_finish || self.end_emitted {
-            self.destroy_inner(None, false);
-        }
+        self.ticks.push_front(Tick::AfterFinish);
     }
 }

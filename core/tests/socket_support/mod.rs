@@ -12,6 +12,8 @@ pub struct H {
     pub s: Socket,
     pub t0: Instant,
     pub now: Instant,
+    /// Commands `evs` took to let a held-back `Close` out, still owed to `cmds`.
+    taken: Vec<Command>,
 }
 
 pub fn b(s: &str) -> Bytes {
@@ -25,6 +27,7 @@ impl H {
             s: Socket::new(opts),
             t0,
             now: t0,
+            taken: Vec::new(),
         }
     }
     pub fn client() -> H {
@@ -38,13 +41,39 @@ impl H {
             Endpoint::Tcp("127.0.0.1:40000".parse().unwrap()),
             t0,
         );
-        H { s, t0, now: t0 }
+        H {
+            s,
+            t0,
+            now: t0,
+            taken: Vec::new(),
+        }
     }
+    /// The commands the socket asked for since the last call, in order.
     pub fn cmds(&mut self) -> Vec<Command> {
-        std::iter::from_fn(|| self.s.poll_command()).collect()
+        let mut out = std::mem::take(&mut self.taken);
+        out.extend(std::iter::from_fn(|| self.s.poll_command()));
+        out
     }
+    /// Every event, as a driver delivers them: when `poll_event` stops while commands are
+    /// waiting (a `Close` waits for its `Command::Close`), the commands are taken (and kept
+    /// for the next `cmds`) and polling goes on.
     pub fn evs(&mut self) -> Vec<SocketEvent> {
-        std::iter::from_fn(|| self.s.poll_event()).collect()
+        let mut out = Vec::new();
+        loop {
+            out.extend(std::iter::from_fn(|| self.s.poll_event()));
+            if !self.s.has_commands() {
+                return out;
+            }
+            self.taken
+                .extend(std::iter::from_fn(|| self.s.poll_command()));
+        }
+    }
+    /// The next `n` events, one `poll_event` each: what a user sees up to and including
+    /// the `n`th event's handler (Node's ticks after it have not run yet).
+    pub fn next_names(&mut self, n: usize) -> Vec<&'static str> {
+        (0..n)
+            .map(|_| name(&self.s.poll_event().expect("an event")))
+            .collect()
     }
     pub fn names(&mut self) -> Vec<&'static str> {
         self.evs().iter().map(name).collect()

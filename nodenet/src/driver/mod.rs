@@ -17,11 +17,15 @@
 //!
 //! Files: `runtime` (the traits a runtime implements), `os` (their implementation for
 //! every OS-socket runtime: socket2, getaddrinfo), `resolve` (getaddrinfo and the
-//! user's `lookup`), `registry` (accepted connections ↔ server), `socket` and `server`
-//! (the drivers), `stream_io` (byte-stream adapters behind the runtimes' IO traits),
-//! `accept_backoff` (accept errors: one report per burst, paused retries).
+//! user's `lookup`), `async_lookup` (the user's `lookup` as a future), `registry`
+//! (accepted connections ↔ server), `socket` and `server` (the drivers), `connected`
+//! (waiting for `Connect` with the events kept for replay), `stream_io` (byte-stream
+//! adapters behind the runtimes' IO traits and the split halves). Lookup answers are
+//! shaped by `nodenet_core::dns`; the accept back-off and `shutdown(deadline)` are the
+//! core server's timers.
 
-mod accept_backoff;
+mod async_lookup;
+mod connected;
 mod os;
 mod registry;
 mod resolve;
@@ -30,6 +34,8 @@ mod server;
 mod socket;
 mod stream_io;
 
+pub use async_lookup::AsyncLookup;
+pub(crate) use async_lookup::CustomLookup;
 pub use os::OsRegistered;
 pub use resolve::{Lookup, LookupOptions};
 pub(crate) use server::ServerDriver;

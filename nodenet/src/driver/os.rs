@@ -8,19 +8,21 @@
 //! the adapter.
 
 use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet_core::{Endpoint, Error, LookupAddress};
+use nodenet_core::dns::GaiQuery;
+use nodenet_core::{Endpoint, ErrorCode};
 use socket2::SockRef;
 
-use super::resolve::{resolve_blocking, LookupOptions};
+use super::resolve::getaddrinfo;
 use super::runtime::{
     BindOptions, BoxFuture, OsListener, OsRuntime, OsStream, ReadChunk, RtListener, RtStream,
     Runtime, StdListener, StdStream,
 };
-use super::socket::{accepted_tcp_endpoints, endpoints, fixed_local_addr};
+use super::socket::{accepted_tcp_endpoints, accepted_unix_endpoints, endpoints, fixed_local_addr};
 use crate::{tcp_connect, tcp_listen, unix_connect, unix_listen, KeepAlive, Step, StepError};
 
 impl<S: OsStream> RtStream for S {
@@ -37,8 +39,20 @@ impl<S: OsStream> RtStream for S {
         OsStream::poll_read_chunk(self, cx, drained)
     }
     #[inline]
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        OsStream::poll_read_into(self, cx, buf)
+    }
+    #[inline]
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         OsStream::poll_write_ready(self, cx)
+    }
+    fn has_unread(&self) -> bool {
+        let flags = rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT;
+        let mut probe = [0u8; 1];
+        matches!(rustix::net::recv(self, &mut probe, flags), Ok((n, _)) if n > 0)
+    }
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.as_fd())
     }
     fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self).take_error()
@@ -84,23 +98,16 @@ impl<L: OsListener> RtListener for OsRegistered<L> {
         &self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(StdStream, Endpoint, Endpoint)>> {
-        loop {
-            let (s, peer) = match self.listener.poll_accept_from(cx) {
-                Poll::Ready(Ok(accepted)) => accepted,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            let ends = match &s {
+        self.listener.poll_accept_from(cx).map_ok(|(s, peer)| {
+            let (local, remote) = match &s {
                 StdStream::Tcp(t) => accepted_tcp_endpoints(t, self.fixed_local, peer),
-                StdStream::Unix(_) => endpoints(&s, self.path.as_deref()),
+                StdStream::Unix(_) => accepted_unix_endpoints(&s, self.path.as_deref()),
             };
-            match ends {
-                Ok((local, remote)) => return Poll::Ready(Ok((s, local, remote))),
-                // The peer is already gone (no peer address): drop it, as libuv would
-                // report it at the first read, and accept the next one.
-                Err(_) => continue,
-            }
-        }
+            (s, local, remote)
+        })
+    }
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.listener.as_fd())
     }
 }
 
@@ -138,9 +145,14 @@ impl<T: OsRuntime> Runtime for T {
         options: BindOptions,
     ) -> Result<(StdListener, Option<Endpoint>), StepError> {
         let listener = match endpoint {
-            Endpoint::Tcp(addr) => {
-                tcp_listen(*addr, options.backlog, options.ipv6_only, true).map(StdListener::Tcp)
-            }
+            Endpoint::Tcp(addr) => tcp_listen(
+                *addr,
+                options.backlog,
+                options.ipv6_only,
+                options.reuse_port,
+                true,
+            )
+            .map(StdListener::Tcp),
             Endpoint::Pipe(path) => unix_listen(
                 path,
                 options.backlog,
@@ -168,15 +180,16 @@ impl<T: OsRuntime> Runtime for T {
     fn register_accepted(&self, conn: StdStream) -> io::Result<T::Stream> {
         self.stream(conn)
     }
-    fn resolve(
-        &self,
-        host: String,
-        options: LookupOptions,
-    ) -> BoxFuture<Option<Result<Vec<LookupAddress>, Error>>> {
-        self.unblock(move || resolve_blocking(&host, options.family, options.all))
+    fn getaddrinfo(&self, query: GaiQuery) -> BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>> {
+        self.unblock(move || getaddrinfo(&query))
     }
     fn unlink(&self, path: &str) {
+        // No answer: the core's contract (libuv ignores the failure too).
         let _ = std::fs::remove_file(path);
+    }
+    #[inline]
+    fn spawn(&self, task: BoxFuture<()>) {
+        OsRuntime::spawn(self, task)
     }
     #[inline]
     fn timer(&self, deadline: Instant) -> T::Timer {
@@ -209,6 +222,9 @@ impl<T: OsRuntime> Runtime for T {
     }
     fn bound_into_std(&self, bound: StdListener) -> io::Result<StdListener> {
         Ok(bound)
+    }
+    fn bound_fd<'a>(&self, bound: &'a StdListener) -> Option<BorrowedFd<'a>> {
+        Some(bound.as_fd())
     }
     fn listener_into_std(&self, listener: Self::Listener) -> io::Result<StdListener> {
         self.unwrap_listener(listener.listener, listener.path)

@@ -1,20 +1,17 @@
-//! Name resolution: the system resolver (getaddrinfo through `ToSocketAddrs`, run off the
-//! event loop by the runtime) and the user-supplied resolver (Node's `lookup` option).
+//! Name resolution: the system resolver (getaddrinfo with Node's family and hints, run off
+//! the event loop by the runtime) and the user-supplied resolver (Node's `lookup`
+//! option). What to ask and how to shape the answer is the core's
+//! ([`nodenet_core::dns`]); this file only calls getaddrinfo and maps its status.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 
+use dns_lookup::{AddrInfoHints, LookupErrorKind};
+use nodenet_core::dns::GaiQuery;
+#[cfg(test)]
+use nodenet_core::dns::{dns_lookup, DnsLookup};
 use nodenet_core::{Error, ErrorCode, LookupAddress};
 
-/// What Node passes to `lookup(host, options, cb)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LookupOptions {
-    /// 0 (any), 4 or 6.
-    pub family: u32,
-    /// getaddrinfo flags (`ADDRCONFIG` when the family is unspecified).
-    pub hints: u32,
-    /// Return every address (happy eyeballs) rather than the first.
-    pub all: bool,
-}
+pub use nodenet_core::dns::LookupOptions;
 
 /// A user-supplied resolver: Node's `lookup` option. Any
 /// `Fn(&str, LookupOptions) -> Result<Vec<LookupAddress>, Error>` closure is one.
@@ -41,62 +38,76 @@ where
     }
 }
 
-/// `dns.lookup(host, {family, all})` with the system resolver, blocking: getaddrinfo's
-/// answers in its order (Node v20's `verbatim`), filtered to `family` when it is 4 or 6,
-/// duplicates removed (getaddrinfo returns one per socket type), the first only unless
-/// `all`. Failures have Node's shape: `getaddrinfo ENOTFOUND host`.
+/// `dns.lookup(host, {family, all})` with the system resolver, blocking (the core's
+/// [`dns_lookup()`](nodenet_core::dns::dns_lookup) with the system getaddrinfo as the
+/// resolver).
+#[cfg(test)]
 pub fn resolve_blocking(host: &str, family: u32, all: bool) -> Result<Vec<LookupAddress>, Error> {
-    let addrs = (host, 0u16)
-        .to_socket_addrs()
-        .map_err(|e| Error::getaddrinfo(gai_code(&e), host))?;
-    let mut out: Vec<LookupAddress> = Vec::new();
-    for a in addrs {
-        let fam = match a.ip() {
-            IpAddr::V4(_) => 4,
-            IpAddr::V6(_) => 6,
-        };
-        if (family == 4 || family == 6) && fam != family {
-            continue;
-        }
-        let entry = LookupAddress::new(a.ip().to_string(), fam);
-        if !out.contains(&entry) {
-            out.push(entry);
-        }
-        if !all {
-            break;
-        }
+    let options = LookupOptions {
+        family,
+        hints: 0,
+        all,
+    };
+    match dns_lookup(host, options) {
+        DnsLookup::Answered(answer) => answer,
+        DnsLookup::Query(query) => query.answer(Some(getaddrinfo(&query))),
     }
-    if out.is_empty() {
-        return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
-    }
-    Ok(out)
 }
 
-/// What `dns.lookup` answers for an IP literal without asking any resolver: the literal as
-/// given, with its family. `None` for a name, and for a scoped IPv6 address, which
-/// `nodenet_core::is_ip` would accept: getaddrinfo turns its interface name (`%eth0`)
-/// into the scope id that the core's bind parser needs.
-pub(crate) fn ip_literal(host: &str) -> Option<LookupAddress> {
-    let ip: IpAddr = host.parse().ok()?;
-    let family = if ip.is_ipv4() { 4 } else { 6 };
-    Some(LookupAddress::new(host, family))
+/// `getaddrinfo(host, NULL, {ai_family, ai_socktype: SOCK_STREAM, ai_flags})` as Node's
+/// `cares_wrap` calls it, blocking: the addresses in the resolver's order, or its status
+/// as Node names it (`EAI_NONAME`/`EAI_NODATA` are `ENOTFOUND`).
+pub(crate) fn getaddrinfo(query: &GaiQuery) -> Result<Vec<IpAddr>, ErrorCode> {
+    let family = match query.family() {
+        4 => socket2::Domain::IPV4.into(),
+        6 => socket2::Domain::IPV6.into(),
+        _ => 0,
+    };
+    let hints = AddrInfoHints {
+        flags: i32::try_from(query.hints()).unwrap_or(0),
+        address: family,
+        socktype: socket2::Type::STREAM.into(),
+        protocol: 0,
+    };
+    let list = dns_lookup::getaddrinfo(Some(query.host()), None, Some(hints))
+        .map_err(|e| gai_code(e.kind(), &std::io::Error::from(e)))?;
+    // An entry the wrapper cannot read (an unknown address family) is skipped.
+    Ok(list.flatten().map(|a| a.sockaddr.ip()).collect())
 }
 
-/// std reports getaddrinfo failures only as text (`failed to lookup address information:
-/// Temporary failure in name resolution`); Node names `EAI_AGAIN` as is and reports
-/// `EAI_NONAME` / `EAI_NODATA` as `ENOTFOUND`.
-fn gai_code(e: &std::io::Error) -> ErrorCode {
-    let text = e.to_string();
-    if text.contains("Temporary failure") {
-        ErrorCode::EAI_AGAIN
-    } else {
-        ErrorCode::ENOTFOUND
+/// getaddrinfo's status as Node reports it (`lib/internal/errors.js` `dnsException`).
+fn gai_code(kind: LookupErrorKind, io: &std::io::Error) -> ErrorCode {
+    match kind {
+        LookupErrorKind::NoName | LookupErrorKind::NoData => ErrorCode::ENOTFOUND,
+        LookupErrorKind::Again => ErrorCode::EAI_AGAIN,
+        LookupErrorKind::Fail => ErrorCode::EAI_FAIL,
+        LookupErrorKind::Family => ErrorCode::EAI_FAMILY,
+        LookupErrorKind::Memory => ErrorCode::EAI_MEMORY,
+        LookupErrorKind::Service | LookupErrorKind::Socktype => ErrorCode::EAI_SERVICE,
+        LookupErrorKind::System | LookupErrorKind::IO => nodenet_core::error::code_from_io(io),
+        // UV_EAI_BADFLAGS and anything newer.
+        _ => ErrorCode::from_errno(-3002),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nodenet_core::dns::V4MAPPED;
+
+    fn query(host: &str, family: u32, hints: u32) -> GaiQuery {
+        match dns_lookup(
+            host,
+            LookupOptions {
+                family,
+                hints,
+                all: true,
+            },
+        ) {
+            DnsLookup::Query(q) => q,
+            DnsLookup::Answered(a) => panic!("answered: {a:?}"),
+        }
+    }
 
     #[test]
     fn localhost_resolves_and_filters_by_family() {
@@ -107,14 +118,23 @@ mod tests {
     }
 
     #[test]
-    fn ip_literals_need_no_resolver() {
-        assert_eq!(
-            ip_literal("127.0.0.1"),
-            Some(LookupAddress::new("127.0.0.1", 4))
+    fn family_and_hints_reach_getaddrinfo() {
+        // AF_INET6 with V4MAPPED: IPv6 answers only, mapped when the name has no AAAA
+        // record (as on this machine's /etc/hosts) or `::1` when it has one.
+        let q = query("localhost", 6, V4MAPPED);
+        let answer = getaddrinfo(&q).unwrap();
+        assert!(!answer.is_empty());
+        assert!(answer.iter().all(IpAddr::is_ipv6), "{answer:?}");
+        let shaped = q.answer(Some(Ok(answer))).unwrap();
+        assert!(
+            shaped
+                .iter()
+                .any(|a| a.address == "::ffff:127.0.0.1" || a.address == "::1"),
+            "{shaped:?}"
         );
-        assert_eq!(ip_literal("::1"), Some(LookupAddress::new("::1", 6)));
-        assert_eq!(ip_literal("localhost"), None);
-        assert_eq!(ip_literal("fe80::1%lo"), None);
+        // AF_INET asks for IPv4 only.
+        let v4 = getaddrinfo(&query("localhost", 4, 0)).unwrap();
+        assert!(v4.iter().all(IpAddr::is_ipv4), "{v4:?}");
     }
 
     #[test]

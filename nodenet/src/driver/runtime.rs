@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::pin::Pin;
@@ -18,12 +18,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use nodenet_core::{Endpoint, Error, LookupAddress};
+use nodenet_core::dns::GaiQuery;
+use nodenet_core::{Endpoint, ErrorCode};
 
-use super::resolve::LookupOptions;
 use crate::{KeepAlive, StepError};
 
-/// A boxed, sendable future (what [`Runtime::resolve`] and [`OsRuntime::unblock`] return).
+/// A boxed, sendable future (what [`Runtime::getaddrinfo`] and [`OsRuntime::unblock`] return).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A connected std stream: what `from_std` takes and `into_std` gives back.
@@ -109,6 +109,15 @@ pub enum StdListener {
     Unix(UnixListener, String),
 }
 
+impl AsFd for StdListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            StdListener::Tcp(l) => l.as_fd(),
+            StdListener::Unix(l, _) => l.as_fd(),
+        }
+    }
+}
+
 impl StdListener {
     /// Switch the listener to non-blocking mode.
     pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
@@ -151,6 +160,15 @@ pub trait OsStream: AsFd + Send + 'static {
         drained: bool,
     ) -> Poll<io::Result<ReadChunk>> {
         poll_read_chunk_default(self, cx, drained)
+    }
+    /// One read straight into the caller's buffer (Node's `onread`, see
+    /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
+    /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
+    /// return `Pending`. The default ([`poll_read_into_default`]) `recv(2)`s first and
+    /// waits for readiness on `EAGAIN`; a runtime whose readiness is only cleared by its
+    /// own read calls (tokio) overrides it.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        poll_read_into_default(self, cx, buf)
     }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -219,6 +237,27 @@ pub fn poll_read_chunk_default<S: OsStream + ?Sized>(
     })
 }
 
+/// [`OsStream::poll_read_into`]'s default: `recv(2)` into `buf`, and on `EAGAIN` wait
+/// for readability (level- or edge-triggered reactors alike: the read comes first).
+pub fn poll_read_into_default<S: OsStream + ?Sized>(
+    stream: &S,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    loop {
+        match rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty()) {
+            Ok((n, _)) => return Poll::Ready(Ok(n)),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+    }
+}
+
 /// The bytes just read into `pool` as a chunk. A small read is copied into a buffer of
 /// its own size (so a chunk the user keeps never pins a 64 KiB block) and the pool keeps
 /// its block for the next read; a large one takes the pool's block without a copy (the
@@ -264,22 +303,66 @@ pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 pub const READ_CHUNK: usize = 64 * 1024;
 
 /// An OS listener registered with a runtime's reactor (what an [`OsRuntime`] adapter
-/// implements).
-pub trait OsListener: Send + 'static {
-    /// Accept one connection without blocking (registers the waker when none is ready).
+/// implements; `AsFd`: `Server::as_fd` lends it).
+pub trait OsListener: AsFd + Send + 'static {
+    /// Accept one connection without blocking (registers the waker when none is ready),
+    /// with the peer's TCP address as `accept(2)` reported it (`None` for Unix sockets).
     /// The stream is returned unregistered and non-blocking: the accepted socket registers
     /// it with its own runtime handle ([`OsRuntime::for_connection`]).
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>>;
-
-    /// [`poll_accept`](Self::poll_accept), also giving the peer's TCP address when
-    /// `accept(2)` reported it (it always does), which saves the accepted socket a
-    /// `getpeername`. The default calls `poll_accept` and reports no address (the driver
-    /// then asks the socket).
+    ///
+    /// The address must come from `accept(2)` itself ([`StdStream::accept_from`] does that): a
+    /// connection reset while it waited in the accept queue has no peer any more, so a
+    /// later `getpeername` fails, and the connection (and the bytes it sent, which are
+    /// still readable) would be lost.
     fn poll_accept_from(
         &self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>> {
-        self.poll_accept(cx).map(|r| r.map(|s| (s, None)))
+    ) -> Poll<io::Result<(StdStream, Option<std::net::SocketAddr>)>>;
+
+    /// [`poll_accept_from`](Self::poll_accept_from) without the address.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StdStream>> {
+        self.poll_accept_from(cx).map(|r| r.map(|(s, _)| s))
+    }
+}
+
+impl StdStream {
+    /// One `accept4(2)` on a listening socket, non-blocking and close-on-exec (one
+    /// syscall, and the socket is ready for any reactor as it comes), with the peer's TCP
+    /// address that the kernel filled in. `WouldBlock` when the queue is empty. `unix`
+    /// says which kind of stream the listener gives.
+    pub fn accept_from(
+        listener: &impl AsFd,
+        unix: bool,
+    ) -> io::Result<(StdStream, Option<std::net::SocketAddr>)> {
+        use rustix::net::SocketFlags;
+        loop {
+            match rustix::net::acceptfrom_with(
+                listener,
+                SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+            ) {
+                Ok((fd, peer)) => {
+                    let peer = peer.and_then(|a| std::net::SocketAddr::try_from(a).ok());
+                    let stream = if unix {
+                        StdStream::Unix(UnixStream::from(fd))
+                    } else {
+                        StdStream::Tcp(std::net::TcpStream::from(fd))
+                    };
+                    return Ok((stream, peer));
+                }
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl StdListener {
+    /// [`StdStream::accept_from`] on this listener.
+    pub fn accept_now(&self) -> io::Result<(StdStream, Option<std::net::SocketAddr>)> {
+        match self {
+            StdListener::Tcp(l) => StdStream::accept_from(l, false),
+            StdListener::Unix(l, _) => StdStream::accept_from(l, true),
+        }
     }
 }
 
@@ -411,16 +494,19 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         &self,
         conn: <Self::Listener as RtListener>::Accepted,
     ) -> io::Result<Self::Stream>;
-    /// `dns.lookup(host, options)` with the runtime's resolver (getaddrinfo off the event
-    /// loop for OS runtimes), answers in the resolver's order, filtered and shaped as
-    /// Node's (`getaddrinfo ENOTFOUND host`). `None` when the resolver was lost.
-    fn resolve(
-        &self,
-        host: String,
-        options: LookupOptions,
-    ) -> BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>;
+    /// One `getaddrinfo` call with the runtime's resolver (off the event loop for OS
+    /// runtimes): the addresses in the resolver's order, or its status as Node names it
+    /// (`ENOTFOUND`, `EAI_AGAIN`, ...). The core shapes the answer
+    /// ([`GaiQuery::answer`]). `None` when the resolver was lost.
+    fn getaddrinfo(&self, query: GaiQuery)
+        -> BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>;
     /// Remove a Unix socket file (a server's `close()` of a path listener).
     fn unlink(&self, path: &str);
+    /// Run `task` to completion in the background, detached from the caller (the
+    /// driver uses it to finish a dropped socket's stream: see `SocketDriver`'s `Drop`).
+    /// When no task can be started `task` is dropped unfinished, which the driver turns
+    /// into a reset of the connection.
+    fn spawn(&self, task: BoxFuture<()>);
     /// A new timer (created lazily, from inside a poll).
     fn timer(&self, deadline: Instant) -> Self::Timer;
     /// Ready once `deadline` has passed (re-arming `timer` when the deadline moved).
@@ -444,6 +530,12 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     ) -> io::Result<(Self::Bound, Option<Endpoint>)>;
     /// Give a bound (not yet registered) listener back as a std listener.
     fn bound_into_std(&self, bound: Self::Bound) -> io::Result<StdListener>;
+    /// A bound (not yet registered) listener's OS socket (`Server::as_fd`); `None` for a
+    /// runtime without OS sockets (the default).
+    fn bound_fd<'a>(&self, bound: &'a Self::Bound) -> Option<BorrowedFd<'a>> {
+        let _ = bound;
+        None
+    }
     /// Give a registered listener back as a std listener (for `Server::into_std`).
     fn listener_into_std(&self, listener: Self::Listener) -> io::Result<StdListener>;
 
@@ -490,8 +582,18 @@ pub trait RtStream: Send + 'static {
         cx: &mut Context<'_>,
         drained: bool,
     ) -> Poll<io::Result<ReadChunk>>;
+    /// One read straight into the caller's buffer (see [`OsStream::poll_read_into`]).
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Bytes the peer sent are waiting to be read (a `recv(MSG_PEEK | MSG_DONTWAIT)` of
+    /// one byte): a lingering dropped socket closes only once nothing is left unread.
+    fn has_unread(&self) -> bool;
+    /// The OS socket, lent for `Socket::as_fd`; `None` for a runtime without OS sockets
+    /// (the default).
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
     /// `SO_ERROR`: how a finished connect went (taking the error clears it).
     fn take_error(&self) -> io::Result<Option<io::Error>>;
     /// `getsockname`: the local TCP address (`None` for a Unix socket).
@@ -517,11 +619,17 @@ pub trait RtListener: Send + 'static {
     /// ([`Runtime::register_accepted`]).
     type Accepted: Send + 'static;
     /// Accept one connection without blocking (registers the waker when none is ready):
-    /// the connection with its local and remote endpoints.
+    /// the connection with its local and remote endpoints. Every accepted connection is
+    /// handed on, even one the peer already reset (its bytes are still readable).
     fn poll_accept(
         &self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(Self::Accepted, Endpoint, Endpoint)>>;
+    /// The OS socket, lent for `Server::as_fd`; `None` for a runtime without OS sockets
+    /// (the default).
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// How to bind a listener (the core's `ServerCommand::Listen`).
@@ -535,6 +643,8 @@ pub struct BindOptions {
     pub readable_all: bool,
     /// `writableAll`: make a Unix socket file writable by everyone.
     pub writable_all: bool,
+    /// `reusePort`: `SO_REUSEPORT`, several listeners share the port.
+    pub reuse_port: bool,
 }
 
 /// A runtime over OS sockets (tokio, smol, the blocking std reactor): what its adapter
@@ -575,6 +685,13 @@ pub trait OsRuntime: Clone + Send + Sync + 'static {
         deadline: Instant,
         cx: &mut Context<'_>,
     ) -> Poll<()>;
+    /// Run `task` to completion in the background, detached from the caller (the
+    /// driver uses it to finish a dropped socket's stream: see `SocketDriver`'s `Drop`).
+    /// tokio spawns a task on the current runtime; smol and std start a thread that
+    /// blocks on it (the task is polled with this handle's reactor in scope).
+    /// When no task can be started (tokio: outside a runtime) `task` is dropped
+    /// unfinished, which the driver turns into a reset of the connection.
+    fn spawn(&self, task: BoxFuture<()>);
     /// Run `f` off the event loop (getaddrinfo). `None` when the worker was lost.
     fn unblock<T, F>(&self, f: F) -> BoxFuture<Option<T>>
     where

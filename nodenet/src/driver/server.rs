@@ -1,25 +1,32 @@
 //! [`ServerDriver`]: one core `Server` plus its listener, driven from `poll_event`.
 //! Binds synchronously inside `listen` (Node's synchronous `listening`/`address()` view),
-//! accepts, turns admitted connections into [`SocketDriver`]s carrying a registry guard,
-//! and implements `shutdown(deadline)` on top of the same registry.
+//! accepts (pausing when the core says so after an accept error), turns admitted
+//! connections into [`SocketDriver`]s carrying a registry guard, runs the core's timers,
+//! and performs `shutdown(deadline)`'s end and destroy requests through the same
+//! registry. Every decision (lookups, the accept back-off, the shutdown) is the core's.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery};
 use nodenet_core::error::code_from_io;
 use nodenet_core::server::{ListenStage, ListenerId};
 use nodenet_core::{
-    ConnectionId, Endpoint, Error, ErrorClass, ErrorCode, ListenOptions, LookupAddress, Server,
-    ServerCommand, ServerEvent, ServerOptions,
+    ConnectionId, Endpoint, Error, ErrorCode, ListenOptions, Server, ServerCommand, ServerEvent,
+    ServerOptions,
 };
 
-use super::accept_backoff::{AcceptBackoff, AcceptFailure};
 use super::registry::{ConnRequest, Registry};
-use super::resolve::{ip_literal, Lookup, LookupOptions};
+use super::resolve::Lookup;
 use super::runtime::{BindOptions, BoxFuture, RtListener, Runtime, StdListener};
 use super::socket::SocketDriver;
+use crate::abort::AbortListener;
 use crate::{Step, StepError};
+
+mod dispose;
+mod signal;
 
 enum Slot<R: Runtime> {
     /// Bound inside `listen()`, registered with the reactor at the first poll (tokio
@@ -31,7 +38,8 @@ enum Slot<R: Runtime> {
 
 type Resolving = (
     nodenet_core::server::ResolveId,
-    BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
+    GaiQuery,
+    BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>,
 );
 
 /// A core [`Server`] bound to real IO on runtime `R`.
@@ -49,11 +57,12 @@ pub struct ServerDriver<R: Runtime> {
     closed: Vec<ConnectionId>,
     adopt: Option<std::io::Result<(R::Bound, Option<Endpoint>)>>,
     lookup: Option<Arc<dyn Lookup>>,
+    /// The core's timer (`Server::poll_timeout`).
     timer: Option<R::Timer>,
-    shutdown: Option<bool>,
-    /// Accept errors: one report per burst, paused retries (see `accept_backoff`).
-    backoff: AcceptBackoff,
-    accept_timer: Option<R::Timer>,
+    /// The `signal` option of `listen` (see `signal.rs`); dropped at `Close`.
+    signal: Option<AbortListener>,
+    /// `PauseAccept` is in force (an accept error; the core resumes it).
+    accept_paused: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -79,9 +88,8 @@ impl<R: Runtime> ServerDriver<R> {
             adopt: None,
             lookup: None,
             timer: None,
-            shutdown: None,
-            backoff: AcceptBackoff::default(),
-            accept_timer: None,
+            signal: None,
+            accept_paused: false,
         }
     }
 
@@ -102,6 +110,16 @@ impl<R: Runtime> ServerDriver<R> {
     /// The runtime handle.
     pub fn runtime(&self) -> &R {
         &self.rt
+    }
+
+    /// The listening socket, lent for as long as the driver is borrowed (only `&mut`
+    /// calls close or replace it); `None` without one.
+    pub(crate) fn listener_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        match &self.listener {
+            Some((_, Slot::Bound(l))) => self.rt.bound_fd(l),
+            Some((_, Slot::Rt(l))) => l.fd(),
+            None => None,
+        }
     }
 
     /// The core server (`listening`, `address`, `connections`, `max_connections`).
@@ -157,30 +175,21 @@ impl<R: Runtime> ServerDriver<R> {
         while let Some(cmd) = self.core.poll_command() {
             any = true;
             match cmd {
-                ServerCommand::Resolve { id, host } => {
-                    if let Some(answer) = ip_literal(&host) {
-                        // `dns.lookup` answers an IP literal itself, with no resolver and
-                        // (here) no blocking-pool thread: a process that never spawned
-                        // one keeps libc's single-threaded fast paths.
-                        self.core.handle_resolved(id, Ok(vec![answer]), now);
-                    } else if let Some(lookup) = &self.lookup {
-                        let opts = LookupOptions {
-                            family: 0,
-                            hints: 0,
-                            all: false,
-                        };
-                        let r = lookup.lookup(&host, opts);
-                        self.core.handle_resolved(id, r, now);
-                    } else {
-                        let options = LookupOptions {
-                            family: 0,
-                            hints: 0,
-                            all: false,
-                        };
-                        let fut = self.rt.resolve(host, options);
-                        self.resolving = Some((id, fut));
-                    }
-                }
+                ServerCommand::Resolve { id, host, options } => match dns_lookup(&host, options) {
+                    // An IP literal needs no resolver and (here) no blocking-pool thread: a
+                    // process that never spawned one keeps libc's single-threaded paths.
+                    DnsLookup::Answered(answer) => self.core.handle_resolved(id, answer, now),
+                    DnsLookup::Query(query) => match &self.lookup {
+                        Some(lookup) => {
+                            let r = lookup.lookup(&host, options);
+                            self.core.handle_resolved(id, r, now);
+                        }
+                        None => {
+                            let fut = self.rt.getaddrinfo(query.clone());
+                            self.resolving = Some((id, query, fut));
+                        }
+                    },
+                },
                 ServerCommand::Listen {
                     id,
                     endpoint,
@@ -189,6 +198,7 @@ impl<R: Runtime> ServerDriver<R> {
                     exclusive: _,
                     readable_all,
                     writable_all,
+                    reuse_port,
                 } => self.bind(
                     now,
                     id,
@@ -197,6 +207,7 @@ impl<R: Runtime> ServerDriver<R> {
                     ipv6_only,
                     readable_all,
                     writable_all,
+                    reuse_port,
                 ),
                 ServerCommand::Reject { id } => {
                     self.take_pending(id);
@@ -206,7 +217,14 @@ impl<R: Runtime> ServerDriver<R> {
                         self.listener = None;
                     }
                 }
+                // No answer: the core's contract (libuv ignores the failure too).
                 ServerCommand::Unlink { path } => self.rt.unlink(&path),
+                ServerCommand::PauseAccept { .. } => self.accept_paused = true,
+                ServerCommand::ResumeAccept { .. } => self.accept_paused = false,
+                ServerCommand::EndConnections => self.registry.request_all(ConnRequest::End),
+                ServerCommand::DestroyConnections => {
+                    self.registry.request_all(ConnRequest::Destroy)
+                }
             }
         }
         any
@@ -222,12 +240,14 @@ impl<R: Runtime> ServerDriver<R> {
         ipv6_only: bool,
         readable_all: bool,
         writable_all: bool,
+        reuse_port: bool,
     ) {
         let options = BindOptions {
             backlog,
             ipv6_only,
             readable_all,
             writable_all,
+            reuse_port,
         };
         let bound = match self.adopt.take() {
             Some(adopted) => adopted.map_err(|error| StepError {
@@ -260,6 +280,9 @@ impl<R: Runtime> ServerDriver<R> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {
+        if self.signal.is_some() {
+            self.poll_signal(cx);
+        }
         loop {
             // IO first (a `Reject` must close the socket before its `Drop` is seen).
             let mut progress = self.run_commands(R::now());
@@ -276,14 +299,32 @@ impl<R: Runtime> ServerDriver<R> {
                         let rt = self.rt.for_connection();
                         match SocketDriver::accepted(rt, stream, conn, guard) {
                             Ok(s) => ServerEvent::Connection(s),
-                            // Dropping the guard reports the connection closed.
-                            Err(_) => continue,
+                            // The runtime could not take the socket (its reactor is out of
+                            // memory or watches; tokio: polled outside a runtime). The
+                            // connection is closed (dropping the guard reports it), and
+                            // the user hears it as an accept error: once per burst, with
+                            // accepting paused as for a failed accept(2).
+                            Err(e) => {
+                                if let Some((id, _)) = &self.listener {
+                                    let id = *id;
+                                    self.core.handle_accept_error(
+                                        id,
+                                        code_from_io(&e),
+                                        R::now(),
+                                    );
+                                }
+                                continue;
+                            }
                         }
                     }
                     Core::Drop(d) => ServerEvent::Drop(d),
                     Core::Blocked { id, remote } => ServerEvent::Blocked { id, remote },
                     Core::Error(e) => ServerEvent::Error(e),
-                    Core::Close => ServerEvent::Close,
+                    Core::Close => {
+                        // Node removes the abort listener at 'close'.
+                        self.signal = None;
+                        ServerEvent::Close
+                    }
                 };
                 self.rt.observe_server(&self.core, &out);
                 return Poll::Ready(Some(out));
@@ -297,6 +338,7 @@ impl<R: Runtime> ServerDriver<R> {
             progress |= self.run_commands(now);
             progress |= self.poll_resolve(cx, now);
             progress |= self.poll_accept(cx, now);
+            progress |= self.poll_timer(cx);
             if progress {
                 continue;
             }
@@ -313,39 +355,38 @@ impl<R: Runtime> ServerDriver<R> {
     }
 
     fn poll_resolve(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let Some((id, fut)) = &mut self.resolving else {
+        let Some((id, query, fut)) = &mut self.resolving else {
             return false;
         };
         let Poll::Ready(result) = fut.as_mut().poll(cx) else {
             return false;
         };
+        // `None`: the blocking task was lost; the core says what that means.
+        let answer = query.answer(result);
         let id = *id;
         self.resolving = None;
-        let lost = || {
-            Error::new(
-                ErrorCode::EAI_FAIL,
-                ErrorClass::Error,
-                "getaddrinfo EAI_FAIL",
-            )
+        self.core.handle_resolved(id, answer, now);
+        true
+    }
+
+    /// The core's timer: `handle_timeout` once `poll_timeout` is reached; `true` if it ran.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.core.poll_timeout() else {
+            return false;
         };
-        self.core
-            .handle_resolved(id, result.unwrap_or_else(|| Err(lost())), now);
+        let timer = self.timer.get_or_insert_with(|| self.rt.timer(deadline));
+        if self.rt.poll_timer(timer, deadline, cx).is_pending() {
+            return false;
+        }
+        self.core.handle_timeout(R::now());
         true
     }
 
     fn poll_accept(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        if self.listener.is_none() {
+        // While paused after a failed accept the listener is not polled: it stays
+        // readable while the backlog is full, so polling it would spin.
+        if self.listener.is_none() || self.accept_paused {
             return false;
-        }
-        // After a failed accept, wait (woken by the timer) instead of retrying at once:
-        // the listener stays readable while the backlog is full, so retrying on every
-        // wake-up would spin.
-        if let Some(at) = self.backoff.retry_at() {
-            let timer = self.accept_timer.get_or_insert_with(|| self.rt.timer(at));
-            if self.rt.poll_timer(timer, at, cx).is_pending() {
-                return false;
-            }
-            self.backoff.resume();
         }
         let Some((id, slot)) = self.listener.take() else {
             return false;
@@ -360,57 +401,42 @@ impl<R: Runtime> ServerDriver<R> {
                 }
             },
         };
-        let result = listener.poll_accept(cx);
+        let accepted = listener.poll_accept(cx);
         self.listener = Some((id, Slot::Rt(listener)));
-        match result {
+        match accepted {
             // The queue is empty: whatever failed before is over.
             Poll::Pending => {
-                self.backoff.on_ok();
+                self.core.handle_accept_empty(id, now);
                 false
             }
+            // Every accepted connection is handed on, even one the peer already reset:
+            // its bytes are still readable, as Node delivers them.
             Poll::Ready(Ok((stream, local, remote))) => {
-                self.backoff.on_ok();
                 let cid = self.core.handle_accepted(id, local, remote, now);
                 self.pending.push((cid, stream));
                 true
             }
             Poll::Ready(Err(e)) => {
-                let code = code_from_io(&e);
-                match self.backoff.on_error(code, now) {
-                    AcceptFailure::Report => self.core.handle_accept_error(id, code, now),
-                    AcceptFailure::Retry | AcceptFailure::Pause => {}
-                }
+                self.core.handle_accept_error(id, code_from_io(&e), now);
                 true
             }
         }
     }
 
-    /// Beyond Node: stop accepting, `end()` every open connection, `destroy()` those
-    /// still open at `deadline`; ready once every connection closed. Events that arrive
-    /// meanwhile are discarded (connections accepted before the close are dropped).
+    /// Beyond Node: [`Server::shutdown`] (stop accepting, `end()` every open connection,
+    /// `destroy()` those still open at `deadline`), driven until every connection closed.
+    /// Events that arrive meanwhile are discarded.
     pub fn poll_shutdown(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        if self.shutdown.is_none() {
-            let _ = self.close();
-            self.registry.request_all(ConnRequest::End);
-            self.shutdown = Some(false);
+        if !self.core.shutting_down() {
+            let now = R::now();
+            self.core.shutdown(deadline, now);
+            self.run_commands(now);
         }
         loop {
             match self.poll_event(cx) {
                 Poll::Ready(Some(_)) => continue,
                 Poll::Ready(None) => return Poll::Ready(()),
-                Poll::Pending => {}
-            }
-            if self.shutdown == Some(true) {
-                return Poll::Pending;
-            }
-            if R::now() >= deadline {
-                self.registry.request_all(ConnRequest::Destroy);
-                self.shutdown = Some(true);
-                continue;
-            }
-            let timer = self.timer.get_or_insert_with(|| self.rt.timer(deadline));
-            if self.rt.poll_timer(timer, deadline, cx).is_pending() {
-                return Poll::Pending;
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
@@ -431,6 +457,6 @@ impl<R: Runtime> ServerDriver<R> {
     /// `ServerEvent::Error` and retried after a pause of 10 ms doubling up to 250 ms, so
     /// this counter grows by a few per second during a burst, not by thousands.
     pub fn accept_failures(&self) -> u64 {
-        self.backoff.failures()
+        self.core.accept_failures()
     }
 }

@@ -7,22 +7,30 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::net::IpAddr;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use nodenet_core::dns::{dns_lookup, DnsLookup, GaiQuery};
 use nodenet_core::error::code_from_io;
 use nodenet_core::{
-    AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, LookupAddress, Socket,
-    SocketEvent, SocketOptions, WriteId, WriteResult,
+    AcceptedConnection, AttemptId, Command, ConnectOptions, Endpoint, Error, ErrorCode,
+    LookupAddress, Socket, SocketEvent, SocketOptions, WriteId, WriteResult,
 };
 use socket2::SockRef;
 
+use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
-use super::resolve::{Lookup, LookupOptions};
+use super::resolve::LookupOptions;
 use super::runtime::{BoxFuture, Observed, RtListener, RtStream, Runtime, StdStream};
+use crate::abort::AbortListener;
 use crate::Step;
+
+mod read_into;
+mod signal;
+
+mod linger;
 
 /// At most this many queued chunks go into one `sendmsg`.
 const MAX_IOVECS: usize = 64;
@@ -53,10 +61,18 @@ impl<R: Runtime> LazyNow<R> {
     }
 }
 
-type Resolving = (
-    AttemptId,
-    BoxFuture<Option<Result<Vec<LookupAddress>, Error>>>,
-);
+/// A lookup in flight.
+enum Resolving {
+    /// getaddrinfo on the runtime's blocking pool; the core shapes its answer
+    /// ([`GaiQuery::answer`]).
+    System(
+        AttemptId,
+        GaiQuery,
+        BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>,
+    ),
+    /// The user's async `lookup`: its answer goes to the core as a sync one does.
+    Custom(AttemptId, BoxFuture<Result<Vec<LookupAddress>, Error>>),
+}
 
 /// Bytes and end-of-stream received while serving the IO traits (`AsyncRead` & co.).
 #[derive(Debug, Default)]
@@ -74,6 +90,21 @@ pub(crate) struct RxState {
 /// `Socket` type; it makes progress only while polled (by `next_event`, the IO traits,
 /// or a user call such as `write`).
 ///
+/// **Dropping it never discards accepted bytes.** Every write API accepts bytes into a
+/// user-space queue before the kernel takes them: Node's `write()` always queues (its
+/// boolean only says whether to wait for `Drain`), and the IO-trait write
+/// ([`poll_write_bytes`](Self::poll_write_bytes): `AsyncWrite`, `futures-io`,
+/// `std::io::Write`) queues whenever the queue is below the high-water mark, so
+/// `write_all` returns with up to a high-water mark of bytes not yet sent. When a socket
+/// that is not destroyed is dropped with such bytes, it lingers in the background on its
+/// runtime ([`Runtime::spawn`]): it writes the queue, sends the FIN, discards what the
+/// peer still sends, and closes once the FIN is out and nothing is left unread (what the
+/// kernel does with its send buffer after `close(2)`). Bound: it gives up when the kernel
+/// took no byte for 30 s, and 5 minutes after the drop at the latest; giving up resets
+/// the connection (as does a runtime that cannot start the task), so the peer sees
+/// `ECONNRESET`, never a clean end of a truncated stream. `destroy()` still discards the
+/// queue, as in Node; `end()` before the drop is the way to be told when it is done.
+///
 /// One pointer: the state is boxed, so the backends' `Socket` is cheap to move and an
 /// `async fn` taking it by value (which rustc lays out with room for the argument and the
 /// local it is moved into) stays small — an idle connection served by
@@ -84,17 +115,29 @@ pub struct SocketDriver<R: Runtime>(pub(crate) Box<DriverState<R>>);
 pub(crate) struct DriverState<R: Runtime> {
     pub(crate) core: Socket,
     rt: R,
-    stream: Option<R::Stream>,
+    pub(crate) stream: Option<R::Stream>,
     attempts: Vec<(AttemptId, R::Stream)>,
     resolving: Option<Resolving>,
     timer: Option<R::Timer>,
     reading: bool,
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
+    /// The last read returned data and was short, and the socket has not waited for
+    /// readiness since: a reset reported now was already there when that read ran (see
+    /// `try_read`).
+    read_partial: bool,
     writing: bool,
-    lookup: Option<Arc<dyn Lookup>>,
+    lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
+    /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
+    /// handed out again (first, in order) by `poll_event`.
+    pub(crate) replay: VecDeque<SocketEvent>,
+    /// The `signal` option (see `signal.rs`); dropped at `Close`, as Node removes its
+    /// abort listener when the stream closes.
+    signal: Option<AbortListener>,
+    /// `poll_event_into` reads into the caller's buffer itself (see `read_into.rs`).
+    reads_elsewhere: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
@@ -107,14 +150,9 @@ impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
     }
 }
 
-impl<R: Runtime> SocketDriver<R> {
-    /// An unconnected socket (`new net.Socket(options)`).
-    pub fn new(rt: R, options: SocketOptions) -> Self {
-        Self::with_core(rt, Socket::new(options), None)
-    }
-
-    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
-        SocketDriver(Box::new(DriverState {
+impl<R: Runtime> DriverState<R> {
+    fn new(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        DriverState {
             core,
             rt,
             stream,
@@ -123,11 +161,26 @@ impl<R: Runtime> SocketDriver<R> {
             timer: None,
             reading: false,
             read_drained: false,
+            read_partial: false,
             writing: false,
             lookup: None,
             guard: None,
             rx: RxState::default(),
-        }))
+            replay: VecDeque::new(),
+            signal: None,
+            reads_elsewhere: false,
+        }
+    }
+}
+
+impl<R: Runtime> SocketDriver<R> {
+    /// An unconnected socket (`new net.Socket(options)`).
+    pub fn new(rt: R, options: SocketOptions) -> Self {
+        Self::with_core(rt, Socket::new(options), None)
+    }
+
+    fn with_core(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
+        SocketDriver(Box::new(DriverState::new(rt, core, stream)))
     }
 
     /// The server side of an accepted connection, reporting its close through `guard`.
@@ -178,6 +231,25 @@ impl<R: Runtime> SocketDriver<R> {
         self.0.stream.as_ref()?.keep_alive_settings()
     }
 
+    /// The connection's OS socket, lent for as long as the driver is borrowed (only
+    /// `&mut` calls close or replace it); `None` while connecting, after close, and on a
+    /// runtime without OS sockets.
+    pub(crate) fn stream_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.0.stream.as_ref()?.fd()
+    }
+
+    /// `getpeername` (`peer`) or `getsockname` of the connection, through the runtime:
+    /// `NotConnected` without a connection, `Unsupported` on a Unix domain socket.
+    pub(crate) fn tcp_addr(&self, peer: bool) -> io::Result<std::net::SocketAddr> {
+        let stream = self.0.stream.as_ref().ok_or_else(crate::addr::not_connected)?;
+        let addr = if peer {
+            stream.peer_addr()?
+        } else {
+            stream.local_addr()?
+        };
+        addr.ok_or_else(crate::addr::not_tcp)
+    }
+
     /// The core socket (every Node getter).
     pub fn core(&self) -> &Socket {
         &self.0.core
@@ -194,7 +266,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
-    pub fn set_lookup(&mut self, lookup: Arc<dyn Lookup>) {
+    pub(crate) fn set_lookup(&mut self, lookup: CustomLookup) {
         self.0.lookup = Some(lookup);
     }
 
@@ -272,10 +344,22 @@ impl<R: Runtime> SocketDriver<R> {
     /// Drive the socket until the core has an event for the user. `Ready(None)` when
     /// nothing more can happen (closed, or never connected).
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        if let Some(ev) = self.0.replay.pop_front() {
+            return Poll::Ready(Some(ev));
+        }
+        self.poll_new_event(cx)
+    }
+
+    /// [`poll_event`](Self::poll_event) without the replayed events: the next event the
+    /// core produces.
+    pub(crate) fn poll_new_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         // The clock is read at most once per poll, and only when an input or a deadline
         // needs it (handing out an event already queued, or finding nothing to read,
         // needs none); it is refreshed after waiting on the timer.
         let mut now = LazyNow::default();
+        if self.0.signal.is_some() {
+            self.poll_signal(cx);
+        }
         loop {
             // IO first, so the handle is closed (or the FIN sent) before the user hears.
             self.run_commands(&mut now);
@@ -286,6 +370,7 @@ impl<R: Runtime> SocketDriver<R> {
                     if let Some(g) = &mut self.0.guard {
                         g.report_closed();
                     }
+                    self.0.signal = None;
                 }
                 self.0.rt.observe(&self.0.core, Observed::Event(&ev));
                 return Poll::Ready(Some(ev));
@@ -365,17 +450,26 @@ impl<R: Runtime> SocketDriver<R> {
                     hints,
                     all,
                     custom,
-                } => match (&self.0.lookup, custom) {
-                    (Some(lookup), true) => {
-                        let r = lookup.lookup(&host, LookupOptions { family, hints, all });
-                        self.0.core.handle_resolved(now.get(), id, r);
+                } => {
+                    let options = LookupOptions { family, hints, all };
+                    match (&self.0.lookup, custom) {
+                        (Some(CustomLookup::Sync(lookup)), true) => {
+                            let r = lookup.lookup(&host, options);
+                            self.0.core.handle_resolved(now.get(), id, r);
+                        }
+                        (Some(CustomLookup::Async(lookup)), true) => {
+                            let answer = lookup.lookup(&host, options);
+                            self.0.resolving = Some(Resolving::Custom(id, answer));
+                        }
+                        _ => match dns_lookup(&host, options) {
+                            DnsLookup::Answered(r) => self.0.core.handle_resolved(now.get(), id, r),
+                            DnsLookup::Query(query) => {
+                                let fut = self.0.rt.getaddrinfo(query.clone());
+                                self.0.resolving = Some(Resolving::System(id, query, fut));
+                            }
+                        },
                     }
-                    _ => {
-                        let options = LookupOptions { family, hints, all };
-                        let fut = self.0.rt.resolve(host, options);
-                        self.0.resolving = Some((id, fut));
-                    }
-                },
+                }
                 Command::Connect {
                     attempt,
                     endpoint,
@@ -386,11 +480,13 @@ impl<R: Runtime> SocketDriver<R> {
                 Command::StopReading => self.0.reading = false,
                 Command::Write => self.0.writing = true,
                 Command::Shutdown => {
-                    if let Some(s) = &self.0.stream {
-                        // Node ignores the shutdown status.
-                        let _ = s.shutdown_write();
-                    }
-                    self.0.core.handle_shutdown(now.for_input(&self.0.core));
+                    let status = match &self.0.stream {
+                        Some(s) => s.shutdown_write().map_err(|e| code_from_io(&e)),
+                        None => Err(ErrorCode::ENOTCONN),
+                    };
+                    self.0
+                        .core
+                        .handle_shutdown(now.for_input(&self.0.core), status);
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -402,7 +498,7 @@ impl<R: Runtime> SocketDriver<R> {
                     self.0.reading = false;
                     self.0.writing = false;
                 }
-                // Option failures are ignored, as libuv's callers in Node do.
+                // No answer: the core's contract (Node ignores option failures).
                 Command::SetNoDelay(on) => {
                     if let Some(s) = &self.0.stream {
                         let _ = s.set_no_delay(on);
@@ -442,24 +538,24 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow<R>) -> bool {
-        let Some((id, fut)) = &mut self.0.resolving else {
-            return false;
+        let (id, answer) = match &mut self.0.resolving {
+            None => return false,
+            Some(Resolving::System(id, query, fut)) => {
+                let Poll::Ready(result) = fut.as_mut().poll(cx) else {
+                    return false;
+                };
+                // `None`: the blocking task was lost; the core says what that means.
+                (*id, query.answer(result))
+            }
+            Some(Resolving::Custom(id, fut)) => {
+                let Poll::Ready(answer) = fut.as_mut().poll(cx) else {
+                    return false;
+                };
+                (*id, answer)
+            }
         };
-        let Poll::Ready(result) = fut.as_mut().poll(cx) else {
-            return false;
-        };
-        let id = *id;
         self.0.resolving = None;
-        let host_err = || {
-            Error::new(
-                nodenet_core::ErrorCode::EAI_FAIL,
-                nodenet_core::ErrorClass::Error,
-                "getaddrinfo EAI_FAIL",
-            )
-        };
-        self.0
-            .core
-            .handle_resolved(now.get(), id, result.unwrap_or_else(|| Err(host_err())));
+        self.0.core.handle_resolved(now.get(), id, answer);
         true
     }
 
@@ -517,35 +613,26 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         }
         let result = stream.try_write_vectored(slices.get(..count).unwrap_or_default());
-        match result {
-            Ok(0) => {
-                let code = nodenet_core::ErrorCode::EPIPE;
-                self.0
-                    .core
-                    .handle_write_error(now.for_input(&self.0.core), code);
-                true
+        let sent = match result {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return match cx {
+                    Some(cx) => stream.poll_write_ready(cx).is_ready(),
+                    None => false,
+                }
             }
-            Ok(n) => {
-                self.0.core.handle_written(now.for_input(&self.0.core), n);
-                true
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match cx {
-                Some(cx) => stream.poll_write_ready(cx).is_ready(),
-                None => false,
-            },
-            Err(e) => {
-                self.0
-                    .core
-                    .handle_write_error(now.for_input(&self.0.core), code_from_io(&e));
-                true
-            }
-        }
+            Err(e) => Err(code_from_io(&e)),
+        };
+        self.0
+            .core
+            .handle_send_result(now.for_input(&self.0.core), sent);
+        true
     }
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
     fn try_read(&mut self, now: &mut LazyNow<R>, cx: &mut Context<'_>) -> bool {
-        if !self.0.reading {
+        if !self.0.reading || self.0.reads_elsewhere {
             return false;
         }
         let state = &mut *self.0;
@@ -554,11 +641,19 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         };
         let Poll::Ready(result) = stream.poll_read_chunk(cx, state.read_drained) else {
+            state.read_partial = false;
             return false;
         };
         match result {
             Ok(chunk) => {
-                state.read_drained = chunk.short;
+                state.read_partial = chunk.short && !chunk.data.is_empty();
+                // After a connection's first partial read, read again at once instead of
+                // waiting for readiness (one extra `recv` per connection): a reset that
+                // came with the first bytes (a client that sent and reset while waiting
+                // in the accept queue) is then seen within libuv's window on every
+                // runtime, not only where the reactor keeps a hang-up flag (tokio).
+                let first = state.core.bytes_read() == 0;
+                state.read_drained = chunk.short && !(first && state.read_partial);
                 let now = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
@@ -569,6 +664,20 @@ impl<R: Runtime> SocketDriver<R> {
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            // libuv's rule (uv__stream_io): when the poll that woke the read also said
+            // the peer hung up (`EPOLLHUP`, which a reset raises) and the read was
+            // partial, the stream ends there: `EOF`, and the reset that follows the data
+            // is never read. So a connection that sent bytes and reset before Node
+            // accepted or read it gives 'data', 'end' and a clean 'close', no
+            // `ECONNRESET`. A reset found right after a partial read, with no wait in
+            // between, was already there when that read ran: treat it the same way.
+            Err(e) if state.read_partial && e.kind() == io::ErrorKind::ConnectionReset => {
+                state.reading = false;
+                state.read_partial = false;
+                let now = now.for_input(&state.core);
+                state.core.handle_eof(now);
+                true
+            }
             Err(e) => {
                 state.reading = false;
                 let now = now.for_input(&state.core);
@@ -580,9 +689,15 @@ impl<R: Runtime> SocketDriver<R> {
 }
 
 impl<R: Runtime> Drop for SocketDriver<R> {
+    /// The server hears the close at once. Bytes a write API accepted and the kernel has
+    /// not taken yet are not discarded: the socket lingers in the background until they
+    /// are sent, then sends its FIN (bounded; see `linger`).
     fn drop(&mut self) {
         if let Some(g) = &mut self.0.guard {
             g.report_closed();
+        }
+        if self.has_unsent_bytes() {
+            self.linger_in_background();
         }
     }
 }
@@ -593,20 +708,47 @@ impl<R: Runtime> Drop for SocketDriver<R> {
 /// too; `peer` is what `accept(2)` reported. Whatever is unknown is asked of the socket
 /// (`getsockname` for a wildcard listener, so a dual-stack `::` listener still reports
 /// `::ffff:127.0.0.1` to an IPv4 peer; `getpeername` when the runtime gave no address).
+///
+/// Never fails: a connection reset while it waited in the accept queue is still
+/// delivered (its bytes are readable). What cannot be known any more is reported as the
+/// unspecified address with port 0 (Node's `remoteAddress` is `undefined` then).
 pub(crate) fn accepted_tcp_endpoints(
     stream: &std::net::TcpStream,
     listener_local: Option<std::net::SocketAddr>,
     peer: Option<std::net::SocketAddr>,
-) -> io::Result<(Endpoint, Endpoint)> {
-    let local = match listener_local {
-        Some(a) => a,
-        None => stream.local_addr()?,
+) -> (Endpoint, Endpoint) {
+    let unknown = || std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let local = listener_local
+        .or_else(|| stream.local_addr().ok())
+        .unwrap_or_else(unknown);
+    let remote = peer
+        .or_else(|| stream.peer_addr().ok())
+        .unwrap_or_else(|| match local {
+            std::net::SocketAddr::V4(_) => unknown(),
+            std::net::SocketAddr::V6(_) => std::net::SocketAddr::from(([0u16; 8], 0)),
+        });
+    (Endpoint::Tcp(local), Endpoint::Tcp(remote))
+}
+
+/// Endpoints of an accepted Unix connection: the listener's path, and the peer's path
+/// (empty when it is unnamed, as it nearly always is, or already gone). Never fails, for
+/// the reason [`accepted_tcp_endpoints`] gives.
+pub(crate) fn accepted_unix_endpoints(
+    stream: &impl std::os::fd::AsFd,
+    listener_path: Option<&str>,
+) -> (Endpoint, Endpoint) {
+    let sock = SockRef::from(stream);
+    let path = |a: socket2::SockAddr| {
+        a.as_pathname()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
-    let remote = match peer {
-        Some(a) => a,
-        None => stream.peer_addr()?,
+    let local = match listener_path {
+        Some(p) => p.to_owned(),
+        None => sock.local_addr().map(path).unwrap_or_default(),
     };
-    Ok((Endpoint::Tcp(local), Endpoint::Tcp(remote)))
+    let remote = sock.peer_addr().map(path).unwrap_or_default();
+    (Endpoint::Pipe(local), Endpoint::Pipe(remote))
 }
 
 /// The listener address that every connection it accepts shares as its local address:
@@ -668,14 +810,10 @@ mod tests {
                 continue; // no IPv6 on this machine
             };
             let (s, peer) = l.accept().unwrap();
-            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer)).unwrap();
+            let fast = accepted_tcp_endpoints(&s, fixed_local_addr(la), Some(peer));
             let slow = endpoints(&s, None).unwrap();
             assert_eq!(fast, slow, "{bind}");
-            assert_eq!(
-                accepted_tcp_endpoints(&s, None, None).unwrap(),
-                slow,
-                "{bind}"
-            );
+            assert_eq!(accepted_tcp_endpoints(&s, None, None), slow, "{bind}");
         }
     }
 }

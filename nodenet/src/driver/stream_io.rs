@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes};
 use nodenet_core::{Error, SocketEvent};
 
-use super::runtime::Runtime;
+use super::runtime::{RtStream, Runtime};
 use super::socket::SocketDriver;
 
 impl<R: Runtime> SocketDriver<R> {
@@ -28,6 +28,7 @@ impl<R: Runtime> SocketDriver<R> {
     /// `reader` says which side is waiting, so the other side's task is woken when this
     /// one made progress for it (the readiness wakers only remember the last poller).
     fn pump(&mut self, cx: &mut Context<'_>, reader: bool) -> Poll<bool> {
+        let queued = self.0.core.writable_length();
         let r = match self.poll_event(cx) {
             Poll::Ready(Some(ev)) => {
                 self.stash(ev);
@@ -37,6 +38,10 @@ impl<R: Runtime> SocketDriver<R> {
                 self.0.rx.eof = true;
                 Poll::Ready(false)
             }
+            // The queue drained without an event (no `Drain` is due below the
+            // high-water mark): progress for a writer waiting on it, who would otherwise
+            // wait for a wake that never comes.
+            Poll::Pending if self.0.core.writable_length() != queued => Poll::Ready(true),
             Poll::Pending => {
                 let slot = if reader {
                     &mut self.0.rx.read_waker
@@ -113,7 +118,9 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     /// `AsyncWrite::poll_write`: waits while the core's queue is at the high-water mark,
-    /// then queues all of `data`.
+    /// then queues all of `data`. "Written" means accepted into the queue, as for Node's
+    /// `write()`: dropping the socket afterwards still delivers it, then the FIN (see
+    /// [`SocketDriver`]'s docs for the bound).
     pub fn poll_write_bytes(
         &mut self,
         cx: &mut Context<'_>,
@@ -123,8 +130,8 @@ impl<R: Runtime> SocketDriver<R> {
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if !self.0.core.writable() {
-                return Poll::Ready(Err(Error::stream_destroyed("write").into()));
+            if let Some(refused) = self.0.core.write_refusal() {
+                return Poll::Ready(Err(refused.into()));
             }
             if self.0.core.writable_length() < self.0.core.writable_high_water_mark() {
                 self.write(Bytes::copy_from_slice(data));
@@ -136,6 +143,81 @@ impl<R: Runtime> SocketDriver<R> {
                 Poll::Ready(false) => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
             }
         }
+    }
+
+    /// `AsyncWrite::poll_write` as a `TcpStream` does it (the write half of a split):
+    /// `Ok(n)` only for bytes the kernel took, so nothing a write reported is left in the
+    /// socket's queue when the socket is dropped. Waits for the connection and for the
+    /// core's queue (bytes written before the split) to empty first; then one `send` of
+    /// `data`, whose accepted prefix is handed to the core as written at once (the core
+    /// keeps Node's accounting: `bytesWritten`, the idle timer).
+    pub fn poll_write_direct(
+        &mut self,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            if let Some(e) = self.take_error() {
+                return Poll::Ready(Err(e));
+            }
+            let core = &self.0.core;
+            if core.writable_ended() && !core.destroyed() {
+                return Poll::Ready(Err(Error::write_after_end().into()));
+            }
+            if !core.writable() || core.destroyed() {
+                return Poll::Ready(Err(Error::stream_destroyed("write").into()));
+            }
+            if data.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            let stream = match &self.0.stream {
+                Some(s) if !core.connecting() && core.writable_length() == 0 => s,
+                // Connecting, or the queue is draining: drive the socket meanwhile.
+                _ => match self.pump(cx, false) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(true) => continue,
+                    Poll::Ready(false) => {
+                        return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()))
+                    }
+                },
+            };
+            match stream.try_write_vectored(&[io::IoSlice::new(data)]) {
+                // A stream socket takes at least one byte or says `EAGAIN`.
+                Ok(0) => return self.fail_write(data, io::ErrorKind::BrokenPipe.into()),
+                Ok(n) => {
+                    let sent = Bytes::copy_from_slice(data.get(..n).unwrap_or(data));
+                    let now = R::now();
+                    // The bytes are in the kernel already: the core's dispatch says so.
+                    self.0
+                        .core
+                        .write_no_callback_with(sent, now, |chunk| Ok(chunk.len()));
+                    self.after_user_call();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    match stream.poll_write_ready(cx) {
+                        Poll::Ready(Ok(())) => continue,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Err(e) => return self.fail_write(data, e),
+            }
+        }
+    }
+
+    /// A failed `send` of the write half, reported through the core, which destroys the
+    /// socket with Node's error (`write EPIPE`, ...).
+    fn fail_write(&mut self, data: &[u8], e: io::Error) -> Poll<io::Result<usize>> {
+        let code = nodenet_core::error::code_from_io(&e);
+        let chunk = Bytes::copy_from_slice(data);
+        let now = R::now();
+        self.0
+            .core
+            .write_no_callback_with(chunk, now, |_| Err(code));
+        self.after_user_call();
+        Poll::Ready(Err(e))
     }
 
     /// `AsyncWrite::poll_flush`: ready once the queue is empty.

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,8 +20,8 @@ use nodenet::runtime::{
     StdStream, Step, StepError,
 };
 use nodenet::KeepAlive;
-use nodenet::LookupOptions;
-use nodenet_core::{Endpoint, Error, ErrorCode, LookupAddress};
+use nodenet_core::dns::GaiQuery;
+use nodenet_core::{Endpoint, ErrorCode};
 
 use super::exec::{current, with_active};
 use super::kernel::{ConnId, HostIx, ListenerId, Shared, SockId, SockState};
@@ -164,18 +164,13 @@ impl Runtime for SimRuntime {
         })
     }
 
-    fn resolve(
-        &self,
-        host: String,
-        options: LookupOptions,
-    ) -> BoxFuture<Option<Result<Vec<LookupAddress>, Error>>> {
+    fn getaddrinfo(&self, query: GaiQuery) -> BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>> {
         let Ok(shared) = self.shared() else {
-            let err = Error::getaddrinfo(ErrorCode::EAI_FAIL, &host);
-            return Box::pin(std::future::ready(Some(Err(err))));
+            return Box::pin(std::future::ready(Some(Err(ErrorCode::EAI_FAIL))));
         };
         let (answer, at) = {
             let mut st = shared.lock();
-            let answer = st.resolve(&host, options);
+            let answer = st.getaddrinfo(&query);
             let lat = st.latency(self.host, self.host);
             (answer, st.now + lat)
         };
@@ -187,6 +182,24 @@ impl Runtime for SimRuntime {
     }
 
     fn unlink(&self, _path: &str) {}
+
+    fn spawn(&self, task: BoxFuture<()>) {
+        // On this handle's host while it is up, in the simulation running on this
+        // thread; anything else (a socket dropped by a crash) drops the task unfinished
+        // (the driver then resets the connection).
+        let up = self
+            .shared
+            .as_ref()
+            .is_some_and(|s| s.lock().hosts[self.host].up);
+        let refused = with_active(|a| match (a, &self.shared) {
+            (Some(a), Some(s)) if up && Arc::ptr_eq(&a.shared, s) => {
+                a.spawned.push((self.host, task));
+                None
+            }
+            _ => Some(task),
+        });
+        drop(refused);
+    }
 
     fn timer(&self, _deadline: Instant) -> Sleep {
         Sleep::at(self.shared.clone(), Duration::ZERO)
@@ -263,8 +276,16 @@ impl RtStream for SimStream {
         self.shared.lock().recv(self.sock, cx.waker())
     }
 
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.shared.lock().recv_into(self.sock, buf, cx.waker())
+    }
+
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.shared.lock().poll_writable(self.sock, cx.waker())
+    }
+
+    fn has_unread(&self) -> bool {
+        self.shared.lock().has_unread(self.sock)
     }
 
     fn take_error(&self) -> io::Result<Option<io::Error>> {

@@ -346,6 +346,8 @@ pub(crate) struct Listener {
     pub(crate) host: HostIx,
     pub(crate) addr: SocketAddr,
     pub(crate) ipv6_only: bool,
+    /// `SO_REUSEPORT`: listeners that all set it share the address.
+    pub(crate) reuse_port: bool,
     pub(crate) backlog: usize,
     pub(crate) queue: VecDeque<ConnId>,
     pub(crate) waker: Option<Waker>,
@@ -551,7 +553,8 @@ impl State {
 
     /// The host an address belongs to, as seen from `from` (loopback is the host itself).
     pub(crate) fn host_of(&self, from: HostIx, ip: IpAddr) -> Option<HostIx> {
-        if ip.is_loopback() {
+        // `::ffff:127.0.0.1` is the loopback too (a dual-stack socket's view of it).
+        if ip.to_canonical().is_loopback() {
             return Some(from);
         }
         self.host_by_ip.get(&ip).copied()

@@ -14,10 +14,10 @@ use std::io::{self, IoSlice};
 use std::net::{IpAddr, SocketAddr};
 use std::task::{Poll, Waker};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use nodenet::runtime::{BindOptions, ReadChunk, Step, StepError};
-use nodenet::LookupOptions;
-use nodenet_core::{Endpoint, Error, ErrorCode, LookupAddress};
+use nodenet_core::dns::{GaiQuery, V4MAPPED};
+use nodenet_core::{Endpoint, ErrorCode};
 
 use super::kernel::{
     Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState, State, SYN_RETRY,
@@ -175,11 +175,7 @@ impl State {
         if !self.hosts[dst_host].up {
             return; // lost: the connect times out
         }
-        let found = self
-            .listeners
-            .iter()
-            .position(|l| l.open && l.host == dst_host && l.matches(&dst));
-        let Some(li) = found else {
+        let Some(li) = self.pick_listener(dst_host, &dst, &src) else {
             self.kernel_log(format_args!("RST {dst} -> {src} (no listener)"));
             self.send_segment(
                 dst_host,
@@ -290,7 +286,12 @@ impl State {
         let busy = self
             .listeners
             .iter()
-            .any(|l| l.open && l.host == host && l.collides(&addr, v6only));
+            .any(|l| {
+                l.open
+                    && l.host == host
+                    && l.collides(&addr, v6only)
+                    && !(l.reuse_port && options.reuse_port)
+            });
         if busy {
             return Err(step_error(Step::Bind, ErrorCode::EADDRINUSE));
         }
@@ -299,6 +300,7 @@ impl State {
             host,
             addr,
             ipv6_only: v6only,
+            reuse_port: options.reuse_port,
             backlog: options.backlog as usize,
             queue: Default::default(),
             waker: None,
@@ -307,6 +309,31 @@ impl State {
         });
         self.host_log(host, format_args!("LISTEN {addr}"));
         Ok((id, addr))
+    }
+
+    /// The listener a SYN from `src` to `dst` on `host` reaches: one bound to exactly
+    /// `dst` before a wildcard; among listeners sharing a port (`SO_REUSEPORT`) the
+    /// source port picks one, as the kernel's hash of the connection does.
+    fn pick_listener(&self, host: HostIx, dst: &SocketAddr, src: &SocketAddr) -> Option<ListenerId> {
+        let matching = || {
+            self.listeners
+                .iter()
+                .enumerate()
+                .filter(move |(_, l)| l.open && l.host == host && l.matches(dst))
+        };
+        let exact: Vec<ListenerId> = matching()
+            .filter(|(_, l)| l.addr.ip() == dst.ip())
+            .map(|(i, _)| i)
+            .collect();
+        let group = if exact.is_empty() {
+            matching().map(|(i, _)| i).collect()
+        } else {
+            exact
+        };
+        match group.len() {
+            0 => None,
+            n => group.get(usize::from(src.port()) % n).copied(),
+        }
     }
 
     /// `accept4()`: a queued connection with its local and remote endpoints.
@@ -463,6 +490,36 @@ impl State {
 
     /// One `recv()` into the 64 KiB read buffer.
     pub(crate) fn recv(&mut self, s: SockId, waker: &Waker) -> Poll<io::Result<ReadChunk>> {
+        self.recv_at_most(s, READ_BUFFER, waker)
+            .map_ok(|data| ReadChunk { data, short: false })
+    }
+
+    /// `recv()` into the caller's buffer (Node's `onread`): `Ok(0)` at end-of-stream.
+    pub(crate) fn recv_into(
+        &mut self,
+        s: SockId,
+        buf: &mut [u8],
+        waker: &Waker,
+    ) -> Poll<io::Result<usize>> {
+        self.recv_at_most(s, buf.len(), waker).map_ok(|data| {
+            let n = data.len();
+            if let Some(into) = buf.get_mut(..n) {
+                into.copy_from_slice(&data);
+            }
+            n
+        })
+    }
+
+    /// Bytes that have arrived and are not read yet (a `MSG_PEEK`).
+    pub(crate) fn has_unread(&self, s: SockId) -> bool {
+        match self.socks[s].end() {
+            Some((conn, side)) => self.conns[conn].ends[side].incoming.ready(self.now) > 0,
+            None => false,
+        }
+    }
+
+    /// One read of at most `max` bytes: empty at end-of-stream.
+    fn recv_at_most(&mut self, s: SockId, max: usize, waker: &Waker) -> Poll<io::Result<Bytes>> {
         self.ops += 1;
         let Some((conn, side)) = self.socks[s].end() else {
             return match self.socks[s].state {
@@ -479,7 +536,7 @@ impl State {
             end.error_reported = true;
             return Poll::Ready(Err(os_error(code)));
         }
-        let ready = end.incoming.ready(now).min(READ_BUFFER);
+        let ready = end.incoming.ready(now).min(max);
         if ready > 0 {
             let take = if self.rng.chance(self.faults.chunking) {
                 self.rng.range(1, ready as u64) as usize
@@ -494,13 +551,10 @@ impl State {
                     w.wake();
                 }
             }
-            return Poll::Ready(Ok(ReadChunk { data, short: false }));
+            return Poll::Ready(Ok(data));
         }
         if self.conns[conn].ends[side].incoming.fin_ready(now) {
-            return Poll::Ready(Ok(ReadChunk {
-                data: Default::default(),
-                short: false,
-            }));
+            return Poll::Ready(Ok(Bytes::new()));
         }
         let slot = &mut self.socks[s].read_waker;
         match slot {
@@ -739,29 +793,26 @@ impl State {
 
     // ---- names ------------------------------------------------------------------
 
-    /// `dns.lookup(host, options)` against the simulated DNS table.
-    pub(crate) fn resolve(
-        &self,
-        host: &str,
-        options: LookupOptions,
-    ) -> Result<Vec<LookupAddress>, Error> {
-        let Some(list) = self.dns.get(host) else {
-            return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
+    /// `getaddrinfo(host, {ai_family, ai_flags})` against the simulated DNS table: the
+    /// name's addresses of the asked family in table order (`AF_INET6` with `V4MAPPED`
+    /// maps IPv4 answers when the name has no IPv6 one, as glibc does); `ENOTFOUND`
+    /// (`EAI_NONAME`) when there is none. The core shapes the answer as `dns.lookup`.
+    pub(crate) fn getaddrinfo(&self, query: &GaiQuery) -> Result<Vec<IpAddr>, ErrorCode> {
+        let list = self.dns.get(query.host()).ok_or(ErrorCode::ENOTFOUND)?;
+        let of = |v6: bool| list.iter().filter(move |a| a.is_ipv6() == v6).copied();
+        let out: Vec<IpAddr> = match query.family() {
+            4 => of(false).collect(),
+            6 if query.hints() & V4MAPPED != 0 && of(true).next().is_none() => of(false)
+                .map(|a| match a {
+                    IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+                    v6 => v6,
+                })
+                .collect(),
+            6 => of(true).collect(),
+            _ => list.clone(),
         };
-        let mut out: Vec<LookupAddress> = list
-            .iter()
-            .filter(|a| match options.family {
-                4 => a.is_ipv4(),
-                6 => a.is_ipv6(),
-                _ => true,
-            })
-            .map(|a| LookupAddress::new(a.to_string(), if a.is_ipv6() { 6 } else { 4 }))
-            .collect();
         if out.is_empty() {
-            return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
-        }
-        if !options.all {
-            out.truncate(1);
+            return Err(ErrorCode::ENOTFOUND);
         }
         Ok(out)
     }

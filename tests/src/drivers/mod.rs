@@ -1,23 +1,21 @@
-//! Conformance drivers for the three real backends (`nodenet-tokio`, `nodenet-smol`,
-//! `nodenet-std`): one generic driver ([`net`]) over the [`Backend`] seam ([`backend`]),
-//! and one small module per backend saying how to wait for the next event of several
-//! actors at once.
+//! The conformance driver for every runtime (tokio, smol, std, the simulation runtime): one generic driver
+//! ([`net`]) over `nodenet::Socket<R>` / `nodenet::Server<R>` for any
+//! [`TestRuntime`](crate::test_runtime::TestRuntime), whose only runtime-dependent part
+//! is how to wait for the next event of several actors at once ([`wait`]).
 //!
 //! ```no_run
 //! use nodenet_tests::{check, load_dir, scenarios_dir};
-//! let mut driver = nodenet_tests::drivers::smol_backend::driver();
+//! use nodenet_tests::drivers::NetDriver;
+//! let mut driver = NetDriver::<nodenet_smol::SmolRuntime>::new();
 //! for file in load_dir(&scenarios_dir()).unwrap() {
 //!     println!("{}: {:?}", file.scenario.name, check(&mut driver, &file.scenario).is_ok());
 //! }
 //! ```
-pub mod backend;
 pub mod common;
 pub mod net;
 pub mod sim_backend;
-pub mod smol_backend;
-pub mod std_backend;
 pub mod suite;
-pub mod tokio_backend;
+pub mod wait;
 
-pub use backend::{Backend, Ev};
 pub use net::{NetActors, NetDriver};
+pub use wait::Ev;

@@ -1,26 +1,29 @@
-//! The scenario driver for real sockets, written once for the three backends: the actor
-//! table ([`ActorTable`]), the mapping of every scenario step onto the backend's API and of
-//! every property onto its getters ([`NetActors`], the [`Actors`] implementation), and the
-//! run loop that feeds the backend's events to the [`ScriptRunner`] ([`NetDriver`]).
+//! The scenario driver for real sockets, written once for every runtime: the actor
+//! table ([`ActorTable`]), the mapping of every scenario step onto the method of the same
+//! name of `nodenet::Socket<R>` / `nodenet::Server<R>` and of every property onto its
+//! getters ([`NetActors`], the [`Actors`] implementation), and the run loop that feeds
+//! the actors' events to the [`ScriptRunner`] ([`NetDriver`]).
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll as TaskPoll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use nodenet::LookupOptions;
+use nodenet::{LookupOptions, Server, Socket};
 use nodenet_core::ServerEvent;
 use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
 
-use super::backend::{Backend, Ev};
 use super::common::{
     code, connect_options, emits_follower, listen_options, server_options, server_property,
     socket_property, Callbacks,
 };
+use super::wait::{next_of_any, poll_now, Ev};
 use crate::driver::{DriverError, ScenarioDriver};
 use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, Target};
 use crate::script::{Actors, Poll, ScriptRunner};
+use crate::test_runtime::TestRuntime;
 use crate::trace::{Event, PropertyValue, Traces};
 
 /// A whole scenario run is bounded by this (Node's runner uses the same limit).
@@ -28,16 +31,16 @@ pub const HARD_LIMIT: Duration = Duration::from_secs(10);
 
 /// One actor: a socket (client or accepted connection) or a server.
 #[derive(Debug)]
-pub enum Actor<B: Backend> {
+pub enum Actor<R: TestRuntime> {
     /// A client or an accepted connection.
-    Socket(B::Socket),
-    /// A server.
-    Server(B::Server),
+    Socket(Socket<R>),
+    /// A server (boxed: it is much larger than a socket).
+    Server(Box<Server<R>>),
 }
 
 #[derive(Debug)]
-struct Entry<B: Backend> {
-    actor: Actor<B>,
+struct Entry<R: TestRuntime> {
+    actor: Actor<R>,
     /// `next_event` returned `None`: nothing more can happen until `listen`/`connect`.
     finished: bool,
 }
@@ -45,12 +48,12 @@ struct Entry<B: Backend> {
 /// The actors of one run, in creation order, with a rotating cursor so that waiting for
 /// "the next event of anyone" visits every actor fairly.
 #[derive(Debug)]
-pub struct ActorTable<B: Backend> {
-    entries: Vec<(String, Entry<B>)>,
+pub struct ActorTable<R: TestRuntime> {
+    entries: Vec<(String, Entry<R>)>,
     cursor: usize,
 }
 
-impl<B: Backend> Default for ActorTable<B> {
+impl<R: TestRuntime> Default for ActorTable<R> {
     fn default() -> Self {
         ActorTable {
             entries: Vec::new(),
@@ -59,26 +62,26 @@ impl<B: Backend> Default for ActorTable<B> {
     }
 }
 
-impl<B: Backend> ActorTable<B> {
-    fn get(&self, name: &str) -> Option<&Actor<B>> {
+impl<R: TestRuntime> ActorTable<R> {
+    fn get(&self, name: &str) -> Option<&Actor<R>> {
         self.entries
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, e)| &e.actor)
     }
 
-    fn get_mut(&mut self, name: &str) -> Option<&mut Actor<B>> {
+    fn get_mut(&mut self, name: &str) -> Option<&mut Actor<R>> {
         self.entry_mut(name).map(|e| &mut e.actor)
     }
 
-    fn entry_mut(&mut self, name: &str) -> Option<&mut Entry<B>> {
+    fn entry_mut(&mut self, name: &str) -> Option<&mut Entry<R>> {
         self.entries
             .iter_mut()
             .find(|(n, _)| n == name)
             .map(|(_, e)| e)
     }
 
-    fn insert(&mut self, name: &str, actor: Actor<B>) {
+    fn insert(&mut self, name: &str, actor: Actor<R>) {
         let entry = Entry {
             actor,
             finished: false,
@@ -107,12 +110,14 @@ impl<B: Backend> ActorTable<B> {
 
     /// Ask each live actor, starting after the last one that produced an event, for its
     /// next event with `f` (`Ready(Some)` = event, `Ready(None)` = finished, `Pending` =
-    /// nothing now); return the first event found.
+    /// nothing now): the first event found (`Ready(Some)`), `Ready(None)` when no actor
+    /// is live (nothing to wait for), `Pending` otherwise.
     pub fn visit<E>(
         &mut self,
-        mut f: impl FnMut(&mut Actor<B>) -> TaskPoll<Option<E>>,
-    ) -> TaskPoll<(String, E)> {
+        mut f: impl FnMut(&mut Actor<R>) -> TaskPoll<Option<E>>,
+    ) -> TaskPoll<Option<(String, E)>> {
         let n = self.entries.len();
+        let mut live = false;
         for k in 0..n {
             let i = (self.cursor + k) % n;
             let Some((name, entry)) = self.entries.get_mut(i) else {
@@ -124,20 +129,24 @@ impl<B: Backend> ActorTable<B> {
             match f(&mut entry.actor) {
                 TaskPoll::Ready(Some(ev)) => {
                     self.cursor = i + 1;
-                    return TaskPoll::Ready((name.clone(), ev));
+                    return TaskPoll::Ready(Some((name.clone(), ev)));
                 }
                 TaskPoll::Ready(None) => entry.finished = true,
-                TaskPoll::Pending => {}
+                TaskPoll::Pending => live = true,
             }
         }
-        TaskPoll::Pending
+        if live {
+            TaskPoll::Pending
+        } else {
+            TaskPoll::Ready(None)
+        }
     }
 
     /// Ask one actor (by name) the same way as [`visit`](Self::visit).
     pub fn poll_one<E>(
         &mut self,
         name: &str,
-        f: impl FnOnce(&mut Actor<B>) -> TaskPoll<Option<E>>,
+        f: impl FnOnce(&mut Actor<R>) -> TaskPoll<Option<E>>,
     ) -> TaskPoll<Option<E>> {
         let Some(entry) = self.entry_mut(name) else {
             return TaskPoll::Ready(None);
@@ -154,7 +163,7 @@ impl<B: Backend> ActorTable<B> {
 
     /// Take a socket actor out (to call `connect` on it again); `None` when `name` is no
     /// socket.
-    fn take_socket(&mut self, name: &str) -> Option<B::Socket> {
+    fn take_socket(&mut self, name: &str) -> Option<Socket<R>> {
         let at = self
             .entries
             .iter()
@@ -166,7 +175,7 @@ impl<B: Backend> ActorTable<B> {
     }
 
     /// Take every actor out (to tear the run down).
-    fn drain(&mut self) -> Vec<Actor<B>> {
+    fn drain(&mut self) -> Vec<Actor<R>> {
         std::mem::take(&mut self.entries)
             .into_iter()
             .map(|(_, e)| e.actor)
@@ -174,10 +183,10 @@ impl<B: Backend> ActorTable<B> {
     }
 }
 
-/// The actors of one run on backend `B`, plus what the scenario needs to build options:
+/// The actors of one run on runtime `R`, plus what the scenario needs to build options:
 /// the temporary directory for IPC paths and the listening ports.
 #[derive(Debug)]
-pub struct NetActors<'s, B: Backend> {
+pub struct NetActors<'s, R: TestRuntime> {
     scenario: &'s Scenario,
     tmp: PathBuf,
     /// Each server's port, remembered at `listening` like the Node runner does (so
@@ -186,10 +195,10 @@ pub struct NetActors<'s, B: Backend> {
     /// The labelled `write`/`end` callbacks waiting to run.
     callbacks: Callbacks,
     /// The actors.
-    pub table: ActorTable<B>,
+    pub table: ActorTable<R>,
 }
 
-impl<'s, B: Backend> NetActors<'s, B> {
+impl<'s, R: TestRuntime> NetActors<'s, R> {
     /// No actors yet; IPC paths live in `tmp`.
     pub fn new(scenario: &'s Scenario, tmp: &Path) -> Self {
         NetActors {
@@ -201,14 +210,14 @@ impl<'s, B: Backend> NetActors<'s, B> {
         }
     }
 
-    fn server(&self, name: &str) -> Option<&B::Server> {
+    fn server(&self, name: &str) -> Option<&Server<R>> {
         match self.table.get(name) {
             Some(Actor::Server(s)) => Some(s),
             _ => None,
         }
     }
 
-    fn socket(&self, name: &str) -> Option<&B::Socket> {
+    fn socket(&self, name: &str) -> Option<&Socket<R>> {
         match self.table.get(name) {
             Some(Actor::Socket(s)) => Some(s),
             _ => None,
@@ -225,8 +234,7 @@ impl<'s, B: Backend> NetActors<'s, B> {
 
     /// Remember the port `name` listens on (at its `listening` event).
     fn note_port(&mut self, name: &str) {
-        if let Some(Endpoint::Tcp(a)) = self.server(name).and_then(|s| B::server_core(s).address())
-        {
+        if let Some(Endpoint::Tcp(a)) = self.server(name).and_then(|s| s.address()) {
             self.ports.insert(name.to_owned(), a.port());
         }
     }
@@ -243,12 +251,12 @@ impl<'s, B: Backend> NetActors<'s, B> {
         };
         let options = listen_options(&spec.listen, &self.tmp, port)?;
         if !matches!(self.table.get(name), Some(Actor::Server(_))) {
-            let server = B::server_new(server_options(spec)?);
-            self.table.insert(name, Actor::Server(server));
+            let server = Server::<R>::new(server_options(spec)?);
+            self.table.insert(name, Actor::Server(Box::new(server)));
         }
         self.table.revive(name);
         match self.table.get_mut(name) {
-            Some(Actor::Server(s)) => B::listen(s, options).map(|()| true).map_err(code),
+            Some(Actor::Server(s)) => s.listen(options).map(|()| true).map_err(code),
             _ => Err(format!("NO_SERVER_{name}")),
         }
     }
@@ -266,9 +274,9 @@ impl<'s, B: Backend> NetActors<'s, B> {
     fn create(&mut self, name: &str) -> Result<bool, String> {
         let spec = self.client_spec(name)?;
         let (socket_options, _) = connect_options(spec, &self.tmp, Some(0))?;
-        let mut socket = B::socket_new(socket_options);
+        let mut socket = Socket::<R>::new(socket_options);
         if let Some(ms) = spec.connect.timeout {
-            B::set_timeout(&mut socket, ms as f64).map_err(code)?;
+            socket.set_timeout(ms as f64).map_err(code)?;
         }
         self.table.insert(name, Actor::Socket(socket));
         Ok(true)
@@ -289,7 +297,7 @@ impl<'s, B: Backend> NetActors<'s, B> {
                 options.timeout = None;
                 existing
             }
-            None => B::socket_new(socket_options),
+            None => Socket::<R>::new(socket_options),
         };
         if let Some(answers) = &c.lookup {
             let answers: Vec<LookupAddress> = answers
@@ -298,7 +306,7 @@ impl<'s, B: Backend> NetActors<'s, B> {
                 .collect();
             // Node's custom lookup as the scenario runner writes it: every address when
             // asked for all (happy eyeballs), else the first.
-            B::set_lookup(&mut socket, move |_host: &str, o: LookupOptions| {
+            socket.set_lookup(move |_host: &str, o: LookupOptions| {
                 Ok(if o.all {
                     answers.clone()
                 } else {
@@ -306,31 +314,26 @@ impl<'s, B: Backend> NetActors<'s, B> {
                 })
             });
         }
-        let result = B::connect(&mut socket, options);
+        let result = socket.connect(options);
         self.table.insert(name, Actor::Socket(socket));
         self.table.revive(name);
         result.map(|()| true).map_err(code)
     }
 
-    fn server_property(&self, server: &B::Server, name: &str, property: &str) -> PropertyValue {
+    fn server_property(&self, server: &Server<R>, name: &str, property: &str) -> PropertyValue {
         let path = self
             .scenario
             .servers
             .get(name)
             .and_then(|s| s.listen.path.as_ref());
         let path_exists = path.is_some_and(|p| self.tmp.join(p).exists());
-        server_property(
-            B::server_core(server),
-            property,
-            B::connections(server),
-            path_exists,
-        )
+        server_property(server.core(), property, server.connections(), path_exists)
     }
 }
 
 /// The Rust-only getsockopt read-backs (seconds and counts as libuv sets them).
-fn sockopt<B: Backend>(socket: &B::Socket, opt: &str) -> PropertyValue {
-    let (ka, no_delay) = match B::keep_alive_settings(socket) {
+fn sockopt<R: TestRuntime>(socket: &Socket<R>, opt: &str) -> PropertyValue {
+    let (ka, no_delay) = match socket.keep_alive_settings() {
         Some(Ok(v)) => v,
         Some(Err(e)) => return PropertyValue::Str(format!("<getsockopt failed: {e}>")),
         None => return PropertyValue::Undefined,
@@ -345,7 +348,7 @@ fn sockopt<B: Backend>(socket: &B::Socket, opt: &str) -> PropertyValue {
     }
 }
 
-impl<B: Backend> Actors for NetActors<'_, B> {
+impl<R: TestRuntime> Actors for NetActors<'_, R> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
         match op {
             Op::Listen => return self.listen(actor),
@@ -359,9 +362,9 @@ impl<B: Backend> Actors for NetActors<'_, B> {
                     // Node's `server.close()` never throws: not running is reported to
                     // the callback only, which the scenarios do not pass.
                     Op::Close => {
-                        let _ = B::close(s);
+                        let _ = s.close();
                     }
-                    Op::SetMaxConnections { value } => B::set_max_connections(s, Some(*value)),
+                    Op::SetMaxConnections { value } => s.set_max_connections(Some(*value)),
                     _ => {}
                 }
                 return Ok(true);
@@ -378,13 +381,13 @@ impl<B: Backend> Actors for NetActors<'_, B> {
                 data,
                 repeat,
                 cb: None,
-            } => return Ok(B::write(s, Op::write_data(data, *repeat))),
+            } => return Ok(s.write(Op::write_data(data, *repeat))),
             Op::Write {
                 data,
                 repeat,
                 cb: Some(label),
             } => {
-                let r = B::write_tracked(s, Op::write_data(data, *repeat));
+                let r = s.write_tracked(Op::write_data(data, *repeat));
                 callbacks.on_write(actor, r.id, label);
                 return Ok(r.ok);
             }
@@ -393,12 +396,12 @@ impl<B: Backend> Actors for NetActors<'_, B> {
                 data: None,
                 cb: None,
             } => {
-                let _ = B::end(s);
+                let _ = s.end();
             }
             Op::End {
                 data: Some(d),
                 cb: None,
-            } => return Ok(B::end_with(s, Bytes::from(d.clone()))),
+            } => return Ok(s.end_with(Bytes::from(d.clone()))),
             // `end([data], cb)`: `end_with` is `write` then `end`; split here to see `end`'s
             // result, which is the callback's error when it fails at once.
             Op::End {
@@ -407,38 +410,31 @@ impl<B: Backend> Actors for NetActors<'_, B> {
             } => {
                 let ok = data
                     .as_ref()
-                    .is_none_or(|d| B::write(s, Bytes::from(d.clone())));
-                B::end(s).map_err(code)?;
+                    .is_none_or(|d| s.write(Bytes::from(d.clone())));
+                s.end().map_err(code)?;
                 callbacks.on_end(actor, label);
                 return Ok(ok);
             }
-            Op::Destroy => B::destroy(s, None),
+            Op::Destroy => s.destroy(None),
             Op::DestroyWithError { code: c } => {
                 let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
-                B::destroy(
-                    s,
-                    Some(Error::new(
-                        code,
-                        ErrorClass::Error,
-                        "destroyed by the scenario",
-                    )),
-                );
+                s.destroy(Some(Error::new(
+                    code,
+                    ErrorClass::Error,
+                    "destroyed by the scenario",
+                )));
             }
-            Op::DestroySoon => B::destroy_soon(s),
-            Op::ResetAndDestroy => B::reset_and_destroy(s).map_err(code)?,
-            Op::Pause => B::pause(s),
-            Op::Resume => B::resume(s),
-            Op::SetTimeout { ms } => B::set_timeout(s, *ms as f64).map_err(code)?,
-            Op::SetEncoding { encoding } => B::set_encoding(s, encoding).map_err(code)?,
-            Op::SetNoDelay { enable } => B::set_no_delay(s, enable.unwrap_or(true)),
+            Op::DestroySoon => s.destroy_soon(),
+            Op::ResetAndDestroy => s.reset_and_destroy().map_err(code)?,
+            Op::Pause => s.pause(),
+            Op::Resume => s.resume(),
+            Op::SetTimeout { ms } => s.set_timeout(*ms as f64).map_err(code)?,
+            Op::SetEncoding { encoding } => s.set_encoding(encoding).map_err(code)?,
+            Op::SetNoDelay { enable } => s.set_no_delay(enable.unwrap_or(true)),
             Op::SetKeepAlive {
                 enable,
                 initial_delay_ms,
-            } => B::set_keep_alive(
-                s,
-                enable.unwrap_or(true),
-                initial_delay_ms.unwrap_or(0) as f64,
-            ),
+            } => s.set_keep_alive(enable.unwrap_or(true), initial_delay_ms.unwrap_or(0) as f64),
             other => return Err(format!("UNSUPPORTED_OP_{other:?}")),
         }
         Ok(true)
@@ -450,8 +446,8 @@ impl<B: Backend> Actors for NetActors<'_, B> {
         }
         match self.socket(actor) {
             Some(s) => match property.strip_prefix("sockopt.") {
-                Some(opt) => sockopt::<B>(s, opt),
-                None => socket_property(B::socket_core(s), property),
+                Some(opt) => sockopt::<R>(s, opt),
+                None => socket_property(s.core(), property),
             },
             None => PropertyValue::Str(format!("<no actor {actor}>")),
         }
@@ -468,16 +464,25 @@ pub fn scenario_error(c: &str) -> Result<Error, String> {
     ))
 }
 
-/// Runs scenarios on backend `B` ([`ScenarioDriver`]), held to [`Target::Nodenet`].
+/// Runs scenarios on runtime `R` ([`ScenarioDriver`]), held to [`Target::Nodenet`]:
+/// each scenario runs in one [`TestRuntime::block_on`].
 #[derive(Debug)]
-pub struct NetDriver<B> {
-    backend: B,
+pub struct NetDriver<R> {
+    runtime: PhantomData<fn() -> R>,
 }
 
-impl<B: Backend> NetDriver<B> {
-    /// A driver over `backend`.
-    pub fn new(backend: B) -> Self {
-        NetDriver { backend }
+impl<R: TestRuntime> NetDriver<R> {
+    /// A driver on runtime `R`.
+    pub fn new() -> Self {
+        NetDriver {
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: TestRuntime> Default for NetDriver<R> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -491,11 +496,11 @@ fn temp_dir() -> std::io::Result<PathBuf> {
 }
 
 /// Hand one backend event to the script (registering an accepted socket first).
-pub fn deliver<B: Backend>(
+pub fn deliver<R: TestRuntime>(
     script: &mut ScriptRunner<'_>,
-    actors: &mut NetActors<'_, B>,
+    actors: &mut NetActors<'_, R>,
     actor: &str,
-    ev: Ev<B::Socket>,
+    ev: Ev<R>,
 ) {
     let event = match ev {
         Ev::Socket(ev) => {
@@ -522,9 +527,9 @@ pub fn deliver<B: Backend>(
     script.record(actor, &event, actors);
 }
 
-impl<B: Backend> ScenarioDriver for NetDriver<B> {
+impl<R: TestRuntime> ScenarioDriver for NetDriver<R> {
     fn name(&self) -> &str {
-        self.backend.name()
+        R::NAME
     }
 
     fn target(&self) -> Target {
@@ -533,60 +538,72 @@ impl<B: Backend> ScenarioDriver for NetDriver<B> {
 
     fn run(&mut self, scenario: &Scenario) -> Result<Traces, DriverError> {
         let tmp = temp_dir().map_err(|e| DriverError(format!("temporary directory: {e}")))?;
-        let tmp_text = tmp.to_string_lossy().into_owned();
-        self.backend.begin_run();
-        let started = self.backend.now();
-        let hard_deadline = started + HARD_LIMIT;
-        let mut actors = NetActors::<B>::new(scenario, &tmp);
-        let mut script = ScriptRunner::new(scenario, Some(&tmp_text), started);
-        let mut outcome = Ok(());
-        loop {
-            let now = self.backend.now();
-            match script.poll(now, &mut actors) {
-                Poll::Done => break,
-                Poll::Wait { deadline } => {
-                    if now >= hard_deadline {
-                        outcome = Err(DriverError(format!(
-                            "{}: hard time limit of {HARD_LIMIT:?} hit",
-                            scenario.name
-                        )));
+        let outcome = R::block_on(run_scenario::<R>(scenario, &tmp));
+        let _ = std::fs::remove_dir_all(&tmp);
+        outcome
+    }
+}
+
+/// One scenario on runtime `R`, IPC paths under `tmp`: feed the actors' events to the
+/// script until it is done (or [`HARD_LIMIT`] passed), then tear everything down.
+async fn run_scenario<R: TestRuntime>(
+    scenario: &Scenario,
+    tmp: &Path,
+) -> Result<Traces, DriverError> {
+    let tmp_text = tmp.to_string_lossy().into_owned();
+    let started = <R as nodenet::Runtime>::now();
+    let hard_deadline = started + HARD_LIMIT;
+    let mut actors = NetActors::<R>::new(scenario, tmp);
+    let mut script = ScriptRunner::new(scenario, Some(&tmp_text), started);
+    let mut outcome = Ok(());
+    loop {
+        let now = <R as nodenet::Runtime>::now();
+        match script.poll(now, &mut actors) {
+            Poll::Done => break,
+            Poll::Wait { deadline } => {
+                if now >= hard_deadline {
+                    outcome = Err(DriverError(format!(
+                        "{}: hard time limit of {HARD_LIMIT:?} hit",
+                        scenario.name
+                    )));
+                    break;
+                }
+                let until = deadline.min(hard_deadline);
+                if actors.table.live().is_empty() {
+                    // Nobody can produce an event: only the script's deadline matters.
+                    R::sleep(until.saturating_duration_since(now)).await;
+                    continue;
+                }
+                let Some((actor, mut ev)) = next_of_any(&mut actors.table, until).await else {
+                    continue;
+                };
+                // Node emits some events back to back in one synchronous call, so a
+                // script step waiting for the first runs after the second: deliver the
+                // follower too when it is there already.
+                loop {
+                    let follows = matches!(&ev, Ev::Socket(e) if emits_follower(e));
+                    deliver(&mut script, &mut actors, &actor, ev);
+                    if !follows {
                         break;
                     }
-                    let until = deadline.min(hard_deadline);
-                    let Some((actor, mut ev)) = self.backend.next_event(&mut actors.table, until)
-                    else {
-                        continue;
-                    };
-                    // Node emits some events back to back in one synchronous call, so a
-                    // script step waiting for the first runs after the second: deliver
-                    // the follower too when it is there already.
-                    loop {
-                        let follows = matches!(&ev, Ev::Socket(e) if emits_follower(e));
-                        deliver(&mut script, &mut actors, &actor, ev);
-                        if !follows {
-                            break;
-                        }
-                        match self.backend.poll_now(&mut actors.table, &actor) {
-                            Some(next) => ev = next,
-                            None => break,
-                        }
+                    match poll_now(&mut actors.table, &actor).await {
+                        Some(next) => ev = next,
+                        None => break,
                     }
                 }
             }
         }
-        let traces = script.into_traces();
-        // Tear down: destroy every socket, close every server, drop them (closing the
-        // file descriptors), then remove the run's directory.
-        for actor in actors.table.drain() {
-            match actor {
-                Actor::Socket(mut s) => B::destroy(&mut s, None),
-                Actor::Server(mut s) => {
-                    let _ = B::close(&mut s);
-                }
+    }
+    let traces = script.into_traces();
+    // Tear down: destroy every socket, close every server, drop them (closing the file
+    // descriptors); the caller removes the run's directory.
+    for actor in actors.table.drain() {
+        match actor {
+            Actor::Socket(mut s) => s.destroy(None),
+            Actor::Server(mut s) => {
+                let _ = s.close();
             }
         }
-        self.backend.end_run();
-        let _ = std::fs::remove_dir_all(&tmp);
-        outcome.map(|()| traces)
     }
+    outcome.map(|()| traces)
 }

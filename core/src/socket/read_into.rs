@@ -1,0 +1,53 @@
+//! Reads into a buffer the caller provides (Node's `onread: { buffer, callback }`): the
+//! backend reads straight into the user's memory and the socket only accounts for it,
+//! instead of receiving the bytes as a chunk and emitting `Data`.
+
+use std::time::Instant;
+
+use super::Socket;
+
+impl Socket {
+    /// `nread` bytes were read into the caller's buffer (Node's `onread` option): the
+    /// bytes count for `bytes_read` and refresh the idle timer like
+    /// [`handle_data`](Socket::handle_data), but no `Data` event is queued — the backend
+    /// hands `nread` straight to the user, who owns the bytes (Node calls
+    /// `onread.callback(nread, buffer)` and emits no `'data'`). Returns whether to deliver
+    /// them: `false` when the socket is no longer open or already saw EOF (Node drops a
+    /// read that completes after `destroy()`).
+    ///
+    /// A read is only made while the socket reads (after [`Command::StartReading`],
+    /// before `StopReading`); Node's "return `false` from the callback to pause" is a
+    /// [`pause`](Socket::pause) call when handling the delivered read. End-of-stream and
+    /// read errors are reported as usual ([`handle_eof`](Socket::handle_eof),
+    /// [`handle_read_error`](Socket::handle_read_error)); `End` comes after every read
+    /// was delivered, as always.
+    ///
+    /// [`Command::StartReading`]: super::Command::StartReading
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use nodenet_core::options::Endpoint;
+    /// use nodenet_core::{Socket, SocketEvent, SocketOptions};
+    ///
+    /// let now = Instant::now();
+    /// let local = Endpoint::Tcp("127.0.0.1:8124".parse().unwrap());
+    /// let remote = Endpoint::Tcp("127.0.0.1:50000".parse().unwrap());
+    /// let mut s = Socket::accepted(&SocketOptions::default(), local, remote, now);
+    /// // The backend read 5 bytes into the user's buffer.
+    /// assert!(s.handle_read_into(now, 5));
+    /// assert_eq!(s.bytes_read(), 5);
+    /// assert_eq!(s.poll_event(), None); // no Data: the user has the bytes
+    /// s.handle_eof(now);
+    /// assert_eq!(s.poll_event(), Some(SocketEvent::End));
+    /// assert!(!s.handle_read_into(now, 1)); // after EOF nothing is delivered
+    /// ```
+    pub fn handle_read_into(&mut self, now: Instant, nread: usize) -> bool {
+        self.input(now);
+        if !self.is_open() || self.eof || nread == 0 {
+            return false;
+        }
+        self.bytes_read += nread as u64;
+        self.timer.refresh(now);
+        true
+    }
+}

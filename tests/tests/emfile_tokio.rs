@@ -1,0 +1,3 @@
+//! Accept under EMFILE (`nodenet_tests::suite::emfile`) on tokio. Its own test binary: the
+//! test lowers the process's descriptor limit (restored before it ends).
+nodenet_tests::emfile_tests!(nodenet_tokio::TokioRuntime);

@@ -1,0 +1,4 @@
+//! Access control under a connection flood and Unix socket file modes
+//! (`nodenet_tests::suite::flood`) on std. Its own test binary: the tests count the
+//! process's descriptors.
+nodenet_tests::flood_tests!(nodenet_std::StdRuntime);
