@@ -447,3 +447,25 @@ fn a_client_that_crashes_counts_as_finished() {
     });
     sim.run().unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn a_crash_drops_a_connecting_socket_with_queued_bytes() {
+    // The SYN is lost (partition), so the socket is still connecting when its host
+    // crashes, with bytes queued by write(): the driver would linger to send them, but a
+    // crashed host runs nothing, so the linger is refused and the socket destroyed (it
+    // used to try to linger again, forever).
+    let mut sim = Sim::new(13);
+    sim.host("server", || echo_server::<runtime::SimRuntime>(7));
+    sim.client("doomed", async {
+        let mut socket = connect(ConnectOptions::tcp(7, "10.0.0.1"))?;
+        socket.write(payload(100));
+        runtime::spawn(async {
+            runtime::sleep(Duration::from_secs(1)).await;
+            runtime::crash("doomed");
+        });
+        while socket.next_event().await.is_some() {}
+        Err("unreachable: the host crashed while connecting".into())
+    });
+    sim.partition("server", "doomed");
+    sim.run().unwrap_or_else(|e| panic!("{e}"));
+}

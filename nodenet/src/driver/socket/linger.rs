@@ -75,9 +75,11 @@ impl<R: Runtime> SocketDriver<R> {
         rt.spawn(Box::pin(linger));
     }
 
-    /// Reset the connection and close it now (`resetAndDestroy`).
+    /// Reset the connection and close it now (`resetAndDestroy`). A socket still
+    /// connecting has nothing to reset yet (`resetAndDestroy` would wait for `Connect`):
+    /// it is destroyed, so the dropped driver does not linger again.
     fn reset_now(&mut self) {
-        if self.0.core.reset_and_destroy().is_err() {
+        if self.0.core.reset_and_destroy().is_err() || !self.0.core.destroyed() {
             self.0.core.destroy(None);
         }
         self.run_commands(&mut LazyNow::default());
