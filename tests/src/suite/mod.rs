@@ -1,5 +1,7 @@
 //! The backend test suites, written once and run on every runtime (tokio, smol, std;
-//! the simulation runtime when it comes).
+//! the simulation runtime runs [`loopback`], [`options`] and [`conveniences`], listing
+//! the bodies it cannot run — Unix domain sockets, OS-socket peers, wake-ups from other
+//! threads — as ignored with the reason: `tests/tests/<suite>_sim.rs`).
 //!
 //! | module | what it checks | test binaries |
 //! |---|---|---|
