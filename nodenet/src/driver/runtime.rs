@@ -498,8 +498,7 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// runtimes): the addresses in the resolver's order, or its status as Node names it
     /// (`ENOTFOUND`, `EAI_AGAIN`, ...). The core shapes the answer
     /// ([`GaiQuery::answer`]). `None` when the resolver was lost.
-    fn getaddrinfo(&self, query: GaiQuery)
-        -> BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>;
+    fn getaddrinfo(&self, query: GaiQuery) -> BoxFuture<Option<Result<Vec<IpAddr>, ErrorCode>>>;
     /// Remove a Unix socket file (a server's `close()` of a path listener).
     fn unlink(&self, path: &str);
     /// Run `task` to completion in the background, detached from the caller (the

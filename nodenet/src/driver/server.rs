@@ -307,11 +307,8 @@ impl<R: Runtime> ServerDriver<R> {
                             Err(e) => {
                                 if let Some((id, _)) = &self.listener {
                                     let id = *id;
-                                    self.core.handle_accept_error(
-                                        id,
-                                        code_from_io(&e),
-                                        R::now(),
-                                    );
+                                    self.core
+                                        .handle_accept_error(id, code_from_io(&e), R::now());
                                 }
                                 continue;
                             }

@@ -241,7 +241,11 @@ impl<R: Runtime> SocketDriver<R> {
     /// `getpeername` (`peer`) or `getsockname` of the connection, through the runtime:
     /// `NotConnected` without a connection, `Unsupported` on a Unix domain socket.
     pub(crate) fn tcp_addr(&self, peer: bool) -> io::Result<std::net::SocketAddr> {
-        let stream = self.0.stream.as_ref().ok_or_else(crate::addr::not_connected)?;
+        let stream = self
+            .0
+            .stream
+            .as_ref()
+            .ok_or_else(crate::addr::not_connected)?;
         let addr = if peer {
             stream.peer_addr()?
         } else {

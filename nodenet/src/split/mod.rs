@@ -345,14 +345,12 @@ impl<R: Runtime, K> ReadHalf<R, K> {
 
     /// The remote address (see [`Socket::peer_addr`]).
     pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.shared
-            .with(|d| d.tcp_addr(true))
+        self.shared.with(|d| d.tcp_addr(true))
     }
 
     /// The local address (see [`Socket::local_addr`]).
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.shared
-            .with(|d| d.tcp_addr(false))
+        self.shared.with(|d| d.tcp_addr(false))
     }
 
     fn poll<T>(
@@ -372,14 +370,12 @@ impl<R: Runtime, K> WriteHalf<R, K> {
 
     /// The remote address (see [`Socket::peer_addr`]).
     pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.shared
-            .with(|d| d.tcp_addr(true))
+        self.shared.with(|d| d.tcp_addr(true))
     }
 
     /// The local address (see [`Socket::local_addr`]).
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.shared
-            .with(|d| d.tcp_addr(false))
+        self.shared.with(|d| d.tcp_addr(false))
     }
 
     fn poll<T>(

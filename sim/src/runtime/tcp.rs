@@ -283,15 +283,12 @@ impl State {
         };
         let addr = SocketAddr::new(ip, port);
         let v6only = addr.is_ipv6() && options.ipv6_only;
-        let busy = self
-            .listeners
-            .iter()
-            .any(|l| {
-                l.open
-                    && l.host == host
-                    && l.collides(&addr, v6only)
-                    && !(l.reuse_port && options.reuse_port)
-            });
+        let busy = self.listeners.iter().any(|l| {
+            l.open
+                && l.host == host
+                && l.collides(&addr, v6only)
+                && !(l.reuse_port && options.reuse_port)
+        });
         if busy {
             return Err(step_error(Step::Bind, ErrorCode::EADDRINUSE));
         }
@@ -314,7 +311,12 @@ impl State {
     /// The listener a SYN from `src` to `dst` on `host` reaches: one bound to exactly
     /// `dst` before a wildcard; among listeners sharing a port (`SO_REUSEPORT`) the
     /// source port picks one, as the kernel's hash of the connection does.
-    fn pick_listener(&self, host: HostIx, dst: &SocketAddr, src: &SocketAddr) -> Option<ListenerId> {
+    fn pick_listener(
+        &self,
+        host: HostIx,
+        dst: &SocketAddr,
+        src: &SocketAddr,
+    ) -> Option<ListenerId> {
         let matching = || {
             self.listeners
                 .iter()

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use nodenet_smol::SmolRuntime;
 use nodenet_std::StdRuntime;
-use nodenet_tests::drivers::suite::{documented_row, run_suite, Exclusion, SuiteReport};
 use nodenet_tests::drivers::sim_backend::{self, SIM_EXCLUSIONS};
+use nodenet_tests::drivers::suite::{documented_row, run_suite, Exclusion, SuiteReport};
 use nodenet_tests::drivers::NetDriver;
 use nodenet_tests::{load_dir, scenarios_dir, NodeDriver, ScenarioDriver, ScenarioFile};
 use nodenet_tokio::TokioRuntime;
