@@ -329,6 +329,7 @@ impl Socket {
 
     /// The next IO request for the backend.
     #[inline]
+    #[must_use = "a command taken and ignored is never performed"]
     pub fn poll_command(&mut self) -> Option<Command> {
         let cmd = self.commands.pop_front();
         if let Some(Command::Close { .. }) = cmd {
@@ -348,6 +349,7 @@ impl Socket {
     /// are handed out, and delivers `Close` once they all ran and the backend took
     /// [`Command::Close`] (until then it answers `None`: drain commands, then poll again).
     #[inline]
+    #[must_use = "an event taken and ignored is lost"]
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         match self.events.pop_front() {
             Some(ev) => Some(ev),
@@ -443,6 +445,7 @@ impl Socket {
     /// timer, or — when Node-style deferred work (a tick, the close phase) is pending —
     /// the `now` of the last input (i.e. immediately).
     #[inline]
+    #[must_use = "the machine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tick = if self.deferred_pending() {
             self.last_now
