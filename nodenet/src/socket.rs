@@ -135,6 +135,12 @@ impl<R: Runtime, K> Socket<R, K> {
     /// `socket.connect(options)`: TCP (`ConnectOptions::tcp(port, host)`) or IPC
     /// (`ConnectOptions::path(p)`). Validation errors are returned as Node throws them;
     /// the lookup, the attempts and `Connect` happen while the socket is polled.
+    ///
+    /// Connecting again while a connect is in progress fails the socket with
+    /// `connect EALREADY`, as in Node; on a connected socket with `connect EISCONN`,
+    /// deliberately unlike Node, whose second connect reports a second connection on the
+    /// same socket ([`nodenet_core::socket::Socket::connect`] gives the reason). A
+    /// destroyed socket can connect again (a fresh lifecycle).
     pub fn connect(&mut self, options: ConnectOptions) -> nodenet_core::Result<()> {
         self.driver.connect(options)
     }
