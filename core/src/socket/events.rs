@@ -16,7 +16,7 @@ pub struct WriteId(pub u64);
 
 impl WriteId {
     /// The id of a write made without a callback
-    /// ([`Socket::write_no_callback_with`](super::Socket::write_no_callback_with)): no
+    /// ([`Socket::write`](super::Socket::write), [`Socket::write_dispatch`](super::Socket::write_dispatch)): no
     /// `WriteDone` is ever emitted for it. Writes with a callback are numbered from 1.
     pub const NO_CALLBACK: WriteId = WriteId(0);
 }
@@ -139,8 +139,8 @@ pub enum Command {
 /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
 /// sock.handle_timeout(now); // Node's tick: the connect starts
 /// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
-/// sock.handle_connected(now, attempt, None);
-/// sock.handle_data(now, Bytes::from_static(b"hi"));
+/// sock.handle_connected(attempt, None, now);
+/// sock.handle_data(Bytes::from_static(b"hi"), now);
 /// sock.handle_eof(now);
 ///
 /// let mut events = Vec::new();
@@ -151,7 +151,7 @@ pub enum Command {
 ///     while let Some(cmd) = sock.poll_command() {
 ///         commands += 1;
 ///         if cmd == Command::Shutdown {
-///             sock.handle_shutdown(now, Ok(())); // the FIN is out
+///             sock.handle_shutdown(Ok(()), now); // the FIN is out
 ///         }
 ///     }
 ///     if events.len() == before && commands == 0 {

@@ -300,9 +300,9 @@ impl<R: Runtime> SocketDriver<R> {
             }
         };
         let r = if callback {
-            self.0.core.write_with(data, now, dispatch)
+            self.0.core.write_tracked_dispatch(data, dispatch, now)
         } else {
-            let ok = self.0.core.write_no_callback_with(data, now, dispatch);
+            let ok = self.0.core.write_dispatch(data, dispatch, now);
             WriteResult {
                 id: WriteId::NO_CALLBACK,
                 ok,
@@ -436,14 +436,14 @@ impl<R: Runtime> SocketDriver<R> {
                     match (&self.0.lookup, custom) {
                         (Some(CustomLookup::Sync(lookup)), true) => {
                             let r = lookup.lookup(&host, options);
-                            self.0.core.handle_resolved(now.get(), id, r);
+                            self.0.core.handle_resolved(id, r, now.get());
                         }
                         (Some(CustomLookup::Async(lookup)), true) => {
                             let answer = lookup.lookup(&host, options);
                             self.0.resolving = Some(Resolving::Custom(id, answer));
                         }
                         _ => match dns_lookup(&host, options) {
-                            DnsLookup::Answered(r) => self.0.core.handle_resolved(now.get(), id, r),
+                            DnsLookup::Answered(r) => self.0.core.handle_resolved(id, r, now.get()),
                             DnsLookup::Query(query) => {
                                 let ask = query.clone();
                                 let fut = self.0.rt.unblock(move || getaddrinfo(&ask));
@@ -470,7 +470,7 @@ impl<R: Runtime> SocketDriver<R> {
                     };
                     self.0
                         .core
-                        .handle_shutdown(now.for_input(&self.0.core), status);
+                        .handle_shutdown(status, now.for_input(&self.0.core));
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -519,17 +519,17 @@ impl<R: Runtime> SocketDriver<R> {
                 Err(e) => self
                     .0
                     .core
-                    .handle_connect_failed(now, attempt, code_from_io(&e)),
+                    .handle_connect_failed(attempt, code_from_io(&e), now),
             },
             Err(e) if e.step == Step::Bind => {
                 self.0
                     .core
-                    .handle_bind_failed(now, attempt, code_from_io(&e.error))
+                    .handle_bind_failed(attempt, code_from_io(&e.error), now)
             }
             Err(e) => self
                 .0
                 .core
-                .handle_connect_failed(now, attempt, code_from_io(&e.error)),
+                .handle_connect_failed(attempt, code_from_io(&e.error), now),
         }
     }
 
@@ -551,7 +551,7 @@ impl<R: Runtime> SocketDriver<R> {
             }
         };
         self.0.resolving = None;
-        self.0.core.handle_resolved(now.get(), id, answer);
+        self.0.core.handle_resolved(id, answer, now.get());
         true
     }
 
@@ -575,12 +575,12 @@ impl<R: Runtime> SocketDriver<R> {
             Ok(()) => {
                 let local = sock.local_addr().ok().and_then(|a| a.as_socket());
                 self.0.stream = Some(stream);
-                self.0.core.handle_connected(now.get(), id, local);
+                self.0.core.handle_connected(id, local, now.get());
             }
             Err(e) => self
                 .0
                 .core
-                .handle_connect_failed(now.get(), id, code_from_io(&e)),
+                .handle_connect_failed(id, code_from_io(&e), now.get()),
         }
         true
     }
@@ -622,7 +622,7 @@ impl<R: Runtime> SocketDriver<R> {
         };
         self.0
             .core
-            .handle_send_result(now.for_input(&self.0.core), sent);
+            .handle_send_result(sent, now.for_input(&self.0.core));
         true
     }
 
@@ -655,7 +655,7 @@ impl<R: Runtime> SocketDriver<R> {
                     state.reading = false;
                     state.core.handle_eof(now);
                 } else {
-                    state.core.handle_data(now, chunk.data);
+                    state.core.handle_data(chunk.data, now);
                 }
                 true
             }
@@ -677,7 +677,7 @@ impl<R: Runtime> SocketDriver<R> {
             Err(e) => {
                 state.reading = false;
                 let now = now.for_input(&state.core);
-                state.core.handle_read_error(now, code_from_io(&e));
+                state.core.handle_read_error(code_from_io(&e), now);
                 true
             }
         }
