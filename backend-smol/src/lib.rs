@@ -69,6 +69,29 @@ pub type ReuniteError = nodenet::ReuniteError<SmolRuntime>;
 /// `net.connect(options)` / `net.createConnection(options)`: a new [`Socket`], already
 /// connecting (the connection makes progress once the socket is polled). Node's
 /// validation errors are returned as it throws them.
+///
+/// A refused connection, or one to a name that does not resolve, is not an `Err` here:
+/// it arrives as [`SocketEvent::Error`] (then `Close`), or from `connected()`.
+///
+/// ```
+/// use nodenet_smol::{connect, ConnectOptions, ErrorCode};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// # futures_lite::future::block_on(async {
+/// let mut socket = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+/// socket.connected().await?; // Node's 'connect'
+/// assert_eq!(socket.remote_port(), Some(port));
+///
+/// drop(listener); // nobody listens any more
+/// let mut refused = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+/// let e = refused.connected().await.unwrap_err();
+/// assert_eq!(e.code(), ErrorCode::ECONNREFUSED);
+/// assert_eq!(e.to_string(), format!("Error: connect ECONNREFUSED 127.0.0.1:{port}"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn connect(options: ConnectOptions) -> Result<Socket> {
     let mut socket = Socket::new(SocketOptions::default());
     socket.connect(options)?;
@@ -80,7 +103,35 @@ pub fn create_connection(options: ConnectOptions) -> Result<Socket> {
     connect(options)
 }
 
-/// `net.createServer(options)`: a [`Server`]; call [`Server::listen`].
+/// `net.createServer(options)`: a [`Server`]; call [`Server::listen`], then take its
+/// events: `Listening`, a `Connection` per accepted socket, `Close` after `close()`.
+///
+/// ```
+/// use std::io::Write;
+/// use nodenet_smol::{create_server, ListenOptions, ServerEvent, ServerOptions, SocketEvent};
+///
+/// # futures_lite::future::block_on(async {
+/// let mut server = create_server(ServerOptions::default());
+/// server.listen(ListenOptions::port(0).host("127.0.0.1"))?;
+/// assert!(matches!(server.next_event().await, Some(ServerEvent::Listening)));
+/// let port = server.local_addr()?.port();
+///
+/// std::net::TcpStream::connect(("127.0.0.1", port))?.write_all(b"hello")?; // then closed
+/// let Some(ServerEvent::Connection(mut socket)) = server.next_event().await else { panic!() };
+/// let mut got = Vec::new();
+/// while let Some(event) = socket.next_event().await {
+///     if let SocketEvent::Data(chunk) = event {
+///         got.extend_from_slice(&chunk);
+///     }
+/// }
+/// assert_eq!(got, b"hello");
+///
+/// server.close();
+/// assert!(matches!(server.next_event().await, Some(ServerEvent::Close)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn create_server(options: ServerOptions) -> Server {
     Server::new(options)
 }

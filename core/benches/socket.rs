@@ -18,14 +18,14 @@ fn cycle(payload: &Bytes, now: Instant) -> usize {
     s.handle_timeout(now); // Node's next tick: start the connect
     while let Some(cmd) = s.poll_command() {
         if let Command::Connect { attempt, .. } = cmd {
-            s.handle_connected(now, attempt, None);
+            s.handle_connected(attempt, None, now);
         }
     }
     for _ in 0..1000 {
-        s.write(payload.clone(), now);
+        s.write_tracked(payload.clone(), now);
         while s.poll_command().is_some() {}
         let n: usize = s.write_chunks().map(<[u8]>::len).sum();
-        s.handle_written(now, n);
+        s.handle_written(n, now);
         while let Some(e) = s.poll_event() {
             events += black_box(matches!(e, SocketEvent::WriteDone { .. })) as usize;
         }
@@ -33,7 +33,7 @@ fn cycle(payload: &Bytes, now: Instant) -> usize {
     let _ = s.end(now);
     while let Some(cmd) = s.poll_command() {
         if cmd == Command::Shutdown {
-            s.handle_shutdown(now, Ok(()));
+            s.handle_shutdown(Ok(()), now);
         }
     }
     s.handle_eof(now);

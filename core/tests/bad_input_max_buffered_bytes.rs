@@ -27,7 +27,7 @@ fn connected(max: Option<usize>) -> (Socket, Instant) {
             _ => None,
         })
         .expect("connect command");
-    s.handle_connected(now, attempt, "127.0.0.1:5000".parse().ok());
+    s.handle_connected(attempt, "127.0.0.1:5000".parse().ok(), now);
     while s.poll_command().is_some() {}
     while s.poll_event().is_some() {}
     (s, now)
@@ -45,7 +45,7 @@ fn writes_past_the_cap_fail_with_buffer_full_and_the_queue_does_not_grow() {
     let mut refused = 0;
     // A peer that never reads: nothing is ever acknowledged with handle_written.
     for _ in 0..10_000 {
-        let r = s.write(chunk.clone(), now);
+        let r = s.write_tracked(chunk.clone(), now);
         assert!(s.writable_length() <= CAP, "queue grew past the cap");
         match events(&mut s).as_slice() {
             [] => {
@@ -71,9 +71,9 @@ fn writes_past_the_cap_fail_with_buffer_full_and_the_queue_does_not_grow() {
     assert_eq!(s.writable_length(), 900);
     // The socket is still open and usable: a write that fits exactly is queued.
     assert!(s.writable() && !s.destroyed());
-    assert!(s.write(Bytes::from(vec![1u8; 100]), now).ok);
+    assert!(s.write_tracked(Bytes::from(vec![1u8; 100]), now).ok);
     assert_eq!(s.writable_length(), CAP);
-    assert!(!s.write(Bytes::from_static(b"x"), now).ok);
+    assert!(!s.write_tracked(Bytes::from_static(b"x"), now).ok);
     assert_eq!(s.writable_length(), CAP);
     // One Write command (for the first chunk) was all that was asked of the backend.
     assert_eq!(s.poll_command(), Some(Command::Write));
@@ -83,14 +83,14 @@ fn writes_past_the_cap_fail_with_buffer_full_and_the_queue_does_not_grow() {
 #[test]
 fn a_refused_write_is_followed_by_drain_once_the_peer_catches_up() {
     let (mut s, now) = connected(Some(CAP));
-    assert!(s.write(Bytes::from(vec![1u8; 800]), now).ok);
-    let refused = s.write(Bytes::from(vec![2u8; 800]), now);
+    assert!(s.write_tracked(Bytes::from(vec![1u8; 800]), now).ok);
+    let refused = s.write_tracked(Bytes::from(vec![2u8; 800]), now);
     assert!(!refused.ok);
     let _ = events(&mut s);
     // The peer reads everything that was queued.
     let queued: usize = s.write_chunks().map(<[u8]>::len).sum();
     assert_eq!(queued, 800);
-    s.handle_written(now, queued);
+    s.handle_written(queued, now);
     let evs = events(&mut s);
     assert_eq!(evs.first(), Some(&SocketEvent::Drain), "{evs:?}");
     assert!(matches!(
@@ -98,13 +98,13 @@ fn a_refused_write_is_followed_by_drain_once_the_peer_catches_up() {
         Some(SocketEvent::WriteDone { result: Ok(()), .. })
     ));
     // After Drain the retried write fits.
-    assert!(s.write(Bytes::from(vec![2u8; 800]), now).ok);
+    assert!(s.write_tracked(Bytes::from(vec![2u8; 800]), now).ok);
 }
 
 #[test]
 fn a_chunk_larger_than_the_cap_is_refused_even_on_an_empty_queue() {
     let (mut s, now) = connected(Some(CAP));
-    let r = s.write(Bytes::from(vec![0u8; CAP + 1]), now);
+    let r = s.write_tracked(Bytes::from(vec![0u8; CAP + 1]), now);
     assert!(!r.ok);
     assert_eq!(s.writable_length(), 0);
     match events(&mut s).as_slice() {
@@ -120,7 +120,7 @@ fn a_chunk_larger_than_the_cap_is_refused_even_on_an_empty_queue() {
 fn without_the_option_the_queue_is_unbounded_like_node() {
     let (mut s, now) = connected(None);
     for _ in 0..100 {
-        s.write(Bytes::from(vec![0u8; 1000]), now);
+        s.write_tracked(Bytes::from(vec![0u8; 1000]), now);
     }
     assert_eq!(s.writable_length(), 100_000);
     assert!(!events(&mut s)
@@ -138,7 +138,7 @@ fn the_cap_also_bounds_writes_queued_while_connecting() {
     s.connect(ConnectOptions::tcp(80, "127.0.0.1"), now)
         .unwrap();
     for _ in 0..10 {
-        s.write(Bytes::from(vec![0u8; 400]), now);
+        s.write_tracked(Bytes::from(vec![0u8; 400]), now);
     }
     assert_eq!(s.writable_length(), 800);
 }

@@ -107,7 +107,7 @@ fn nodenet(encoding: &str, chunks: &[Vec<u8>]) -> Vec<String> {
     };
     let mut out = Vec::new();
     for c in chunks {
-        s.handle_data(now, Bytes::copy_from_slice(c));
+        s.handle_data(Bytes::copy_from_slice(c), now);
         out.push(drain(&mut s));
     }
     s.handle_eof(now);

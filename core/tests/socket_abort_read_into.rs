@@ -76,7 +76,7 @@ fn abort_during_lookup_keeps_the_reason_as_cause() {
 fn abort_after_connect_keeps_queued_events_first() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, "127.0.0.1:50000".parse().ok());
+    h.s.handle_connected(a, "127.0.0.1:50000".parse().ok(), h.now);
     assert_eq!(
         h.s.poll_event(),
         Some(SocketEvent::ConnectionAttempt {
@@ -151,8 +151,8 @@ fn abort_fails_queued_writes_with_the_abort_error() {
 #[test]
 fn reads_into_the_callers_buffer_count_but_emit_no_data() {
     let mut h = H::connected();
-    assert!(h.s.handle_read_into(h.now, 1000));
-    assert!(h.s.handle_read_into(h.now, 24));
+    assert!(h.s.handle_read_into(1000, h.now));
+    assert!(h.s.handle_read_into(24, h.now));
     assert_eq!(h.s.bytes_read(), 1024);
     assert!(h.evs().is_empty());
     // `pause()` is the callback's `return false`: reading stops...
@@ -165,7 +165,7 @@ fn reads_into_the_callers_buffer_count_but_emit_no_data() {
     assert_eq!(h.cmds(), [Command::StartReading]);
     h.s.handle_eof(h.now);
     assert_eq!(h.names(), ["end"]);
-    assert!(!h.s.handle_read_into(h.now, 1));
+    assert!(!h.s.handle_read_into(1, h.now));
     assert_eq!(h.s.bytes_read(), 1024);
 }
 
@@ -174,7 +174,7 @@ fn reads_into_the_buffer_refresh_the_idle_timer() {
     let mut h = H::connected();
     h.s.set_timeout(100.0, h.now).unwrap();
     h.advance(80);
-    assert!(h.s.handle_read_into(h.now, 10));
+    assert!(h.s.handle_read_into(10, h.now));
     h.advance(80);
     h.tick();
     assert!(h.evs().is_empty(), "the read refreshed the timer");
@@ -188,7 +188,7 @@ fn reads_after_destroy_are_dropped() {
     let mut h = H::connected();
     h.s.destroy(None);
     h.evs();
-    assert!(!h.s.handle_read_into(h.now, 10));
+    assert!(!h.s.handle_read_into(10, h.now));
     assert_eq!(h.s.bytes_read(), 0);
-    assert!(!H::client().s.handle_read_into(h.now, 10));
+    assert!(!H::client().s.handle_read_into(10, h.now));
 }

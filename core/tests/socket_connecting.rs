@@ -51,7 +51,7 @@ fn successful_connect_sequence() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
     h.evs();
-    h.s.handle_connected(h.now, a, "127.0.0.1:5555".parse().ok());
+    h.s.handle_connected(a, "127.0.0.1:5555".parse().ok(), h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
     assert_eq!(h.cmds(), [Command::StartReading]);
     assert!(!h.s.connecting() && !h.s.pending());
@@ -110,7 +110,7 @@ fn exponent_and_negative_zero_ports() {
 fn refused_connect_sequence_and_error_shape() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(9, "127.0.0.1"));
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -136,7 +136,7 @@ fn refused_connect_sequence_and_error_shape() {
 fn refused_on_port_zero_has_no_port() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(0, "127.0.0.1"));
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     let e = error_of(&h.evs());
     assert_eq!(e.message(), "connect ECONNREFUSED 127.0.0.1");
     assert_eq!(e.port(), None);
@@ -147,7 +147,7 @@ fn attempt_failed_event_carries_the_error() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(9, "127.0.0.1"));
     h.evs();
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ETIMEDOUT);
+    h.s.handle_connect_failed(a, ErrorCode::ETIMEDOUT, h.now);
     match &h.evs()[0] {
         SocketEvent::ConnectionAttemptFailed {
             address,
@@ -203,7 +203,7 @@ fn local_port_binds_and_adds_local_details_to_errors() {
         h.evs().is_empty(),
         "connectionAttempt waits until the bind is known to work"
     );
-    h.s.handle_connect_failed(h.now, *attempt, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(*attempt, ErrorCode::ECONNREFUSED, h.now);
     let evs = h.evs();
     assert_eq!(name(&evs[0]), "connectionAttempt");
     let e = error_of(&evs);
@@ -241,7 +241,7 @@ fn bind_in_use_error() {
         ..ConnectOptions::tcp(9, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_bind_failed(h.now, a, ErrorCode::EADDRINUSE);
+    h.s.handle_bind_failed(a, ErrorCode::EADDRINUSE, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -260,7 +260,7 @@ fn bind_unavailable_address_without_port() {
         ..ConnectOptions::tcp(9, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_bind_failed(h.now, a, ErrorCode::EADDRNOTAVAIL);
+    h.s.handle_bind_failed(a, ErrorCode::EADDRNOTAVAIL, h.now);
     assert_eq!(error_of(&h.evs()).message(), "bind EADDRNOTAVAIL 8.8.8.8");
 }
 
@@ -272,7 +272,7 @@ fn local_address_without_port_has_no_local_details() {
         ..ConnectOptions::tcp(9, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     assert_eq!(
         error_of(&h.evs()).message(),
         "connect ECONNREFUSED 127.0.0.1:9"
@@ -287,7 +287,7 @@ fn bound_connect_success_announces_attempt_first() {
         ..ConnectOptions::tcp(9, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.names(), ["connectionAttempt", "connect", "ready"]);
 }
 
@@ -437,7 +437,7 @@ fn family_6_with_v4mapped_asks_getaddrinfo_for_mapped_addresses_and_connects_to_
     assert_eq!((query.family(), query.hints()), (6, V4MAPPED));
     let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().unwrap();
     let answer = query.answer(Some(Ok(vec![mapped, mapped])));
-    h.s.handle_resolved(h.now, *id, answer);
+    h.s.handle_resolved(*id, answer, h.now);
     assert_eq!(
         h.evs()[0],
         SocketEvent::Lookup {
@@ -501,7 +501,7 @@ fn localhost_lookup_then_connect() {
         ]
     );
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
 }
 
@@ -564,7 +564,7 @@ fn lookup_failure() {
         .unwrap();
     let id = h.resolve_id();
     let err = Error::getaddrinfo(ErrorCode::ENOTFOUND, "nope.test");
-    h.s.handle_resolved(h.now, id, Err(err.clone()));
+    h.s.handle_resolved(id, Err(err.clone()), h.now);
     let evs = h.evs();
     assert_eq!(
         evs,
@@ -590,7 +590,7 @@ fn empty_lookup_result_is_not_found() {
     h.s.connect(ConnectOptions::tcp(80, "nope.test"), h.now)
         .unwrap();
     let id = h.resolve_id();
-    h.s.handle_resolved(h.now, id, Ok(vec![]));
+    h.s.handle_resolved(id, Ok(vec![]), h.now);
     let evs = h.evs();
     assert_eq!(error_of(&evs).code(), ErrorCode::ENOTFOUND);
 }
@@ -749,7 +749,7 @@ fn pipe_connected_has_no_addresses() {
     h.s.connect(ConnectOptions::path("/tmp/x.sock"), h.now)
         .unwrap();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.names(), ["connectionAttempt", "connect", "ready"]);
     assert_eq!(h.s.remote_address(), None);
     assert_eq!(h.s.local_address(), None);
@@ -761,7 +761,7 @@ fn pipe_missing_path_error() {
     let mut h = H::client();
     h.s.connect(ConnectOptions::path("/path"), h.now).unwrap();
     let a = h.attempt();
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ENOENT);
+    h.s.handle_connect_failed(a, ErrorCode::ENOENT, h.now);
     let e = error_of(&h.evs());
     assert_eq!(e.message(), "connect ENOENT /path");
     assert_eq!((e.address(), e.port()), (Some("/path"), None));
@@ -776,7 +776,7 @@ fn pipe_ignores_no_delay_and_keep_alive() {
     });
     h.s.connect(ConnectOptions::path("/p"), h.now).unwrap();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.cmds(), [Command::StartReading]);
     h.s.set_no_delay(false);
     h.s.set_keep_alive(false, 0);
@@ -788,7 +788,7 @@ fn reset_and_destroy_on_pipe_is_invalid_handle_type() {
     let mut h = H::client();
     h.s.connect(ConnectOptions::path("/p"), h.now).unwrap();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     let e = h.s.reset_and_destroy().unwrap_err();
     assert_eq!(e.code(), ErrorCode::ERR_INVALID_HANDLE_TYPE);
     assert_eq!(e.message(), "This handle type cannot be sent");
@@ -803,12 +803,12 @@ fn writes_before_connect_are_queued_and_counted() {
     h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
         .unwrap();
     assert!(h.write("héllo").ok);
-    assert!(h.s.write(Bytes::from(vec![0u8; 10]), h.now).ok);
+    assert!(h.s.write_tracked(Bytes::from(vec![0u8; 10]), h.now).ok);
     assert_eq!(h.s.bytes_written(), 16);
     assert_eq!(h.s.writable_length(), 16);
     h.tick();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     let cmds = h.cmds();
     assert!(cmds.contains(&Command::Write));
     assert_eq!(h.s.write_chunks().count(), 2);
@@ -824,14 +824,14 @@ fn high_water_mark_before_connect_and_drain_after() {
     let mut h = H::client();
     h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
         .unwrap();
-    assert!(h.s.write(Bytes::from(vec![0u8; 16383]), h.now).ok);
+    assert!(h.s.write_tracked(Bytes::from(vec![0u8; 16383]), h.now).ok);
     assert_eq!(h.s.writable_length(), 16383);
-    assert!(!h.s.write(Bytes::from(vec![0u8; 1]), h.now).ok);
+    assert!(!h.s.write_tracked(Bytes::from(vec![0u8; 1]), h.now).ok);
     assert_eq!(h.s.writable_length(), 16384);
     assert!(h.s.writable_need_drain());
     h.tick();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     h.evs();
     h.flush_all();
     assert_eq!(h.names(), ["drain", "writeOk", "writeOk"]);
@@ -846,7 +846,7 @@ fn no_data_is_offered_before_connect() {
     h.write("abc");
     assert_eq!(h.s.write_chunks().count(), 0);
     assert_eq!(h.s.peek_write(), None);
-    h.s.handle_written(h.now, 3);
+    h.s.handle_written(3, h.now);
     assert_eq!(h.s.writable_length(), 3, "stale write report ignored");
 }
 
@@ -861,7 +861,7 @@ fn refused_with_pending_writes() {
     h.tick();
     let a = h.attempt();
     h.evs();
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     let evs = h.evs();
     // node: connectionAttemptFailed, error, close(true), then the parked first write's
     // callback (a 'close' listener) and the buffered one with the stream's error.
@@ -921,16 +921,16 @@ fn end_before_connect_sends_data_then_fin() {
     let mut h = H::client();
     h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
         .unwrap();
-    h.s.end_with(b("early"), h.now);
+    h.s.end_tracked_with(b("early"), h.now);
     assert_eq!(h.s.ready_state(), ReadyState::Opening);
     assert!(!h.s.writable());
     let a = h.connect_attempt_after_tick();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.s.ready_state(), ReadyState::ReadOnly);
     assert_eq!(h.cmds(), [Command::Write, Command::StartReading]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(
         h.names(),
         ["connectionAttempt", "connect", "ready", "writeOk", "finish"]
@@ -956,7 +956,7 @@ fn end_without_data_before_connect_shuts_down_at_connect() {
         .unwrap();
     h.s.end(h.now).unwrap();
     let a = h.connect_attempt_after_tick();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.cmds(), [Command::Shutdown, Command::StartReading]);
 }
 
@@ -969,7 +969,7 @@ fn reset_and_destroy_while_connecting_is_deferred() {
     assert!(!h.s.destroyed());
     let a = h.connect_attempt_after_tick();
     h.evs();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.names(), ["connect", "ready", "close(false)"]);
     assert_eq!(h.cmds(), [Command::Close { reset: true }]);
 }
@@ -979,7 +979,7 @@ fn pause_before_connect_means_no_reading() {
     let mut h = H::client();
     h.s.pause();
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert!(h.cmds().is_empty());
     h.s.resume(h.now);
     // Node's resume_ runs on the next tick.
@@ -994,7 +994,7 @@ fn stored_options_are_applied_at_connect() {
     h.s.set_keep_alive(true, 7000);
     h.s.set_no_delay(true);
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(
         h.cmds(),
         [
@@ -1018,7 +1018,7 @@ fn connect_options_carry_socket_options() {
         ..ConnectOptions::tcp(80, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     let c = h.cmds();
     assert!(c.contains(&Command::SetNoDelay(true)));
     assert!(c.contains(&Command::SetKeepAlive {
@@ -1034,7 +1034,7 @@ fn keep_alive_without_delay_uses_zero() {
         ..SocketOptions::default()
     });
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert!(h.cmds().contains(&Command::SetKeepAlive {
         enable: true,
         initial_delay_secs: 0
@@ -1047,7 +1047,7 @@ fn disabled_options_are_not_applied_at_connect() {
     h.s.set_keep_alive(false, 7000);
     h.s.set_no_delay(false);
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(h.cmds(), [Command::StartReading]);
 }
 
@@ -1074,7 +1074,7 @@ fn connect_timeout_option() {
         ..ConnectOptions::tcp(80, "127.0.0.1")
     };
     let a = h.connect_to(opts);
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     h.evs();
     assert_eq!(h.s.timeout(), Some(50.0));
     h.run_timer();
@@ -1099,7 +1099,7 @@ fn connect_completion_refreshes_timer() {
     h.s.set_timeout(100, h.now).unwrap();
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
     h.advance(90);
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(
         h.s.poll_timeout(),
         Some(h.now + std::time::Duration::from_millis(100))
@@ -1144,9 +1144,9 @@ fn stale_attempt_answers_are_ignored() {
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
     h.evs();
     let stale = AttemptId(a.0 + 7);
-    h.s.handle_connected(h.now, stale, None);
-    h.s.handle_connect_failed(h.now, stale, ErrorCode::ECONNREFUSED);
-    h.s.handle_bind_failed(h.now, stale, ErrorCode::EADDRINUSE);
+    h.s.handle_connected(stale, None, h.now);
+    h.s.handle_connect_failed(stale, ErrorCode::ECONNREFUSED, h.now);
+    h.s.handle_bind_failed(stale, ErrorCode::EADDRINUSE, h.now);
     assert!(h.evs().is_empty());
     assert!(h.s.connecting());
 }
@@ -1157,10 +1157,10 @@ fn answers_after_destroy_are_ignored() {
     let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
     h.s.destroy(None);
     h.evs();
-    h.s.handle_connected(h.now, a, None);
-    h.s.handle_data(h.now, b("x"));
+    h.s.handle_connected(a, None, h.now);
+    h.s.handle_data(b("x"), h.now);
     h.s.handle_eof(h.now);
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     assert!(h.evs().is_empty());
     assert!(h.cmds().iter().all(|c| matches!(c, Command::Close { .. })));
 }
@@ -1169,13 +1169,13 @@ fn answers_after_destroy_are_ignored() {
 fn reconnect_after_close() {
     let mut h = H::client();
     let a = h.connect_to(ConnectOptions::tcp(9, "127.0.0.1"));
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(a, ErrorCode::ECONNREFUSED, h.now);
     h.evs();
     h.cmds();
     let a2 = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
     assert_ne!(a, a2);
     assert!(!h.s.destroyed());
-    h.s.handle_connected(h.now, a2, None);
+    h.s.handle_connected(a2, None, h.now);
     assert_eq!(h.names(), ["connectionAttempt", "connect", "ready"]);
     assert_eq!(h.s.ready_state(), ReadyState::Open);
     assert_eq!(h.s.bytes_read(), 0);
@@ -1186,7 +1186,7 @@ fn reconnect_after_close() {
 #[test]
 fn reconnect_resets_counters_and_caches() {
     let mut h = H::connected();
-    h.s.handle_data(h.now, b("12345"));
+    h.s.handle_data(b("12345"), h.now);
     h.write("ab");
     h.flush_all();
     assert_eq!(h.s.remote_port(), Some(80));

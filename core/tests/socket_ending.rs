@@ -20,7 +20,7 @@ fn half_open() -> SocketOptions {
 #[test]
 fn peer_data_then_fin_full_sequence() {
     let mut h = H::connected();
-    h.s.handle_data(h.now, b("hello"));
+    h.s.handle_data(b("hello"), h.now);
     h.s.handle_eof(h.now);
     // Inside the `end` handler:
     assert_eq!(h.next_names(2), ["data", "end"]);
@@ -32,7 +32,7 @@ fn peer_data_then_fin_full_sequence() {
     h.tick();
     assert_eq!(h.cmds(), [Command::Shutdown]);
     assert!(h.s.writable_ended());
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["finish", "close(false)"]);
     assert_eq!(h.cmds(), [Command::Close { reset: false }]);
 }
@@ -91,7 +91,7 @@ fn write_after_auto_end_is_epipe() {
 fn end_waits_for_buffered_data_while_paused() {
     let mut h = H::connected();
     h.s.pause();
-    h.s.handle_data(h.now, b("abc"));
+    h.s.handle_data(b("abc"), h.now);
     h.s.handle_eof(h.now);
     h.tick();
     assert!(h.evs().is_empty());
@@ -123,7 +123,7 @@ fn auto_end_skipped_when_already_ended() {
     h.tick();
     assert!(h.cmds().is_empty());
     assert_eq!(h.names(), ["end"]);
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["finish", "close(false)"]);
 }
 
@@ -131,10 +131,10 @@ fn auto_end_skipped_when_already_ended() {
 fn eof_after_finish_closes() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["finish"]);
     assert_eq!(h.s.ready_state(), ReadyState::ReadOnly);
-    h.s.handle_data(h.now, b("after"));
+    h.s.handle_data(b("after"), h.now);
     h.s.handle_eof(h.now);
     assert_eq!(h.names(), ["data", "end", "close(false)"]);
 }
@@ -152,7 +152,7 @@ fn second_eof_is_ignored() {
 #[test]
 fn half_open_stays_write_only() {
     let mut h = H::connected_with(half_open());
-    h.s.handle_data(h.now, b("hello"));
+    h.s.handle_data(b("hello"), h.now);
     h.s.handle_eof(h.now);
     assert_eq!(h.names(), ["data", "end"]);
     h.tick();
@@ -165,7 +165,7 @@ fn half_open_stays_write_only() {
     h.s.end(h.now).unwrap();
     let c = h.cmds();
     assert!(c.contains(&Command::Shutdown));
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["finish", "close(false)"]);
 }
 
@@ -194,12 +194,12 @@ fn end_makes_socket_read_only_at_once() {
 #[test]
 fn end_with_data_in_connect_handler() {
     let mut h = H::connected();
-    h.s.end_with(b("x"), h.now);
+    h.s.end_tracked_with(b("x"), h.now);
     assert_eq!(h.s.ready_state(), ReadyState::ReadOnly);
     assert_eq!(h.cmds(), [Command::Write]);
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["writeOk", "finish"]);
     assert!(h.s.writable_finished());
     h.s.handle_eof(h.now);
@@ -218,7 +218,7 @@ fn repeated_end_is_harmless() {
 fn end_after_finish_is_already_finished() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     // Until `finish` was emitted (a tick later) Node queues the callback instead.
     assert!(h.s.end(h.now).is_ok());
     assert_eq!(h.names(), ["finish"]);
@@ -248,7 +248,7 @@ fn write_after_end_destroys_with_error() {
 #[test]
 fn no_drain_while_ending() {
     let mut h = H::connected();
-    h.s.write(bytes::Bytes::from(vec![0; 20000]), h.now);
+    h.s.write_tracked(bytes::Bytes::from(vec![0; 20000]), h.now);
     h.s.end(h.now).unwrap();
     h.flush_all();
     assert_eq!(h.names(), ["writeOk"]);
@@ -257,7 +257,7 @@ fn no_drain_while_ending() {
 #[test]
 fn stale_shutdown_is_ignored() {
     let mut h = H::connected();
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert!(h.evs().is_empty());
 }
 
@@ -271,7 +271,7 @@ fn destroy_soon_flushes_then_closes_without_peer_fin() {
     h.cmds();
     h.flush_all();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     assert_eq!(h.names(), ["writeOk", "finish", "close(false)"]);
 }
 
@@ -279,7 +279,7 @@ fn destroy_soon_flushes_then_closes_without_peer_fin() {
 fn destroy_soon_after_finish_destroys_now() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     h.evs();
     h.s.destroy_soon(h.now);
     assert_eq!(h.names(), ["close(false)"]);
@@ -291,7 +291,7 @@ fn destroy_soon_after_finish_destroys_now() {
 fn destroy_in_connect_handler_still_emits_ready() {
     let mut h = H::client();
     let a = h.connect_to(nodenet_core::ConnectOptions::tcp(80, "127.0.0.1"));
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert_eq!(
         h.s.poll_event().map(|e| name(&e)),
         Some("connectionAttempt")
@@ -343,12 +343,12 @@ fn nothing_after_close() {
     h.s.destroy(None);
     h.evs();
     assert_eq!(h.cmds(), [Command::Close { reset: false }]);
-    h.s.handle_data(h.now, b("x"));
+    h.s.handle_data(b("x"), h.now);
     h.s.handle_eof(h.now);
-    h.s.handle_written(h.now, 10);
-    h.s.handle_shutdown(h.now, Ok(()));
-    h.s.handle_read_error(h.now, ErrorCode::ECONNRESET);
-    h.s.handle_write_error(h.now, ErrorCode::EPIPE);
+    h.s.handle_written(10, h.now);
+    h.s.handle_shutdown(Ok(()), h.now);
+    h.s.handle_read_error(ErrorCode::ECONNRESET, h.now);
+    h.s.handle_write_error(ErrorCode::EPIPE, h.now);
     h.s.set_timeout(1, h.now).unwrap();
     h.run_timer();
     h.s.pause();
@@ -360,7 +360,7 @@ fn nothing_after_close() {
 #[test]
 fn peer_reset_while_idle() {
     let mut h = H::connected();
-    h.s.handle_read_error(h.now, ErrorCode::ECONNRESET);
+    h.s.handle_read_error(ErrorCode::ECONNRESET, h.now);
     assert_eq!(h.names(), ["error", "close(true)"]);
 }
 
@@ -370,7 +370,7 @@ fn half_open_peer_reset_then_writes() {
     assert!(h.write("first").ok);
     h.flush_all();
     h.write("second");
-    h.s.handle_write_error(h.now, ErrorCode::EPIPE);
+    h.s.handle_write_error(ErrorCode::EPIPE, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -405,7 +405,7 @@ fn close_is_last_and_single_on_graceful_path() {
     let mut h = H::connected();
     h.s.handle_eof(h.now);
     h.tick();
-    h.s.handle_shutdown(h.now, Ok(()));
+    h.s.handle_shutdown(Ok(()), h.now);
     h.s.destroy(None);
     let names = h.names();
     assert_eq!(names.iter().filter(|n| n.starts_with("close")).count(), 1);
@@ -430,7 +430,7 @@ fn auto_end_tick_after_destroy_does_nothing() {
 fn regression_resume_after_destroy_delivers_nothing() {
     let mut h = H::connected();
     h.s.pause();
-    h.s.handle_data(h.now, b("aaaa"));
+    h.s.handle_data(b("aaaa"), h.now);
     h.s.destroy(None);
     assert_eq!(h.names(), ["close(false)"]);
     h.s.resume(h.now);
@@ -443,7 +443,7 @@ fn a_failed_shutdown_status_is_ignored_as_node_does() {
     let mut h = H::connected();
     h.s.end(h.now).unwrap();
     assert_eq!(h.cmds(), [Command::Shutdown]);
-    h.s.handle_shutdown(h.now, Err(ErrorCode::ENOTCONN));
+    h.s.handle_shutdown(Err(ErrorCode::ENOTCONN), h.now);
     assert_eq!(h.names(), ["finish"]);
     assert!(h.s.writable_finished());
 }

@@ -73,7 +73,7 @@ fn attempted(h: &H) -> Option<Vec<String>> {
 /// Refuse the single live attempt (the only `Connect` in `cmds`).
 fn refuse_current(h: &mut H, cmds: &[Command]) -> Vec<Command> {
     let (id, _, _) = connects(cmds)[0];
-    h.s.handle_connect_failed(h.now, id, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(id, ErrorCode::ECONNREFUSED, h.now);
     h.cmds()
 }
 
@@ -251,7 +251,7 @@ fn hanging_first_attempt_times_out_and_second_connects() {
     assert!(second > first);
     assert_eq!(h.s.poll_timeout(), None, "no timer on the last attempt");
     h.advance(4);
-    h.s.handle_connected(h.now, second, Some(sa("[::1]:40000")));
+    h.s.handle_connected(second, Some(sa("[::1]:40000")), h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
     assert_eq!(h.cmds(), [Command::StartReading]);
     assert!(!h.s.connecting());
@@ -270,13 +270,13 @@ fn late_success_of_a_timed_out_attempt_is_ignored() {
     h.run_timer();
     let second = connects(&h.cmds())[0].0;
     h.evs();
-    h.s.handle_connected(h.now, first, None);
+    h.s.handle_connected(first, None, h.now);
     assert!(h.evs().is_empty(), "late success ignored");
     assert!(h.cmds().is_empty());
     assert!(h.s.connecting());
-    h.s.handle_connect_failed(h.now, first, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(first, ErrorCode::ECONNREFUSED, h.now);
     assert!(h.evs().is_empty(), "stale failure ignored");
-    h.s.handle_connected(h.now, second, None);
+    h.s.handle_connected(second, None, h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
 }
 
@@ -287,7 +287,7 @@ fn first_attempt_connects_at_once() {
     h.evs();
     let (id, remote, _) = connects(&h.cmds())[0];
     assert_eq!(remote, sa("[::1]:8080"));
-    h.s.handle_connected(h.now, id, None);
+    h.s.handle_connected(id, None, h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
     assert!(aborts(&h.cmds()).is_empty());
     assert_eq!(attempted(&h).unwrap(), ["::1:8080"]);
@@ -403,7 +403,7 @@ fn last_attempt_waits_for_the_idle_timeout_and_destroy_cancels_it() {
         ]
     );
     // Nothing after Close, late answers ignored.
-    h.s.handle_connected(h.now, last, None);
+    h.s.handle_connected(last, None, h.now);
     assert!(h.evs().is_empty() && h.cmds().is_empty());
     assert_eq!(h.s.poll_timeout(), None);
     assert_eq!(attempted(&h).unwrap(), ["127.0.0.1:8080", "127.0.0.2:8080"]);
@@ -437,7 +437,7 @@ fn auto_select_family_false_uses_the_single_path() {
     assert_eq!(h.names(), ["lookup", "connectionAttempt"]);
     let (id, _, _) = connects(&h.cmds())[0];
     assert_eq!(h.s.poll_timeout(), None, "no attempt timer");
-    h.s.handle_connect_failed(h.now, id, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(id, ErrorCode::ECONNREFUSED, h.now);
     let evs = h.evs();
     assert_eq!(
         error_of(&evs).message(),
@@ -458,11 +458,11 @@ fn busy_local_port_fails_every_bind_without_attempt_events() {
     let c = connects(&h.cmds());
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].2, Some(sa("0.0.0.0:5000")));
-    h.s.handle_bind_failed(h.now, c[0].0, ErrorCode::EADDRINUSE);
+    h.s.handle_bind_failed(c[0].0, ErrorCode::EADDRINUSE, h.now);
     let c = connects(&h.cmds());
     assert_eq!(c[0].1, sa("[::1]:8080"));
     assert_eq!(c[0].2, Some(sa("[::]:5000")));
-    h.s.handle_bind_failed(h.now, c[0].0, ErrorCode::EADDRINUSE);
+    h.s.handle_bind_failed(c[0].0, ErrorCode::EADDRINUSE, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -537,7 +537,7 @@ fn bound_attempt_answered_without_a_tick_still_announces_first() {
     });
     assert_eq!(h.next_names(2), ["lookup", "lookup"]);
     let (id, _, _) = connects(&h.cmds())[0];
-    h.s.handle_connected(h.now, id, Some(sa("127.0.0.1:5000")));
+    h.s.handle_connected(id, Some(sa("127.0.0.1:5000")), h.now);
     assert_eq!(h.names(), ["connectionAttempt", "connect", "ready"]);
     assert_eq!(h.s.local_port(), Some(5000));
 }
@@ -549,12 +549,12 @@ fn one_busy_bind_then_success() {
     });
     assert_eq!(h.next_names(2), ["lookup", "lookup"]);
     let (a, _, _) = connects(&h.cmds())[0];
-    h.s.handle_bind_failed(h.now, a, ErrorCode::EADDRINUSE);
+    h.s.handle_bind_failed(a, ErrorCode::EADDRINUSE, h.now);
     let (b, remote, _) = connects(&h.cmds())[0];
     assert_eq!(remote, sa("[::1]:8080"));
     h.tick();
     assert_eq!(h.names(), ["connectionAttempt"]);
-    h.s.handle_connected(h.now, b, None);
+    h.s.handle_connected(b, None, h.now);
     assert_eq!(h.names(), ["connect", "ready"]);
     assert_eq!(attempted(&h).unwrap(), ["::1:8080"]);
 }
@@ -634,7 +634,7 @@ fn winner_gets_queued_writes_options_and_reading() {
     let cmds = refuse_current(&mut h, &cmds);
     let (id, _, _) = connects(&cmds)[0];
     h.evs();
-    h.s.handle_connected(h.now, id, None);
+    h.s.handle_connected(id, None, h.now);
     assert_eq!(
         h.cmds(),
         [
@@ -655,7 +655,7 @@ fn reset_and_destroy_while_racing_is_deferred_to_connect() {
     h.evs();
     h.s.reset_and_destroy().unwrap();
     assert!(h.evs().is_empty());
-    h.s.handle_connected(h.now, id, None);
+    h.s.handle_connected(id, None, h.now);
     assert_eq!(h.names(), ["connect", "ready", "close(false)"]);
     assert!(h.cmds().contains(&Command::Close { reset: true }));
 }
@@ -674,7 +674,7 @@ fn reconnect_after_a_race_uses_fresh_ids_and_keeps_attempted() {
     h.tick();
     let (id, _, _) = connects(&h.cmds())[0];
     assert!(id > used, "{id:?} must not reuse {used:?}");
-    h.s.handle_connected(h.now, id, None);
+    h.s.handle_connected(id, None, h.now);
     assert_eq!(h.names(), ["connectionAttempt", "connect", "ready"]);
     // Node never resets the property on a single-address reconnect.
     assert_eq!(attempted(&h).unwrap(), ["127.0.0.1:8080", "127.0.0.2:8080"]);
@@ -685,7 +685,7 @@ fn single_candidate_after_dedup_leaves_attempted_unset() {
     let mut h = multi(&[("::1", 6), ("::1", 6)], |_| {});
     let (id, _, _) = connects(&h.cmds())[0];
     assert_eq!(h.s.poll_timeout(), None);
-    h.s.handle_connected(h.now, id, None);
+    h.s.handle_connected(id, None, h.now);
     assert_eq!(attempted(&h), None);
 }
 
@@ -716,12 +716,12 @@ fn rfc8305_staggers_and_first_success_wins() {
     );
     // A failure starts the next attempt at once.
     h.advance(20);
-    h.s.handle_connect_failed(h.now, b, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(b, ErrorCode::ECONNREFUSED, h.now);
     let c = connects(&h.cmds())[0].0;
     assert_eq!(h.names(), ["connectionAttemptFailed", "connectionAttempt"]);
     // The first attempt wins; the other live one is aborted.
     h.advance(10);
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     let cmds = h.cmds();
     assert_eq!(aborts(&cmds), [c]);
     assert_eq!(h.names(), ["connect", "ready"]);
@@ -732,7 +732,7 @@ fn rfc8305_staggers_and_first_success_wins() {
         ["::1:8080", "127.0.0.1:8080", "::2:8080"]
     );
     // The loser's late success changes nothing.
-    h.s.handle_connected(h.now, c, None);
+    h.s.handle_connected(c, None, h.now);
     assert!(h.evs().is_empty() && h.cmds().is_empty());
 }
 
@@ -745,9 +745,9 @@ fn rfc8305_all_failing_aggregates_in_order() {
     let a = connects(&h.cmds())[0].0;
     h.run_timer();
     let b = connects(&h.cmds())[0].0;
-    h.s.handle_connect_failed(h.now, b, ErrorCode::ECONNREFUSED);
+    h.s.handle_connect_failed(b, ErrorCode::ECONNREFUSED, h.now);
     assert!(h.s.connecting(), "the first attempt still runs");
-    h.s.handle_connect_failed(h.now, a, ErrorCode::ETIMEDOUT);
+    h.s.handle_connect_failed(a, ErrorCode::ETIMEDOUT, h.now);
     let e = error_of(&h.evs());
     assert_eq!(e.code(), ErrorCode::ECONNREFUSED);
     assert_eq!(e.errors().len(), 2);

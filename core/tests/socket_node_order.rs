@@ -15,7 +15,7 @@ fn run_commands_like_the_driver(h: &mut H) {
     for cmd in h.cmds() {
         match cmd {
             Command::Write => h.flush_all(),
-            Command::Shutdown => h.s.handle_shutdown(h.now, Ok(())),
+            Command::Shutdown => h.s.handle_shutdown(Ok(()), h.now),
             _ => {}
         }
     }
@@ -62,7 +62,8 @@ fn write_in_end_handler_after_own_end_is_epipe_then_error_then_close_true() {
 #[test]
 fn write_after_end_with_data_fails_and_finish_never_comes() {
     let mut h = H::connected();
-    let first = h.s.write_with(b("data"), h.now, |chunk| Ok(chunk.len()));
+    let first =
+        h.s.write_tracked_dispatch(b("data"), |chunk| Ok(chunk.len()), h.now);
     assert!(h.s.end(h.now).is_ok());
     // The backend sends the FIN at once, still inside the user's code.
     run_commands_like_the_driver(&mut h);
@@ -285,7 +286,7 @@ fn completion_inside_an_end_handler_does_not_run_the_automatic_end() {
     h.s.handle_eof(h.now);
     assert_eq!(h.next_names(1), ["end"]);
     assert!(h.write("first").ok);
-    h.s.handle_written(h.now, 2);
+    h.s.handle_written(2, h.now);
     assert!(h.write("second").ok);
     h.flush_all();
     assert_eq!(h.names(), ["writeOk", "writeOk"]);

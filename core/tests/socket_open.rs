@@ -16,7 +16,7 @@ use socket_support::*;
 #[test]
 fn data_is_delivered_and_counted() {
     let mut h = H::connected();
-    h.s.handle_data(h.now, b("hello"));
+    h.s.handle_data(b("hello"), h.now);
     assert_eq!(h.evs(), [SocketEvent::Data(b("hello"))]);
     assert_eq!(h.s.bytes_read(), 5);
 }
@@ -25,7 +25,7 @@ fn data_is_delivered_and_counted() {
 fn data_chunks_keep_their_order() {
     let mut h = H::connected();
     for c in ["a", "bc", "def"] {
-        h.s.handle_data(h.now, b(c));
+        h.s.handle_data(b(c), h.now);
     }
     assert_eq!(
         h.evs(),
@@ -42,7 +42,7 @@ fn pause_stops_reading_and_buffers() {
     let mut h = H::connected();
     h.s.pause();
     assert_eq!(h.cmds(), [Command::StopReading]);
-    h.s.handle_data(h.now, b("late"));
+    h.s.handle_data(b("late"), h.now);
     assert!(h.evs().is_empty());
     assert_eq!(h.s.readable_length(), 4);
     assert_eq!(h.s.bytes_read(), 4);
@@ -71,7 +71,7 @@ fn resume_when_not_paused_does_nothing() {
 fn eof_while_paused_waits_for_resume() {
     let mut h = H::connected();
     h.s.pause();
-    h.s.handle_data(h.now, b("14-byte-chunk!"));
+    h.s.handle_data(b("14-byte-chunk!"), h.now);
     h.s.handle_eof(h.now);
     assert!(h.evs().is_empty(), "an unread socket never ends");
     assert_eq!(h.s.ready_state(), ReadyState::Open);
@@ -86,8 +86,8 @@ fn utf8_encoding_split_sequence() {
     let mut h = H::connected();
     h.s.set_encoding("utf8").unwrap();
     let bytes = "héllo wörld".as_bytes();
-    h.s.handle_data(h.now, Bytes::copy_from_slice(&bytes[..2]));
-    h.s.handle_data(h.now, Bytes::copy_from_slice(&bytes[2..]));
+    h.s.handle_data(Bytes::copy_from_slice(&bytes[..2]), h.now);
+    h.s.handle_data(Bytes::copy_from_slice(&bytes[2..]), h.now);
     let text: String = h
         .evs()
         .into_iter()
@@ -103,7 +103,7 @@ fn utf8_encoding_split_sequence() {
 fn utf8_incomplete_tail_at_end() {
     let mut h = H::connected();
     h.s.set_encoding("utf-8").unwrap();
-    h.s.handle_data(h.now, Bytes::from_static(&[b'a', 0xE2, 0x82]));
+    h.s.handle_data(Bytes::from_static(&[b'a', 0xE2, 0x82]), h.now);
     h.s.handle_eof(h.now);
     assert_eq!(
         h.evs(),
@@ -119,9 +119,9 @@ fn utf8_incomplete_tail_at_end() {
 fn chunk_with_only_a_lead_byte_emits_nothing() {
     let mut h = H::connected();
     h.s.set_encoding("utf8").unwrap();
-    h.s.handle_data(h.now, Bytes::from_static(&[0xE2]));
+    h.s.handle_data(Bytes::from_static(&[0xE2]), h.now);
     assert!(h.evs().is_empty());
-    h.s.handle_data(h.now, Bytes::from_static(&[0x82, 0xAC]));
+    h.s.handle_data(Bytes::from_static(&[0x82, 0xAC]), h.now);
     assert_eq!(h.evs(), [SocketEvent::Text("€".into())]);
 }
 
@@ -129,9 +129,9 @@ fn chunk_with_only_a_lead_byte_emits_nothing() {
 fn hex_and_latin1_encodings() {
     let mut h = H::connected();
     h.s.set_encoding("hex").unwrap();
-    h.s.handle_data(h.now, Bytes::from_static(&[0xde, 0xad]));
+    h.s.handle_data(Bytes::from_static(&[0xde, 0xad]), h.now);
     h.s.set_encoding("latin1").unwrap();
-    h.s.handle_data(h.now, Bytes::from_static(&[0xe9]));
+    h.s.handle_data(Bytes::from_static(&[0xe9]), h.now);
     assert_eq!(
         h.evs(),
         [
@@ -145,7 +145,7 @@ fn hex_and_latin1_encodings() {
 fn encoding_applies_to_buffered_data_on_resume() {
     let mut h = H::connected();
     h.s.pause();
-    h.s.handle_data(h.now, b("hi"));
+    h.s.handle_data(b("hi"), h.now);
     h.s.set_encoding("utf8").unwrap();
     h.s.resume(h.now);
     assert_eq!(h.evs(), [SocketEvent::Text("hi".into())]);
@@ -154,7 +154,7 @@ fn encoding_applies_to_buffered_data_on_resume() {
 #[test]
 fn read_error_destroys_with_read_errno() {
     let mut h = H::connected();
-    h.s.handle_read_error(h.now, ErrorCode::ECONNRESET);
+    h.s.handle_read_error(ErrorCode::ECONNRESET, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -174,7 +174,7 @@ fn data_after_eof_is_ignored() {
     });
     h.s.handle_eof(h.now);
     h.evs();
-    h.s.handle_data(h.now, b("x"));
+    h.s.handle_data(b("x"), h.now);
     assert!(h.evs().is_empty());
     assert_eq!(h.s.bytes_read(), 0);
 }
@@ -202,12 +202,12 @@ fn partial_writes_keep_the_write_open() {
     let mut h = H::connected();
     let r = h.write("hello");
     h.cmds();
-    h.s.handle_written(h.now, 2);
+    h.s.handle_written(2, h.now);
     assert!(h.evs().is_empty());
     assert_eq!(h.s.peek_write(), Some(&b"llo"[..]));
     assert_eq!(h.s.writable_length(), 3);
     assert_eq!(h.s.bytes_written(), 5);
-    h.s.handle_written(h.now, 3);
+    h.s.handle_written(3, h.now);
     assert_eq!(
         h.evs(),
         [SocketEvent::WriteDone {
@@ -222,7 +222,7 @@ fn partial_writes_keep_the_write_open() {
 fn written_more_than_queued_is_clamped() {
     let mut h = H::connected();
     h.write("abc");
-    h.s.handle_written(h.now, 1000);
+    h.s.handle_written(1000, h.now);
     assert_eq!(h.s.bytes_written(), 3);
     assert_eq!(h.names(), ["writeOk"]);
 }
@@ -238,7 +238,7 @@ fn write_ids_are_unique_and_increasing() {
 #[test]
 fn empty_write_completes_without_io() {
     let mut h = H::connected();
-    let r = h.s.write(Bytes::new(), h.now);
+    let r = h.s.write_tracked(Bytes::new(), h.now);
     assert!(r.ok);
     assert_eq!(h.names(), ["writeOk"]);
     assert!(h.cmds().is_empty());
@@ -248,7 +248,7 @@ fn empty_write_completes_without_io() {
 fn empty_write_behind_data_completes_with_it() {
     let mut h = H::connected();
     h.write("ab");
-    h.s.write(Bytes::new(), h.now);
+    h.s.write_tracked(Bytes::new(), h.now);
     h.flush_all();
     assert_eq!(h.names(), ["writeOk", "writeOk"]);
 }
@@ -256,18 +256,18 @@ fn empty_write_behind_data_completes_with_it() {
 #[test]
 fn write_returns_false_at_high_water_mark() {
     let mut h = H::connected();
-    assert!(h.s.write(Bytes::from(vec![0; 16383]), h.now).ok);
-    assert!(!h.s.write(Bytes::from(vec![0; 1]), h.now).ok);
+    assert!(h.s.write_tracked(Bytes::from(vec![0; 16383]), h.now).ok);
+    assert!(!h.s.write_tracked(Bytes::from(vec![0; 1]), h.now).ok);
     assert!(h.s.writable_need_drain());
 }
 
 #[test]
 fn drain_only_after_false_and_when_empty() {
     let mut h = H::connected();
-    h.s.write(Bytes::from(vec![0; 20000]), h.now);
-    h.s.handle_written(h.now, 10000);
+    h.s.write_tracked(Bytes::from(vec![0; 20000]), h.now);
+    h.s.handle_written(10000, h.now);
     assert!(h.evs().is_empty());
-    h.s.handle_written(h.now, 10000);
+    h.s.handle_written(10000, h.now);
     assert_eq!(h.names(), ["drain", "writeOk"]);
     assert!(!h.s.writable_need_drain());
 }
@@ -295,7 +295,7 @@ fn large_queue_accounting() {
     let mut h = H::connected();
     let mut falses = 0;
     for _ in 0..4 {
-        if !h.s.write(Bytes::from(vec![0; 65536]), h.now).ok {
+        if !h.s.write_tracked(Bytes::from(vec![0; 65536]), h.now).ok {
             falses += 1;
         }
     }
@@ -324,7 +324,7 @@ fn write_error_fails_queue_then_error_and_close() {
     let mut h = H::connected();
     h.write("one");
     h.write("two");
-    h.s.handle_write_error(h.now, ErrorCode::EPIPE);
+    h.s.handle_write_error(ErrorCode::EPIPE, h.now);
     let evs = h.evs();
     assert_eq!(
         evs.iter().map(name).collect::<Vec<_>>(),
@@ -383,7 +383,7 @@ fn timeout_refreshed_by_reads_and_writes() {
         h.now = h.t0 + Duration::from_millis(until);
     };
     step(&mut h, 250, &mut fired);
-    h.s.handle_data(h.now, b("x"));
+    h.s.handle_data(b("x"), h.now);
     step(&mut h, 500, &mut fired);
     h.write("y");
     h.flush_all();
@@ -417,7 +417,7 @@ fn write_completion_refreshes_timer() {
     h.s.set_timeout(100, h.now).unwrap();
     h.write("abc");
     h.advance(90);
-    h.s.handle_written(h.now, 1);
+    h.s.handle_written(1, h.now);
     assert_eq!(h.s.poll_timeout(), Some(h.now + Duration::from_millis(100)));
 }
 
@@ -597,7 +597,7 @@ fn accepted_socket_reset_and_destroy() {
 #[test]
 fn remote_kept_local_cleared_after_close() {
     let mut h = H::connected();
-    h.s.handle_data(h.now, b("abc"));
+    h.s.handle_data(b("abc"), h.now);
     // Read while open: Node caches the peer name.
     assert_eq!(h.s.remote_port(), Some(80));
     h.s.destroy(None);

@@ -14,7 +14,7 @@ fn connected(now: Instant) -> Socket {
     s.handle_timeout(now);
     while let Some(cmd) = s.poll_command() {
         if let Command::Connect { attempt, .. } = cmd {
-            s.handle_connected(now, attempt, "127.0.0.1:5000".parse().ok());
+            s.handle_connected(attempt, "127.0.0.1:5000".parse().ok(), now);
         }
     }
     while s.poll_event().is_some() {}
@@ -33,9 +33,9 @@ fn data(ev: Option<SocketEvent>) -> Option<Bytes> {
 fn pause_in_data_handler_holds_the_queued_chunks() {
     let now = Instant::now();
     let mut s = connected(now);
-    s.handle_data(now, Bytes::from_static(b"one"));
-    s.handle_data(now, Bytes::from_static(b"two"));
-    s.handle_data(now, Bytes::from_static(b"three"));
+    s.handle_data(Bytes::from_static(b"one"), now);
+    s.handle_data(Bytes::from_static(b"two"), now);
+    s.handle_data(Bytes::from_static(b"three"), now);
     assert_eq!(data(s.poll_event()).as_deref(), Some(&b"one"[..]));
     s.pause(); // inside the 'data' handler of "one"
     assert_eq!(s.poll_event(), None, "nothing flows while paused");
@@ -52,10 +52,10 @@ fn pause_in_data_handler_holds_the_queued_chunks() {
 fn pause_keeps_other_events_and_end_in_place() {
     let now = Instant::now();
     let mut s = connected(now);
-    s.handle_data(now, Bytes::from_static(b"a"));
+    s.handle_data(Bytes::from_static(b"a"), now);
     s.handle_eof(now); // End is queued behind the data: nothing is taken back
     assert_eq!(data(s.poll_event()).as_deref(), Some(&b"a"[..]));
-    s.handle_data(now, Bytes::from_static(b"ignored after EOF"));
+    s.handle_data(Bytes::from_static(b"ignored after EOF"), now);
     s.pause();
     assert_eq!(s.poll_event(), Some(SocketEvent::End));
 }

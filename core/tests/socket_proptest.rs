@@ -216,7 +216,7 @@ impl Run {
         match op {
             Op::Write(len) => {
                 let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
-                let r = self.s.write(data.clone(), now);
+                let r = self.s.write_tracked(data.clone(), now);
                 self.c.issued.push((r.id, data));
                 if !r.ok {
                     self.c.saw_false = true;
@@ -225,14 +225,18 @@ impl Run {
             Op::WriteWith(len, take) => {
                 let data = Bytes::from(vec![(n % 251) as u8; len as usize % 40]);
                 let sent = &mut self.sent;
-                let r = self.s.write_with(data.clone(), now, |chunk| {
-                    if take == 255 {
-                        return Err(ErrorCode::EPIPE);
-                    }
-                    let t = (take as usize) % (chunk.len() + 1);
-                    sent.extend_from_slice(&chunk[..t]);
-                    Ok(t)
-                });
+                let r = self.s.write_tracked_dispatch(
+                    data.clone(),
+                    |chunk| {
+                        if take == 255 {
+                            return Err(ErrorCode::EPIPE);
+                        }
+                        let t = (take as usize) % (chunk.len() + 1);
+                        sent.extend_from_slice(&chunk[..t]);
+                        Ok(t)
+                    },
+                    now,
+                );
                 self.c.issued.push((r.id, data));
                 if !r.ok {
                     self.c.saw_false = true;
@@ -243,7 +247,7 @@ impl Run {
             }
             Op::EndWith(len) => {
                 let data = Bytes::from(vec![7; len as usize % 10]);
-                let r = self.s.end_with(data.clone(), now);
+                let r = self.s.end_tracked_with(data.clone(), now);
                 self.c.issued.push((r.id, data));
                 if !r.ok {
                     self.c.saw_false = true;
@@ -279,7 +283,7 @@ impl Run {
                     } else {
                         Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, "h"))
                     };
-                    self.s.handle_resolved(now, id, r);
+                    self.s.handle_resolved(id, r, now);
                 }
             }
             Op::ResolveMany(seed) => {
@@ -299,23 +303,23 @@ impl Run {
                             LookupAddress::new(a, f)
                         })
                         .collect();
-                    self.s.handle_resolved(now, id, Ok(list));
+                    self.s.handle_resolved(id, Ok(list), now);
                 }
             }
             Op::Connected(k) => {
                 if let Some(a) = self.take_live(k) {
-                    self.s.handle_connected(now, a, None);
+                    self.s.handle_connected(a, None, now);
                 }
             }
             Op::ConnectFailed(k) => {
                 if let Some(a) = self.take_live(k) {
                     self.s
-                        .handle_connect_failed(now, a, ErrorCode::ECONNREFUSED);
+                        .handle_connect_failed(a, ErrorCode::ECONNREFUSED, now);
                 }
             }
             Op::BindFailed(k) => {
                 if let Some(a) = self.take_live(k) {
-                    self.s.handle_bind_failed(now, a, ErrorCode::EADDRINUSE);
+                    self.s.handle_bind_failed(a, ErrorCode::EADDRINUSE, now);
                 }
             }
             Op::Retired(k) => {
@@ -329,18 +333,18 @@ impl Run {
                 }
                 self.drain();
                 match k % 3 {
-                    0 => self.s.handle_connected(now, id, None),
+                    0 => self.s.handle_connected(id, None, now),
                     1 => self
                         .s
-                        .handle_connect_failed(now, id, ErrorCode::ECONNREFUSED),
-                    _ => self.s.handle_bind_failed(now, id, ErrorCode::EADDRINUSE),
+                        .handle_connect_failed(id, ErrorCode::ECONNREFUSED, now),
+                    _ => self.s.handle_bind_failed(id, ErrorCode::EADDRINUSE, now),
                 }
                 assert_eq!(self.s.poll_event(), None, "stale answer for {id:?} acted");
                 assert_eq!(self.s.poll_command(), None, "stale answer for {id:?} acted");
             }
             Op::Data(len) => self
                 .s
-                .handle_data(now, Bytes::from(vec![b'a'; len as usize % 20 + 1])),
+                .handle_data(Bytes::from(vec![b'a'; len as usize % 20 + 1]), now),
             Op::Eof => self.s.handle_eof(now),
             Op::Written(k) => {
                 let avail: usize = self.s.write_chunks().map(|c| c.len()).sum();
@@ -351,22 +355,22 @@ impl Run {
                     self.sent.extend_from_slice(&c[..t]);
                     left -= t;
                 }
-                self.s.handle_written(now, w);
+                self.s.handle_written(w, now);
             }
-            Op::WriteError => self.s.handle_write_error(now, ErrorCode::EPIPE),
-            Op::ReadError => self.s.handle_read_error(now, ErrorCode::ECONNRESET),
-            Op::Shutdown => self.s.handle_shutdown(now, Ok(())),
+            Op::WriteError => self.s.handle_write_error(ErrorCode::EPIPE, now),
+            Op::ReadError => self.s.handle_read_error(ErrorCode::ECONNRESET, now),
+            Op::Shutdown => self.s.handle_shutdown(Ok(()), now),
             Op::Stale(k) => {
                 // Drain first so the stale answer's own outputs are isolated.
                 self.drain();
                 let stale = AttemptId(10_000 + k as u64);
                 match k % 4 {
-                    0 => self.s.handle_connected(now, stale, None),
+                    0 => self.s.handle_connected(stale, None, now),
                     1 => self
                         .s
-                        .handle_connect_failed(now, stale, ErrorCode::ECONNREFUSED),
-                    2 => self.s.handle_bind_failed(now, stale, ErrorCode::EADDRINUSE),
-                    _ => self.s.handle_resolved(now, stale, Ok(vec![])),
+                        .handle_connect_failed(stale, ErrorCode::ECONNREFUSED, now),
+                    2 => self.s.handle_bind_failed(stale, ErrorCode::EADDRINUSE, now),
+                    _ => self.s.handle_resolved(stale, Ok(vec![]), now),
                 }
                 // A stale answer may only run due ticks; it must not touch the connect.
                 let mut evs = Vec::new();

@@ -21,10 +21,14 @@ fn zeros(n: usize) -> Bytes {
 fn fully_dispatched_16k_write_returns_true_without_drain() {
     let mut h = H::connected();
     let seen = Cell::new(0);
-    let r = h.s.write_with(zeros(16384), h.now, |c| {
-        seen.set(c.len());
-        Ok(c.len())
-    });
+    let r = h.s.write_tracked_dispatch(
+        zeros(16384),
+        |c| {
+            seen.set(c.len());
+            Ok(c.len())
+        },
+        h.now,
+    );
     assert_eq!(seen.get(), 16384, "the whole chunk is offered");
     assert!(r.ok, "Node returns true");
     assert!(!h.s.writable_need_drain());
@@ -40,7 +44,7 @@ fn fully_dispatched_16k_write_returns_true_without_drain() {
     assert!(h.cmds().is_empty(), "nothing left for the Write loop");
     assert!(h.s.write_chunks().next().is_none());
     // Nothing more happens: no Drain.
-    h.s.handle_written(h.now, 0);
+    h.s.handle_written(0, h.now);
     assert!(h.evs().is_empty());
 }
 
@@ -48,7 +52,7 @@ fn fully_dispatched_16k_write_returns_true_without_drain() {
 fn plain_write_of_16k_returns_false_then_drains() {
     // The backend that cannot dispatch synchronously: the pre-dispatch answer.
     let mut h = H::connected();
-    let r = h.s.write(zeros(16384), h.now);
+    let r = h.s.write_tracked(zeros(16384), h.now);
     assert!(!r.ok);
     assert!(h.s.writable_need_drain());
     assert_eq!(h.cmds(), [Command::Write]);
@@ -59,7 +63,7 @@ fn plain_write_of_16k_returns_false_then_drains() {
 #[test]
 fn would_block_dispatch_gives_the_queued_answer_and_drain() {
     let mut h = H::connected();
-    let r = h.s.write_with(zeros(16384), h.now, |_| Ok(0));
+    let r = h.s.write_tracked_dispatch(zeros(16384), |_| Ok(0), h.now);
     assert!(!r.ok);
     assert_eq!(h.cmds(), [Command::Write]);
     assert!(h.evs().is_empty());
@@ -70,7 +74,8 @@ fn would_block_dispatch_gives_the_queued_answer_and_drain() {
 #[test]
 fn partly_dispatched_write_counts_in_full_and_drains_when_done() {
     let mut h = H::connected();
-    let r = h.s.write_with(zeros(20000), h.now, |_| Ok(5000));
+    let r =
+        h.s.write_tracked_dispatch(zeros(20000), |_| Ok(5000), h.now);
     assert!(!r.ok, "20000 >= 16384 until the whole write completes");
     assert!(h.s.writable_need_drain());
     assert_eq!(h.s.writable_length(), 15000);
@@ -82,9 +87,9 @@ fn partly_dispatched_write_counts_in_full_and_drains_when_done() {
     );
     assert_eq!(h.s.write_chunks().map(|c| c.len()).sum::<usize>(), 15000);
     assert!(h.evs().is_empty());
-    h.s.handle_written(h.now, 10000);
+    h.s.handle_written(10000, h.now);
     assert!(h.evs().is_empty());
-    h.s.handle_written(h.now, 5000);
+    h.s.handle_written(5000, h.now);
     assert_eq!(
         h.evs(),
         [
@@ -100,7 +105,7 @@ fn partly_dispatched_write_counts_in_full_and_drains_when_done() {
 #[test]
 fn small_partly_dispatched_write_returns_true_and_never_drains() {
     let mut h = H::connected();
-    let r = h.s.write_with(zeros(100), h.now, |_| Ok(40));
+    let r = h.s.write_tracked_dispatch(zeros(100), |_| Ok(40), h.now);
     assert!(r.ok);
     h.cmds();
     h.flush_all();
@@ -111,13 +116,18 @@ fn small_partly_dispatched_write_returns_true_and_never_drains() {
 fn a_write_in_flight_is_not_overtaken() {
     // Node dispatches only when no earlier write is in flight; later chunks queue.
     let mut h = H::connected();
-    let first = h.s.write_with(zeros(12000), h.now, |_| Ok(6000));
+    let first =
+        h.s.write_tracked_dispatch(zeros(12000), |_| Ok(6000), h.now);
     assert!(first.ok, "12000 < 16384");
     let called = Cell::new(false);
-    let second = h.s.write_with(zeros(5000), h.now, |c| {
-        called.set(true);
-        Ok(c.len())
-    });
+    let second = h.s.write_tracked_dispatch(
+        zeros(5000),
+        |c| {
+            called.set(true);
+            Ok(c.len())
+        },
+        h.now,
+    );
     assert!(!called.get(), "no dispatch behind a pending write");
     // Node's state.length: 12000 (in flight, counted in full) + 5000 >= 16384.
     assert!(!second.ok);
@@ -135,22 +145,27 @@ fn no_dispatch_while_connecting() {
     h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
         .unwrap();
     let called = Cell::new(false);
-    let r = h.s.write_with(zeros(10), h.now, |c| {
-        called.set(true);
-        Ok(c.len())
-    });
+    let r = h.s.write_tracked_dispatch(
+        zeros(10),
+        |c| {
+            called.set(true);
+            Ok(c.len())
+        },
+        h.now,
+    );
     assert!(r.ok);
     assert!(!called.get());
     h.tick();
     let a = h.attempt();
-    h.s.handle_connected(h.now, a, None);
+    h.s.handle_connected(a, None, h.now);
     assert!(h.cmds().contains(&Command::Write), "flushed after connect");
 }
 
 #[test]
 fn dispatch_error_destroys_like_a_write_error() {
     let mut h = H::connected();
-    let r = h.s.write_with(zeros(10), h.now, |_| Err(ErrorCode::EPIPE));
+    let r =
+        h.s.write_tracked_dispatch(zeros(10), |_| Err(ErrorCode::EPIPE), h.now);
     assert!(!r.ok);
     let evs = h.evs();
     assert_eq!(
@@ -165,10 +180,14 @@ fn dispatch_error_destroys_like_a_write_error() {
 fn empty_write_completes_without_dispatch() {
     let mut h = H::connected();
     let called = Cell::new(false);
-    let r = h.s.write_with(Bytes::new(), h.now, |_| {
-        called.set(true);
-        Ok(0)
-    });
+    let r = h.s.write_tracked_dispatch(
+        Bytes::new(),
+        |_| {
+            called.set(true);
+            Ok(0)
+        },
+        h.now,
+    );
     assert!(r.ok);
     assert!(!called.get());
     assert_eq!(h.names(), ["writeOk"]);
@@ -177,7 +196,7 @@ fn empty_write_completes_without_dispatch() {
 #[test]
 fn end_after_a_dispatched_write_shuts_down_at_once() {
     let mut h = H::connected();
-    h.s.write_with(zeros(10), h.now, |c| Ok(c.len()));
+    h.s.write_tracked_dispatch(zeros(10), |c| Ok(c.len()), h.now);
     h.s.end(h.now).unwrap();
     assert_eq!(h.cmds(), [Command::Shutdown]);
 }
@@ -188,22 +207,28 @@ fn custom_high_water_mark_is_respected() {
         high_water_mark: 100,
         ..SocketOptions::default()
     });
-    assert!(h.s.write_with(zeros(1000), h.now, |c| Ok(c.len())).ok);
-    assert!(!h.s.write_with(zeros(1000), h.now, |_| Ok(999)).ok);
+    assert!(
+        h.s.write_tracked_dispatch(zeros(1000), |c| Ok(c.len()), h.now)
+            .ok
+    );
+    assert!(
+        !h.s.write_tracked_dispatch(zeros(1000), |_| Ok(999), h.now)
+            .ok
+    );
 }
 
 #[test]
 fn a_send_that_takes_nothing_is_epipe_and_results_map_to_the_inputs() {
     let mut h = H::connected();
-    let r = h.s.write(Bytes::from_static(b"abcdef"), h.now);
+    let r = h.s.write_tracked(Bytes::from_static(b"abcdef"), h.now);
     assert!(r.ok);
     h.cmds();
     h.evs();
     // Part of it went out, then a send took nothing of what is left.
-    h.s.handle_send_result(h.now, Ok(2));
+    h.s.handle_send_result(Ok(2), h.now);
     assert_eq!(h.s.writable_length(), 4);
     assert!(h.evs().is_empty());
-    h.s.handle_send_result(h.now, Ok(0));
+    h.s.handle_send_result(Ok(0), h.now);
     let evs = h.evs();
     let errors: Vec<&str> = evs
         .iter()
@@ -216,9 +241,9 @@ fn a_send_that_takes_nothing_is_epipe_and_results_map_to_the_inputs() {
     assert_eq!(evs.last().map(name), Some("close(true)"));
     // With nothing queued, a 0-byte result is no error; an error result is one.
     let mut h = H::connected();
-    h.s.handle_send_result(h.now, Ok(0));
+    h.s.handle_send_result(Ok(0), h.now);
     assert!(h.evs().is_empty());
-    h.s.handle_send_result(h.now, Err(ErrorCode::ECONNRESET));
+    h.s.handle_send_result(Err(ErrorCode::ECONNRESET), h.now);
     assert!(h
         .evs()
         .iter()

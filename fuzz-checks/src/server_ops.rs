@@ -316,7 +316,7 @@ impl Run {
                 }
                 if c.shutdown_requested {
                     c.shutdown_requested = false;
-                    c.socket.handle_shutdown(self.now, Ok(()));
+                    c.socket.handle_shutdown(Ok(()), self.now);
                 }
                 while let Some(ev) = c.socket.poll_event() {
                     progressed = true;
@@ -561,7 +561,7 @@ impl Run {
             }
             ServerOp::ConnReset(n) => {
                 if let Some(c) = self.conn(n) {
-                    c.socket.handle_read_error(now, ErrorCode::ECONNRESET);
+                    c.socket.handle_read_error(ErrorCode::ECONNRESET, now);
                 }
             }
             ServerOp::StaleClosed(n) => {

@@ -116,7 +116,7 @@ pub enum StaleKind {
 pub enum SocketOp {
     /// `socket.connect(...)`.
     Connect(ConnectKind),
-    /// `write` of `len % 48` bytes; without a callback (`write_no_callback_with`) when
+    /// `write` of `len % 48` bytes; without a callback (`write_dispatch`) when
     /// the top bit is set.
     Write(u8),
     /// `write` of a larger chunk (crosses the high-water mark).
@@ -501,14 +501,12 @@ impl Run {
         let data: Bytes = (0..len).map(|i| start.wrapping_add(i as u8)).collect();
         let queued_before = self.s.writable_length();
         let r = if end {
-            self.s.end_with(data.clone(), self.now)
+            self.s.end_tracked_with(data.clone(), self.now)
         } else if callback {
-            self.s.write(data.clone(), self.now)
+            self.s.write_tracked(data.clone(), self.now)
         } else {
             // "Would block": the bytes take the same `Write` command path as `write`.
-            let ok = self
-                .s
-                .write_no_callback_with(data.clone(), self.now, |_| Ok(0));
+            let ok = self.s.write_dispatch(data.clone(), |_| Ok(0), self.now);
             WriteResult {
                 id: WriteId::NO_CALLBACK,
                 ok,
@@ -603,7 +601,7 @@ impl Run {
             SocketOp::Resolve(answer) => {
                 if let Some(id) = self.k.pending_resolve.take() {
                     self.k.old_ids.push(id);
-                    self.s.handle_resolved(now, id, resolve_answer(answer));
+                    self.s.handle_resolved(id, resolve_answer(answer), now);
                 }
             }
             SocketOp::ConnectOk(i) => {
@@ -618,21 +616,21 @@ impl Run {
                     self.k.closed_cmd = false;
                     self.k.shutdowns = 0;
                     self.s
-                        .handle_connected(now, id, "127.0.0.1:40000".parse().ok());
+                        .handle_connected(id, "127.0.0.1:40000".parse().ok(), now);
                 }
             }
             SocketOp::ConnectFail(i, errno) => {
                 if let Some(id) = pick(&self.k.attempts, i) {
                     self.k.attempts.retain(|a| *a != id);
                     self.k.old_ids.push(id);
-                    self.s.handle_connect_failed(now, id, errno.code());
+                    self.s.handle_connect_failed(id, errno.code(), now);
                 }
             }
             SocketOp::BindFail(i, errno) => {
                 if let Some(id) = pick(&self.k.attempts, i) {
                     self.k.attempts.retain(|a| *a != id);
                     self.k.old_ids.push(id);
-                    self.s.handle_bind_failed(now, id, errno.code());
+                    self.s.handle_bind_failed(id, errno.code(), now);
                 }
             }
             SocketOp::Data(len) => {
@@ -644,7 +642,7 @@ impl Run {
                         })
                         .collect();
                     self.k.supplied.extend_from_slice(&data);
-                    self.s.handle_data(io_now, data);
+                    self.s.handle_data(data, io_now);
                 }
             }
             SocketOp::Eof => {
@@ -665,7 +663,7 @@ impl Run {
                         left -= t;
                     }
                     self.k.sent.extend_from_slice(&taken);
-                    self.s.handle_written(io_now, n);
+                    self.s.handle_written(n, io_now);
                     if self.s.write_chunks().next().is_none() {
                         self.k.write_requested = false;
                     }
@@ -673,18 +671,18 @@ impl Run {
             }
             SocketOp::WriteError(errno) => {
                 if self.k.open && self.k.write_requested {
-                    self.s.handle_write_error(io_now, errno.code());
+                    self.s.handle_write_error(errno.code(), io_now);
                 }
             }
             SocketOp::ReadError(errno) => {
                 if self.k.open && !self.k.eof_sent {
-                    self.s.handle_read_error(io_now, errno.code());
+                    self.s.handle_read_error(errno.code(), io_now);
                 }
             }
             SocketOp::ShutdownDone => {
                 if self.k.shutdown_requested {
                     self.k.shutdown_requested = false;
-                    self.s.handle_shutdown(io_now, Ok(()));
+                    self.s.handle_shutdown(Ok(()), io_now);
                 }
             }
             SocketOp::Advance(ms) => {
@@ -717,15 +715,15 @@ impl Run {
             return;
         }
         match kind {
-            StaleKind::Connected => self.s.handle_connected(now, old, None),
+            StaleKind::Connected => self.s.handle_connected(old, None, now),
             StaleKind::ConnectFailed => {
                 self.s
-                    .handle_connect_failed(now, old, ErrorCode::ECONNREFUSED)
+                    .handle_connect_failed(old, ErrorCode::ECONNREFUSED, now)
             }
-            StaleKind::BindFailed => self.s.handle_bind_failed(now, old, ErrorCode::EADDRINUSE),
+            StaleKind::BindFailed => self.s.handle_bind_failed(old, ErrorCode::EADDRINUSE, now),
             StaleKind::Resolved => {
                 self.s
-                    .handle_resolved(now, old, Ok(vec![LookupAddress::new("127.0.0.1", 4)]))
+                    .handle_resolved(old, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now)
             }
             StaleKind::Io => {
                 if self.k.open {
@@ -733,15 +731,15 @@ impl Run {
                         return;
                     }
                     // The FIN was already acknowledged: a repeated answer.
-                    self.s.handle_shutdown(now, Ok(()));
+                    self.s.handle_shutdown(Ok(()), now);
                 } else {
                     match i % 6 {
-                        0 => self.s.handle_data(now, Bytes::from_static(b"late")),
+                        0 => self.s.handle_data(Bytes::from_static(b"late"), now),
                         1 => self.s.handle_eof(now),
-                        2 => self.s.handle_written(now, usize::from(i)),
-                        3 => self.s.handle_write_error(now, ErrorCode::EPIPE),
-                        4 => self.s.handle_read_error(now, ErrorCode::ECONNRESET),
-                        _ => self.s.handle_shutdown(now, Ok(())),
+                        2 => self.s.handle_written(usize::from(i), now),
+                        3 => self.s.handle_write_error(ErrorCode::EPIPE, now),
+                        4 => self.s.handle_read_error(ErrorCode::ECONNRESET, now),
+                        _ => self.s.handle_shutdown(Ok(()), now),
                     }
                 }
             }

@@ -196,7 +196,7 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
         LookupAddress::new("::1", 6),
         LookupAddress::new("127.0.0.1", 4),
     ];
-    s.handle_resolved(now, id, Ok(both));
+    s.handle_resolved(id, Ok(both), now);
     let first = std::iter::from_fn(|| s.poll_command())
         .find_map(|c| match c {
             Command::Connect { attempt, .. } => Some(attempt),
@@ -210,7 +210,7 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
     // The answer is reported before the user's next poll ran the tick (a completion no
     // longer runs pending ticks): the answered attempt is never aborted, the socket
     // connects, and the tick's EALREADY destroy closes it once.
-    s.handle_connected(now, first, Some(([0u16; 8], 50000).into()));
+    s.handle_connected(first, Some(([0u16; 8], 50000).into()), now);
     let (commands, events) = drain(&mut s);
     assert!(
         !commands
@@ -239,12 +239,12 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
         panic!("a Resolve")
     };
     s.handle_resolved(
-        now,
         id,
         Ok(vec![
             LookupAddress::new("::1", 6),
             LookupAddress::new("127.0.0.1", 4),
         ]),
+        now,
     );
     let first = std::iter::from_fn(|| s.poll_command())
         .find_map(|c| match c {
@@ -260,7 +260,7 @@ fn regression_success_of_an_attempt_after_a_deferred_ealready_destroy_aborts_not
         commands.contains(&Command::Close { reset: false }),
         "{commands:?}"
     );
-    s.handle_connected(now, first, Some(([0u16; 8], 50000).into()));
+    s.handle_connected(first, Some(([0u16; 8], 50000).into()), now);
     assert_eq!(
         drain(&mut s),
         (vec![], vec![]),

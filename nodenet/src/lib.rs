@@ -28,11 +28,41 @@
 //! consume the socket's events (data is read, `End`/`Close` become end-of-stream, an
 //! `Error` becomes an `io::Error`); use one style per socket.
 //!
-//! # Flushing
+//! ```
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use nodenet::{ConnectOptions, Socket, SocketOptions};
+//! type TokioSocket = Socket<nodenet_tokio::TokioRuntime>;
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! std::thread::spawn(move || -> std::io::Result<u64> {
+//!     let (peer, _) = listener.accept()?;
+//!     std::io::copy(&mut &peer, &mut &peer) // echo until the client's FIN
+//! });
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! rt.block_on(async {
+//!     let mut socket = TokioSocket::new(SocketOptions::default());
+//!     socket.connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+//!     socket.write_all(b"over tokio's traits").await?; // completes once connected
+//!     socket.shutdown().await?; // flush, then `end()`: the FIN
+//!     let mut echoed = Vec::new();
+//!     socket.read_to_end(&mut echoed).await?; // Data until End
+//!     assert_eq!(echoed, b"over tokio's traits");
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Flushing and drop
 //!
 //! `write` queues what the kernel does not take at once; `Finish` (after `end()`), an
 //! empty [`Socket::writable_length`], or the IO traits' `flush`/`shutdown` tell when the
-//! bytes reached the kernel. Drive the socket until then before dropping it.
+//! bytes reached the kernel. Bytes a write accepted are not lost if the socket is dropped
+//! before that: the socket lingers in the background until they are sent and then sends
+//! its FIN, as the kernel does with its own send buffer (bounded: after 30 s without
+//! progress, or 5 minutes in all, it gives up with an RST, so the peer can tell). Driving
+//! the socket to `Finish` is still the way to *know* the bytes left.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -28,6 +28,65 @@ pub type ServerEvent<R> = nodenet_core::ServerEvent<Socket<R>>;
 /// Users normally name it through a backend (`nodenet_tokio::Server`, ...); code
 /// written once for every async runtime takes a `Server<R>` with `R: AsyncRuntime`.
 /// `K` is always `R`'s [`Runtime::Kind`] (see [`Socket`]).
+///
+/// # Example
+///
+/// Node's echo server, written once for every async runtime. It serves one connection
+/// at a time to stay short; a real server gives each accepted socket to a task of its
+/// own (`tokio::spawn`, `smol::spawn`) and goes back to `next_event` at once.
+///
+/// ```
+/// use nodenet::{AsyncRuntime, ListenOptions, Server, ServerEvent, ServerOptions, SocketEvent};
+///
+/// async fn echo<R: AsyncRuntime>(mut server: Server<R>, connections: usize) {
+///     let mut served = 0;
+///     while let Some(event) = server.next_event().await {
+///         match event {
+///             ServerEvent::Listening => {}
+///             ServerEvent::Connection(mut socket) => {
+///                 while let Some(event) = socket.next_event().await {
+///                     match event {
+///                         SocketEvent::Data(chunk) => _ = socket.write(chunk),
+///                         // The peer ended: end our side too (Node's allowHalfOpen
+///                         // false does this by itself; written out here to show it).
+///                         SocketEvent::End => _ = socket.end(),
+///                         _ => {}
+///                     }
+///                 }
+///                 served += 1;
+///                 if served == connections {
+///                     server.close(); // Close comes once no connection is open
+///                 }
+///             }
+///             ServerEvent::Error(e) => eprintln!("server: {e}"), // e.g. accept EMFILE
+///             ServerEvent::Close => break,
+///             _ => {} // Drop (maxConnections), Blocked (the block list)
+///         }
+///     }
+/// }
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let mut server = Server::<nodenet_tokio::TokioRuntime>::new(ServerOptions::default());
+///     server.listen(ListenOptions::port(0).host("127.0.0.1"))?;
+///     assert!(matches!(server.next_event().await, Some(ServerEvent::Listening)));
+///     let port = server.local_addr()?.port();
+///
+///     let client = std::thread::spawn(move || -> std::io::Result<String> {
+///         use std::io::{Read, Write};
+///         let mut peer = std::net::TcpStream::connect(("127.0.0.1", port))?;
+///         peer.write_all(b"ping")?;
+///         peer.shutdown(std::net::Shutdown::Write)?;
+///         let mut answer = String::new();
+///         peer.read_to_string(&mut answer)?;
+///         Ok(answer)
+///     });
+///     echo(server, 1).await;
+///     assert_eq!(client.join().unwrap()?, "ping");
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Server<R: Runtime, K = <R as Runtime>::Kind> {
     pub(crate) driver: ServerDriver<R>,
     kind: PhantomData<fn() -> K>,

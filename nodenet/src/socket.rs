@@ -34,6 +34,46 @@ use crate::{KeepAlive, Lookup};
 /// The second parameter `K` is always `R`'s [`Runtime::Kind`] (its default); it only
 /// lets [`next_event`] be `async` for async runtimes and blocking for the blocking one.
 ///
+/// # Example
+///
+/// A client written once for every async runtime: send a line, end, and collect the
+/// answer until the peer ends too (`next_event` returns `None` after `Close`).
+///
+/// ```
+/// use nodenet::{AsyncRuntime, ConnectOptions, Socket, SocketEvent, SocketOptions};
+///
+/// async fn ask<R: AsyncRuntime + Default>(port: u16, line: &str) -> nodenet::Result<Vec<u8>> {
+///     let mut socket = Socket::<R>::new(SocketOptions::default());
+///     socket.connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+///     socket.end_with(line.to_owned()); // queued until Connect, then the FIN
+///     let mut answer = Vec::new();
+///     while let Some(event) = socket.next_event().await {
+///         match event {
+///             SocketEvent::Data(chunk) => answer.extend_from_slice(&chunk),
+///             SocketEvent::Error(e) => return Err(e), // Close follows; we stop here
+///             _ => {} // Lookup, ConnectionAttempt, Connect, Ready, Finish, End, Close
+///         }
+///     }
+///     Ok(answer)
+/// }
+///
+/// // A peer that answers "hi" with "HI" and ends: std's own listener, on a thread.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// std::thread::spawn(move || -> std::io::Result<()> {
+///     use std::io::{Read, Write};
+///     let (mut peer, _) = listener.accept()?;
+///     let mut line = String::new();
+///     peer.read_to_string(&mut line)?;
+///     peer.write_all(line.to_uppercase().as_bytes())
+/// });
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let answer = rt.block_on(ask::<nodenet_tokio::TokioRuntime>(port, "hi"))?;
+/// assert_eq!(answer, b"HI");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// [`next_event`]: Socket::next_event
 /// [`poll_event`]: Socket::poll_event
 pub struct Socket<R: Runtime, K = <R as Runtime>::Kind> {
@@ -95,6 +135,12 @@ impl<R: Runtime, K> Socket<R, K> {
     /// `socket.connect(options)`: TCP (`ConnectOptions::tcp(port, host)`) or IPC
     /// (`ConnectOptions::path(p)`). Validation errors are returned as Node throws them;
     /// the lookup, the attempts and `Connect` happen while the socket is polled.
+    ///
+    /// Connecting again while a connect is in progress fails the socket with
+    /// `connect EALREADY`, as in Node; on a connected socket with `connect EISCONN`,
+    /// deliberately unlike Node, whose second connect reports a second connection on the
+    /// same socket ([`nodenet_core::socket::Socket::connect`] gives the reason). A
+    /// destroyed socket can connect again (a fresh lifecycle).
     pub fn connect(&mut self, options: ConnectOptions) -> nodenet_core::Result<()> {
         self.driver.connect(options)
     }

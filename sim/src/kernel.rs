@@ -366,7 +366,7 @@ impl World {
             if let Err(code) = result {
                 self.sockets[s.0]
                     .core
-                    .handle_connect_failed(now, attempt, code);
+                    .handle_connect_failed(attempt, code, now);
                 self.drain_socket(s);
             }
             return;
@@ -377,7 +377,7 @@ impl World {
                 self.sockets[s.0].conn = Some((conn, 0));
                 self.sockets[s.0]
                     .core
-                    .handle_connected(now, attempt, Some(p.src));
+                    .handle_connected(attempt, Some(p.src), now);
                 // Anything the server sent before we heard the SYN-ACK is readable now.
                 if self.sockets[s.0].reading {
                     self.schedule_deliver(conn, 0, self.now);
@@ -386,7 +386,7 @@ impl World {
             Err(code) => {
                 self.sockets[s.0]
                     .core
-                    .handle_connect_failed(now, attempt, code);
+                    .handle_connect_failed(attempt, code, now);
             }
         }
         self.drain_socket(s);
@@ -734,7 +734,7 @@ impl World {
                 self.sockets[s.0].reading = false;
                 self.sockets[s.0]
                     .core
-                    .handle_read_error(now, ErrorCode::ECONNRESET);
+                    .handle_read_error(ErrorCode::ECONNRESET, now);
                 self.drain_socket(s);
             }
             return;
@@ -763,7 +763,7 @@ impl World {
                 let data = pipe.take(take);
                 let more = pipe.chunks.front().map(|(t, _)| *t).or(pipe.fin_at);
                 self.sockets[s.0].delivered += data.len() as u64;
-                self.sockets[s.0].core.handle_data(now, data);
+                self.sockets[s.0].core.handle_data(data, now);
                 // Space freed: a writer blocked on the full buffer may continue.
                 if let Some(w) = self.kernel.conns[conn].ends[1 - side].sock {
                     if self.sockets[w.0].want_write {
@@ -817,7 +817,7 @@ impl World {
                 self.sockets[s.0].want_write = false;
                 self.sockets[s.0]
                     .core
-                    .handle_write_error(now, ErrorCode::ECONNRESET);
+                    .handle_write_error(ErrorCode::ECONNRESET, now);
                 self.drain_socket(s);
             }
             return;
@@ -869,7 +869,7 @@ impl World {
                 .push(at, data);
             self.schedule_deliver(conn, 1 - side, at);
         }
-        self.sockets[s.0].core.handle_written(now, n);
+        self.sockets[s.0].core.handle_written(n, now);
         self.drain_socket(s);
         if self.sockets[s.0].want_write && self.sockets[s.0].conn == Some((conn, side)) {
             let left: usize = self.sockets[s.0].core.write_chunks().map(<[u8]>::len).sum();
@@ -949,7 +949,7 @@ impl World {
         match ev {
             KernelEvent::Resolved { sock, id, answer } => {
                 let now = self.instant();
-                self.sockets[sock.0].core.handle_resolved(now, id, answer);
+                self.sockets[sock.0].core.handle_resolved(id, answer, now);
                 self.drain_socket(sock);
             }
             KernelEvent::Syn { sock, attempt } => self.syn(sock, attempt),
@@ -962,7 +962,7 @@ impl World {
             KernelEvent::Writable { conn, side } => self.writable(conn, side),
             KernelEvent::ShutdownDone { sock } => {
                 let now = self.instant();
-                self.sockets[sock.0].core.handle_shutdown(now, Ok(()));
+                self.sockets[sock.0].core.handle_shutdown(Ok(()), now);
                 self.drain_socket(sock);
             }
             KernelEvent::Accept { listener } => self.accept(listener),

@@ -381,7 +381,7 @@ impl World {
         if let Some(c) = &mut self.checker {
             c.on_write(s, &data);
         }
-        let r = self.sockets[s.0].core.write(data, now);
+        let r = self.sockets[s.0].core.write_tracked(data, now);
         if let Some(c) = &mut self.checker {
             c.on_write_result(s, r, len);
         }

@@ -197,11 +197,13 @@ impl Planner {
     }
 
     /// The next action, in order; `None` when there is nothing to do until an input.
+    #[must_use = "an action taken and ignored is never performed"]
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
     /// When [`Planner::handle_timeout`] must be called next.
+    #[must_use = "the machine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timer.map(|(at, _)| at)
     }

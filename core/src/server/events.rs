@@ -193,6 +193,47 @@ pub struct AcceptedConnection {
 /// `C` is what a `'connection'` carries: the core hands out the [`AcceptedConnection`]
 /// to wrap; the runtime-generic `nodenet::Server` hands out the wrapped socket (the
 /// same enum, mapped with [`map_connection`](Self::map_connection)).
+///
+/// ```
+/// use std::time::Instant;
+/// use nodenet_core::options::Endpoint;
+/// use nodenet_core::server::{ListenOptions, Server, ServerCommand, ServerEvent, ServerOptions};
+///
+/// let now = Instant::now();
+/// let mut server = Server::new(ServerOptions::default());
+/// server.set_max_connections(Some(1)); // `server.maxConnections = 1`
+/// server.listen(ListenOptions::port(4000), now).unwrap(); // no host: bound at once
+/// let local = Endpoint::Tcp("[::]:4000".parse().unwrap());
+/// // A fake backend: bind at once, and two peers arrive; the second is over the maximum.
+/// // Events come on Node's ticks (`handle_timeout`), so run until nothing is left.
+/// let mut events = Vec::new();
+/// loop {
+///     server.handle_timeout(now);
+///     let mut idle = true;
+///     while let Some(cmd) = server.poll_command() {
+///         idle = false;
+///         if let ServerCommand::Listen { id, .. } = cmd {
+///             server.handle_listening(id, local.clone(), now);
+///             for port in [50000, 50001] {
+///                 let remote = Endpoint::Tcp(format!("[::1]:{port}").parse().unwrap());
+///                 server.handle_accepted(id, local.clone(), remote, now);
+///             }
+///         }
+///     }
+///     while let Some(event) = server.poll_event() {
+///         idle = false;
+///         events.push(event);
+///     }
+///     if idle {
+///         break;
+///     }
+/// }
+/// assert!(matches!(events[0], ServerEvent::Listening));
+/// assert!(matches!(events[1], ServerEvent::Connection(_)));
+/// let ServerEvent::Drop(Some(info)) = &events[2] else { panic!("{events:?}") };
+/// assert_eq!((info.remote_address.as_str(), info.remote_port), ("::1", 50001));
+/// assert_eq!(events.len(), 3);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent<C = AcceptedConnection> {
     /// `'listening'`: the server is bound and listening. Suppressed when `close()` is called

@@ -392,6 +392,7 @@ impl Server {
     }
 
     /// The next IO command for the backend, in order.
+    #[must_use = "a command taken and ignored is never performed"]
     pub fn poll_command(&mut self) -> Option<ServerCommand> {
         self.commands.pop_front()
     }
@@ -405,6 +406,7 @@ impl Server {
     /// The next event for the user, in Node's order. Applies a lookup answer that
     /// arrived since (Node's lookup callback): that may queue a `Listen` command and no
     /// event yet, so drain commands again after `None`.
+    #[must_use = "an event taken and ignored is lost"]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         if self.events.is_empty() {
             self.apply_resolved();

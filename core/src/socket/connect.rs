@@ -262,7 +262,7 @@ impl Socket {
         }
         let busy = if self.connecting && !matches!(self.connector, Connector::Idle) {
             Some(ErrorCode::EALREADY)
-        } else if self.handle_connected {
+        } else if self.stream_open {
             // Also when an earlier connect() on this connected socket threw or is about
             // to fail (leaving `connecting` true, as in Node): the OS says EISCONN.
             Some(ErrorCode::EISCONN)
@@ -395,9 +395,9 @@ impl Socket {
     /// stale `id` (destroyed or reconnected socket) is ignored.
     pub fn handle_resolved(
         &mut self,
-        now: Instant,
         id: AttemptId,
         result: std::result::Result<Vec<LookupAddress>, Error>,
+        now: Instant,
     ) {
         self.input(now);
         let (plan, all) = match &self.connector {
@@ -572,9 +572,9 @@ impl Socket {
     /// starts reading unless paused. Stale attempts are ignored.
     pub fn handle_connected(
         &mut self,
-        now: Instant,
         attempt: AttemptId,
         local: Option<SocketAddr>,
+        now: Instant,
     ) {
         self.attempt_answered(attempt);
         self.input(now);
@@ -601,7 +601,7 @@ impl Socket {
         local: Option<SocketAddr>,
     ) {
         self.connecting = false;
-        self.handle_connected = true;
+        self.stream_open = true;
         self.sock = local;
         self.peer = peer;
         self.timer.refresh(now);
@@ -631,7 +631,7 @@ impl Socket {
     /// The attempt failed to connect with `code` (from the OS or libuv). Emits
     /// `ConnectionAttemptFailed`, then `Error` (`connect ECONNREFUSED 127.0.0.1:80`,
     /// with ` - Local (a:p)` when bound to a local port) and `Close`.
-    pub fn handle_connect_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+    pub fn handle_connect_failed(&mut self, attempt: AttemptId, code: ErrorCode, now: Instant) {
         self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
@@ -655,7 +655,7 @@ impl Socket {
 
     /// Binding the local address of the attempt failed (`bind EADDRINUSE
     /// 127.0.0.1:5000`): no `connectionAttempt` events, `Error`, `Close`.
-    pub fn handle_bind_failed(&mut self, now: Instant, attempt: AttemptId, code: ErrorCode) {
+    pub fn handle_bind_failed(&mut self, attempt: AttemptId, code: ErrorCode, now: Instant) {
         // A happy-eyeballs attempt's bind counts as successful at the next tick unless
         // its failure is reported first (see `multi`): take that tick out.
         let before = self.ticks.len();

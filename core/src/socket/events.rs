@@ -16,7 +16,7 @@ pub struct WriteId(pub u64);
 
 impl WriteId {
     /// The id of a write made without a callback
-    /// ([`Socket::write_no_callback_with`](super::Socket::write_no_callback_with)): no
+    /// ([`Socket::write`](super::Socket::write), [`Socket::write_dispatch`](super::Socket::write_dispatch)): no
     /// `WriteDone` is ever emitted for it. Writes with a callback are numbered from 1.
     pub const NO_CALLBACK: WriteId = WriteId(0);
 }
@@ -123,6 +123,53 @@ pub enum Command {
 
 /// A user-visible event, in Node's order. Drained with
 /// [`Socket::poll_event`](super::Socket::poll_event).
+///
+/// A client's life, driven by a fake backend that answers every [`Command`] at once: the
+/// peer sends `"hi"` and ends; with `allow_half_open` false (Node's default) the socket
+/// ends its own side too, and closes once its FIN is out.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+/// use nodenet_core::SocketOptions;
+///
+/// let now = Instant::now();
+/// let mut sock = Socket::new(SocketOptions::default());
+/// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
+/// sock.handle_timeout(now); // Node's tick: the connect starts
+/// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
+/// sock.handle_connected(attempt, None, now);
+/// sock.handle_data(Bytes::from_static(b"hi"), now);
+/// sock.handle_eof(now);
+///
+/// let mut events = Vec::new();
+/// loop {
+///     let before = events.len();
+///     events.extend(std::iter::from_fn(|| sock.poll_event()));
+///     let mut commands = 0;
+///     while let Some(cmd) = sock.poll_command() {
+///         commands += 1;
+///         if cmd == Command::Shutdown {
+///             sock.handle_shutdown(Ok(()), now); // the FIN is out
+///         }
+///     }
+///     if events.len() == before && commands == 0 {
+///         break;
+///     }
+/// }
+/// assert_eq!(events, [
+///     SocketEvent::ConnectionAttempt {
+///         address: "127.0.0.1".into(), port: Some(80), family: Some(4),
+///     },
+///     SocketEvent::Connect,
+///     SocketEvent::Ready,
+///     SocketEvent::Data(Bytes::from_static(b"hi")),
+///     SocketEvent::End,
+///     SocketEvent::Finish,
+///     SocketEvent::Close { had_error: Some(false) },
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SocketEvent {
     /// `'lookup' (err, address, family, host)`: once per resolved address (or once with

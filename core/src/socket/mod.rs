@@ -71,7 +71,8 @@ use write_queue::WriteQueue;
 ///   one `writev`) and reports every success with `handle_written(n)`, continuing until
 ///   `write_chunks` is empty. A new `Write` arrives when data is queued into an empty
 ///   queue. A backend that can write without blocking should implement the user's
-///   `write` with [`write_with`](Socket::write_with): the core then lets it try the
+///   `write` with [`write_dispatch`](Socket::write_dispatch) (and `write_tracked` with
+///   [`write_tracked_dispatch`](Socket::write_tracked_dispatch)): the core then lets it try the
 ///   write at once, as libuv does inside Node's `write()`, and answers with Node's
 ///   return value (a 16 KiB write the kernel takes whole returns `true`, no `Drain`).
 /// * **Node's ticks.** What Node defers to `process.nextTick` (write callbacks, `'error'`,
@@ -112,7 +113,7 @@ use write_queue::WriteQueue;
 /// let mut now = Instant::now();
 /// let mut sock = Socket::new(SocketOptions::default());
 /// sock.connect(ConnectOptions::tcp(8124, "127.0.0.1"), now).unwrap();
-/// sock.write(Bytes::from_static(b"ping"), now);
+/// sock.write_tracked(Bytes::from_static(b"ping"), now);
 /// sock.end(now).unwrap();
 ///
 /// let mut peer_received = Vec::new(); // what the fake peer got
@@ -122,19 +123,19 @@ use write_queue::WriteQueue;
 ///     while let Some(cmd) = sock.poll_command() {
 ///         match cmd {
 ///             Command::Connect { attempt, .. } => {
-///                 sock.handle_connected(now, attempt, "127.0.0.1:50000".parse().ok())
+///                 sock.handle_connected(attempt, "127.0.0.1:50000".parse().ok(), now)
 ///             }
 ///             Command::Write => {
 ///                 let chunks: Vec<Vec<u8>> = sock.write_chunks().map(|c| c.to_vec()).collect();
 ///                 for c in chunks {
 ///                     peer_received.extend_from_slice(&c);
-///                     sock.handle_written(now, c.len());
+///                     sock.handle_written(c.len(), now);
 ///                 }
 ///             }
 ///             Command::Shutdown => {
-///                 sock.handle_shutdown(now, Ok(()));
+///                 sock.handle_shutdown(Ok(()), now);
 ///                 // The peer answers and then closes its side too.
-///                 sock.handle_data(now, Bytes::from_static(b"pong"));
+///                 sock.handle_data(Bytes::from_static(b"pong"), now);
 ///                 sock.handle_eof(now);
 ///             }
 ///             _ => {} // StartReading, StopReading, Close, options: nothing to fake
@@ -168,7 +169,7 @@ pub struct Socket {
     // Handle and lifecycle.
     handle: Option<HandleKind>,
     /// The handle is a connected stream (accepted, or after `Connect`).
-    handle_connected: bool,
+    stream_open: bool,
     connecting: bool,
     destroyed: bool,
     // Read side.
@@ -240,7 +241,7 @@ impl Socket {
             high_water_mark: options.high_water_mark,
             max_buffered: options.max_buffered_bytes,
             handle: None,
-            handle_connected: false,
+            stream_open: false,
             connecting: false,
             destroyed: false,
             paused: false,
@@ -298,7 +299,7 @@ impl Socket {
     ) -> Socket {
         let mut s = Socket::new(options.clone());
         s.last_now = Some(now);
-        s.handle_connected = true;
+        s.stream_open = true;
         s.paused = options.pause_on_connect;
         match (&local, &remote) {
             (_, Endpoint::Pipe(_)) | (Endpoint::Pipe(_), _) => {
@@ -329,6 +330,7 @@ impl Socket {
 
     /// The next IO request for the backend.
     #[inline]
+    #[must_use = "a command taken and ignored is never performed"]
     pub fn poll_command(&mut self) -> Option<Command> {
         let cmd = self.commands.pop_front();
         if let Some(Command::Close { .. }) = cmd {
@@ -348,6 +350,7 @@ impl Socket {
     /// are handed out, and delivers `Close` once they all ran and the backend took
     /// [`Command::Close`] (until then it answers `None`: drain commands, then poll again).
     #[inline]
+    #[must_use = "an event taken and ignored is lost"]
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         match self.events.pop_front() {
             Some(ev) => Some(ev),
@@ -443,6 +446,7 @@ impl Socket {
     /// timer, or — when Node-style deferred work (a tick, the close phase) is pending —
     /// the `now` of the last input (i.e. immediately).
     #[inline]
+    #[must_use = "the machine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tick = if self.deferred_pending() {
             self.last_now
@@ -777,7 +781,7 @@ impl Socket {
                     };
                     self.ticks.push_back(Tick::emit(ev));
                 }
-            } else if !self.handle_connected {
+            } else if !self.stream_open {
                 // Never connected: the parked first write fails from a 'close' listener
                 // with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, the writes behind it then with
                 // the stream's error (that one when there is none).
@@ -816,7 +820,7 @@ impl Socket {
             self.ticks.push_back(Tick::emit(SocketEvent::Error(e)));
         }
         let had_handle = self.handle.take().is_some();
-        self.handle_connected = false;
+        self.stream_open = false;
         self.sock = None;
         if had_handle {
             self.commands.push_back(Command::Close { reset });
@@ -890,7 +894,7 @@ mod release_idle_buffers_tests {
     fn only_empty_queues_are_released_and_nothing_queued_is_lost() {
         let now = Instant::now();
         let mut s = accepted(now);
-        let _ = s.write(bytes::Bytes::from_static(b"hello"), now);
+        let _ = s.write_tracked(bytes::Bytes::from_static(b"hello"), now);
         // Commands and the queued write are pending: nothing may be dropped.
         s.release_idle_buffers();
         assert_eq!(s.writable_length(), 5);
@@ -900,7 +904,7 @@ mod release_idle_buffers_tests {
             commands += 1;
         }
         assert!(commands > 0);
-        s.handle_written(now, 5);
+        s.handle_written(5, now);
         let mut done = 0;
         while let Some(ev) = s.poll_event() {
             done += usize::from(matches!(ev, SocketEvent::WriteDone { .. }));
@@ -911,7 +915,7 @@ mod release_idle_buffers_tests {
         s.release_idle_buffers();
         assert_eq!(s.queue_capacity_bytes(), 0);
         // Still fully usable afterwards.
-        let _ = s.write(bytes::Bytes::from_static(b"again"), now);
+        let _ = s.write_tracked(bytes::Bytes::from_static(b"again"), now);
         assert_eq!(s.writable_length(), 5);
     }
 
@@ -923,11 +927,11 @@ mod release_idle_buffers_tests {
         s.release_idle_buffers();
         for _ in 0..100 {
             // An echo round: data in, write it back (the kernel takes it at once), events out.
-            s.handle_data(now, bytes::Bytes::from_static(b"ping"));
+            s.handle_data(bytes::Bytes::from_static(b"ping"), now);
             let Some(SocketEvent::Data(d)) = s.poll_event() else {
                 panic!("data first")
             };
-            let r = s.write_with(d, now, |chunk| Ok(chunk.len()));
+            let r = s.write_tracked_dispatch(d, |chunk| Ok(chunk.len()), now);
             assert!(r.ok);
             assert!(matches!(
                 s.poll_event(),

@@ -34,14 +34,14 @@ impl Socket {
     /// let remote = Endpoint::Tcp("127.0.0.1:50000".parse().unwrap());
     /// let mut s = Socket::accepted(&SocketOptions::default(), local, remote, now);
     /// // The backend read 5 bytes into the user's buffer.
-    /// assert!(s.handle_read_into(now, 5));
+    /// assert!(s.handle_read_into(5, now));
     /// assert_eq!(s.bytes_read(), 5);
     /// assert_eq!(s.poll_event(), None); // no Data: the user has the bytes
     /// s.handle_eof(now);
     /// assert_eq!(s.poll_event(), Some(SocketEvent::End));
-    /// assert!(!s.handle_read_into(now, 1)); // after EOF nothing is delivered
+    /// assert!(!s.handle_read_into(1, now)); // after EOF nothing is delivered
     /// ```
-    pub fn handle_read_into(&mut self, now: Instant, nread: usize) -> bool {
+    pub fn handle_read_into(&mut self, nread: usize, now: Instant) -> bool {
         self.input(now);
         if !self.is_open() || self.eof || nread == 0 {
             return false;

@@ -99,7 +99,7 @@ impl Socket {
     }
 
     /// Bytes arrived. Refreshes the idle timer; delivered as `Data`/`Text` unless paused.
-    pub fn handle_data(&mut self, now: Instant, data: Bytes) {
+    pub fn handle_data(&mut self, data: Bytes, now: Instant) {
         self.input(now);
         if !self.is_open() || self.eof {
             return;
@@ -129,7 +129,7 @@ impl Socket {
     }
 
     /// Reading failed (`read ECONNRESET` when the peer reset): `Error`, `Close`.
-    pub fn handle_read_error(&mut self, now: Instant, code: ErrorCode) {
+    pub fn handle_read_error(&mut self, code: ErrorCode, now: Instant) {
         self.input(now);
         if !self.is_open() {
             return;

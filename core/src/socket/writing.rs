@@ -13,8 +13,9 @@ use super::state::Tick;
 use super::Socket;
 
 impl Socket {
-    /// `socket.write(data)`: queue `data` and return Node's boolean (`ok == false` means
-    /// wait for `Drain`) with the id its [`SocketEvent::WriteDone`] will carry.
+    /// `socket.write(data, callback)`: queue `data` and return Node's boolean (`ok ==
+    /// false` means wait for `Drain`) with the id its [`SocketEvent::WriteDone`] (the
+    /// callback) will carry.
     ///
     /// Writes while connecting are queued and flushed after `Connect`. Failures, as in
     /// Node (the `WriteDone` always on the next tick, before anything else it causes):
@@ -24,16 +25,32 @@ impl Socket {
     /// destroy → `ERR_STREAM_DESTROYED` (no `Error` event); on a socket that never
     /// connected → `ERR_SOCKET_CLOSED` (then `Error`, `Close` without argument).
     ///
-    /// The return value is computed as if nothing could be written before `write`
-    /// returns; a backend that can write synchronously (Node's libuv `try_write`) should
-    /// use [`write_with`](Socket::write_with) to get Node's answer.
-    pub fn write(&mut self, data: Bytes, now: Instant) -> WriteResult {
+    /// The writes are named as in the user API (`nodenet::Socket`): `write` has no
+    /// completion, `write_tracked` has one; the `_dispatch` forms also try the kernel
+    /// at once. The return value here is computed as if nothing could be written before
+    /// `write_tracked` returns; a backend that can write synchronously (Node's libuv
+    /// `try_write`) should use [`write_tracked_dispatch`](Socket::write_tracked_dispatch)
+    /// to get Node's answer.
+    pub fn write_tracked(&mut self, data: Bytes, now: Instant) -> WriteResult {
         self.write_inner(
             data,
             now,
             true,
             None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
         )
+    }
+
+    /// `socket.write(data)` without a callback: [`write_tracked`](Socket::write_tracked)
+    /// except that no [`SocketEvent::WriteDone`] follows (see
+    /// [`write_dispatch`](Socket::write_dispatch) for what is then reported where).
+    pub fn write(&mut self, data: Bytes, now: Instant) -> bool {
+        self.write_inner(
+            data,
+            now,
+            false,
+            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+        )
+        .ok
     }
 
     /// `socket.write(data)` with Node's synchronous dispatch: when the socket is
@@ -51,7 +68,7 @@ impl Socket {
     /// [`handle_write_error`](Socket::handle_write_error) and returns `false`.
     ///
     /// In every other state (connecting, writes pending, ended, destroyed) it is exactly
-    /// [`write`](Socket::write) and `dispatch` is not called.
+    /// [`write_tracked`](Socket::write_tracked) and `dispatch` is not called.
     ///
     /// ```
     /// use std::time::Instant;
@@ -64,25 +81,26 @@ impl Socket {
     /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
     /// sock.handle_timeout(now); // Node's tick: the connect starts
     /// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
-    /// sock.handle_connected(now, attempt, None);
+    /// sock.handle_connected(attempt, None, now);
     /// while sock.poll_event().is_some() {}
     ///
     /// // The kernel takes all 16 KiB at once: Node's write() returns true.
-    /// let r = sock.write_with(Bytes::from(vec![0u8; 16384]), now, |chunk| Ok(chunk.len()));
+    /// let r = sock.write_tracked_dispatch(Bytes::from(vec![0u8; 16384]), |chunk| Ok(chunk.len()), now);
     /// assert!(r.ok);
     /// assert_eq!(sock.writable_length(), 0);
     /// assert_eq!(sock.poll_event(), Some(SocketEvent::WriteDone { id: r.id, result: Ok(()) }));
     /// ```
-    pub fn write_with(
+    pub fn write_tracked_dispatch(
         &mut self,
         data: Bytes,
-        now: Instant,
         dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        now: Instant,
     ) -> WriteResult {
         self.write_inner(data, now, true, Some(dispatch))
     }
 
-    /// `socket.write(data)` with no callback: exactly [`write_with`](Socket::write_with)
+    /// `socket.write(data)` with no callback: exactly
+    /// [`write_tracked_dispatch`](Socket::write_tracked_dispatch)
     /// (same dispatch, queueing, return value, `Drain` and failures) except that no
     /// [`SocketEvent::WriteDone`] ever follows, as Node calls no callback that was not
     /// given. A failure Node reports through `'error'` still arrives as
@@ -103,19 +121,19 @@ impl Socket {
     /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
     /// sock.handle_timeout(now); // Node's tick: the connect starts
     /// let Some(Command::Connect { attempt, .. }) = sock.poll_command() else { panic!() };
-    /// sock.handle_connected(now, attempt, None);
+    /// sock.handle_connected(attempt, None, now);
     /// while sock.poll_event().is_some() {}
     ///
-    /// let ok = sock.write_no_callback_with(Bytes::from_static(b"hi"), now, |c| Ok(c.len()));
+    /// let ok = sock.write_dispatch(Bytes::from_static(b"hi"), |c| Ok(c.len()), now);
     /// assert!(ok);
     /// assert_eq!(sock.bytes_written(), 2);
     /// assert_eq!(sock.poll_event(), None); // no WriteDone
     /// ```
-    pub fn write_no_callback_with(
+    pub fn write_dispatch(
         &mut self,
         data: Bytes,
-        now: Instant,
         dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        now: Instant,
     ) -> bool {
         self.write_inner(data, now, false, Some(dispatch)).ok
     }
@@ -243,9 +261,19 @@ impl Socket {
         Ok(())
     }
 
-    /// `socket.end(data)`: `write(data)` then `end()`; returns the write's result.
-    pub fn end_with(&mut self, data: Bytes, now: Instant) -> WriteResult {
-        let r = self.write(data, now);
+    /// `socket.end(data)`: [`write`](Socket::write) then [`end`](Socket::end); returns
+    /// the write's boolean. As in Node, the data gets no completion of its own.
+    pub fn end_with(&mut self, data: Bytes, now: Instant) -> bool {
+        let ok = self.write(data, now);
+        let _ = self.end(now);
+        ok
+    }
+
+    /// [`end_with`](Socket::end_with) whose write is tracked like
+    /// [`write_tracked`](Socket::write_tracked) (beyond Node, which has no callback for
+    /// `end`'s data): returns the write's result, whose `WriteDone` follows.
+    pub fn end_tracked_with(&mut self, data: Bytes, now: Instant) -> WriteResult {
+        let r = self.write_tracked(data, now);
         let _ = self.end(now);
         r
     }
@@ -293,7 +321,7 @@ impl Socket {
     /// that are now fully written (`Drain` first when due, then their `WriteDone`s, as
     /// Node orders them), refreshes the idle timer, and sends the FIN when `end()` is
     /// waiting for an empty queue.
-    pub fn handle_written(&mut self, now: Instant, n: usize) {
+    pub fn handle_written(&mut self, n: usize, now: Instant) {
         self.input(now);
         if !self.is_open() {
             return;
@@ -327,21 +355,21 @@ impl Socket {
     /// `EAGAIN`/`EINTR` are not results (wait for writability, or retry).
     pub fn handle_send_result(
         &mut self,
-        now: Instant,
         result: std::result::Result<usize, ErrorCode>,
+        now: Instant,
     ) {
         match result {
             Ok(0) if self.write_chunks().next().is_some() => {
-                self.handle_write_error(now, ErrorCode::EPIPE)
+                self.handle_write_error(ErrorCode::EPIPE, now)
             }
-            Ok(n) => self.handle_written(now, n),
-            Err(code) => self.handle_write_error(now, code),
+            Ok(n) => self.handle_written(n, now),
+            Err(code) => self.handle_write_error(code, now),
         }
     }
 
     /// Writing failed with `code`: the pending writes fail with `write <CODE>`, then
     /// `Error` and `Close`.
-    pub fn handle_write_error(&mut self, now: Instant, code: ErrorCode) {
+    pub fn handle_write_error(&mut self, code: ErrorCode, now: Instant) {
         self.input(now);
         if !self.is_open() {
             return;
@@ -354,7 +382,7 @@ impl Socket {
     /// up on the next read or write): `Finish` follows on the next tick, unless the socket
     /// was destroyed by then; once its handlers ran, the socket closes when the read side
     /// already ended (or `destroy_soon` asked for it).
-    pub fn handle_shutdown(&mut self, now: Instant, status: std::result::Result<(), ErrorCode>) {
+    pub fn handle_shutdown(&mut self, status: std::result::Result<(), ErrorCode>, now: Instant) {
         let _ignored_as_node_does = status;
         self.input(now);
         if !self.is_open() || !self.shutdown_sent || self.prefinished {

@@ -126,7 +126,7 @@ impl H {
     pub fn connected_with(opts: SocketOptions) -> H {
         let mut h = H::new(opts);
         let a = h.connect_to(ConnectOptions::tcp(80, "127.0.0.1"));
-        h.s.handle_connected(h.now, a, "127.0.0.1:50000".parse().ok());
+        h.s.handle_connected(a, "127.0.0.1:50000".parse().ok(), h.now);
         h.cmds();
         h.evs();
         h
@@ -145,19 +145,19 @@ impl H {
             .expect("a Resolve command")
     }
     pub fn write(&mut self, s: &str) -> nodenet_core::WriteResult {
-        self.s.write(b(s), self.now)
+        self.s.write_tracked(b(s), self.now)
     }
     /// The backend writes everything queued.
     pub fn flush_all(&mut self) {
         let n: usize = self.s.write_chunks().map(|c| c.len()).sum();
-        self.s.handle_written(self.now, n);
+        self.s.handle_written(n, self.now);
     }
     pub fn resolved(&mut self, id: AttemptId, list: &[(&str, u32)]) {
         let v = list
             .iter()
             .map(|(a, f)| LookupAddress::new(*a, *f))
             .collect();
-        self.s.handle_resolved(self.now, id, Ok(v));
+        self.s.handle_resolved(id, Ok(v), self.now);
     }
 }
 

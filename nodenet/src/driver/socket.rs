@@ -321,9 +321,9 @@ impl<R: Runtime> SocketDriver<R> {
             }
         };
         let r = if callback {
-            self.0.core.write_with(data, now, dispatch)
+            self.0.core.write_tracked_dispatch(data, dispatch, now)
         } else {
-            let ok = self.0.core.write_no_callback_with(data, now, dispatch);
+            let ok = self.0.core.write_dispatch(data, dispatch, now);
             WriteResult {
                 id: WriteId::NO_CALLBACK,
                 ok,
@@ -459,14 +459,14 @@ impl<R: Runtime> SocketDriver<R> {
                     match (&self.0.lookup, custom) {
                         (Some(CustomLookup::Sync(lookup)), true) => {
                             let r = lookup.lookup(&host, options);
-                            self.0.core.handle_resolved(now.get(), id, r);
+                            self.0.core.handle_resolved(id, r, now.get());
                         }
                         (Some(CustomLookup::Async(lookup)), true) => {
                             let answer = lookup.lookup(&host, options);
                             self.0.resolving = Some(Resolving::Custom(id, answer));
                         }
                         _ => match dns_lookup(&host, options) {
-                            DnsLookup::Answered(r) => self.0.core.handle_resolved(now.get(), id, r),
+                            DnsLookup::Answered(r) => self.0.core.handle_resolved(id, r, now.get()),
                             DnsLookup::Query(query) => {
                                 let fut = self.0.rt.getaddrinfo(query.clone());
                                 self.0.resolving = Some(Resolving::System(id, query, fut));
@@ -490,7 +490,7 @@ impl<R: Runtime> SocketDriver<R> {
                     };
                     self.0
                         .core
-                        .handle_shutdown(now.for_input(&self.0.core), status);
+                        .handle_shutdown(status, now.for_input(&self.0.core));
                 }
                 Command::Close { reset } => {
                     if let (true, Some(s)) = (reset, &self.0.stream) {
@@ -532,12 +532,12 @@ impl<R: Runtime> SocketDriver<R> {
             Err(e) if e.step == Step::Bind => {
                 self.0
                     .core
-                    .handle_bind_failed(now, attempt, code_from_io(&e.error))
+                    .handle_bind_failed(attempt, code_from_io(&e.error), now)
             }
             Err(e) => self
                 .0
                 .core
-                .handle_connect_failed(now, attempt, code_from_io(&e.error)),
+                .handle_connect_failed(attempt, code_from_io(&e.error), now),
         }
     }
 
@@ -559,7 +559,7 @@ impl<R: Runtime> SocketDriver<R> {
             }
         };
         self.0.resolving = None;
-        self.0.core.handle_resolved(now.get(), id, answer);
+        self.0.core.handle_resolved(id, answer, now.get());
         true
     }
 
@@ -583,12 +583,12 @@ impl<R: Runtime> SocketDriver<R> {
                 let local = stream.local_addr().ok().flatten();
                 self.0.rt.observe(&self.0.core, Observed::Attached(&stream));
                 self.0.stream = Some(stream);
-                self.0.core.handle_connected(now.get(), id, local);
+                self.0.core.handle_connected(id, local, now.get());
             }
             Err(e) => self
                 .0
                 .core
-                .handle_connect_failed(now.get(), id, code_from_io(&e)),
+                .handle_connect_failed(id, code_from_io(&e), now.get()),
         }
         true
     }
@@ -630,7 +630,7 @@ impl<R: Runtime> SocketDriver<R> {
         };
         self.0
             .core
-            .handle_send_result(now.for_input(&self.0.core), sent);
+            .handle_send_result(sent, now.for_input(&self.0.core));
         true
     }
 
@@ -663,7 +663,7 @@ impl<R: Runtime> SocketDriver<R> {
                     state.reading = false;
                     state.core.handle_eof(now);
                 } else {
-                    state.core.handle_data(now, chunk.data);
+                    state.core.handle_data(chunk.data, now);
                 }
                 true
             }
@@ -685,7 +685,7 @@ impl<R: Runtime> SocketDriver<R> {
             Err(e) => {
                 state.reading = false;
                 let now = now.for_input(&state.core);
-                state.core.handle_read_error(now, code_from_io(&e));
+                state.core.handle_read_error(code_from_io(&e), now);
                 true
             }
         }

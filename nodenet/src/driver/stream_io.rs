@@ -190,7 +190,7 @@ impl<R: Runtime> SocketDriver<R> {
                     // The bytes are in the kernel already: the core's dispatch says so.
                     self.0
                         .core
-                        .write_no_callback_with(sent, now, |chunk| Ok(chunk.len()));
+                        .write_dispatch(sent, |chunk| Ok(chunk.len()), now);
                     self.after_user_call();
                     return Poll::Ready(Ok(n));
                 }
@@ -213,9 +213,7 @@ impl<R: Runtime> SocketDriver<R> {
         let code = nodenet_core::error::code_from_io(&e);
         let chunk = Bytes::copy_from_slice(data);
         let now = R::now();
-        self.0
-            .core
-            .write_no_callback_with(chunk, now, |_| Err(code));
+        self.0.core.write_dispatch(chunk, |_| Err(code), now);
         self.after_user_call();
         Poll::Ready(Err(e))
     }

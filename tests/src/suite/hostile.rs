@@ -587,6 +587,46 @@ async fn emfile_low_limit<R: TestRuntime>(clients: usize, free: u64) {
     assert_eq!(echoed, clients, "every client served");
 }
 
+/// The background flush of a dropped socket is bounded: when the kernel takes no byte
+/// for 30 s (`linger::STALL`) it resets the connection, so a peer that never reads sees
+/// `ECONNRESET` rather than a clean end of a truncated stream.
+pub async fn a_dropped_socket_whose_peer_never_reads_gives_up_with_a_reset<R: TestRuntime>() {
+    use std::io::Read;
+    const QUEUED: usize = 32 << 20;
+    let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
+    // A small, fixed receive buffer (no autotuning), so the kernel soon stops taking
+    // bytes: a peer that never reads.
+    let peer = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    peer.set_recv_buffer_size(4096).unwrap();
+    let to: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    peer.connect(&to.into()).unwrap();
+    let mut peer: TcpStream = peer.into();
+    let mut c = accept(&mut server).await;
+    assert!(!c.write(vec![7u8; QUEUED]), "above the high-water mark");
+    drop(c);
+    R::sleep(Duration::from_secs(33)).await;
+    peer.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let end = loop {
+        match peer.read(&mut buf) {
+            Ok(0) => break None,
+            Ok(n) => got += n,
+            Err(e) => break Some(e),
+        }
+    };
+    eprintln!(
+        "[{}] hostile linger bound: the peer read {got} bytes, then {end:?}",
+        R::NAME
+    );
+    assert!(got < QUEUED, "the peer cannot have read everything");
+    assert_eq!(
+        end.map(|e| e.kind()),
+        Some(std::io::ErrorKind::ConnectionReset)
+    );
+}
+
 /// Registers the hostile tests for runtime `$runtime` (the heavy variants `#[ignore]`d).
 #[macro_export]
 macro_rules! hostile_tests {
@@ -606,6 +646,8 @@ macro_rules! hostile_tests {
             #[ignore = "heavy: 512 MiB to a slow reader (see the command in suite/hostile.rs)"]
             slow_reader_512_mib_bounded_memory,
             emfile_under_a_low_limit_reports_once_and_serves_everyone,
+            #[ignore = "heavy: waits out the 30 s linger bound (see the command in suite/hostile.rs)"]
+            a_dropped_socket_whose_peer_never_reads_gives_up_with_a_reset,
         });
     };
 }

@@ -40,7 +40,7 @@ impl<R: Runtime> SocketDriver<R> {
                 // libuv's answer to a read into no room.
                 state.reading = false;
                 let now = now.for_input(&state.core);
-                state.core.handle_read_error(now, ErrorCode::ENOBUFS);
+                state.core.handle_read_error(ErrorCode::ENOBUFS, now);
                 continue;
             }
             let read = match stream.poll_read_into(cx, buf) {
@@ -54,14 +54,14 @@ impl<R: Runtime> SocketDriver<R> {
                     state.core.handle_eof(now);
                 }
                 Ok(n) => {
-                    if state.core.handle_read_into(now, n) {
+                    if state.core.handle_read_into(n, now) {
                         return Poll::Ready(Some(ReadInto::Read(n)));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     state.reading = false;
-                    state.core.handle_read_error(now, code_from_io(&e));
+                    state.core.handle_read_error(code_from_io(&e), now);
                 }
             }
         }
