@@ -88,3 +88,16 @@ impl Fnv {
         self.0 = h;
     }
 }
+
+/// The kernel's count of connections it dropped because a listener's accept queue was
+/// full (`TcpExt: ListenDrops` in `/proc/net/netstat`, machine-wide); `None` when it
+/// cannot be read. Such a connection never reaches any program (Node's neither): the
+/// final ACK of its handshake is dropped, and a client that resets at once kills it
+/// before the kernel retries.
+pub fn listen_drops() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (lines.next()?, lines.next()?);
+    let at = names.split_whitespace().position(|n| n == "ListenDrops")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
