@@ -116,6 +116,10 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the world has no unconnected socket, and no OS socket to read SO_KEEPALIVE back",
     },
     Exclusion {
+        scenario: "listen_error_not_local",
+        reason: "the simulated host has no interface list: it binds any address, so listening on an address it does not own cannot fail with EADDRNOTAVAIL",
+    },
+    Exclusion {
         scenario: "keep_alive_no_delay",
         reason:
             "the simulator has no OS socket to read TCP_NODELAY/SO_KEEPALIVE back with getsockopt",
