@@ -120,6 +120,38 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the simulated host has no interface list: it binds any address, so listening on an address it does not own cannot fail with EADDRNOTAVAIL",
     },
     Exclusion {
+        scenario: "keepalive_idle_open",
+        reason: "the simulator has no OS socket to read SO_KEEPALIVE back with getsockopt",
+    },
+    Exclusion {
+        scenario: "server_keepalive",
+        reason: "the simulator has no OS socket to read SO_KEEPALIVE/TCP_KEEPIDLE back with getsockopt",
+    },
+    Exclusion {
+        scenario: "server_nodelay",
+        reason: "the simulator has no OS socket to read TCP_NODELAY back with getsockopt",
+    },
+    Exclusion {
+        scenario: "connect_nodelay",
+        reason: "the simulator has no OS socket to read TCP_NODELAY back with getsockopt",
+    },
+    Exclusion {
+        scenario: "socket_setnodelay",
+        reason: "the simulator has no OS socket to read TCP_NODELAY back with getsockopt",
+    },
+    Exclusion {
+        scenario: "socket_connect_without_cb",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "connect_options_path",
+        reason: "the simulator models TCP only: no Unix domain sockets, no socket files",
+    },
+    Exclusion {
+        scenario: "listen_path_enoent",
+        reason: "the simulator models TCP only: every pipe listen fails there with EACCES, which would match Node's code here by accident, not by modelling the missing directory",
+    },
+    Exclusion {
         scenario: "keep_alive_no_delay",
         reason:
             "the simulator has no OS socket to read TCP_NODELAY/SO_KEEPALIVE back with getsockopt",
