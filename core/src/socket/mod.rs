@@ -610,6 +610,12 @@ impl Socket {
     pub fn writable_length(&self) -> usize {
         self.queue.len()
     }
+    /// `socket.bufferSize`: [`writable_length`](Socket::writable_length) while the
+    /// socket has a handle — from `connect()` (or acceptance) until `destroy()`, which
+    /// sets Node's `_handle` to `null` — and `None` (Node's `undefined`) otherwise.
+    pub fn buffer_size(&self) -> Option<usize> {
+        (self.handle.is_some() && !self.destroyed()).then(|| self.writable_length())
+    }
     /// `socket.bytesWritten`: bytes written on this handle plus bytes still queued.
     pub fn bytes_written(&self) -> u64 {
         self.queue.sent + self.queue.len() as u64
