@@ -24,8 +24,8 @@ use nodenet_sim::{Faults, ServerId, SocketId, World, WorldEvent};
 
 use crate::driver::{DriverError, ScenarioDriver};
 use crate::drivers::common::{
-    code, connect_options, emits_follower, listen_options, server_options, server_property,
-    socket_property, Callbacks,
+    code, connect_options, emits_follower, error_event, listen_options, server_options,
+    server_property, socket_property, Callbacks,
 };
 use crate::drivers::net::scenario_error;
 use crate::drivers::suite::Exclusion;
@@ -219,18 +219,26 @@ impl SimActors<'_> {
             .ok_or_else(|| format!("NO_PORT_{actor}"))
     }
 
-    fn listen(&mut self, actor: &str) -> Result<bool, String> {
+    fn listen(&mut self, actor: &str, port: Option<&serde_json::Value>) -> Result<bool, String> {
         let spec = self
             .scenario
             .servers
             .get(actor)
             .ok_or_else(|| format!("NO_SERVER_{actor}"))?;
-        let port = match &spec.listen.port_of {
+        if spec.listen.signal.is_some() {
+            return Err("UNSUPPORTED_IN_SIM_SIGNAL".to_owned());
+        }
+        let mut listen = spec.listen.clone();
+        if port.is_some() {
+            listen.port = port.cloned();
+            listen.port_of = None;
+        }
+        let port = match &listen.port_of {
             Some(other) => self.port_of(other)?,
             None => 0,
         };
-        let options = listen_options(&spec.listen, Path::new("/"), port)?;
-        let host = spec.listen.host.as_deref().unwrap_or("127.0.0.1");
+        let options = listen_options(&listen, Path::new("/"), port)?;
+        let host = listen.host.as_deref().unwrap_or("127.0.0.1");
         let id = self
             .world
             .host(host)
@@ -247,11 +255,17 @@ impl SimActors<'_> {
             .clients
             .get(actor)
             .ok_or_else(|| format!("NO_CLIENT_{actor}"))?;
-        let port = match &spec.connect.port {
-            Some(_) => None,
-            None => Some(self.port_of(spec.connect.port_of())?),
+        if spec.connect.signal.is_some() || spec.connect.lookup_error.is_some() {
+            return Err("UNSUPPORTED_IN_SIM_SIGNAL_OR_LOOKUP_ERROR".to_owned());
+        }
+        let port = match (&spec.connect.port, spec.connect.no_target) {
+            (None, false) => Some(self.port_of(spec.connect.port_of())?),
+            _ => None,
         };
         let (socket, mut options) = connect_options(spec, Path::new("/"), port)?;
+        if let Some(server) = &spec.connect.local_port_of {
+            options.local_port = Some(self.port_of(server)?);
+        }
         if let Some(answers) = &spec.connect.lookup {
             // The custom resolver's answers, in order, as the world's DNS entry.
             let addrs: Vec<&str> = answers.iter().map(|a| a.address.as_str()).collect();
@@ -281,7 +295,8 @@ impl SimActors<'_> {
 impl Actors for SimActors<'_> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
         match op {
-            Op::Listen => return self.listen(actor),
+            Op::Listen { port } => return self.listen(actor, port.as_ref()),
+            Op::Abort => return Err("UNSUPPORTED_IN_SIM_ABORT".to_owned()),
             // The world has no unconnected socket (scenarios using it are excluded).
             Op::Create => return Err("UNSUPPORTED_IN_SIM_CREATE".to_owned()),
             Op::Connect => return self.connect(actor),
@@ -390,6 +405,7 @@ fn deliver(script: &mut ScriptRunner<'_>, actors: &mut SimActors<'_>, ev: WorldE
                 ServerEvent::Listening => {
                     if let Some(Endpoint::Tcp(a)) = actors.world.server(s).address() {
                         actors.ports.insert(name.clone(), a.port());
+                        script.note_port(a.port());
                     }
                     Event::Listening
                 }
@@ -398,7 +414,7 @@ fn deliver(script: &mut ScriptRunner<'_>, actors: &mut SimActors<'_>, ev: WorldE
                 ServerEvent::Drop(_) => Event::Drop,
                 // Node closes a blocked peer silently (v22.13): nothing to record.
                 ServerEvent::Blocked { .. } => return,
-                ServerEvent::Error(e) => Event::Error(code(e)),
+                ServerEvent::Error(e) => error_event(e),
                 ServerEvent::Close => Event::Close(None),
             };
             (name, event)
