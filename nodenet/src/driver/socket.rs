@@ -284,20 +284,9 @@ impl<R: Runtime> SocketDriver<R> {
             self.run_commands(&mut lazy);
         }
         let stream = &self.0.stream;
-        let dispatch = |chunk: &[u8]| {
-            let Some(s) = stream else { return Ok(0) };
-            match s.try_write_vectored(&[IoSlice::new(chunk)]) {
-                Ok(n) => Ok(n),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    Ok(0)
-                }
-                Err(e) => Err(code_from_io(&e)),
-            }
+        let dispatch = |chunk: &[u8]| match stream {
+            Some(s) => try_write_now(s, chunk),
+            None => Ok(0),
         };
         let r = if callback {
             self.0.core.write_tracked_dispatch(data, dispatch, now)
@@ -574,8 +563,13 @@ impl<R: Runtime> SocketDriver<R> {
         match outcome {
             Ok(()) => {
                 let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+                // Node writes the write parked while connecting from its 'connect'
+                // listener, synchronously when the kernel takes it.
+                let dispatch = |chunk: &[u8]| try_write_now(&stream, chunk);
+                self.0
+                    .core
+                    .handle_connected_dispatch(id, local, dispatch, now.get());
                 self.0.stream = Some(stream);
-                self.0.core.handle_connected(id, local, now.get());
             }
             Err(e) => self
                 .0
@@ -811,5 +805,22 @@ mod tests {
             assert_eq!(fast, slow, "{bind}");
             assert_eq!(accepted_tcp_endpoints(&s, None, None), slow, "{bind}");
         }
+    }
+}
+
+/// One non-blocking write of `chunk` (libuv's `uv_try_write`): the bytes the kernel took
+/// (`Ok(0)` when it would block), or the error's code.
+fn try_write_now<S: RtStream>(stream: &S, chunk: &[u8]) -> Result<usize, ErrorCode> {
+    match stream.try_write_vectored(&[IoSlice::new(chunk)]) {
+        Ok(n) => Ok(n),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(code_from_io(&e)),
     }
 }
