@@ -152,6 +152,46 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the simulator models TCP only: every pipe listen fails there with EACCES, which would match Node's code here by accident, not by modelling the missing directory",
     },
     Exclusion {
+        scenario: "connect_buffer",
+        reason: "the world's invariant checker counts the bytes of Data events only, so decoded Text events trip its End accounting",
+    },
+    Exclusion {
+        scenario: "large_string",
+        reason: "the world's invariant checker counts the bytes of Data events only, so decoded Text events trip its End accounting",
+    },
+    Exclusion {
+        scenario: "buffersize",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "connect_no_arg",
+        reason: "the world has no unconnected socket (new net.Socket() without connect)",
+    },
+    Exclusion {
+        scenario: "client_bind_twice",
+        reason: "the simulated host lets a client bind the local port a listener holds, so the bind cannot fail with EADDRINUSE",
+    },
+    Exclusion {
+        scenario: "lookup_error_message",
+        reason: "the world's DNS table answers every name it has; a custom lookup that fails is not modelled",
+    },
+    Exclusion {
+        scenario: "connect_abort_post",
+        reason: "the world has no AbortSignal: a socket or listen cannot be given a signal to abort",
+    },
+    Exclusion {
+        scenario: "connect_abort_pre",
+        reason: "the world has no AbortSignal: a socket or listen cannot be given a signal to abort",
+    },
+    Exclusion {
+        scenario: "connect_abort_connected",
+        reason: "the world has no AbortSignal: a socket or listen cannot be given a signal to abort",
+    },
+    Exclusion {
+        scenario: "server_listen_signal",
+        reason: "the world has no AbortSignal: a socket or listen cannot be given a signal to abort",
+    },
+    Exclusion {
         scenario: "keep_alive_no_delay",
         reason:
             "the simulator has no OS socket to read TCP_NODELAY/SO_KEEPALIVE back with getsockopt",
