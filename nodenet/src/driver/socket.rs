@@ -771,6 +771,23 @@ pub(crate) fn endpoints(
     }
 }
 
+/// One non-blocking write of `chunk` (libuv's `uv_try_write`): the bytes the kernel took
+/// (`Ok(0)` when it would block), or the error's code.
+fn try_write_now<S: RtStream>(stream: &S, chunk: &[u8]) -> Result<usize, ErrorCode> {
+    match stream.try_write_vectored(&[IoSlice::new(chunk)]) {
+        Ok(n) => Ok(n),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(code_from_io(&e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,22 +822,5 @@ mod tests {
             assert_eq!(fast, slow, "{bind}");
             assert_eq!(accepted_tcp_endpoints(&s, None, None), slow, "{bind}");
         }
-    }
-}
-
-/// One non-blocking write of `chunk` (libuv's `uv_try_write`): the bytes the kernel took
-/// (`Ok(0)` when it would block), or the error's code.
-fn try_write_now<S: RtStream>(stream: &S, chunk: &[u8]) -> Result<usize, ErrorCode> {
-    match stream.try_write_vectored(&[IoSlice::new(chunk)]) {
-        Ok(n) => Ok(n),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-            ) =>
-        {
-            Ok(0)
-        }
-        Err(e) => Err(code_from_io(&e)),
     }
 }
