@@ -556,6 +556,44 @@ fn pipe_in_use_reports_path_and_does_not_unlink_the_other_servers_file() {
 }
 
 #[test]
+fn pipe_bind_enoent_is_reported_as_eacces_like_libuv() {
+    // test-net-better-error-messages-listen-path: a path in a missing directory. libuv's
+    // uv_pipe_bind turns bind's ENOENT into EACCES; Node prints the path as the address.
+    let now = Instant::now();
+    let mut s = server();
+    let path = "/blah/fadfa";
+    s.listen(ListenOptions::path(path), now).unwrap();
+    let id = expect_listen(&mut s, Endpoint::Pipe(path.into()));
+    s.handle_listen_failed(id, ListenStage::Bind, ErrorCode::ENOENT, now);
+    // Nothing was created, so nothing is unlinked.
+    assert_eq!(commands(&mut s), []);
+    let e = expect_error(&mut s);
+    assert_eq!(e.code(), ErrorCode::EACCES);
+    assert_eq!(e.message(), "listen EACCES: permission denied /blah/fadfa");
+    assert_eq!(e.address(), Some(path));
+    assert_eq!(e.syscall(), Some("listen"));
+    assert!(!s.listening());
+}
+
+#[test]
+fn tcp_bind_enoent_is_not_renamed() {
+    // The ENOENT → EACCES rule is the pipe bind's only.
+    let now = Instant::now();
+    let mut s = server();
+    s.listen(ListenOptions::port(8080).host("127.0.0.1"), now)
+        .unwrap();
+    let cmds = commands(&mut s);
+    let ServerCommand::Resolve { id, .. } = &cmds[0] else {
+        panic!("{cmds:?}")
+    };
+    s.handle_resolved(*id, Ok(vec![LookupAddress::new("127.0.0.1", 4)]), now);
+    lookup_callback(&mut s);
+    let id = expect_listen(&mut s, tcp("127.0.0.1:8080"));
+    s.handle_listen_failed(id, ListenStage::Bind, ErrorCode::ENOENT, now);
+    assert_eq!(expect_error(&mut s).code(), ErrorCode::ENOENT);
+}
+
+#[test]
 fn pipe_chmod_failure_is_uv_pipe_chmod_and_unlinks() {
     let now = Instant::now();
     let mut s = server();

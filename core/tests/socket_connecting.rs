@@ -1199,3 +1199,28 @@ fn reconnect_resets_counters_and_caches() {
     assert_eq!((h.s.bytes_read(), h.s.bytes_written()), (0, 0));
     assert_eq!(h.s.remote_address(), None);
 }
+
+// ---- bufferSize (test-net-buffersize) ----------------------------------------------
+
+#[test]
+fn buffer_size_is_the_writable_length_while_there_is_a_handle() {
+    let mut h = H::client();
+    // new net.Socket(): no handle, bufferSize undefined.
+    assert_eq!(h.s.buffer_size(), None);
+    h.s.connect(ConnectOptions::tcp(80, "127.0.0.1"), h.now)
+        .unwrap();
+    // connect() creates the handle at once.
+    assert_eq!(h.s.buffer_size(), Some(0));
+    for i in 1..10 {
+        h.write("a");
+        assert_eq!(h.s.buffer_size(), Some(i));
+    }
+    h.tick();
+    let a = h.attempt();
+    h.s.handle_connected(a, "127.0.0.1:5555".parse().ok(), h.now);
+    h.flush_all();
+    assert_eq!(h.s.buffer_size(), Some(0));
+    // destroy() closes the handle: undefined again.
+    h.s.destroy(None);
+    assert_eq!(h.s.buffer_size(), None);
+}

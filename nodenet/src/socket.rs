@@ -287,6 +287,12 @@ impl<R: Runtime, K> Socket<R, K> {
         self.driver.core().writable_length()
     }
 
+    /// `socket.bufferSize`: the writable length while the socket has a handle (from
+    /// `connect` until `destroy`), `None` (Node's `undefined`) otherwise.
+    pub fn buffer_size(&self) -> Option<usize> {
+        self.driver.core().buffer_size()
+    }
+
     /// `socket.remoteAddress`.
     pub fn remote_address(&self) -> Option<IpAddr> {
         self.driver.core().remote_address()

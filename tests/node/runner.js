@@ -38,6 +38,9 @@ const traces = {};
 const sockets = {}; // actor name -> net.Socket (clients and accepted conns)
 const servers = {}; // actor name -> { server, port, path }
 const quietData = new Set(scenario.quiet_data || []);
+const countData = new Set(scenario.count_data || []);
+const errorMessages = new Set(scenario.error_messages || []);
+const controllers = {}; // actor name -> AbortController of its live `signal`
 const rules = (scenario.on || []).map((r) => ({ ...r, fired: false }));
 const waiters = [];
 const waitCounts = new Map();
@@ -68,7 +71,9 @@ function record(actor, entry) {
   const trace = traces[actor] || (traces[actor] = []);
   const last = trace[trace.length - 1];
   // Consecutive data events are merged: chunking differs between runtimes.
-  if (entry.startsWith('data') && last !== undefined && last.startsWith('data') &&
+  if (entry.startsWith('data#') && last !== undefined && last.startsWith('data#')) {
+    trace[trace.length - 1] = `data#${Number(last.slice(5)) + Number(entry.slice(5))}`;
+  } else if (entry.startsWith('data') && last !== undefined && last.startsWith('data') &&
       (last === 'data' || last.startsWith('data:'))) {
     if (!quietData.has(actor)) trace[trace.length - 1] = last + entry.slice('data:'.length);
   } else {
@@ -85,6 +90,7 @@ function record(actor, entry) {
 }
 
 function dataEntry(actor, chunk) {
+  if (countData.has(actor)) return `data#${chunk.toString('utf8').length}`;
   return quietData.has(actor) ? 'data' : 'data:' + chunk.toString('utf8');
 }
 
@@ -93,6 +99,22 @@ function errCode(err) {
   return err.code || err.name || 'Error';
 }
 
+// `error:<CODE>`, or for the scenario's `error_messages` actors `error:<CODE>:<String(err)>`
+// with the servers' ports written `<port>`.
+function errorEntry(actor, err) {
+  if (!errorMessages.has(actor)) return `error:${errCode(err)}`;
+  const ports = new Set(Object.values(servers).map((s) => s.port).filter((p) => p !== undefined));
+  const text = String(err).replace(/:(\d+)/g, (m, p) => (ports.has(Number(p)) ? ':<port>' : m));
+  return `error:${errCode(err)}:${text}`;
+}
+
+// The `signal` option: a live controller's signal (aborted by the `abort` step) or an
+// already aborted one.
+function signalFor(actor, spec) {
+  if (spec === 'aborted') return AbortSignal.abort();
+  const controller = controllers[actor] || (controllers[actor] = new AbortController());
+  return controller.signal;
+}
 function instrumentSocket(actor, sock) {
   sockets[actor] = sock;
   sock.on('lookup', (err, ip) => record(actor, err ? `lookup:error:${errCode(err)}` : `lookup:${ip}`));
@@ -107,7 +129,7 @@ function instrumentSocket(actor, sock) {
   sock.on('drain', () => record(actor, 'drain'));
   sock.on('timeout', () => record(actor, 'timeout'));
   sock.on('finish', () => record(actor, 'finish'));
-  sock.on('error', (err) => record(actor, `error:${errCode(err)}`));
+  sock.on('error', (err) => record(actor, errorEntry(actor, err)));
   sock.on('close', (...args) => record(actor, args.length === 0 ? 'close' : `close:${args[0]}`));
 }
 
@@ -124,7 +146,7 @@ function instrumentServer(actor, server) {
     record(actor, 'connection');
   });
   server.on('drop', () => record(actor, 'drop'));
-  server.on('error', (err) => record(actor, `error:${errCode(err)}`));
+  server.on('error', (err) => record(actor, errorEntry(actor, err)));
   server.on('close', () => record(actor, 'close'));
 }
 
@@ -153,11 +175,17 @@ function portOf(name) {
   return s.port;
 }
 
-function listenOptions(spec) {
-  const l = spec.listen || {};
-  if (l.path !== undefined) return { path: path.join(tmp, l.path) };
+function listenOptions(actor, spec, port) {
+  const l = { ...(spec.listen || {}) };
+  // The step's own `port` replaces the spec's port for this call.
+  if (port !== undefined) {
+    l.port = port;
+    delete l.port_of;
+  }
+  const signal = l.signal !== undefined ? { signal: signalFor(actor, l.signal) } : {};
+  if (l.path !== undefined) return { path: path.join(tmp, l.path), ...signal };
   // A literal `port` (an invalid one, to see the validation) wins over `port_of`.
-  const o = { port: l.port !== undefined ? l.port : l.port_of ? portOf(l.port_of) : 0 };
+  const o = { port: l.port !== undefined ? l.port : l.port_of ? portOf(l.port_of) : 0, ...signal };
   if (l.host !== undefined) o.host = l.host;
   if (l.ipv6Only !== undefined) o.ipv6Only = l.ipv6Only;
   if (l.backlog !== undefined) o.backlog = l.backlog;
@@ -172,12 +200,28 @@ function connectOptions(spec) {
     if (c[k] !== undefined) o[k] = c[k];
   }
   if (c.blockList) o.blockList = blockList(c.blockList);
+  // `connect({})`: no target at all, to see Node's argument check.
+  if (c.noTarget) return o;
+  if (c.localPort_of !== undefined) o.localPort = portOf(c.localPort_of);
   if (c.path !== undefined) {
     o.path = path.join(tmp, c.path);
     return o;
   }
   o.port = c.port !== undefined ? c.port : portOf(c.port_of || 'server');
   o.host = c.host !== undefined ? c.host : '127.0.0.1';
+  if (c.lookupError) {
+    // Node's test mock `errorLookupMock(code)`, answering asynchronously.
+    o.lookup = (host, opts, cb) => {
+      setImmediate(() => {
+        const err = new Error(`getaddrinfo ${c.lookupError} ${host}`);
+        err.code = c.lookupError;
+        err.errno = c.lookupError;
+        err.syscall = 'getaddrinfo';
+        err.hostname = host;
+        cb(err);
+      });
+    };
+  }
   if (c.lookup) {
     const results = c.lookup;
     // A custom resolver answering asynchronously, like dns.lookup does.
@@ -274,13 +318,16 @@ function actOn(actor, step) {
         s = servers[actor] = { server: net.createServer(serverOptions(spec)) };
         instrumentServer(actor, s.server);
       }
-      const opts = listenOptions(spec);
+      const opts = listenOptions(actor, spec, step.port);
       if (opts.path !== undefined) s.path = opts.path;
       s.server.listen(opts);
       return;
     }
     case 'close':
       servers[actor].server.close();
+      return;
+    case 'abort':
+      controllers[actor].abort();
       return;
     case 'set_max_connections':
       servers[actor].server.maxConnections = step.value;
@@ -376,9 +423,11 @@ function actOn(actor, step) {
 function createSocket(actor) {
   const c = scenario.clients[actor].connect || {};
   const opts = {};
-  for (const k of ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay']) {
+  for (const k of ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay',
+    'highWaterMark']) {
     if (c[k] !== undefined) opts[k] = c[k];
   }
+  if (c.signal !== undefined) opts.signal = signalFor(actor, c.signal);
   const sock = new net.Socket(opts);
   instrumentSocket(actor, sock);
   if (c.timeout) sock.setTimeout(c.timeout);

@@ -13,6 +13,8 @@
 //!   "servers": { "server": { "options": {"allowHalfOpen": false}, "listen": {"host": "127.0.0.1"} } },
 //!   "clients": { "client": { "connect": {"host": "127.0.0.1"} } },
 //!   "quiet_data": [],
+//!   "count_data": [],
+//!   "error_messages": [],
 //!   "on": [ {"actor": "client", "event": "connect", "do": [ {"op": "destroy"} ]} ],
 //!   "steps": [ {"op": "listen", "actor": "server"}, {"op": "wait", "actor": "server", "event": "listening"} ],
 //!   "settle_ms": 50,
@@ -90,6 +92,17 @@ pub struct Scenario {
     /// Actors whose `data` events are recorded without their text (for large payloads).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quiet_data: Vec<String>,
+    /// Actors whose `data` events are recorded as their length, `data#<n>` (n = UTF-16
+    /// code units of the text, JavaScript's `string.length`; consecutive data summed): for
+    /// large decoded text (`setEncoding`), where a character split between two reads
+    /// would change the count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub count_data: Vec<String>,
+    /// Actors whose `error` events also show the error's text as JavaScript's
+    /// `String(err)` prints it: `error:<CODE>:<text>`, the ports of the run's servers
+    /// shown as `<port>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_messages: Vec<String>,
     /// Reactive rules: actions run as soon as an actor sees an event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on: Vec<Rule>,
@@ -192,6 +205,20 @@ pub struct ListenSpec {
     /// `backlog`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
+    /// `signal`: an `AbortController`'s signal for this server (aborted by the `abort`
+    /// step), or one already aborted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<SignalSpec>,
+}
+
+/// The `signal` option of a scenario's socket or listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalSpec {
+    /// `new AbortController().signal`, aborted by an `abort` step on the actor.
+    Live,
+    /// `AbortSignal.abort()`: aborted before it is passed.
+    Aborted,
 }
 
 /// A client actor: what its `connect` step does.
@@ -222,6 +249,23 @@ pub struct ConnectSpec {
     /// `localAddress` to bind before connecting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_address: Option<String>,
+    /// `localPort`: the port another server listens on (to see the bind fail).
+    #[serde(
+        rename = "localPort_of",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub local_port_of: Option<String>,
+    /// `highWaterMark` of the socket (constructor option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_water_mark: Option<u64>,
+    /// `signal` (constructor option): see [`SignalSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<SignalSpec>,
+    /// Connect with no target at all (`connect({})`, to see Node's argument check):
+    /// no `port`, `host` nor `path`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_target: bool,
     /// `allowHalfOpen`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_half_open: Option<bool>,
@@ -249,6 +293,10 @@ pub struct ConnectSpec {
     /// A custom `lookup` answering these addresses, in order (asynchronously).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Vec<LookupAnswer>>,
+    /// A custom `lookup` failing with this code, as Node's test mock does (an `Error`
+    /// `getaddrinfo <CODE> <host>`, syscall `getaddrinfo`, asynchronously).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_error: Option<String>,
     /// `blockList` (Node v22.13+; ignored by Node v20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_list: Option<Vec<BlockRule>>,
@@ -372,8 +420,14 @@ pub enum Op {
         /// Milliseconds.
         ms: u64,
     },
-    /// Server: `listen` with the server's [`ListenSpec`] (may be repeated).
-    Listen,
+    /// Server: `listen` with the server's [`ListenSpec`] (may be repeated); a literal
+    /// `port` here replaces the spec's port for this call (e.g. `0` after an
+    /// `EADDRINUSE`).
+    Listen {
+        /// This call's port (a number or a string), instead of the spec's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        port: Option<serde_json::Value>,
+    },
     /// Server: `close()`.
     Close,
     /// Server: `maxConnections = value`.
@@ -411,6 +465,8 @@ pub enum Op {
     },
     /// `destroy()`.
     Destroy,
+    /// `abort()` on the `AbortController` of the actor's `signal`.
+    Abort,
     /// `destroy(err)` with an error whose code is `code`.
     DestroyWithError {
         /// Node error code, e.g. `ECONNABORTED`.

@@ -101,7 +101,8 @@ impl<'s> ScriptRunner<'s> {
     pub fn new(scenario: &'s Scenario, tmp: Option<&str>, _now: Instant) -> ScriptRunner<'s> {
         ScriptRunner {
             scenario,
-            recorder: TraceRecorder::new(&scenario.quiet_data, tmp),
+            recorder: TraceRecorder::new(&scenario.quiet_data, tmp)
+                .with_details(&scenario.count_data, &scenario.error_messages),
             next_step: 0,
             wait_counts: BTreeMap::new(),
             blocked: None,
@@ -216,6 +217,11 @@ impl<'s> ScriptRunner<'s> {
         } else {
             format!("conn{}", self.conns)
         }
+    }
+
+    /// A server of the run listens on `port` (error texts show it as `<port>`).
+    pub fn note_port(&mut self, port: u16) {
+        self.recorder.note_port(port);
     }
 
     /// Record an event of `actor` and run the rules it triggers (their actions run now,

@@ -11,8 +11,8 @@
 //! | `connectionAttemptFailed:<ip>:<CODE>` | an attempt failed |
 //! | `connectionAttemptTimeout:<ip>` | an attempt timed out |
 //! | `connect`, `ready`, `end`, `drain`, `timeout`, `finish` | socket events |
-//! | `data:<utf-8 text>` | data; consecutive data entries are merged (chunking differs between runtimes); `data` alone for [`quiet_data`](crate::Scenario::quiet_data) actors |
-//! | `error:<CODE>` | an `error` event (an AggregateError shows its `code`) |
+//! | `data:<utf-8 text>` | data; consecutive data entries are merged (chunking differs between runtimes); `data` alone for [`quiet_data`](crate::Scenario::quiet_data) actors; `data#<length>` for [`count_data`](crate::Scenario::count_data) actors |
+//! | `error:<CODE>` | an `error` event (an AggregateError shows its `code`); `error:<CODE>:<String(err)>` for [`error_messages`](crate::Scenario::error_messages) actors, the servers' ports shown as `<port>` |
 //! | `close:true` / `close:false` / `close` | socket `close` with hadError, or without argument |
 //! | `blocked` / `neverBlocked` | result of `write_until_blocked` |
 //! | `mark:<label>` | a `mark` step |
@@ -61,8 +61,9 @@ pub enum Event {
     Timeout,
     /// `finish`.
     Finish,
-    /// `error` with the error's code.
-    Error(String),
+    /// `error` with the error's code and its text as JavaScript's `String(err)` prints it
+    /// (recorded only for the scenario's `error_messages` actors).
+    Error(String, String),
     /// Socket `close(hadError)`; `None` = emitted without argument (no handle). Server
     /// `close` is `Close(None)`.
     Close(Option<bool>),
@@ -91,7 +92,7 @@ impl fmt::Display for Event {
             Event::Drain => f.write_str("drain"),
             Event::Timeout => f.write_str("timeout"),
             Event::Finish => f.write_str("finish"),
-            Event::Error(code) => write!(f, "error:{code}"),
+            Event::Error(code, _) => write!(f, "error:{code}"),
             Event::Close(None) => f.write_str("close"),
             Event::Close(Some(had_error)) => write!(f, "close:{had_error}"),
             Event::Callback(label, None) => write!(f, "cb:{label}:ok"),
@@ -154,6 +155,9 @@ impl PropertyValue {
 pub struct TraceRecorder {
     traces: Traces,
     quiet: Vec<String>,
+    counted: Vec<String>,
+    with_messages: Vec<String>,
+    ports: Vec<u16>,
     tmp: Option<String>,
     frozen: bool,
 }
@@ -165,18 +169,86 @@ impl TraceRecorder {
         TraceRecorder {
             traces: Traces::new(),
             quiet: quiet.to_vec(),
+            counted: Vec::new(),
+            with_messages: Vec::new(),
+            ports: Vec::new(),
             tmp: tmp.filter(|t| !t.is_empty()).map(str::to_owned),
             frozen: false,
         }
+    }
+
+    /// Record the data of `counted` actors as `data#<length>`, and the `error` events of
+    /// `with_messages` actors with their text.
+    pub fn with_details(mut self, counted: &[String], with_messages: &[String]) -> Self {
+        self.counted = counted.to_vec();
+        self.with_messages = with_messages.to_vec();
+        self
+    }
+
+    /// A server of the run listens on `port`: error texts show it as `<port>`.
+    pub fn note_port(&mut self, port: u16) {
+        if !self.ports.contains(&port) {
+            self.ports.push(port);
+        }
+    }
+
+    /// `text` with every `:<port>` of a known server written `:<port>` literally.
+    fn hide_ports(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(':') {
+            out.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let known = rest[..digits]
+                .parse::<u16>()
+                .is_ok_and(|p| self.ports.contains(&p));
+            if known {
+                out.push_str("<port>");
+                rest = &rest[digits..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// Record an event; returns the entry as it now stands (after merging), or `None`
     /// when frozen.
     pub fn record(&mut self, actor: &str, event: &Event) -> Option<String> {
         match event {
+            Event::Data(bytes) if self.counted.iter().any(|c| c == actor) => {
+                self.record_count(actor, bytes)
+            }
             Event::Data(bytes) => self.record_data(actor, bytes),
+            Event::Error(code, text) if self.with_messages.iter().any(|a| a == actor) => {
+                let entry = format!("error:{code}:{}", self.hide_ports(text));
+                self.record_entry(actor, &entry)
+            }
             other => self.record_entry(actor, &other.to_string()),
         }
+    }
+
+    fn record_count(&mut self, actor: &str, bytes: &[u8]) -> Option<String> {
+        if self.frozen {
+            return None;
+        }
+        // JavaScript's `string.length`: UTF-16 code units.
+        let n = String::from_utf8_lossy(bytes).encode_utf16().count();
+        let trace = self.traces.entry(actor.to_owned()).or_default();
+        let previous = trace
+            .last()
+            .and_then(|last| last.strip_prefix("data#"))
+            .and_then(|count| count.parse::<usize>().ok());
+        let entry = format!("data#{}", previous.unwrap_or(0) + n);
+        match previous {
+            Some(_) => {
+                if let Some(last) = trace.last_mut() {
+                    last.clone_from(&entry);
+                }
+            }
+            None => trace.push(entry.clone()),
+        }
+        Some(entry)
     }
 
     fn record_data(&mut self, actor: &str, bytes: &[u8]) -> Option<String> {
@@ -266,6 +338,43 @@ mod tests {
         r.record("conn", &Event::Data(vec![b'x'; 70000]));
         r.record("conn", &Event::Data(vec![b'x'; 3]));
         assert_eq!(r.trace("conn"), ["data"]);
+    }
+
+    #[test]
+    fn counted_actors_record_the_summed_text_length() {
+        let counted = ["conn".to_owned()];
+        let mut r = TraceRecorder::new(&[], None).with_details(&counted, &[]);
+        r.record("conn", &Event::Data("あい".as_bytes().to_vec()));
+        r.record("conn", &Event::Data(b"x".to_vec()));
+        r.record("conn", &Event::End);
+        r.record("client", &Event::Data(b"x".to_vec()));
+        assert_eq!(r.trace("conn"), ["data#3", "end"]);
+        assert_eq!(r.trace("client"), ["data:x"]);
+    }
+
+    #[test]
+    fn error_texts_are_shown_for_chosen_actors_with_ports_hidden() {
+        let chosen = ["client".to_owned()];
+        let mut r = TraceRecorder::new(&[], None).with_details(&[], &chosen);
+        r.note_port(40123);
+        let refused = || {
+            Event::Error(
+                "ECONNREFUSED".into(),
+                "Error: connect ECONNREFUSED 127.0.0.1:40123".into(),
+            )
+        };
+        r.record("client", &refused());
+        r.record("client2", &refused());
+        let other = Event::Error("EADDRINUSE".into(), "Error: listen :::9 :40".into());
+        r.record("client", &other);
+        assert_eq!(
+            r.trace("client"),
+            [
+                "error:ECONNREFUSED:Error: connect ECONNREFUSED 127.0.0.1:<port>",
+                "error:EADDRINUSE:Error: listen :::9 :40"
+            ]
+        );
+        assert_eq!(r.trace("client2"), ["error:ECONNREFUSED"]);
     }
 
     #[test]

@@ -76,7 +76,11 @@ fn actions_run_until_a_wait_then_continue_right_after_the_event() {
     // After the last step: settle for 50 ms, still recording.
     let settle = deadline(run.poll(t0, &mut fake));
     assert_eq!(settle, t0 + Duration::from_millis(50));
-    run.record("client", &Event::Error("EPIPE".into()), &mut fake);
+    run.record(
+        "client",
+        &Event::Error("EPIPE".into(), "Error: write EPIPE".into()),
+        &mut fake,
+    );
     assert_eq!(run.poll(settle, &mut fake), Poll::Done);
     run.record("client", &Event::Finish, &mut fake); // frozen: ignored
     let traces = run.into_traces();

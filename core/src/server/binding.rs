@@ -116,6 +116,8 @@ impl Server {
     ///
     /// * `bind` of `::` for a host-less listen failed → retry on `0.0.0.0` (a second
     ///   `Listen` command), except for `EADDRINUSE`, which libuv defers to `listen(2)`;
+    /// * a pipe's `bind` failing with `ENOENT` (its directory does not exist) is reported
+    ///   as `EACCES`, as libuv's `uv_pipe_bind` does;
     /// * otherwise [`ServerEvent::Error`] in Node's `listen` shape
     ///   (`listen EADDRINUSE: address already in use :::8080`), or `uv_pipe_chmod EPERM`
     ///   for a chmod failure; the server is idle again and `listen` may be called again;
@@ -143,8 +145,10 @@ impl Server {
         };
         let is_pipe = matches!(request.target, ListenTarget::Pipe { .. });
         // libuv's uv__tcp_bind: EADDRINUSE is kept and reported by listen(); EAFNOSUPPORT
-        // is reported as EINVAL.
+        // is reported as EINVAL. libuv's uv_pipe_bind reports ENOENT (a missing directory)
+        // as EACCES, "for compatibility with Windows".
         let (stage, code) = match (stage, code, is_pipe) {
+            (ListenStage::Bind, ErrorCode::ENOENT, true) => (ListenStage::Bind, ErrorCode::EACCES),
             (ListenStage::Bind, ErrorCode::EADDRINUSE, false) => {
                 (ListenStage::Listen, ErrorCode::EADDRINUSE)
             }

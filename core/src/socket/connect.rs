@@ -570,12 +570,81 @@ impl Socket {
     /// The attempt `attempt` connected; `local` is the socket's own address (`None` for
     /// IPC). Emits `Connect`, `Ready`, applies stored options, flushes queued writes and
     /// starts reading unless paused. Stale attempts are ignored.
+    ///
+    /// A backend that can write without blocking should use
+    /// [`handle_connected_dispatch`](Socket::handle_connected_dispatch), which gives
+    /// Node's order for a write made while connecting.
     pub fn handle_connected(
         &mut self,
         attempt: AttemptId,
         local: Option<SocketAddr>,
         now: Instant,
     ) {
+        self.connected_with(
+            attempt,
+            local,
+            None::<fn(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+            now,
+        );
+    }
+
+    /// [`handle_connected`](Socket::handle_connected) with Node's synchronous write of
+    /// the write parked while connecting (Node's `_pendingData`, the first write made
+    /// before `Connect`): Node writes it from a `'connect'` listener, so when the kernel
+    /// takes all of it at once (libuv's `try_write`) its callback — and a `Drain` that is
+    /// then due — run inside the `connect` emission, before `Ready`. `dispatch` is called
+    /// once with that write's bytes (not for an empty write, which completes without IO):
+    /// write them now without blocking and return how many went out (`Ok(0)`: would
+    /// block), or the error code, which destroys the socket as a failed write does.
+    /// What is not written, and every later write, goes the usual way
+    /// ([`Command::Write`]), their callbacks on later ticks.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::Bytes;
+    /// use nodenet_core::socket::{Command, ConnectOptions, Socket, SocketEvent};
+    /// use nodenet_core::SocketOptions;
+    ///
+    /// let now = Instant::now();
+    /// let mut sock = Socket::new(SocketOptions::default());
+    /// sock.connect(ConnectOptions::tcp(80, "127.0.0.1"), now).unwrap();
+    /// let w = sock.write_tracked(Bytes::from_static(b"hello"), now);
+    /// sock.handle_timeout(now); // Node's tick: the connect starts
+    /// while sock.poll_event().is_some() {}
+    /// let attempt = std::iter::from_fn(|| sock.poll_command())
+    ///     .find_map(|c| match c { Command::Connect { attempt, .. } => Some(attempt), _ => None })
+    ///     .unwrap();
+    /// // The kernel takes the parked write at once: its callback comes before `Ready`.
+    /// sock.handle_connected_dispatch(attempt, None, |chunk| Ok(chunk.len()), now);
+    /// assert_eq!(sock.poll_event(), Some(SocketEvent::Connect));
+    /// assert_eq!(sock.poll_event(), Some(SocketEvent::WriteDone { id: w.id, result: Ok(()) }));
+    /// assert_eq!(sock.poll_event(), Some(SocketEvent::Ready));
+    /// ```
+    pub fn handle_connected_dispatch(
+        &mut self,
+        attempt: AttemptId,
+        local: Option<SocketAddr>,
+        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+        now: Instant,
+    ) {
+        self.connected_with(attempt, local, Some(dispatch), now);
+    }
+
+    fn connected_with(
+        &mut self,
+        attempt: AttemptId,
+        local: Option<SocketAddr>,
+        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+        now: Instant,
+    ) {
+        self.connected_inner(attempt, local, now);
+        // `Connect` was emitted: the rest of Node's afterConnect.
+        if std::mem::take(&mut self.ready_due) {
+            self.after_connect(dispatch);
+        }
+    }
+
+    fn connected_inner(&mut self, attempt: AttemptId, local: Option<SocketAddr>, now: Instant) {
         self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
@@ -593,7 +662,10 @@ impl Socket {
     }
 
     /// Node's `afterConnect` for a successful attempt (single path or the planner's
-    /// winner): `Connect`, `Ready`, stored options, queued writes, reading.
+    /// winner): stored options and `Connect`; the rest ([`after_connect`]) runs when
+    /// `ready_due` is set, once the answer's caller has its dispatch at hand.
+    ///
+    /// [`after_connect`]: Socket::after_connect
     pub(crate) fn finish_connect(
         &mut self,
         now: Instant,
@@ -617,15 +689,89 @@ impl Socket {
             }
         }
         self.events.push_back(SocketEvent::Connect);
-        self.events.push_back(SocketEvent::Ready);
         self.pending_write = None;
         if self.reset_on_connect {
+            self.events.push_back(SocketEvent::Ready);
             return self.destroy_inner(None, true);
         }
+        self.ready_due = true;
+    }
+
+    /// The end of Node's `afterConnect`, after `'connect'` was emitted: the parked
+    /// write's `'connect'` listener (with `dispatch`, see
+    /// [`handle_connected_dispatch`](Socket::handle_connected_dispatch)), `Ready`, the
+    /// queued writes, reading.
+    fn after_connect(
+        &mut self,
+        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+    ) {
+        if let Some(dispatch) = dispatch {
+            if !self.dispatch_parked(dispatch) {
+                self.events.push_back(SocketEvent::Ready);
+                return;
+            }
+        }
+        self.events.push_back(SocketEvent::Ready);
         self.flush();
         if !self.paused && !self.eof {
             self.start_reading();
         }
+    }
+
+    /// Node's `_writeGeneric` of the parked write from its `'connect'` listener. A write
+    /// the kernel takes whole completes synchronously (`req.async` false), and as
+    /// Writable's `state.sync` is false there, `afterWrite` runs at once: `Drain` when
+    /// due, then the callback, as events now. Writes completed by the same bytes beyond
+    /// it (empty ones) get their callbacks on ticks, as clearBuffer's writes do. `false`
+    /// when the write failed and destroyed the socket (the callbacks of every queued write
+    /// with the error at once, then `Error` and `Close` after `Ready`).
+    fn dispatch_parked(
+        &mut self,
+        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+    ) -> bool {
+        let Some((first, len)) = self.queue.front() else {
+            return true;
+        };
+        let n = if len == 0 {
+            0
+        } else {
+            let attempt = self.queue.chunks().next().map(dispatch);
+            match attempt {
+                Some(Ok(n)) => n,
+                Some(Err(code)) => {
+                    // onwriteError, not deferred either: the callback, then errorBuffer's
+                    // callbacks of the writes behind it, then the destroy.
+                    let err = Error::errno_exception(code, "write");
+                    let failed: Vec<_> = self.queue.drain_ids().collect();
+                    for id in failed {
+                        let result = Err(err.clone());
+                        self.events.push_back(SocketEvent::WriteDone { id, result });
+                    }
+                    self.destroy_with(Some(err), false, true);
+                    return false;
+                }
+                None => 0,
+            }
+        };
+        if n < len {
+            self.advance_written(n);
+            return true;
+        }
+        let mut done = Vec::new();
+        self.queue.advance(n, |id| done.push(id));
+        if self.need_drain && self.queue.is_empty() && !self.ending {
+            self.need_drain = false;
+            self.events.push_back(SocketEvent::Drain);
+        }
+        for id in done {
+            if id == first {
+                let ev = SocketEvent::WriteDone { id, result: Ok(()) };
+                self.events.push_back(ev);
+            } else {
+                self.ticks.push_back(Tick::WriteDone(id, None));
+            }
+        }
+        true
     }
 
     /// The attempt failed to connect with `code` (from the OS or libuv). Emits

@@ -197,6 +197,9 @@ pub struct Socket {
     /// The FIN went out (Node's `prefinish`); `Finish` follows on the next tick.
     prefinished: bool,
     reset_on_connect: bool,
+    /// `Connect` was emitted by a connect answer whose caller still runs the rest of
+    /// Node's afterConnect (`Ready`, writes, reading).
+    ready_due: bool,
     /// The socket's `signal` destroyed it (see `abort`): it never connects again.
     aborted: bool,
     next_write: u64,
@@ -265,6 +268,7 @@ impl Socket {
             destroy_on_finish: false,
             prefinished: false,
             reset_on_connect: false,
+            ready_due: false,
             aborted: false,
             next_write: 0,
             no_delay: options.no_delay,
@@ -609,6 +613,12 @@ impl Socket {
     /// completes; `write`'s return value follows Node, this getter counts bytes.)
     pub fn writable_length(&self) -> usize {
         self.queue.len()
+    }
+    /// `socket.bufferSize`: [`writable_length`](Socket::writable_length) while the
+    /// socket has a handle — from `connect()` (or acceptance) until `destroy()`, which
+    /// sets Node's `_handle` to `null` — and `None` (Node's `undefined`) otherwise.
+    pub fn buffer_size(&self) -> Option<usize> {
+        (self.handle.is_some() && !self.destroyed()).then(|| self.writable_length())
     }
     /// `socket.bytesWritten`: bytes written on this handle plus bytes still queued.
     pub fn bytes_written(&self) -> u64 {

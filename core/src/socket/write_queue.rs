@@ -60,6 +60,11 @@ impl WriteQueue {
         self.chunks.push_back(Queued { id, data });
     }
 
+    /// The oldest queued write: its id and its unsent length (0 for an empty write).
+    pub(crate) fn front(&self) -> Option<(WriteId, usize)> {
+        self.chunks.front().map(|q| (q.id, q.data.len()))
+    }
+
     /// Borrow the unsent bytes, oldest first (empty chunks skipped).
     pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.chunks

@@ -342,7 +342,7 @@ impl Socket {
     /// Their callbacks are ticks: a backend reports a write that completes inside the
     /// user's `write` call (Node's synchronous libuv write, whose callback Node defers)
     /// like any other, and after an IO completion nothing else is queued anyway.
-    fn advance_written(&mut self, n: usize) {
+    pub(crate) fn advance_written(&mut self, n: usize) {
         let ticks = &mut self.ticks;
         self.queue
             .advance(n, |id| ticks.push_back(Tick::WriteDone(id, None)));

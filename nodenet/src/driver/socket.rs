@@ -305,20 +305,9 @@ impl<R: Runtime> SocketDriver<R> {
         }
         self.0.rt.observe(&self.0.core, Observed::Write(&data));
         let stream = &self.0.stream;
-        let dispatch = |chunk: &[u8]| {
-            let Some(s) = stream else { return Ok(0) };
-            match s.try_write_vectored(&[IoSlice::new(chunk)]) {
-                Ok(n) => Ok(n),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    Ok(0)
-                }
-                Err(e) => Err(code_from_io(&e)),
-            }
+        let dispatch = |chunk: &[u8]| match stream {
+            Some(s) => try_write_now(s, chunk),
+            None => Ok(0),
         };
         let r = if callback {
             self.0.core.write_tracked_dispatch(data, dispatch, now)
@@ -582,8 +571,13 @@ impl<R: Runtime> SocketDriver<R> {
             Ok(()) => {
                 let local = stream.local_addr().ok().flatten();
                 self.0.rt.observe(&self.0.core, Observed::Attached(&stream));
+                // Node writes the write parked while connecting from its 'connect'
+                // listener, synchronously when the kernel takes it.
+                let dispatch = |chunk: &[u8]| try_write_now(&stream, chunk);
+                self.0
+                    .core
+                    .handle_connected_dispatch(id, local, dispatch, now.get());
                 self.0.stream = Some(stream);
-                self.0.core.handle_connected(id, local, now.get());
             }
             Err(e) => self
                 .0
@@ -782,6 +776,23 @@ pub(crate) fn endpoints(
             let local = pipe.map(str::to_owned).unwrap_or_else(|| path(&local));
             Ok((Endpoint::Pipe(local), Endpoint::Pipe(path(&peer))))
         }
+    }
+}
+
+/// One non-blocking write of `chunk` (libuv's `uv_try_write`): the bytes the kernel took
+/// (`Ok(0)` when it would block), or the error's code.
+fn try_write_now<S: RtStream>(stream: &S, chunk: &[u8]) -> Result<usize, ErrorCode> {
+    match stream.try_write_vectored(&[IoSlice::new(chunk)]) {
+        Ok(n) => Ok(n),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(code_from_io(&e)),
     }
 }
 

@@ -18,6 +18,20 @@ pub fn code(e: Error) -> String {
     e.code().as_str().to_owned()
 }
 
+/// The trace event of an `error` event: the code, and the text as JavaScript's
+/// `String(err)` prints it (nodenet's `Display` is that text).
+pub fn error_event(e: Error) -> Event {
+    let text = e.to_string();
+    Event::Error(code(e), text)
+}
+
+/// The error of Node's test mock `errorLookupMock(code)` for a host: `getaddrinfo <code>
+/// <host>`, as a custom lookup returns it.
+pub fn lookup_failure(c: &str) -> Result<impl Fn(&str) -> Error + Send + Sync + 'static, String> {
+    let code = ErrorCode::from_name(c).ok_or_else(|| format!("UNKNOWN_CODE_{c}"))?;
+    Ok(move |host: &str| Error::getaddrinfo(code, host))
+}
+
 /// `new net.BlockList()` with the scenario's rules.
 pub fn block_list(rules: &[BlockRule]) -> Result<BlockList, String> {
     let mut list = BlockList::new();
@@ -100,6 +114,8 @@ pub fn connect_options(
 ) -> Result<(SocketOptions, ConnectOptions), String> {
     let c = &spec.connect;
     let mut options = match (&c.path, &c.port, port) {
+        // `connect({})`: Node's argument check refuses it.
+        _ if c.no_target => ConnectOptions::default(),
         (Some(p), _, _) => ConnectOptions::path(tmp.join(p).to_string_lossy().into_owned()),
         (None, Some(literal), _) => ConnectOptions::tcp(port_arg(literal)?, c.host()),
         (None, None, Some(port)) => ConnectOptions::tcp(port, c.host()),
@@ -120,10 +136,13 @@ pub fn connect_options(
     if let Some(rules) = &c.block_list {
         options.block_list = Some(block_list(rules)?);
     }
-    let socket = SocketOptions {
+    let mut socket = SocketOptions {
         allow_half_open: c.allow_half_open.unwrap_or(false),
         ..SocketOptions::default()
     };
+    if let Some(hwm) = c.high_water_mark {
+        socket.high_water_mark = usize::try_from(hwm).unwrap_or(usize::MAX);
+    }
     Ok((socket, options))
 }
 
@@ -142,6 +161,9 @@ pub fn socket_property(core: &nodenet_core::Socket, property: &str) -> PropertyV
         "writableFinished" => PropertyValue::Bool(core.writable_finished()),
         "readableEnded" => PropertyValue::Bool(core.readable_ended()),
         "writableLength" => PropertyValue::Number(core.writable_length() as f64),
+        "bufferSize" => core.buffer_size().map_or(PropertyValue::Undefined, |n| {
+            PropertyValue::Number(n as f64)
+        }),
         "localPort" => core.local_port().map_or(PropertyValue::Undefined, |p| {
             PropertyValue::Number(p.into())
         }),
@@ -232,7 +254,7 @@ pub fn socket_trace_event(ev: SocketEvent) -> Option<Event> {
         SocketEvent::Drain => Event::Drain,
         SocketEvent::Timeout => Event::Timeout,
         SocketEvent::Finish => Event::Finish,
-        SocketEvent::Error(e) => Event::Error(code(e)),
+        SocketEvent::Error(e) => error_event(e),
         SocketEvent::Close { had_error } => Event::Close(had_error),
         SocketEvent::WriteDone { .. } => return None,
     })
@@ -288,9 +310,8 @@ impl Callbacks {
                 out
             }
             SocketEvent::Error(e) => {
-                let c = code(e);
-                let mut out = ends(self, Some(c.clone()));
-                out.push(Event::Error(c));
+                let mut out = ends(self, Some(code(e.clone())));
+                out.push(error_event(e));
                 out
             }
             SocketEvent::Close { had_error } => {

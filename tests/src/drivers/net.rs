@@ -11,17 +11,17 @@ use std::task::Poll as TaskPoll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use nodenet::{LookupOptions, Server, Socket};
-use nodenet_core::ServerEvent;
+use nodenet::{AbortController, AbortSignal, LookupOptions, Server, Socket};
 use nodenet_core::{Endpoint, Error, ErrorClass, ErrorCode, LookupAddress};
+use nodenet_core::{ServerEvent, SocketEvent};
 
 use super::common::{
-    code, connect_options, emits_follower, listen_options, server_options, server_property,
-    socket_property, Callbacks,
+    code, connect_options, emits_follower, error_event, listen_options, lookup_failure,
+    server_options, server_property, socket_property, Callbacks,
 };
 use super::wait::{next_of_any, poll_now, Ev};
 use crate::driver::{DriverError, ScenarioDriver};
-use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, Target};
+use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, SignalSpec, Target};
 use crate::script::{Actors, Poll, ScriptRunner};
 use crate::test_runtime::TestRuntime;
 use crate::trace::{Event, PropertyValue, Traces};
@@ -194,6 +194,8 @@ pub struct NetActors<'s, R: TestRuntime> {
     ports: BTreeMap<String, u16>,
     /// The labelled `write`/`end` callbacks waiting to run.
     callbacks: Callbacks,
+    /// The `AbortController` behind each actor's live `signal` (for the `abort` step).
+    controllers: BTreeMap<String, AbortController>,
     /// The actors.
     pub table: ActorTable<R>,
 }
@@ -206,6 +208,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             tmp: tmp.to_path_buf(),
             ports: BTreeMap::new(),
             callbacks: Callbacks::default(),
+            controllers: BTreeMap::new(),
             table: ActorTable::default(),
         }
     }
@@ -232,33 +235,70 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             .ok_or_else(|| format!("NO_PORT_{name}"))
     }
 
-    /// Remember the port `name` listens on (at its `listening` event).
-    fn note_port(&mut self, name: &str) {
-        if let Some(Endpoint::Tcp(a)) = self.server(name).and_then(|s| s.address()) {
-            self.ports.insert(name.to_owned(), a.port());
-        }
+    /// Remember the port `name` listens on (at its `listening` event), and return it.
+    fn note_port(&mut self, name: &str) -> Option<u16> {
+        let Some(Endpoint::Tcp(a)) = self.server(name).and_then(|s| s.address()) else {
+            return None;
+        };
+        self.ports.insert(name.to_owned(), a.port());
+        Some(a.port())
     }
 
-    fn listen(&mut self, name: &str) -> Result<bool, String> {
+    /// `server.listen(options)`; `port` replaces the spec's port for this call.
+    fn listen(&mut self, name: &str, port: Option<&serde_json::Value>) -> Result<bool, String> {
         let spec: &ServerSpec = self
             .scenario
             .servers
             .get(name)
             .ok_or_else(|| format!("NO_SERVER_{name}"))?;
-        let port = match &spec.listen.port_of {
+        let mut listen = spec.listen.clone();
+        if port.is_some() {
+            listen.port = port.cloned();
+            listen.port_of = None;
+        }
+        let port = match &listen.port_of {
             Some(other) => self.port_of(other)?,
             None => 0,
         };
-        let options = listen_options(&spec.listen, &self.tmp, port)?;
+        let options = listen_options(&listen, &self.tmp, port)?;
+        let signal = listen.signal.map(|s| self.signal_for(name, s));
         if !matches!(self.table.get(name), Some(Actor::Server(_))) {
             let server = Server::<R>::new(server_options(spec)?);
             self.table.insert(name, Actor::Server(Box::new(server)));
         }
         self.table.revive(name);
         match self.table.get_mut(name) {
-            Some(Actor::Server(s)) => s.listen(options).map(|()| true).map_err(code),
+            Some(Actor::Server(s)) => {
+                if let Some(signal) = &signal {
+                    s.set_signal(signal);
+                }
+                s.listen(options).map(|()| true).map_err(code)
+            }
             _ => Err(format!("NO_SERVER_{name}")),
         }
+    }
+
+    /// The signal for `actor`'s `signal` option: a new controller's (kept for the `abort`
+    /// step), or one already aborted.
+    fn signal_for(&mut self, actor: &str, spec: SignalSpec) -> AbortSignal {
+        match spec {
+            SignalSpec::Aborted => AbortSignal::aborted_with(None),
+            SignalSpec::Live => self
+                .controllers
+                .entry(actor.to_owned())
+                .or_default()
+                .signal(),
+        }
+    }
+
+    /// `new net.Socket(options)` for a client: its constructor options, and its `signal`.
+    fn new_socket(&mut self, name: &str, spec: &ClientSpec) -> Result<Socket<R>, String> {
+        let (socket_options, _) = connect_options(spec, &self.tmp, Some(0))?;
+        let mut socket = Socket::<R>::new(socket_options);
+        if let Some(s) = spec.connect.signal {
+            socket.set_signal(&self.signal_for(name, s));
+        }
+        Ok(socket)
     }
 
     fn client_spec(&self, name: &str) -> Result<&'s ClientSpec, String> {
@@ -273,8 +313,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
     /// does) without connecting.
     fn create(&mut self, name: &str) -> Result<bool, String> {
         let spec = self.client_spec(name)?;
-        let (socket_options, _) = connect_options(spec, &self.tmp, Some(0))?;
-        let mut socket = Socket::<R>::new(socket_options);
+        let mut socket = self.new_socket(name, spec)?;
         if let Some(ms) = spec.connect.timeout {
             socket.set_timeout(ms as f64).map_err(code)?;
         }
@@ -285,11 +324,14 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
     fn connect(&mut self, name: &str) -> Result<bool, String> {
         let spec = self.client_spec(name)?;
         let c = &spec.connect;
-        let port = match (&c.path, &c.port) {
-            (None, None) => Some(self.port_of(c.port_of())?),
+        let port = match (&c.path, &c.port, c.no_target) {
+            (None, None, false) => Some(self.port_of(c.port_of())?),
             _ => None,
         };
-        let (socket_options, mut options) = connect_options(spec, &self.tmp, port)?;
+        let (_, mut options) = connect_options(spec, &self.tmp, port)?;
+        if let Some(server) = &c.local_port_of {
+            options.local_port = Some(self.port_of(server)?);
+        }
         // `socket.connect(options)` on the client's existing socket (the `timeout` option
         // was applied when it was created), or `net.connect(options)` on a new one.
         let mut socket = match self.table.take_socket(name) {
@@ -297,7 +339,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
                 options.timeout = None;
                 existing
             }
-            None => Socket::<R>::new(socket_options),
+            None => self.new_socket(name, spec)?,
         };
         if let Some(answers) = &c.lookup {
             let answers: Vec<LookupAddress> = answers
@@ -313,6 +355,10 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
                     answers.iter().take(1).cloned().collect()
                 })
             });
+        }
+        if let Some(c) = &c.lookup_error {
+            let failure = lookup_failure(c)?;
+            socket.set_lookup(move |host: &str, _: LookupOptions| Err(failure(host)));
         }
         let result = socket.connect(options);
         self.table.insert(name, Actor::Socket(socket));
@@ -351,7 +397,16 @@ fn sockopt<R: TestRuntime>(socket: &Socket<R>, opt: &str) -> PropertyValue {
 impl<R: TestRuntime> Actors for NetActors<'_, R> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
         match op {
-            Op::Listen => return self.listen(actor),
+            Op::Listen { port } => return self.listen(actor, port.as_ref()),
+            Op::Abort => {
+                return match self.controllers.get(actor) {
+                    Some(controller) => {
+                        controller.abort();
+                        Ok(true)
+                    }
+                    None => Err(format!("NO_SIGNAL_{actor}")),
+                }
+            }
             Op::Create => return self.create(actor),
             Op::Connect => return self.connect(actor),
             Op::Close | Op::SetMaxConnections { .. } => {
@@ -515,13 +570,15 @@ pub fn deliver<R: TestRuntime>(
             Event::Connection
         }
         Ev::Server(ServerEvent::Listening) => {
-            actors.note_port(actor);
+            if let Some(port) = actors.note_port(actor) {
+                script.note_port(port);
+            }
             Event::Listening
         }
         Ev::Server(ServerEvent::Drop(_)) => Event::Drop,
         // Node closes a blocked peer silently (v22.13): no event to record.
         Ev::Server(ServerEvent::Blocked { .. }) => return,
-        Ev::Server(ServerEvent::Error(e)) => Event::Error(code(e)),
+        Ev::Server(ServerEvent::Error(e)) => error_event(e),
         Ev::Server(ServerEvent::Close) => Event::Close(None),
     };
     script.record(actor, &event, actors);
@@ -579,9 +636,17 @@ async fn run_scenario<R: TestRuntime>(
                 };
                 // Node emits some events back to back in one synchronous call, so a
                 // script step waiting for the first runs after the second: deliver the
-                // follower too when it is there already.
+                // follower too when it is there already. Inside the connect emission
+                // (until `Ready`) that includes the parked write's completion.
+                let mut connecting = false;
                 loop {
-                    let follows = matches!(&ev, Ev::Socket(e) if emits_follower(e));
+                    let follows = match &ev {
+                        Ev::Socket(SocketEvent::Ready) => false,
+                        Ev::Socket(e) => emits_follower(e) || connecting,
+                        Ev::Server(_) => false,
+                    };
+                    connecting =
+                        follows && (connecting || matches!(&ev, Ev::Socket(SocketEvent::Connect)));
                     deliver(&mut script, &mut actors, &actor, ev);
                     if !follows {
                         break;

@@ -25,6 +25,15 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         scenario: "server_listen_path_twice",
         reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
     },
+    Exclusion {
+        scenario: "connect_options_path",
+        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+    },
+    Exclusion {
+        scenario: "client_bind_twice",
+        reason: "the simulated kernel does not refuse a client's bind to a local port in use \
+                 (EADDRINUSE): its ports are unique per connection",
+    },
 ];
 
 /// [`NetDriver<SimRuntime>`] on a seed and a fault mix. A failure of the simulation
