@@ -58,9 +58,9 @@ pub mod runtime {
     //! What a runtime adapter implements ([`Runtime`], [`RtStream`], [`RtListener`], and
     //! [`BlockingRuntime`] for a blocking one), and the helpers the adapters share.
     pub use crate::driver::runtime::{
-        poll_read_chunk_default, poll_read_into_default, send_now, take_bytes_mut_chunk, Async,
-        AsyncRuntime, Blocking, BlockingRuntime, BoxFuture, ReadChunk, RtListener, RtStream,
-        Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+        poll_read_chunk_default, poll_read_into_default, read_chunk_now, send_now,
+        take_bytes_mut_chunk, Async, AsyncRuntime, Blocking, BlockingRuntime, BoxFuture, ReadChunk,
+        RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
     };
 }
 
