@@ -1,7 +1,8 @@
 //! The tokio [`OsRuntime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
 //! `try_*` calls clear tokio's readiness on `WouldBlock`; reads take tokio's own
 //! `AsyncRead` path straight into the driver's buffer, where a short read clears the
-//! readiness),
+//! readiness; an accepted connection's first read asks the kernel before tokio's
+//! reactor has reported the stream, as tokio's own `accept` arranges for its streams),
 //! listeners are the std listeners in an `AsyncFd` (accept4 hands out a non-blocking
 //! socket that is registered once, by the socket that owns it), timers are
 //! `tokio::time::Sleep`, and getaddrinfo runs on `spawn_blocking` — exactly what
@@ -18,8 +19,8 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use nodenet::runtime::{
-    send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener, OsRuntime, OsStream, ReadChunk,
-    StdListener, StdStream, READ_CHUNK,
+    read_chunk_now, send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener, OsRuntime,
+    OsStream, ReadChunk, StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
@@ -129,6 +130,31 @@ impl OsStream for TokioStream {
                 data: take_bytes_mut_chunk(&mut pool),
             })
         })
+    }
+    /// One `recv` before any wait. tokio's readiness of a stream registered with
+    /// `from_std` is empty until its reactor's first event for it (tokio marks the
+    /// streams its own `accept` returns as ready instead), and waiting for that event
+    /// costs an accepted connection a trip through the reactor, often a wake-up of
+    /// another thread, for bytes that are usually there already. When tokio already
+    /// knows the stream readable, its own path reads (and clears the readiness after a
+    /// short read); otherwise one `recv` outside tokio, and tokio's path only when the
+    /// kernel had nothing, to register the waker. A `recv` tokio did not see can at
+    /// worst leave it a readiness that its next read finds stale (one `EAGAIN`, which
+    /// clears it), never a lost wake-up.
+    fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
+        // `try_io` runs the closure only when tokio holds a readable readiness, and an
+        // `Ok` leaves that readiness as it is.
+        let known = match self {
+            TokioStream::Tcp(s) => s.try_io(Interest::READABLE, || Ok(())),
+            TokioStream::Unix(s) => s.try_io(Interest::READABLE, || Ok(())),
+        };
+        if known.is_ok() {
+            return self.poll_read_chunk(cx, true);
+        }
+        match read_chunk_now(self) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.poll_read_chunk(cx, true),
+            r => Poll::Ready(r),
+        }
     }
     /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
     /// cleared by its own read calls, so a raw `recv` would leave a stale readiness and

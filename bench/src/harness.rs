@@ -171,6 +171,12 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> io::Result<Rep
             0
         },
         server_cpu: placement.map(|p| p.server_cpu),
+        // The servers are this program's children: they read the same variable.
+        tokio_workers: crate::servers::tokio_workers(
+            std::env::var(crate::servers::TOKIO_WORKERS_ENV)
+                .ok()
+                .as_deref(),
+        ),
         impls: config.impls.clone(),
         workloads,
     };

@@ -85,12 +85,26 @@ pub fn pool(runs: &[String]) -> io::Result<Pooled> {
             "no report to pool",
         ));
     };
+    if let Some(other) = parsed
+        .iter()
+        .find(|r| r.settings.tokio_workers != first.settings.tokio_workers)
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the runs' tokio servers used different schedulers ({} and {} workers; 0 is \
+                 current-thread): pool runs of one scheduler",
+                first.settings.tokio_workers, other.settings.tokio_workers
+            ),
+        ));
+    }
     let machine = first.machine.clone();
     let mut settings = RunSettings {
         duration_secs: first.settings.duration_secs,
         reps: 0,
         idle_reps: 0,
         server_cpu: first.settings.server_cpu,
+        tokio_workers: first.settings.tokio_workers,
         impls: Vec::new(),
         workloads: Vec::new(),
     };
@@ -180,6 +194,19 @@ mod tests {
             (lo - 0.98).abs() < 1e-9 && (hi - 1.1).abs() < 1e-9,
             "{lo} {hi}"
         );
+    }
+
+    #[test]
+    fn runs_of_different_tokio_schedulers_are_not_pooled() {
+        let mut multi = report_with_cpu_ratios(&[1.0; 3]);
+        multi.settings.tokio_workers = 2;
+        let multi = serde_json::to_string(&multi).expect("serialises");
+        let pooled = pool(&[multi.clone(), multi.clone()]).expect("pools");
+        assert!(pooled
+            .table()
+            .contains("tokio servers: multi-thread scheduler, 2 workers"));
+        let err = pool(&[saved(&[1.0; 3]), multi]).expect_err("mixed schedulers");
+        assert!(err.to_string().contains("0 and 2 workers"), "{err}");
     }
 
     #[test]

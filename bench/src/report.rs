@@ -247,6 +247,11 @@ pub struct RunSettings {
     /// The CPU the servers were pinned to (the load generator had the others); `None`
     /// when nothing was pinned.
     pub server_cpu: Option<usize>,
+    /// Worker threads of the tokio servers' runtime (`NODENET_BENCH_TOKIO_WORKERS`); 0 for
+    /// the current-thread scheduler (the default, and what reports saved before this
+    /// field was recorded used).
+    #[serde(default)]
+    pub tokio_workers: usize,
     /// Implementations requested.
     pub impls: Vec<ServerImpl>,
     /// Workloads run.
@@ -441,6 +446,10 @@ impl Report {
                 let _ = writeln!(out, "placement: none (the scheduler's)");
             }
         }
+        let _ = match self.settings.tokio_workers {
+            0 => writeln!(out, "tokio servers: current-thread scheduler"),
+            n => writeln!(out, "tokio servers: multi-thread scheduler, {n} workers"),
+        };
         // The same failure in every repetition is one line with its count.
         for same in self.failures.chunk_by(|a, b| a == b) {
             match same {
@@ -621,6 +630,10 @@ mod tests {
         let failures = vec![reset.clone(), reset.clone(), reset, "other".to_owned()];
         let table = Report::new(machine(), settings, vec![], failures).table();
         assert!(table.contains("(3 idle-memory repetition(s))"), "{table}");
+        assert!(
+            table.contains("tokio servers: current-thread scheduler"),
+            "{table}"
+        );
         assert!(
             table.contains(
                 "not measured (3×): nodenet-std idle mem c=10000: reset\nnot measured: other"

@@ -28,6 +28,7 @@ pub fn settings(reps: usize, impls: Vec<ServerImpl>, workloads: Vec<Workload>) -
         reps,
         idle_reps: 0,
         server_cpu: None,
+        tokio_workers: 0,
         impls,
         workloads,
     }

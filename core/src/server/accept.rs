@@ -72,6 +72,17 @@ impl Server {
         }
     }
 
+    /// Whether [`handle_connection_closed`](Server::handle_connection_closed) can queue an
+    /// event now. Only without a listening handle: the last close then emits
+    /// [`ServerEvent::Close`]. While a handle exists a close only lowers the count, which
+    /// nothing reads before the next [`handle_accepted`](Server::handle_accepted) or
+    /// [`connections`](Server::connections) call, so a driver whose connections close on
+    /// other threads may report those closes at its next turn (before it accepts)
+    /// instead of waking the server for each one.
+    pub fn closes_emit_events(&self) -> bool {
+        !self.has_handle()
+    }
+
     pub(super) fn is_current_listener(&self, listener: ListenerId) -> bool {
         matches!(self.state, State::Listening { id, .. } if id == listener)
     }

@@ -469,9 +469,13 @@ impl Server {
 
     /// Node's `_emitCloseIfDrained`: `close` once there is neither a handle nor a
     /// connection.
+    /// Node's `server._handle` is set: bound or being bound.
+    fn has_handle(&self) -> bool {
+        matches!(self.state, State::Binding { .. } | State::Listening { .. })
+    }
+
     fn emit_close_if_drained(&mut self) {
-        let has_handle = matches!(self.state, State::Binding { .. } | State::Listening { .. });
-        if has_handle || !self.connections.is_empty() {
+        if self.has_handle() || !self.connections.is_empty() {
             return;
         }
         self.signal_armed = false;

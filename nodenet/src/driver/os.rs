@@ -39,6 +39,10 @@ impl<S: OsStream> RtStream for S {
         OsStream::poll_read_chunk(self, cx, drained)
     }
     #[inline]
+    fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
+        OsStream::poll_read_chunk_now(self, cx)
+    }
+    #[inline]
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         OsStream::poll_read_into(self, cx, buf)
     }

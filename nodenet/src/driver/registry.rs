@@ -2,7 +2,9 @@
 //! guard that reports its close (or drop) to the server — which feeds
 //! `Server::handle_connection_closed`, so `connections()` and graceful `close()` work —
 //! and receives the server's end/destroy requests of `shutdown(deadline)`. The socket's
-//! own driver performs a request the next time its owner polls it (it is woken).
+//! own driver performs a request the next time its owner polls it (it is woken). A close
+//! wakes the server only while the core server can answer it with an event (see
+//! `Registry::take_closed`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -68,13 +70,30 @@ impl Registry {
         }
     }
 
-    /// Move the connections that closed since the last call into `out` (the server
-    /// waker is registered). `out` is the caller's buffer, reused from call to call.
-    pub(crate) fn take_closed(&self, cx: &mut Context<'_>, out: &mut Vec<ConnectionId>) {
+    /// Move the connections that closed since the last call into `out`. `out` is the
+    /// caller's buffer, reused from call to call.
+    ///
+    /// `wake`: whether the next close should wake the server (the core server says so
+    /// when a close can produce an event: `closes_emit_events`). Otherwise the closes
+    /// wait here for the server's next turn: the connections of a multi-threaded
+    /// runtime close on other threads, and a wake-up per close would unpark the
+    /// server's thread once per connection for nothing. The waker is registered (or
+    /// forgotten) under the same lock that hands out the closes, so no close falls
+    /// between the two.
+    pub(crate) fn take_closed(
+        &self,
+        cx: &mut Context<'_>,
+        wake: bool,
+        out: &mut Vec<ConnectionId>,
+    ) {
         let mut s = self.lock();
-        match &s.server_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.server_waker = Some(cx.waker().clone()),
+        if !wake {
+            s.server_waker = None;
+        } else {
+            match &s.server_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => s.server_waker = Some(cx.waker().clone()),
+            }
         }
         out.append(&mut s.closed);
     }
@@ -209,6 +228,32 @@ mod tests {
         );
         registry.request_all(ConnRequest::Destroy);
         assert_eq!(guard.poll_request(&mut cx), Some(ConnRequest::Destroy));
+    }
+
+    #[test]
+    fn a_close_wakes_the_server_only_when_asked_to() {
+        let registry = Arc::new(Registry::default());
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        let mut closed = Vec::new();
+        let (mut a, mut b) = (
+            registry.guard(ConnectionId(1)),
+            registry.guard(ConnectionId(2)),
+        );
+        // Listening: a close waits for the server's next turn.
+        registry.take_closed(&mut cx, true, &mut closed);
+        registry.take_closed(&mut cx, false, &mut closed);
+        a.report_closed();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "no wake-up");
+        assert_eq!(registry.closed_pending(), 1, "counted at once");
+        // Closing: the close is handed out, and the next one wakes the server.
+        registry.take_closed(&mut cx, true, &mut closed);
+        assert_eq!(closed, [ConnectionId(1)]);
+        b.report_closed();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        registry.take_closed(&mut cx, true, &mut closed);
+        assert_eq!(closed, [ConnectionId(1), ConnectionId(2)]);
     }
 
     #[test]

@@ -161,6 +161,18 @@ pub trait OsStream: AsFd + Send + 'static {
     ) -> Poll<io::Result<ReadChunk>> {
         poll_read_chunk_default(self, cx, drained)
     }
+    /// [`poll_read_chunk`](Self::poll_read_chunk) that asks the kernel before it waits
+    /// for readiness, whatever the reactor knows: the driver's first read of an accepted
+    /// connection (whose first bytes usually came with it, as libuv assumes when it
+    /// reads at once) and the read that follows a connection's first partial read. The
+    /// default is `poll_read_chunk(cx, false)`, which reads first already; tokio
+    /// overrides it, because its readiness of a stream it did not accept itself stays
+    /// empty until its reactor's first event, and waiting for that costs the connection
+    /// a trip through the reactor (on a multi-thread runtime, often a wake-up of another
+    /// thread).
+    fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
+        self.poll_read_chunk(cx, false)
+    }
     /// One read straight into the caller's buffer (Node's `onread`, see
     /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
     /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
@@ -208,6 +220,23 @@ pub fn poll_read_chunk_default<S: OsStream + ?Sized>(
             Poll::Pending => return Poll::Pending,
         }
     }
+    loop {
+        match read_chunk_now(stream) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            r => return Poll::Ready(r),
+        }
+    }
+}
+
+/// One `recv(2)` into the per-thread pool's spare capacity (rustix's `spare_capacity`:
+/// no zeroing), without asking the reactor: the chunk read, or `WouldBlock` when the
+/// kernel holds nothing. What [`poll_read_chunk_default`] does between its waits, and
+/// what tokio's [`OsStream::poll_read_chunk_now`] does before it waits.
+pub fn read_chunk_now(stream: &(impl AsFd + ?Sized)) -> io::Result<ReadChunk> {
     READ_POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.clear();
@@ -220,18 +249,13 @@ pub fn poll_read_chunk_default<S: OsStream + ?Sized>(
             let into = rustix::buffer::spare_capacity(&mut *pool);
             match rustix::net::recv(stream.as_fd(), into, flags) {
                 Ok((n, _)) => {
-                    return Poll::Ready(Ok(ReadChunk {
+                    return Ok(ReadChunk {
                         short: n > 0 && n < room,
                         data: take_vec_chunk(&mut pool),
-                    }))
+                    })
                 }
                 Err(rustix::io::Errno::INTR) => continue,
-                Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                },
-                Err(e) => return Poll::Ready(Err(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
     })
@@ -581,6 +605,11 @@ pub trait RtStream: Send + 'static {
         cx: &mut Context<'_>,
         drained: bool,
     ) -> Poll<io::Result<ReadChunk>>;
+    /// One read that asks the kernel before it waits for readiness (see
+    /// [`OsStream::poll_read_chunk_now`]); the default is `poll_read_chunk(cx, false)`.
+    fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
+        self.poll_read_chunk(cx, false)
+    }
     /// One read straight into the caller's buffer (see [`OsStream::poll_read_into`]).
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
     /// Wait for writability (also: a connect finished).

@@ -327,7 +327,8 @@ impl<R: Runtime> ServerDriver<R> {
                 return Poll::Ready(Some(out));
             }
             let now = R::now();
-            self.registry.take_closed(cx, &mut self.closed);
+            let wake = self.core.closes_emit_events();
+            self.registry.take_closed(cx, wake, &mut self.closed);
             progress |= !self.closed.is_empty();
             for id in self.closed.drain(..) {
                 self.core.handle_connection_closed(id, now);

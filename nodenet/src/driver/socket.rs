@@ -122,6 +122,10 @@ pub(crate) struct DriverState<R: Runtime> {
     reading: bool,
     /// The last read was short: the kernel buffer was empty after it.
     read_drained: bool,
+    /// The next read asks the kernel before it waits for readiness
+    /// ([`RtStream::poll_read_chunk_now`]): an accepted connection's first read, and the
+    /// read after a connection's first partial read.
+    read_now: bool,
     /// The last read returned data and was short, and the socket has not waited for
     /// readiness since: a reset reported now was already there when that read ran (see
     /// `try_read`).
@@ -161,6 +165,7 @@ impl<R: Runtime> DriverState<R> {
             timer: None,
             reading: false,
             read_drained: false,
+            read_now: false,
             read_partial: false,
             writing: false,
             lookup: None,
@@ -195,6 +200,8 @@ impl<R: Runtime> SocketDriver<R> {
         rt.observe(&core, Observed::Attached(&stream));
         let mut d = Self::with_core(rt, core, Some(stream));
         d.0.guard = Some(guard);
+        // The peer's first bytes usually came with the connection.
+        d.0.read_now = true;
         // Node sets noDelay/keepAlive on the handle before emitting 'connection': apply
         // the core's first commands now, not at the socket's first poll, so the options
         // hold as soon as the owner gets the socket.
@@ -638,10 +645,17 @@ impl<R: Runtime> SocketDriver<R> {
             state.reading = false;
             return false;
         };
-        let Poll::Ready(result) = stream.poll_read_chunk(cx, state.read_drained) else {
+        let poll = if state.read_now {
+            stream.poll_read_chunk_now(cx)
+        } else {
+            stream.poll_read_chunk(cx, state.read_drained)
+        };
+        let Poll::Ready(result) = poll else {
             state.read_partial = false;
+            state.read_now = false;
             return false;
         };
+        state.read_now = false;
         match result {
             Ok(chunk) => {
                 state.read_partial = chunk.short && !chunk.data.is_empty();
@@ -651,7 +665,8 @@ impl<R: Runtime> SocketDriver<R> {
                 // in the accept queue) is then seen within libuv's window on every
                 // runtime, not only where the reactor keeps a hang-up flag (tokio).
                 let first = state.core.bytes_read() == 0;
-                state.read_drained = chunk.short && !(first && state.read_partial);
+                state.read_now = first && state.read_partial;
+                state.read_drained = chunk.short && !state.read_now;
                 let now = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
