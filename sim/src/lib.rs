@@ -34,11 +34,12 @@ mod kernel;
 mod net;
 mod rng;
 pub mod runtime;
+pub mod scenario;
 pub mod sweep;
 mod trace;
 mod world;
 
-pub use faults::Faults;
+pub use faults::{Faults, Injected};
 pub use rng::Rng;
 pub use trace::{fnv1a, Trace, TraceMode};
 pub use world::{HostRef, ServerId, SocketId, World, WorldConfig, WorldEvent};
