@@ -1,7 +1,7 @@
 //! The random scenarios of the seeded sweep over the simulation runtime: from one `u64`
 //! seed, a fault mix ([`Faults::swarm`]), a host `server` running a real
-//! [`Server`](crate::runtime::Server) with random options, backlog and
-//! `max_connections` whose accepted [`Socket`](crate::runtime::Socket)s echo, sink,
+//! `Server<SimRuntime>` with random options, backlog and
+//! `max_connections` whose accepted `Socket<SimRuntime>`s echo, sink,
 //! greet, pause, reset or destroy; one to three client hosts whose programs connect
 //! (to the server's name, a DNS name with dead records, an IP literal, an unknown name
 //! or a closed port) and write random sizes, end, destroy, reset, pause and resume, and

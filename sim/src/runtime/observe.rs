@@ -14,8 +14,7 @@ use nodenet_core::{ServerEvent, SocketEvent};
 
 use super::io::SimStream;
 use super::kernel::{ConnId, HostIx, SockId, SockState, State};
-use crate::check::Checker;
-use crate::world::SocketId;
+use crate::check::{Checker, SocketId};
 
 /// What the checker knows of one socket.
 #[derive(Debug, Default)]
