@@ -1,4 +1,4 @@
-//! The invariants the simulator checks on every event, for every socket and server:
+//! The invariants the simulator checks on every event of every socket:
 //!
 //! * `Close` exactly once and last (only write completions may follow it);
 //! * at most one `Error`, before `Close`, and `Close { had_error }` agreeing with it;
@@ -7,21 +7,19 @@
 //! * byte streams: what a socket receives is always a prefix of what its peer wrote, and
 //!   at `End` it is exactly what the peer's kernel end sent (nothing lost, nothing
 //!   duplicated, in order), including every write the peer saw complete;
-//! * servers: `Close` only when none of its connections is open, and
-//!   `Connection` + `Drop` + `Blocked` events = connections the kernel handed over;
-//!   exactly one `accept` error reported per burst of failed accepts (the world also
-//!   checks the pauses between them, the `accept_failures` count, and that nothing of a
-//!   shut-down server is open after its deadline);
-//! * no timer armed on a closed socket (checked by the world after every step).
+//! * no timer armed on a closed socket, `bytesRead`/`bytesWritten` against the kernel,
+//!   and a server's `Close` only with no connection open (checked by the simulation
+//!   runtime itself, in `runtime/observe.rs`).
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use nodenet_core::server::ServerEvent;
 use nodenet_core::socket::{SocketEvent, WriteResult};
 
-use super::{ServerId, SocketId};
+/// A socket the checker follows: the simulation runtime's handle number (`probe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SocketId(pub(crate) usize);
 
 #[derive(Clone, Debug, Default)]
 struct SockState {
@@ -38,19 +36,10 @@ struct SockState {
     drain_armed: bool,
 }
 
-#[derive(Clone, Debug, Default)]
-struct ServerState {
-    live: u64,
-    admitted_or_refused: u64,
-    closes: u64,
-    accept_errors: u64,
-}
-
-/// The invariant checker a [`World`](super::World) runs when its config asks for it.
+/// The invariant checker the simulation runtime feeds (see `runtime/observe.rs`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Checker {
     sockets: Vec<SockState>,
-    servers: BTreeMap<ServerId, ServerState>,
     violations: Vec<String>,
 }
 
@@ -64,13 +53,6 @@ impl Checker {
         if self.violations.len() < 20 {
             self.violations.push(v);
         }
-    }
-
-    pub(crate) fn add_socket(&mut self, server: Option<ServerId>) {
-        self.sockets.push(SockState {
-            connected: server.is_some(),
-            ..SockState::default()
-        });
     }
 
     /// Make sure socket `s` is tracked (sockets of the simulation runtime are numbered
@@ -248,101 +230,6 @@ impl Checker {
             self.violation(x);
         }
     }
-
-    pub(crate) fn on_server_event(&mut self, s: ServerId, ev: &ServerEvent) {
-        let st = self.servers.entry(s).or_default();
-        let mut v = None;
-        match ev {
-            ServerEvent::Connection(_) => {
-                st.live += 1;
-                st.admitted_or_refused += 1;
-            }
-            ServerEvent::Drop(_) | ServerEvent::Blocked { .. } => st.admitted_or_refused += 1,
-            ServerEvent::Error(e) if e.syscall() == Some("accept") => st.accept_errors += 1,
-            ServerEvent::Close => {
-                st.closes += 1;
-                if st.live > 0 {
-                    v = Some(format!(
-                        "server {}: Close with {} connections open",
-                        s.0, st.live
-                    ));
-                }
-            }
-            _ => {}
-        }
-        if let Some(v) = v {
-            self.violation(v);
-        }
-    }
-
-    pub(crate) fn on_connection_closed(&mut self, s: ServerId) {
-        let st = self.servers.entry(s).or_default();
-        st.live = st.live.saturating_sub(1);
-    }
-
-    /// One `accept` error event per burst of failed accepts.
-    pub(crate) fn check_accept_reports(&mut self, s: ServerId, bursts: u64) {
-        let reported = self.servers.get(&s).map_or(0, |st| st.accept_errors);
-        if reported != bursts {
-            self.violation(format!(
-                "server {}: {reported} accept errors reported for {bursts} bursts of failures",
-                s.0
-            ));
-        }
-    }
-
-    pub(crate) fn check_accounting(&mut self, s: ServerId, handed: u64) {
-        let seen = self.servers.get(&s).map_or(0, |st| st.admitted_or_refused);
-        if seen != handed {
-            self.violation(format!(
-                "server {}: accepted + dropped + blocked = {seen}, kernel handed over {handed}",
-                s.0
-            ));
-        }
-    }
-
-    /// `getConnections()` equals the connections opened and not yet closed.
-    pub(crate) fn check_connections(&mut self, s: ServerId, connections: usize) {
-        let live = self.servers.get(&s).map_or(0, |st| st.live);
-        if live != connections as u64 {
-            self.violation(format!(
-                "server {}: connections() = {connections} but {live} are open",
-                s.0
-            ));
-        }
-    }
-
-    /// After `close()` and teardown a server must have emitted `Close`.
-    pub(crate) fn check_server_closed(&mut self, s: ServerId) {
-        if self.servers.get(&s).map_or(0, |st| st.closes) == 0 {
-            self.violation(format!(
-                "server {}: no Close after close() and teardown",
-                s.0
-            ));
-        }
-    }
-
-    /// Pairs of sockets that both saw the other's `End` and `Finish` without an error:
-    /// their streams must be complete in both directions.
-    pub(crate) fn check_clean_pairs(&mut self) {
-        let mut v = Vec::new();
-        for (i, st) in self.sockets.iter().enumerate() {
-            let Some(p) = st.peer else { continue };
-            let Some(peer) = self.sockets.get(p.0) else {
-                continue;
-            };
-            let clean = |x: &SockState| x.ended && x.finished && x.errors == 0 && x.closed;
-            if clean(st) && clean(peer) && st.received != peer.ok_bytes {
-                v.push(format!(
-                    "socket {i}: clean close but received {} of the {} bytes socket {} wrote",
-                    st.received, peer.ok_bytes, p.0
-                ));
-            }
-        }
-        for x in v {
-            self.violation(x);
-        }
-    }
 }
 
 /// What a socket wrote and its peer has not received yet, as the chunks it wrote
@@ -442,8 +329,8 @@ mod tests {
 
     fn checker_with_pair() -> Checker {
         let mut c = Checker::default();
-        c.add_socket(None);
-        c.add_socket(Some(ServerId(0)));
+        c.ensure_socket(SocketId(0), false);
+        c.ensure_socket(SocketId(1), true);
         c.set_peers(SocketId(0), SocketId(1));
         c
     }
@@ -558,24 +445,5 @@ mod tests {
             None,
         );
         assert!(c.violations().is_empty(), "{:?}", c.violations());
-    }
-
-    #[test]
-    fn catches_server_accounting() {
-        let mut c = Checker::default();
-        c.check_accounting(ServerId(0), 1);
-        assert!(c.violations()[0].contains("kernel handed over 1"));
-        let mut c = Checker::default();
-        let conn = nodenet_core::server::AcceptedConnection {
-            id: nodenet_core::server::ConnectionId(1),
-            local: nodenet_core::options::Endpoint::Tcp("10.0.0.1:80".parse().unwrap()),
-            remote: nodenet_core::options::Endpoint::Tcp("10.0.0.2:4000".parse().unwrap()),
-            options: Default::default(),
-        };
-        c.on_server_event(ServerId(0), &ServerEvent::Connection(conn));
-        c.check_connections(ServerId(0), 1);
-        c.on_server_event(ServerId(0), &ServerEvent::Close);
-        assert_eq!(c.violations().len(), 1);
-        assert!(c.violations()[0].contains("connections open"));
     }
 }

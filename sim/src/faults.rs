@@ -89,6 +89,25 @@ impl Faults {
     }
 }
 
+/// How often the simulated kernel injected each fault during a run (see
+/// [`Sim::injected`](crate::runtime::Sim::injected)): what a fault sweep counts to show
+/// that its faults really happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// Connects refused although a server listened ([`Faults::refuse`]).
+    pub refused: u64,
+    /// Connects never answered ([`Faults::black_hole`]).
+    pub black_holed: u64,
+    /// Established connections reset mid-stream ([`Faults::reset`]).
+    pub resets: u64,
+    /// Accepts failed with `EMFILE` ([`Faults::accept_emfile`]).
+    pub accept_emfile: u64,
+    /// Writes that took only part of what they were offered ([`Faults::short_writes`]).
+    pub short_writes: u64,
+    /// IPv6 connects failed with `ENETUNREACH` ([`Faults::ipv6_broken`]).
+    pub ipv6_unreachable: u64,
+}
+
 impl Default for Faults {
     fn default() -> Faults {
         Faults::calm()

@@ -1,4 +1,4 @@
-//! The world's trace: one human-readable line per thing that happened
+//! The simulation's trace: one human-readable line per thing that happened
 //! (`t=12.003ms client#3 Connect`, `t=12.100ms kernel: RST 10.0.0.2:80 -> 10.0.0.100:40001`)
 //! and a 64-bit FNV-1a hash over all of them. Lines only ever contain virtual time
 //! offsets, never real instants, so the hash of a seed is the same on every run and
@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// How much of the trace a world keeps.
+/// How much of the trace a simulation keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceMode {
     /// Keep every line and the hash (replays, determinism tests, debugging).

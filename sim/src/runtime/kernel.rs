@@ -17,7 +17,7 @@ use nodenet_core::ErrorCode;
 
 use super::latency::Latency;
 use super::observe::SimChecker;
-use crate::faults::Faults;
+use crate::faults::{Faults, Injected};
 use crate::rng::Rng;
 use crate::trace::Trace;
 
@@ -449,6 +449,8 @@ pub(crate) struct State {
     /// How long the retransmissions toward an unreachable peer last (Linux's
     /// `tcp_retries2` = 15: about 924.6 s).
     pub(crate) give_up_after: Duration,
+    /// The faults injected so far.
+    pub(crate) injected: Injected,
 }
 
 /// Linux gives up on an unanswered SYN after 6 retries: 1+2+4+8+16+32+64 s.
@@ -482,6 +484,7 @@ impl State {
             steps: 0,
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
+            injected: Injected::default(),
         };
         s.dns.insert(
             "localhost".to_string(),

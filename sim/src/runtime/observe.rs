@@ -14,8 +14,7 @@ use nodenet_core::{ServerEvent, SocketEvent};
 
 use super::io::SimStream;
 use super::kernel::{ConnId, HostIx, SockId, SockState, State};
-use crate::check::Checker;
-use crate::world::SocketId;
+use crate::check::{Checker, SocketId};
 
 /// What the checker knows of one socket.
 #[derive(Debug, Default)]
@@ -94,8 +93,18 @@ impl State {
                 ch.by_sock.insert(sock, probe);
                 if let Some((conn, side)) = end {
                     let peer_sock = self.conns[conn].ends[1 - side].sock;
-                    if let Some(p) = peer_sock.and_then(|p| ch.by_sock.get(&p)) {
-                        ch.checker.set_peers(id, SocketId(*p as usize));
+                    // A crashed host's end has no kernel socket any more, but the bytes
+                    // it sent before the crash still arrive: find its probe by the end.
+                    let peer = peer_sock
+                        .and_then(|p| ch.by_sock.get(&p).copied())
+                        .or_else(|| {
+                            ch.probes
+                                .iter()
+                                .find(|(k, p)| **k != probe && p.end == Some((conn, 1 - side)))
+                                .map(|(k, _)| *k)
+                        });
+                    if let Some(p) = peer {
+                        ch.checker.set_peers(id, SocketId(p as usize));
                     }
                 }
             }

@@ -14,7 +14,7 @@ use super::exec::{Control, Enter, LocalFuture, Polled, TaskBody, Tasks};
 use super::kernel::{HostIx, Shared, State};
 use super::latency::Latency;
 use super::replay::replay_command;
-use crate::faults::Faults;
+use crate::faults::{Faults, Injected};
 use crate::trace::{Trace, TraceMode};
 
 /// What a host's or client's program returns; an `Err` fails the simulation.
@@ -444,6 +444,11 @@ impl Sim {
             .as_ref()
             .map(|c| c.violations().to_vec())
             .unwrap_or_default()
+    }
+
+    /// The faults the kernel injected so far.
+    pub fn injected(&self) -> Injected {
+        self.shared.lock().injected
     }
 
     /// What the run measured so far.

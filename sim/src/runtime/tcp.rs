@@ -115,6 +115,7 @@ impl State {
             return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
         };
         if dst.is_ipv6() && !dst.ip().is_loopback() && self.faults.ipv6_broken {
+            self.injected.ipv6_unreachable += 1;
             return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
         }
         let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
@@ -130,6 +131,7 @@ impl State {
         let ip = dst.ip();
         let dst_host = self.host_of(host, ip);
         if self.rng.chance(self.faults.refuse) {
+            self.injected.refused += 1;
             let lat = self.latency(host, host) * 2;
             self.schedule(
                 self.now + lat,
@@ -152,6 +154,7 @@ impl State {
             return Ok(s); // nobody has the address: only the timeout answers
         };
         if self.rng.chance(self.faults.black_hole) {
+            self.injected.black_holed += 1;
             return Ok(s);
         }
         self.send_segment(
@@ -227,6 +230,7 @@ impl State {
             },
         );
         if self.rng.chance(self.faults.reset) {
+            self.injected.resets += 1;
             let at = self.now + std::time::Duration::from_micros(self.rng.below(200_000));
             self.schedule(at, Ev::InjectReset { conn });
         }
@@ -357,6 +361,7 @@ impl State {
             return Poll::Pending;
         }
         if self.rng.chance(self.faults.accept_emfile) {
+            self.injected.accept_emfile += 1;
             self.kernel_log(format_args!("accept EMFILE"));
             return Poll::Ready(Err(os_error(ErrorCode::EMFILE)));
         }
@@ -451,6 +456,7 @@ impl State {
         }
         let mut n = total.min(space);
         if self.rng.chance(self.faults.short_writes) {
+            self.injected.short_writes += 1;
             n = self.rng.range(1, n as u64) as usize;
         }
         let data = copy_in(bufs, n);
