@@ -466,8 +466,14 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
                 let ok = data
                     .as_ref()
                     .is_none_or(|d| s.write(Bytes::from(d.clone())));
+                // Node's Writable.end after a plain destroy(): the callback joins
+                // kOnFinished, which destroy's errorBuffer already flushed, so it is
+                // never called (end itself is a silent no-op).
+                let destroyed_before = s.destroyed();
                 s.end().map_err(code)?;
-                callbacks.on_end(actor, label);
+                if !destroyed_before {
+                    callbacks.on_end(actor, label);
+                }
                 return Ok(ok);
             }
             Op::Destroy => s.destroy(None),
