@@ -89,7 +89,10 @@ impl Host {
 /// timed when the link heals. Times are monotone, so TCP's ordering holds.
 #[derive(Debug, Default)]
 pub(crate) struct Pipe {
-    pub(crate) chunks: VecDeque<(Option<Duration>, Bytes)>,
+    /// Kept mutable so that a read spanning several chunks joins them with
+    /// `BytesMut::unsplit`, without a copy when they lie side by side in the send pool
+    /// (successive sends do).
+    pub(crate) chunks: VecDeque<(Option<Duration>, BytesMut)>,
     /// Bytes in the pipe (in flight and unread): what the sender's window sees.
     pub(crate) len: usize,
     pub(crate) last_ready: Duration,
@@ -109,7 +112,7 @@ impl Pipe {
         Some(at)
     }
 
-    pub(crate) fn push(&mut self, at: Option<Duration>, data: Bytes) -> Option<Duration> {
+    pub(crate) fn push(&mut self, at: Option<Duration>, data: BytesMut) -> Option<Duration> {
         let at = self.time(at);
         self.held |= at.is_none();
         self.len += data.len();
@@ -164,25 +167,23 @@ impl Pipe {
     }
 
     /// Take `n` readable bytes from the front, without copying when they lie in one
-    /// chunk.
+    /// chunk or in chunks adjacent in memory.
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
-        let single = match self.chunks.front_mut() {
-            Some((_, d)) if n < d.len() => Some(d.split_to(n)),
-            Some((_, d)) if n == d.len() => self.chunks.pop_front().map(|(_, d)| d),
-            _ => None,
+        let mut out = match self.chunks.front_mut() {
+            Some((_, d)) if n < d.len() => d.split_to(n),
+            Some(_) => match self.chunks.pop_front() {
+                Some((_, d)) => d,
+                None => BytesMut::new(),
+            },
+            None => BytesMut::new(),
         };
-        if let Some(d) = single {
-            self.len -= d.len();
-            return d;
-        }
-        let mut out = BytesMut::with_capacity(n);
         while out.len() < n {
             let want = n - out.len();
             match self.chunks.front_mut() {
-                Some((_, d)) if want < d.len() => out.extend_from_slice(&d.split_to(want)),
+                Some((_, d)) if want < d.len() => out.unsplit(d.split_to(want)),
                 Some(_) => {
                     if let Some((_, d)) = self.chunks.pop_front() {
-                        out.extend_from_slice(&d);
+                        out.unsplit(d);
                     }
                 }
                 None => break,
