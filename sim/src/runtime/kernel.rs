@@ -116,6 +116,10 @@ impl Pipe {
         let at = self.time(at);
         self.held |= at.is_none();
         self.len += data.len();
+        if self.chunks.capacity() == 0 {
+            // Sends come in bursts: one allocation rather than a growth per doubling.
+            self.chunks.reserve(16);
+        }
         self.chunks.push_back((at, data));
         at
     }
