@@ -17,6 +17,7 @@ use nodenet_core::ErrorCode;
 
 use super::latency::Latency;
 use super::observe::SimChecker;
+use super::queue::EventQueue;
 use crate::faults::{Faults, Injected};
 use crate::rng::Rng;
 use crate::trace::Trace;
@@ -442,11 +443,12 @@ pub(crate) struct State {
     pub(crate) socks: Vec<Sock>,
     pub(crate) conns: Vec<Conn>,
     pub(crate) listeners: Vec<Listener>,
-    pub(crate) queue: BTreeMap<(Duration, u64), Ev>,
+    pub(crate) queue: EventQueue,
     pub(crate) timers: BTreeMap<(Duration, u64), Option<Waker>>,
     pub(crate) seq: u64,
     pub(crate) trace: Trace,
-    pub(crate) checker: Option<SimChecker>,
+    /// Boxed: every observation takes it out and puts it back.
+    pub(crate) checker: Option<Box<SimChecker>>,
     /// Kernel events and timer firings processed.
     pub(crate) steps: u64,
     /// Socket operations performed (reads, writes, connects, accepts, closes).
@@ -481,11 +483,11 @@ impl State {
             socks: Vec::new(),
             conns: Vec::new(),
             listeners: Vec::new(),
-            queue: BTreeMap::new(),
+            queue: EventQueue::default(),
             timers: BTreeMap::new(),
             seq: 0,
             trace,
-            checker: check.then(SimChecker::default),
+            checker: check.then(Box::default),
             steps: 0,
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
@@ -675,7 +677,7 @@ impl State {
 
     /// The next time something happens: a kernel event or a timer.
     pub(crate) fn next_time(&self) -> Option<Duration> {
-        let k = self.queue.keys().next().map(|(t, _)| *t);
+        let k = self.queue.first_key().map(|(t, _)| t);
         let t = self.timers.keys().next().map(|(t, _)| *t);
         match (k, t) {
             (Some(a), Some(b)) => Some(a.min(b)),
