@@ -11,7 +11,8 @@
 //! connect, accept, every write call, every read that returned data, every half-close.
 //! Printed: seeds per second and socket operations per second for each, their ratios,
 //! and the time of 10 000 echo seeds on nodenet-sim. `NODENET_BENCH_SEEDS` sets the
-//! seeds per measurement (default 1000; 10 000 for the echo sweep).
+//! seeds per measurement (default 1000), `NODENET_BENCH_SWEEP` the seeds of the echo
+//! sweep (default 10 000; 0 skips it, for profiling).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -316,7 +317,13 @@ fn main() {
             ours.ops_per_sec / theirs.ops_per_sec
         );
     }
-    let sweep = 10_000;
+    let sweep: u64 = std::env::var("NODENET_BENCH_SWEEP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    if sweep == 0 {
+        return;
+    }
     let t = Instant::now();
     let ops = ops();
     for seed in 0..sweep {

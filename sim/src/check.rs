@@ -11,8 +11,6 @@
 //!   and a server's `Close` only with no connection open (checked by the simulation
 //!   runtime itself, in `runtime/observe.rs`).
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 
 use nodenet_core::socket::{SocketEvent, WriteResult};
@@ -25,7 +23,7 @@ pub(crate) struct SocketId(pub(crate) usize);
 struct SockState {
     peer: Option<SocketId>,
     written: Written,
-    write_lens: BTreeMap<u64, usize>,
+    write_lens: WriteLens,
     ok_bytes: u64,
     received: u64,
     connected: bool,
@@ -232,6 +230,29 @@ impl Checker {
     }
 }
 
+/// The lengths of a socket's writes not completed yet, by write id: a map kept as a
+/// sorted deque, since ids grow and complete in order (insert at the back, remove at
+/// the front), which a `BTreeMap` made cost an allocation and a rebalancing per write.
+#[derive(Clone, Debug, Default)]
+struct WriteLens(std::collections::VecDeque<(u64, usize)>);
+
+impl WriteLens {
+    fn insert(&mut self, id: u64, len: usize) {
+        match self.0.back() {
+            Some(&(last, _)) if last >= id => match self.0.binary_search_by_key(&id, |&(k, _)| k) {
+                Ok(i) => self.0[i].1 = len,
+                Err(i) => self.0.insert(i, (id, len)),
+            },
+            _ => self.0.push_back((id, len)),
+        }
+    }
+
+    fn remove(&mut self, id: &u64) -> Option<usize> {
+        let i = self.0.binary_search_by_key(id, |&(k, _)| k).ok()?;
+        self.0.remove(i).map(|(_, len)| len)
+    }
+}
+
 /// What a socket wrote and its peer has not received yet, as the chunks it wrote
 /// (shared, not copied).
 #[derive(Clone, Debug, Default)]
@@ -254,6 +275,10 @@ impl Written {
 
     fn push(&mut self, data: &Bytes) {
         if !data.is_empty() {
+            if self.chunks.capacity() == 0 {
+                // Writes come in bursts: one allocation rather than a growth per doubling.
+                self.chunks.reserve(16);
+            }
             self.chunks.push_back((self.len, data.clone()));
             self.len += data.len();
         }
@@ -308,7 +333,7 @@ impl SockState {
         SockState {
             peer: self.peer,
             written: Written::default(),
-            write_lens: BTreeMap::new(),
+            write_lens: WriteLens::default(),
             ok_bytes: self.ok_bytes,
             received: self.received,
             connected: self.connected,

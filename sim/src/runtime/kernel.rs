@@ -17,6 +17,7 @@ use nodenet_core::ErrorCode;
 
 use super::latency::Latency;
 use super::observe::SimChecker;
+use super::queue::EventQueue;
 use crate::faults::{Faults, Injected};
 use crate::rng::Rng;
 use crate::trace::Trace;
@@ -89,7 +90,10 @@ impl Host {
 /// timed when the link heals. Times are monotone, so TCP's ordering holds.
 #[derive(Debug, Default)]
 pub(crate) struct Pipe {
-    pub(crate) chunks: VecDeque<(Option<Duration>, Bytes)>,
+    /// Kept mutable so that a read spanning several chunks joins them with
+    /// `BytesMut::unsplit`, without a copy when they lie side by side in the send pool
+    /// (successive sends do).
+    pub(crate) chunks: VecDeque<(Option<Duration>, BytesMut)>,
     /// Bytes in the pipe (in flight and unread): what the sender's window sees.
     pub(crate) len: usize,
     pub(crate) last_ready: Duration,
@@ -109,10 +113,14 @@ impl Pipe {
         Some(at)
     }
 
-    pub(crate) fn push(&mut self, at: Option<Duration>, data: Bytes) -> Option<Duration> {
+    pub(crate) fn push(&mut self, at: Option<Duration>, data: BytesMut) -> Option<Duration> {
         let at = self.time(at);
         self.held |= at.is_none();
         self.len += data.len();
+        if self.chunks.capacity() == 0 {
+            // Sends come in bursts: one allocation rather than a growth per doubling.
+            self.chunks.reserve(16);
+        }
         self.chunks.push_back((at, data));
         at
     }
@@ -164,25 +172,23 @@ impl Pipe {
     }
 
     /// Take `n` readable bytes from the front, without copying when they lie in one
-    /// chunk.
+    /// chunk or in chunks adjacent in memory.
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
-        let single = match self.chunks.front_mut() {
-            Some((_, d)) if n < d.len() => Some(d.split_to(n)),
-            Some((_, d)) if n == d.len() => self.chunks.pop_front().map(|(_, d)| d),
-            _ => None,
+        let mut out = match self.chunks.front_mut() {
+            Some((_, d)) if n < d.len() => d.split_to(n),
+            Some(_) => match self.chunks.pop_front() {
+                Some((_, d)) => d,
+                None => BytesMut::new(),
+            },
+            None => BytesMut::new(),
         };
-        if let Some(d) = single {
-            self.len -= d.len();
-            return d;
-        }
-        let mut out = BytesMut::with_capacity(n);
         while out.len() < n {
             let want = n - out.len();
             match self.chunks.front_mut() {
-                Some((_, d)) if want < d.len() => out.extend_from_slice(&d.split_to(want)),
+                Some((_, d)) if want < d.len() => out.unsplit(d.split_to(want)),
                 Some(_) => {
                     if let Some((_, d)) = self.chunks.pop_front() {
-                        out.extend_from_slice(&d);
+                        out.unsplit(d);
                     }
                 }
                 None => break,
@@ -437,11 +443,12 @@ pub(crate) struct State {
     pub(crate) socks: Vec<Sock>,
     pub(crate) conns: Vec<Conn>,
     pub(crate) listeners: Vec<Listener>,
-    pub(crate) queue: BTreeMap<(Duration, u64), Ev>,
+    pub(crate) queue: EventQueue,
     pub(crate) timers: BTreeMap<(Duration, u64), Option<Waker>>,
     pub(crate) seq: u64,
     pub(crate) trace: Trace,
-    pub(crate) checker: Option<SimChecker>,
+    /// Boxed: every observation takes it out and puts it back.
+    pub(crate) checker: Option<Box<SimChecker>>,
     /// Kernel events and timer firings processed.
     pub(crate) steps: u64,
     /// Socket operations performed (reads, writes, connects, accepts, closes).
@@ -476,11 +483,11 @@ impl State {
             socks: Vec::new(),
             conns: Vec::new(),
             listeners: Vec::new(),
-            queue: BTreeMap::new(),
+            queue: EventQueue::default(),
             timers: BTreeMap::new(),
             seq: 0,
             trace,
-            checker: check.then(SimChecker::default),
+            checker: check.then(Box::default),
             steps: 0,
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
@@ -670,7 +677,7 @@ impl State {
 
     /// The next time something happens: a kernel event or a timer.
     pub(crate) fn next_time(&self) -> Option<Duration> {
-        let k = self.queue.keys().next().map(|(t, _)| *t);
+        let k = self.queue.first_key().map(|(t, _)| t);
         let t = self.timers.keys().next().map(|(t, _)| *t);
         match (k, t) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -26,6 +26,7 @@ mod io;
 mod kernel;
 mod latency;
 mod observe;
+mod queue;
 mod replay;
 mod sim;
 mod tcp;

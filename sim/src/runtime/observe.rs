@@ -31,11 +31,25 @@ struct Probe {
 #[derive(Default)]
 pub(crate) struct SimChecker {
     checker: Checker,
-    probes: BTreeMap<u32, Probe>,
+    /// By probe number (handles are numbered densely from 0; never-seen ones are
+    /// `Probe::default()`, as a missing entry was).
+    probes: Vec<Probe>,
     by_sock: BTreeMap<SockId, u32>,
 }
 
 impl SimChecker {
+    fn probe(&mut self, probe: u32) -> &mut Probe {
+        let i = probe as usize;
+        if self.probes.len() <= i {
+            self.probes.resize_with(i + 1, Probe::default);
+        }
+        &mut self.probes[i]
+    }
+
+    fn probe_ref(&self, probe: u32) -> Option<&Probe> {
+        self.probes.get(probe as usize)
+    }
+
     pub(crate) fn violations(&self) -> &[String] {
         self.checker.violations()
     }
@@ -87,7 +101,7 @@ impl State {
                 let end = self.socks[sock].end();
                 ch.checker
                     .ensure_socket(id, end.is_some_and(|(_, side)| side == 1));
-                let p = ch.probes.entry(probe).or_default();
+                let p = ch.probe(probe);
                 p.sock = Some(sock);
                 p.end = end;
                 ch.by_sock.insert(sock, probe);
@@ -100,8 +114,11 @@ impl State {
                         .or_else(|| {
                             ch.probes
                                 .iter()
-                                .find(|(k, p)| **k != probe && p.end == Some((conn, 1 - side)))
-                                .map(|(k, _)| *k)
+                                .enumerate()
+                                .find(|(k, p)| {
+                                    *k != probe as usize && p.end == Some((conn, 1 - side))
+                                })
+                                .map(|(k, _)| k as u32)
                         });
                     if let Some(p) = peer {
                         ch.checker.set_peers(id, SocketId(p as usize));
@@ -111,10 +128,10 @@ impl State {
             Observed::Write(data) => {
                 ch.checker.ensure_socket(id, false);
                 ch.checker.on_write(id, data);
-                ch.probes.entry(probe).or_default().writing = data.len();
+                ch.probe(probe).writing = data.len();
             }
             Observed::Written(r) => {
-                let len = ch.probes.get(&probe).map_or(0, |p| p.writing);
+                let len = ch.probe_ref(probe).map_or(0, |p| p.writing);
                 ch.checker.on_write_result(id, r, len);
             }
             Observed::Event(ev) => {
@@ -126,17 +143,17 @@ impl State {
                 if reconnect && ch.checker.closed(id) {
                     // `connect()` again after `Close`: a new connection on the same socket.
                     ch.checker.restart_socket(id);
-                    if let Some(p) = ch.probes.get_mut(&probe) {
+                    if let Some(p) = ch.probes.get_mut(probe as usize) {
                         p.sock = None;
                         p.end = None;
                     }
                 }
-                let sock = ch.probes.get(&probe).and_then(|p| p.sock);
+                let sock = ch.probe_ref(probe).and_then(|p| p.sock);
                 let end = sock.and_then(|s| match self.socks[s].state {
                     SockState::Connected { conn, side } => Some((conn, side)),
                     _ => None,
                 });
-                let attached = ch.probes.get(&probe).and_then(|p| p.end);
+                let attached = ch.probe_ref(probe).and_then(|p| p.end);
                 let peer_sent = attached.map(|(conn, side)| self.conns[conn].ends[1 - side].sent);
                 ch.checker.on_socket_event(id, ev, peer_sent);
                 if let Some(s) = sock {

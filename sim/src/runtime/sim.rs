@@ -601,11 +601,7 @@ impl Sim {
         self.shared
             .now_nanos
             .store(st.now.as_nanos() as u64, Ordering::Relaxed);
-        while let Some(entry) = st.queue.first_entry() {
-            if entry.key().0 > t {
-                break;
-            }
-            let ev = entry.remove();
+        while let Some(ev) = st.queue.pop_due(t) {
             st.process(ev);
         }
         st.fire_timers();

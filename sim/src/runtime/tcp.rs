@@ -38,7 +38,7 @@ thread_local! {
 }
 
 /// The first `n` bytes of `bufs`, copied into the send pool.
-fn copy_in(bufs: &[IoSlice<'_>], n: usize) -> bytes::Bytes {
+fn copy_in(bufs: &[IoSlice<'_>], n: usize) -> BytesMut {
     SEND_POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.clear();
@@ -52,7 +52,7 @@ fn copy_in(bufs: &[IoSlice<'_>], n: usize) -> bytes::Bytes {
             }
             pool.extend_from_slice(&b[..want.min(b.len())]);
         }
-        pool.split().freeze()
+        pool.split()
     })
 }
 
