@@ -68,15 +68,9 @@ pub fn run<R: TestRuntime, F: Future<Output = ()>>(
 /// sleep) and its reactor (a loopback server that listens and closes).
 async fn warm_up<R: TestRuntime>() {
     <R as TestRuntime>::spawn(R::sleep(Duration::from_millis(1))).await;
-    let mut server = nodenet::Server::<R>::new(nodenet::ServerOptions::default());
-    if server
-        .listen(nodenet::ListenOptions::port(0).host("127.0.0.1"))
-        .is_ok()
-    {
-        // Bound on the next tick: wait for it, so the socket really was registered.
-        let _listening = crate::test_runtime::next(&mut server).await;
-        crate::test_runtime::close_and_wait::<R>(&mut server).await;
-    }
+    let (mut server, _port) =
+        crate::suite::support::loopback_server::<R>(nodenet::ServerOptions::default()).await;
+    crate::test_runtime::close_and_wait::<R>(&mut server).await;
 }
 
 /// One `#[test]` per listed body of a suite module (`crate::suite::<suite>`), run on
