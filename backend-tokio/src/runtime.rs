@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use nodenet::runtime::{
-    read_chunk_now, send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener, OsRuntime,
-    OsStream, ReadChunk, StdListener, StdStream, READ_CHUNK,
+    read_chunk_now, read_into_now, send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener,
+    OsRuntime, OsStream, ReadChunk, StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
@@ -166,6 +166,27 @@ impl OsStream for TokioStream {
             TokioStream::Unix(s) => tokio::io::AsyncRead::poll_read(Pin::new(s), cx, &mut buf),
         };
         read.map_ok(|()| buf.filled().len())
+    }
+    /// [`poll_read_chunk_now`](OsStream::poll_read_chunk_now)'s reasoning, for a read
+    /// into the caller's buffer: tokio's path when it knows the stream readable, else one
+    /// `recv` outside tokio, and tokio's path (which registers the waker) only when the
+    /// kernel had nothing.
+    fn poll_read_into_now(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let known = match self {
+            TokioStream::Tcp(s) => s.try_io(Interest::READABLE, || Ok(())),
+            TokioStream::Unix(s) => s.try_io(Interest::READABLE, || Ok(())),
+        };
+        if known.is_ok() {
+            return self.poll_read_into(cx, buf);
+        }
+        match read_into_now(self, buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.poll_read_into(cx, buf),
+            r => Poll::Ready(r),
+        }
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {

@@ -91,7 +91,7 @@ pub mod runtime {
     //! operation from nodenet; a runtime with a network of its own (the simulator)
     //! implements [`Runtime`], [`RtStream`] and [`RtListener`] directly.
     pub use crate::driver::runtime::{
-        poll_read_chunk_default, poll_read_into_default, read_chunk_now, send_now,
+        poll_read_chunk_default, poll_read_into_default, read_chunk_now, read_into_now, send_now,
         take_bytes_mut_chunk, Async, AsyncRuntime, BindOptions, Blocking, BlockingRuntime,
         BoxFuture, Observed, OsListener, OsRuntime, OsStream, ReadChunk, RtListener, RtStream,
         Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,

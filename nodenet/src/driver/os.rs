@@ -47,6 +47,14 @@ impl<S: OsStream> RtStream for S {
         OsStream::poll_read_into(self, cx, buf)
     }
     #[inline]
+    fn poll_read_into_now(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        OsStream::poll_read_into_now(self, cx, buf)
+    }
+    #[inline]
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         OsStream::poll_write_ready(self, cx)
     }

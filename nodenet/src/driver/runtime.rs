@@ -182,6 +182,17 @@ pub trait OsStream: AsFd + Send + 'static {
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         poll_read_into_default(self, cx, buf)
     }
+    /// [`poll_read_into`](Self::poll_read_into) that asks the kernel before it waits for
+    /// readiness, whatever the reactor knows: the `onread` counterpart of
+    /// [`poll_read_chunk_now`](Self::poll_read_chunk_now), for the same reads. The
+    /// default is `poll_read_into`, which reads first already; tokio overrides it.
+    fn poll_read_into_now(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_into(cx, buf)
+    }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
@@ -269,15 +280,27 @@ pub fn poll_read_into_default<S: OsStream + ?Sized>(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     loop {
-        match rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty()) {
-            Ok((n, _)) => return Poll::Ready(Ok(n)),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::AGAIN) => match stream.poll_read_ready(cx) {
+        match read_into_now(stream, buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             },
-            Err(e) => return Poll::Ready(Err(e.into())),
+            r => return Poll::Ready(r),
+        }
+    }
+}
+
+/// One `recv(2)` into `buf` without asking the reactor (`EINTR` retried): the bytes
+/// read, `Ok(0)` at end-of-stream, or `WouldBlock` when the kernel holds nothing. What
+/// [`poll_read_into_default`] does between its waits, and what tokio's
+/// [`OsStream::poll_read_into_now`] does before it waits.
+pub fn read_into_now(stream: &(impl AsFd + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match rustix::net::recv(stream.as_fd(), &mut *buf, rustix::net::RecvFlags::empty()) {
+            Ok((n, _)) => return Ok(n),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -612,6 +635,15 @@ pub trait RtStream: Send + 'static {
     }
     /// One read straight into the caller's buffer (see [`OsStream::poll_read_into`]).
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// One read into the caller's buffer that asks the kernel before it waits for
+    /// readiness (see [`OsStream::poll_read_into_now`]); the default is `poll_read_into`.
+    fn poll_read_into_now(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_into(cx, buf)
+    }
     /// Wait for writability (also: a connect finished).
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Bytes the peer sent are waiting to be read (a `recv(MSG_PEEK | MSG_DONTWAIT)` of

@@ -43,7 +43,13 @@ impl<R: Runtime> SocketDriver<R> {
                 state.core.handle_read_error(ErrorCode::ENOBUFS, now);
                 continue;
             }
-            let read = match stream.poll_read_into(cx, buf) {
+            let poll = if state.read_now {
+                stream.poll_read_into_now(cx, buf)
+            } else {
+                stream.poll_read_into(cx, buf)
+            };
+            state.read_now = false;
+            let read = match poll {
                 Poll::Ready(r) => r,
                 Poll::Pending => return Poll::Pending,
             };
@@ -54,6 +60,9 @@ impl<R: Runtime> SocketDriver<R> {
                     state.core.handle_eof(now);
                 }
                 Ok(n) => {
+                    // As `try_read`: after the first partial read, the next one asks the
+                    // kernel at once (a reset that came with the first bytes).
+                    state.read_now = state.core.bytes_read() == 0 && n < buf.len();
                     if state.core.handle_read_into(n, now) {
                         return Poll::Ready(Some(ReadInto::Read(n)));
                     }
