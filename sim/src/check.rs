@@ -15,6 +15,11 @@ use bytes::Bytes;
 
 use nodenet_core::socket::{SocketEvent, WriteResult};
 
+mod server;
+
+pub use server::Checked;
+pub(crate) use server::{Accept, Seen, ServerId, ServerView};
+
 /// A socket the checker follows: the simulation runtime's handle number (`probe`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct SocketId(pub(crate) usize);
@@ -38,6 +43,7 @@ struct SockState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Checker {
     sockets: Vec<SockState>,
+    servers: server::Servers,
     violations: Vec<String>,
 }
 

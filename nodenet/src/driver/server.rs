@@ -20,7 +20,7 @@ use nodenet_core::{
 
 use super::registry::{ConnRequest, Registry};
 use super::resolve::Lookup;
-use super::runtime::{BindOptions, BoxFuture, RtListener, Runtime, StdListener};
+use super::runtime::{BindOptions, BoxFuture, ObservedServer, RtListener, Runtime, StdListener};
 use super::socket::SocketDriver;
 use crate::abort::AbortListener;
 use crate::{Step, StepError};
@@ -323,7 +323,14 @@ impl<R: Runtime> ServerDriver<R> {
                         ServerEvent::Close
                     }
                 };
-                self.rt.observe_server(&self.core, &out);
+                let connections = self.connections();
+                self.rt.observe_server(
+                    &self.core,
+                    ObservedServer::Event {
+                        event: &out,
+                        connections,
+                    },
+                );
                 return Poll::Ready(Some(out));
             }
             let now = R::now();
@@ -428,6 +435,8 @@ impl<R: Runtime> ServerDriver<R> {
         if !self.core.shutting_down() {
             let now = R::now();
             self.core.shutdown(deadline, now);
+            self.rt
+                .observe_server::<SocketDriver<R>>(&self.core, ObservedServer::Shutdown { deadline });
             self.run_commands(now);
         }
         loop {

@@ -14,6 +14,7 @@ use super::exec::{Control, Enter, LocalFuture, Polled, TaskBody, Tasks};
 use super::kernel::{HostIx, Shared, State};
 use super::latency::Latency;
 use super::replay::replay_command;
+use crate::check::Checked;
 use crate::faults::{Faults, Injected};
 use crate::trace::{Trace, TraceMode};
 
@@ -451,6 +452,17 @@ impl Sim {
         self.shared.lock().injected
     }
 
+    /// How often the server invariants were checked so far (all zero with the checker
+    /// off).
+    pub fn checked(&self) -> Checked {
+        self.shared
+            .lock()
+            .checker
+            .as_ref()
+            .map(|c| c.checked())
+            .unwrap_or_default()
+    }
+
     /// What the run measured so far.
     pub fn stats(&self) -> RunStats {
         let st = self.shared.lock();
@@ -582,6 +594,9 @@ impl Sim {
         };
         if let Some(u) = stop {
             // Nothing more happens before `u`: the clock stands there.
+            if u > st.now {
+                st.clock_moves();
+            }
             st.now = st.now.max(u);
             self.shared
                 .now_nanos
@@ -596,6 +611,9 @@ impl Sim {
         }
         if st.steps > self.config.step_limit {
             return Err(Failure::StepLimit(self.config.step_limit));
+        }
+        if t > st.now {
+            st.clock_moves();
         }
         st.now = st.now.max(t);
         self.shared
