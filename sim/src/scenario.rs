@@ -1,7 +1,7 @@
 //! The random scenarios of the seeded sweep over the simulation runtime: from one `u64`
 //! seed, a fault mix ([`Faults::swarm`]), a host `server` running a real
 //! `Server<SimRuntime>` with random options, backlog and
-//! `max_connections` whose accepted `Socket<SimRuntime>`s echo, sink,
+//! `max_connections` (and sometimes a block list) whose accepted `Socket<SimRuntime>`s echo, sink,
 //! greet, pause, reset or destroy; one to three client hosts whose programs connect
 //! (to the server's name, a DNS name with dead records, an IP literal, an unknown name
 //! or a closed port) and write random sizes, end, destroy, reset, pause and resume, and
@@ -79,6 +79,9 @@ impl Counts {
 /// polls every task, so a `RefCell` borrowed only between awaits is enough.
 struct Ctx {
     rng: Rng,
+    /// For choices added after the sweep's first seeds were fixed (the server's block
+    /// list): a stream of its own, so the older choices of every seed stay the same.
+    more: Rng,
     counts: Counts,
 }
 
@@ -104,6 +107,7 @@ pub fn run(seed: u64, trace: TraceMode) -> Outcome {
     let mut sim = Sim::with_config(config);
     let ctx: Shared = Rc::new(RefCell::new(Ctx {
         rng: Rng::fork(seed, 2),
+        more: Rng::fork(seed, 4),
         counts: Counts::default(),
     }));
 
@@ -140,6 +144,34 @@ pub fn run(seed: u64, trace: TraceMode) -> Outcome {
         ("fault IPv6 unreachable", injected.ipv6_unreachable),
     ] {
         counts.add(name, n);
+    }
+    // Seeds whose runs exercised each server check (a check that never ran proves
+    // nothing).
+    let checked = sim.checked();
+    for (name, n) in [
+        ("checked server events", checked.server_events),
+        ("checked accounting", checked.accounting),
+        (
+            "checked accounting after Drop/Blocked",
+            checked.accounting_refused,
+        ),
+        (
+            "checked accounting after a withdrawal",
+            checked.accounting_withdrawn,
+        ),
+        ("checked accept error bursts", checked.accept_bursts),
+        ("checked accept pauses", checked.accept_pauses),
+        (
+            "checked getConnections with connections open",
+            checked.connections_open,
+        ),
+        ("checked shutdown deadline", checked.shutdown_deadlines),
+        (
+            "checked shutdown deadline after destroying",
+            checked.shutdown_destroyed,
+        ),
+    ] {
+        counts.add(format!("seeds {name}"), u64::from(n > 0));
     }
     Outcome {
         seed,
@@ -418,12 +450,11 @@ async fn server_program(ctx: Shared) -> rt::Result {
             controls.push((Duration::from_millis(r.range(0, 300)), Control::SetMax(max)));
         }
         controls.sort_by_key(|(t, _)| *t);
-        (
-            ServerOptions::new(socket),
-            listen,
-            max,
-            VecDeque::from(controls),
-        )
+        let mut options = ServerOptions::new(socket);
+        if let Some(list) = block_list(&mut c.more) {
+            options = options.block_list(std::sync::Arc::new(list));
+        }
+        (options, listen, max, VecDeque::from(controls))
     };
     let start = rt::now();
     let mut server = rt::create_server(options);
@@ -472,6 +503,21 @@ async fn server_program(ctx: Shared) -> rt::Result {
         }
     }
     Ok(())
+}
+
+/// Sometimes a `blockList` for the server: one client's IPv4 address, or the IPv6
+/// subnet of every client.
+fn block_list(r: &mut Rng) -> Option<nodenet_core::BlockList> {
+    if !r.chance(150) {
+        return None;
+    }
+    let mut list = nodenet_core::BlockList::new();
+    let added = if r.chance(500) {
+        list.add_address(format!("10.0.1.{}", r.below(3)).as_str(), "ipv4")
+    } else {
+        list.add_subnet("fd00::1:0", 112, "ipv6")
+    };
+    added.ok().map(|()| list)
 }
 
 /// An accepted connection's program, by a random [`Role`].

@@ -435,8 +435,10 @@ impl<R: Runtime> ServerDriver<R> {
         if !self.core.shutting_down() {
             let now = R::now();
             self.core.shutdown(deadline, now);
-            self.rt
-                .observe_server::<SocketDriver<R>>(&self.core, ObservedServer::Shutdown { deadline });
+            self.rt.observe_server::<SocketDriver<R>>(
+                &self.core,
+                ObservedServer::Shutdown { deadline },
+            );
             self.run_commands(now);
         }
         loop {

@@ -185,9 +185,7 @@ impl Checker {
             }
             Accept::Empty => st.burst.take().is_some(),
             // Not failures: the core accepts again at once, as libuv does.
-            Accept::Failed(ErrorCode::ECONNABORTED | ErrorCode::EINTR | ErrorCode::EAGAIN) => {
-                false
-            }
+            Accept::Failed(ErrorCode::ECONNABORTED | ErrorCode::EINTR | ErrorCode::EAGAIN) => false,
             Accept::Failed(code) => {
                 st.failures += 1;
                 match &mut st.burst {
@@ -424,5 +422,225 @@ impl ServerState {
             open_count: self.open.len(),
             shutdown_called: self.shutdown_called,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: ServerId = ServerId(7);
+    const L: usize = 0;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn view(connections: usize, accept_failures: u64) -> ServerView {
+        ServerView {
+            connections,
+            accept_failures,
+        }
+    }
+
+    /// A connection handed over, taken by socket `sock` and announced.
+    fn connection(c: &mut Checker, sock: usize, open_after: usize, now: Duration) {
+        let failures = c.servers.servers.get(&S).map_or(0, |st| st.failures);
+        c.server_accept(S, L, now, Accept::Handed);
+        c.server_socket(S, SocketId(sock));
+        c.server_event(S, Seen::Connection, view(open_after, failures));
+    }
+
+    fn assert_clean(c: &Checker) {
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+    }
+
+    fn assert_caught(c: &Checker, what: &str) {
+        assert!(
+            c.violations().iter().any(|v| v.contains(what)),
+            "expected a violation containing {what:?}, got {:?}",
+            c.violations()
+        );
+    }
+
+    #[test]
+    fn accounting_holds_for_a_good_run_and_catches_a_lost_connection() {
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        // max_connections reached: Drop, the connection rejected before the event.
+        c.server_accept(S, L, ms(1), Accept::Handed);
+        c.server_rejected(S);
+        c.server_event(S, Seen::Refused, view(1, 0));
+        c.server_accept(S, L, ms(1), Accept::Empty);
+        assert_clean(&c);
+        assert_eq!(c.checked().accounting_refused, 1);
+
+        // Handed over, rejected, but never announced: caught at the next accept.
+        c.server_accept(S, L, ms(2), Accept::Handed);
+        c.server_rejected(S);
+        c.server_accept(S, L, ms(3), Accept::Empty);
+        assert_caught(&c, "rejected without a Drop or Blocked event");
+
+        // Handed over and never heard of again: caught at the next accept.
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Handed);
+        c.server_accept(S, L, ms(1), Accept::Empty);
+        assert_caught(
+            &c,
+            "= 0 (+ 0 withdrawn by shutdown) but the kernel handed over 1",
+        );
+
+        // A connection announced twice: caught at the event.
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        c.server_event(S, Seen::Connection, view(1, 0));
+        assert_caught(&c, "handed over only 1");
+    }
+
+    #[test]
+    fn a_shutdown_may_withdraw_a_connection_not_yet_announced() {
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Handed);
+        c.server_shutdown(S, ms(100));
+        c.server_rejected(S);
+        c.server_accept(S, L, ms(0), Accept::Empty);
+        assert_clean(&c);
+        assert_eq!(c.checked().accounting_withdrawn, 1);
+    }
+
+    #[test]
+    fn one_error_per_burst_of_failed_accepts() {
+        let mut c = Checker::default();
+        // A burst: failures at 0, 10 and 30 ms (pauses 10 and 20 ms), one report.
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 1));
+        c.server_accept(S, L, ms(10), Accept::Failed(ErrorCode::EMFILE));
+        c.server_accept(S, L, ms(30), Accept::Failed(ErrorCode::EMFILE));
+        connection(&mut c, 1, 1, ms(70));
+        assert_clean(&c);
+        assert_eq!(c.checked().accept_bursts, 1);
+        assert_eq!(c.checked().accept_pauses, 3);
+
+        // A second report within the burst: caught at the event.
+        c.server_accept(S, L, ms(100), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(1, 4));
+        assert_clean(&c);
+        c.server_accept(S, L, ms(110), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(1, 5));
+        assert_caught(&c, "3 accept errors reported for 2 bursts");
+
+        // A burst never reported: caught at the next accept.
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::ENFILE));
+        c.server_accept(S, L, ms(10), Accept::Empty);
+        assert_caught(&c, "0 accept errors reported for 1 bursts");
+
+        // accept_failures() must count every failed accept.
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 0));
+        assert_caught(&c, "accept_failures() = 0 but 1 accepts failed");
+    }
+
+    #[test]
+    fn a_new_code_within_a_burst_is_reported_again() {
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 1));
+        c.server_accept(S, L, ms(10), Accept::Failed(ErrorCode::ENFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 2));
+        c.server_accept(S, L, ms(30), Accept::Empty);
+        // ECONNABORTED is no failure: accepted again at once, no report.
+        c.server_accept(S, L, ms(30), Accept::Failed(ErrorCode::ECONNABORTED));
+        c.server_accept(S, L, ms(30), Accept::Empty);
+        assert_clean(&c);
+    }
+
+    #[test]
+    fn catches_a_retry_before_its_pause() {
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 1));
+        c.server_accept(S, L, ms(10), Accept::Failed(ErrorCode::EMFILE));
+        // The second pause is 20 ms.
+        c.server_accept(S, L, ms(25), Accept::Empty);
+        assert_caught(&c, "before its pause of 20ms");
+        // The pause stops doubling at 250 ms; later than the pause is fine (the
+        // server was not polled at once).
+        assert_eq!(pause_after(10), ACCEPT_RETRY_MAX);
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 1));
+        c.server_accept(S, L, ms(500), Accept::Empty);
+        assert_clean(&c);
+        // A new listener starts without a burst.
+        c.server_accept(S, L, ms(600), Accept::Failed(ErrorCode::EMFILE));
+        c.server_event(S, Seen::AcceptError, view(0, 2));
+        c.server_accept(S, L + 1, ms(601), Accept::Empty);
+        assert_clean(&c);
+    }
+
+    #[test]
+    fn get_connections_counts_open_sockets_and_close_waits_for_them() {
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        connection(&mut c, 2, 2, ms(0));
+        c.server_socket_closed(SocketId(1), ms(5));
+        // A dropped socket counts as closed too.
+        c.server_socket_closed(SocketId(2), ms(6));
+        c.server_event(S, Seen::Close, view(0, 0));
+        assert_clean(&c);
+
+        // The count does not go down when a socket closes.
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        c.server_socket_closed(SocketId(1), ms(5));
+        c.server_event(S, Seen::Error, view(1, 0));
+        assert_caught(&c, "getConnections() = 1 but 0 accepted sockets are open");
+
+        // Close while a socket is still open.
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        c.server_event(S, Seen::Close, view(0, 0));
+        assert_caught(&c, "Close with 1 connections open");
+
+        // A connection admitted but not yet a socket counts (an event queued before
+        // its `Connection`).
+        let mut c = Checker::default();
+        c.server_accept(S, L, ms(0), Accept::Handed);
+        c.server_event(S, Seen::Listening, view(1, 0));
+        assert_clean(&c);
+    }
+
+    #[test]
+    fn catches_a_connection_open_after_the_shutdown_deadline() {
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        connection(&mut c, 2, 2, ms(0));
+        c.server_shutdown(S, ms(100));
+        c.server_socket_closed(SocketId(1), ms(40));
+        c.server_deadlines(ms(50), |_| false);
+        assert_clean(&c);
+        // Destroyed at the deadline: fine, and counted.
+        c.server_socket_closed(SocketId(2), ms(100));
+        c.server_deadlines(ms(100), |_| false);
+        assert_clean(&c);
+        assert_eq!(c.checked().shutdown_deadlines, 1);
+        assert_eq!(c.checked().shutdown_destroyed, 1);
+
+        let mut c = Checker::default();
+        connection(&mut c, 1, 1, ms(0));
+        c.server_shutdown(S, ms(100));
+        c.server_deadlines(ms(100), |_| true);
+        assert_caught(&c, "1 connections still open after the shutdown deadline");
+        assert_caught(&c, "still listening after the shutdown deadline");
+
+        // A `listen()` after the shutdown takes the server out of the check.
+        let mut c = Checker::default();
+        c.server_shutdown(S, ms(100));
+        c.server_event(S, Seen::Listening, view(0, 0));
+        connection(&mut c, 1, 1, ms(50));
+        c.server_deadlines(ms(100), |_| true);
+        assert_clean(&c);
     }
 }
