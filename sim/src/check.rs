@@ -53,8 +53,9 @@ impl Checker {
     }
 
     pub(crate) fn violation(&mut self, v: String) {
-        // One failure usually cascades; the first few are what matters.
-        if self.violations.len() < 20 {
+        // One failure usually cascades (or is seen again at the next check); the first
+        // few distinct ones are what matters.
+        if self.violations.len() < 20 && !self.violations.contains(&v) {
             self.violations.push(v);
         }
     }

@@ -115,6 +115,8 @@ fn the_sweep_covers_every_fault_and_event_kind() {
         "server close",
         "server shutdown",
         "server maxConnections",
+        "server listen again",
+        "server close on accept error",
         // Socket events.
         "Lookup",
         "Connect",
@@ -144,6 +146,7 @@ fn the_sweep_covers_every_fault_and_event_kind() {
         "seeds checked accept error bursts",
         "seeds checked accept pauses",
         "seeds checked getConnections with connections open",
+        "seeds checked accept queue waiting",
         "seeds checked shutdown deadline",
         "seeds checked shutdown deadline after destroying",
     ];

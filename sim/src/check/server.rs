@@ -95,6 +95,9 @@ pub struct Checked {
     pub accept_pauses: u64,
     /// `getConnections()` checked while a connection was open.
     pub connections_open: u64,
+    /// Accept queues found waiting when the clock moved on, checked against the longest
+    /// accept pause (`SimConfig::servers_polled`).
+    pub accept_queues_waiting: u64,
     /// Shutdown deadlines the clock passed, checked.
     pub shutdown_deadlines: u64,
     /// ... of them with connections closed at the deadline itself (destroyed then).
@@ -348,6 +351,18 @@ impl Checker {
         }
         for x in v {
             self.violation(x);
+        }
+    }
+
+    /// With the programs polling their servers: connections have waited in an accept
+    /// queue of server `s` without an `accept` since `since`, and the clock moves on to
+    /// `next`. Longer than the longest accept pause, the server has stopped accepting.
+    pub(crate) fn server_waiting(&mut self, s: ServerId, since: Duration, next: Duration) {
+        self.servers.checked.accept_queues_waiting += 1;
+        if next.saturating_sub(since) > ACCEPT_RETRY_MAX {
+            self.violation(format!(
+                "{s}: connections wait in its accept queue without an accept since {since:?}, longer than the longest accept pause ({ACCEPT_RETRY_MAX:?})"
+            ));
         }
     }
 
@@ -610,6 +625,16 @@ mod tests {
         c.server_accept(S, L, ms(0), Accept::Handed);
         c.server_event(S, Seen::Listening, view(1, 0));
         assert_clean(&c);
+    }
+
+    #[test]
+    fn catches_a_server_that_stops_accepting() {
+        let mut c = Checker::default();
+        // Waiting out a pause of 250 ms is fine.
+        c.server_waiting(S, ms(100), ms(350));
+        assert_clean(&c);
+        c.server_waiting(S, ms(100), ms(351));
+        assert_caught(&c, "without an accept since 100ms");
     }
 
     #[test]

@@ -360,6 +360,9 @@ pub(crate) struct Listener {
     pub(crate) open: bool,
     /// The handle number of the server that listens (for the server invariants).
     pub(crate) server: u32,
+    /// Since when a connection has waited for an `accept` (the last call, or the
+    /// arrival of the first connection in an empty queue).
+    pub(crate) waiting_since: Duration,
 }
 
 impl Listener {

@@ -36,6 +36,9 @@ pub(crate) struct SimChecker {
     /// `Probe::default()`, as a missing entry was).
     probes: Vec<Probe>,
     by_sock: BTreeMap<SockId, u32>,
+    /// `SimConfig::servers_polled`: a connection left waiting in an accept queue is a
+    /// stalled server.
+    pub(crate) servers_polled: bool,
 }
 
 impl SimChecker {
@@ -272,8 +275,10 @@ impl State {
         ch.checker.server_event(server, seen, view);
     }
 
-    /// The clock is about to move on: the shutdown deadlines it reached are checked.
-    pub(crate) fn clock_moves(&mut self) {
+    /// The clock is about to move on to `next`: the shutdown deadlines it reached are
+    /// checked, and (with `servers_polled`) that no connection is left in an accept
+    /// queue past the longest accept pause.
+    pub(crate) fn clock_moves(&mut self, next: Duration) {
         let Some(ch) = &mut self.checker else {
             return;
         };
@@ -281,6 +286,13 @@ impl State {
         ch.checker.server_deadlines(self.now, |s| {
             listeners.iter().any(|l| l.open && l.server == s.0)
         });
+        if !ch.servers_polled {
+            return;
+        }
+        for l in listeners.iter().filter(|l| l.open && !l.queue.is_empty()) {
+            ch.checker
+                .server_waiting(ServerId(l.server), l.waiting_since, next);
+        }
     }
 }
 

@@ -36,6 +36,12 @@ pub struct SimConfig {
     pub time_limit: Duration,
     /// Kernel steps after which the run fails (a livelock guard).
     pub step_limit: u64,
+    /// The programs keep polling their servers (as the sweep's scenarios do), so a
+    /// server that stops accepting is a bug: with the checker on, a connection must not
+    /// wait in an open listener's accept queue longer than the longest accept pause
+    /// (250 ms) without an `accept`. Off by default: a program may stop polling a
+    /// server it keeps listening.
+    pub servers_polled: bool,
 }
 
 impl SimConfig {
@@ -55,6 +61,7 @@ impl SimConfig {
             check: true,
             time_limit: Duration::from_secs(3600),
             step_limit: 10_000_000,
+            servers_polled: false,
         }
     }
 
@@ -244,12 +251,15 @@ impl Sim {
 
     /// A simulation from a full configuration.
     pub fn with_config(config: SimConfig) -> Sim {
-        let state = State::new(
+        let mut state = State::new(
             config.seed,
             config.faults.clone(),
             Trace::new(config.trace),
             config.check,
         );
+        if let Some(ch) = state.checker.as_mut() {
+            ch.servers_polled = config.servers_polled;
+        }
         Sim {
             shared: Arc::new(Shared {
                 // The only clock read of the simulation: virtual time is an offset from here.
@@ -595,7 +605,7 @@ impl Sim {
         if let Some(u) = stop {
             // Nothing more happens before `u`: the clock stands there.
             if u > st.now {
-                st.clock_moves();
+                st.clock_moves(u);
             }
             st.now = st.now.max(u);
             self.shared
@@ -613,7 +623,7 @@ impl Sim {
             return Err(Failure::StepLimit(self.config.step_limit));
         }
         if t > st.now {
-            st.clock_moves();
+            st.clock_moves(t);
         }
         st.now = st.now.max(t);
         self.shared

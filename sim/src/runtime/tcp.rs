@@ -218,6 +218,9 @@ impl State {
             conn: Some(conn),
         };
         let l = &mut self.listeners[li];
+        if l.queue.is_empty() {
+            l.waiting_since = self.now;
+        }
         l.queue.push_back(conn);
         if let Some(w) = l.waker.take() {
             w.wake();
@@ -312,6 +315,7 @@ impl State {
             waker: None,
             open: true,
             server,
+            waiting_since: self.now,
         });
         self.host_log(host, format_args!("LISTEN {addr}"));
         Ok((id, addr))
@@ -355,6 +359,7 @@ impl State {
         waker: &Waker,
     ) -> Poll<io::Result<(ConnId, Endpoint, Endpoint)>> {
         let r = self.accept_one(l, waker);
+        self.listeners[l].waiting_since = self.now;
         if let Some(ch) = self.checker.as_mut() {
             let outcome = match &r {
                 Poll::Pending => Accept::Empty,
