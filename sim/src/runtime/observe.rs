@@ -1,11 +1,17 @@
 //! The invariant checker and the trace, fed by nodenet's driver through
-//! `Runtime::observe`: every user write and every event of every socket of the
-//! simulation reaches the [`Checker`] of the `check` module (event order, byte streams
-//! against what the peer wrote and its kernel sent, `Drain`, `Close` once, ...), plus
-//! what only the runtime can compare: Node's counters against the simulated kernel
-//! (`bytesRead` = bytes the kernel delivered, `bytesWritten - writableLength` = bytes
-//! the kernel took), no timer armed at `Close`, and a server's `Close` only with no
-//! connection open. Sockets are known by their runtime handle's number (`probe`).
+//! `Runtime::observe` and `Runtime::observe_server`: every user write, every event and
+//! the drop of every socket of the simulation reach the [`Checker`] of the `check`
+//! module (event order, byte streams against what the peer wrote and its kernel sent,
+//! `Drain`, `Close` once, ...), plus what only the runtime can compare: Node's counters
+//! against the simulated kernel (`bytesRead` = bytes the kernel delivered,
+//! `bytesWritten - writableLength` = bytes the kernel took) and no timer armed at
+//! `Close`. Every server event (with `getConnections()` and `accept_failures()`) and
+//! the start of a `shutdown(deadline)` reach the checker's server checks, which the
+//! kernel also feeds (each `accept(2)`, each accepted connection a socket takes or the
+//! server rejects: `tcp.rs`, `io.rs`); `clock_moves` checks the shutdown deadlines the
+//! clock passes and, with `SimConfig::servers_polled`, the connections left waiting in
+//! accept queues. Sockets and servers are known by their runtime handle's number
+//! (`probe`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
