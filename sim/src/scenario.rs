@@ -536,12 +536,12 @@ async fn server_program(ctx: Shared) -> rt::Result {
             }
             // Sometimes start over on a failed accept (accepting is paused): the new
             // listener must accept at once.
-            ServerEvent::Error(e) if e.syscall() == Some("accept") => {
-                if ctx.borrow_mut().more.chance(300) {
-                    count(&ctx, "server close on accept error");
-                    let _ = server.close();
-                    listen_again(&ctx, &mut server, &listen);
-                }
+            ServerEvent::Error(e)
+                if e.syscall() == Some("accept") && ctx.borrow_mut().more.chance(300) =>
+            {
+                count(&ctx, "server close on accept error");
+                let _ = server.close();
+                listen_again(&ctx, &mut server, &listen);
             }
             _ => {}
         }
