@@ -594,7 +594,7 @@ pub enum ObservedServer<'a, C> {
     /// Beyond Node: `shutdown(deadline)` began; what is still open at `deadline` is
     /// destroyed.
     Shutdown {
-        /// The deadline the core keeps (the earliest asked).
+        /// The deadline (a later `shutdown` call while this one runs keeps it).
         deadline: Instant,
     },
 }
