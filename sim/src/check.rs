@@ -7,13 +7,25 @@
 //! * byte streams: what a socket receives is always a prefix of what its peer wrote, and
 //!   at `End` it is exactly what the peer's kernel end sent (nothing lost, nothing
 //!   duplicated, in order), including every write the peer saw complete;
-//! * no timer armed on a closed socket, `bytesRead`/`bytesWritten` against the kernel,
-//!   and a server's `Close` only with no connection open (checked by the simulation
-//!   runtime itself, in `runtime/observe.rs`).
+//! * no timer armed on a closed socket, and `bytesRead`/`bytesWritten` against the
+//!   kernel (checked by the simulation runtime itself, in `runtime/observe.rs`);
+//! * servers (`server` module): `Connection` + `Drop` + `Blocked` events = connections
+//!   the kernel handed over (less those a `shutdown()` withdrew unannounced); exactly
+//!   one accept `Error` per burst of failed accepts, `accept_failures()` = the failed
+//!   accepts, and no retry before its back-off pause is over; `getConnections()` = the
+//!   accepted sockets neither closed nor dropped (plus those admitted, not yet handed
+//!   out), and `Close` only when none is open; nothing of a server open once the clock
+//!   passes its `shutdown(deadline)`; and, when the programs keep polling their servers,
+//!   no connection left in an accept queue past the longest accept pause.
 
 use bytes::Bytes;
 
 use nodenet_core::socket::{SocketEvent, WriteResult};
+
+mod server;
+
+pub use server::Checked;
+pub(crate) use server::{Accept, Seen, ServerId, ServerView};
 
 /// A socket the checker follows: the simulation runtime's handle number (`probe`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,6 +50,7 @@ struct SockState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Checker {
     sockets: Vec<SockState>,
+    servers: server::Servers,
     violations: Vec<String>,
 }
 
@@ -47,8 +60,9 @@ impl Checker {
     }
 
     pub(crate) fn violation(&mut self, v: String) {
-        // One failure usually cascades; the first few are what matters.
-        if self.violations.len() < 20 {
+        // One failure usually cascades (or is seen again at the next check); the first
+        // few distinct ones are what matters.
+        if self.violations.len() < 20 && !self.violations.contains(&v) {
             self.violations.push(v);
         }
     }

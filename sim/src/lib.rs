@@ -17,7 +17,8 @@
 //! * [`runtime`]: [`Sim`](runtime::Sim) (hosts, clients, faults, controls, the run and
 //!   its verdict), `SimRuntime` and the aliases `Socket`, `Server`, `connect`, ...
 //! * [`Faults`]: which faults are injected ([`Faults::calm`] for protocol tests,
-//!   [`Faults::swarm`] for fault sweeps); [`Injected`]: how often they were.
+//!   [`Faults::swarm`] for fault sweeps); [`Injected`]: how often they were;
+//!   [`Checked`]: how often the server invariants were checked.
 //! * [`scenario`]: the random scenarios of the seeded sweep (`tests/sim_scenarios.rs`).
 //! * [`Rng`], [`Trace`]: the seeded generator and the trace with its FNV-1a hash.
 //!
@@ -35,6 +36,7 @@ pub mod runtime;
 pub mod scenario;
 mod trace;
 
+pub use check::Checked;
 pub use faults::{Faults, Injected};
 pub use rng::Rng;
 pub use trace::{fnv1a, Trace, TraceMode};

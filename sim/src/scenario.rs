@@ -1,13 +1,13 @@
 //! The random scenarios of the seeded sweep over the simulation runtime: from one `u64`
 //! seed, a fault mix ([`Faults::swarm`]), a host `server` running a real
-//! `Server<SimRuntime>` with random options, backlog and
-//! `max_connections` whose accepted `Socket<SimRuntime>`s echo, sink,
-//! greet, pause, reset or destroy; one to three client hosts whose programs connect
-//! (to the server's name, a DNS name with dead records, an IP literal, an unknown name
-//! or a closed port) and write random sizes, end, destroy, reset, pause and resume, and
-//! set idle timeouts; a server closed or shut down with a deadline at a random time;
-//! and a `chaos` host that partitions and repairs links and crashes and restarts the
-//! server. Every socket is checked against Node's invariants by the runtime
+//! `Server<SimRuntime>` with random options, backlog, `max_connections` and sometimes a
+//! block list, whose accepted `Socket<SimRuntime>`s echo, sink, greet, pause, reset or
+//! destroy; one to three client hosts whose programs connect (to the server's name, a
+//! DNS name with dead records, an IP literal, an unknown name or a closed port) and
+//! write random sizes, end, destroy, reset, pause and resume, and set idle timeouts; a
+//! server closed or shut down with a deadline at a random time (and sometimes listening
+//! again afterwards); and a `chaos` host that partitions and repairs links and crashes
+//! and restarts the server. Every socket is checked against Node's invariants by the runtime
 //! ([`Sim`]'s checker); [`run`] returns the verdict, the trace hash and the counts of
 //! every event kind, action and fault the seed produced.
 //!
@@ -79,6 +79,9 @@ impl Counts {
 /// polls every task, so a `RefCell` borrowed only between awaits is enough.
 struct Ctx {
     rng: Rng,
+    /// For choices added after the sweep's first seeds were fixed (the server's block
+    /// list): a stream of its own, so the older choices of every seed stay the same.
+    more: Rng,
     counts: Counts,
 }
 
@@ -101,9 +104,12 @@ pub fn run(seed: u64, trace: TraceMode) -> Outcome {
     let faults = Faults::swarm(&mut Rng::fork(seed, 3));
     let mut config = SimConfig::new(seed).faults(faults).trace(trace);
     config.step_limit = STEP_LIMIT;
+    // The server program always waits on its server: one that stops accepting is a bug.
+    config.servers_polled = true;
     let mut sim = Sim::with_config(config);
     let ctx: Shared = Rc::new(RefCell::new(Ctx {
         rng: Rng::fork(seed, 2),
+        more: Rng::fork(seed, 4),
         counts: Counts::default(),
     }));
 
@@ -140,6 +146,38 @@ pub fn run(seed: u64, trace: TraceMode) -> Outcome {
         ("fault IPv6 unreachable", injected.ipv6_unreachable),
     ] {
         counts.add(name, n);
+    }
+    // Seeds whose runs exercised each server check (a check that never ran proves
+    // nothing).
+    let checked = sim.checked();
+    for (name, n) in [
+        ("checked server events", checked.server_events),
+        ("checked accounting", checked.accounting),
+        (
+            "checked accounting after Drop/Blocked",
+            checked.accounting_refused,
+        ),
+        (
+            "checked accounting after a withdrawal",
+            checked.accounting_withdrawn,
+        ),
+        ("checked accept error bursts", checked.accept_bursts),
+        ("checked accept pauses", checked.accept_pauses),
+        (
+            "checked getConnections with connections open",
+            checked.connections_open,
+        ),
+        (
+            "checked accept queue waiting",
+            checked.accept_queues_waiting,
+        ),
+        ("checked shutdown deadline", checked.shutdown_deadlines),
+        (
+            "checked shutdown deadline after destroying",
+            checked.shutdown_destroyed,
+        ),
+    ] {
+        counts.add(format!("seeds {name}"), u64::from(n > 0));
     }
     Outcome {
         seed,
@@ -393,6 +431,8 @@ async fn server_program(ctx: Shared) -> rt::Result {
         Close,
         Shutdown(Duration),
         SetMax(Option<u32>),
+        /// `listen()` again after a `close()` or `shutdown()`.
+        Listen,
     }
     let (options, listen, max, mut controls) = {
         let mut c = ctx.borrow_mut();
@@ -417,18 +457,29 @@ async fn server_program(ctx: Shared) -> rt::Result {
             let max = (!r.chance(500)).then(|| r.range(0, 2) as u32);
             controls.push((Duration::from_millis(r.range(0, 300)), Control::SetMax(max)));
         }
+        // Sometimes the closed (or shut down) server listens again a little later.
+        let stop = controls
+            .iter()
+            .find(|(_, c)| matches!(c, Control::Close | Control::Shutdown(_)))
+            .map(|(t, c)| match c {
+                Control::Shutdown(d) => *t + *d,
+                _ => *t,
+            });
+        if let Some(at) = stop.filter(|_| c.more.chance(300)) {
+            let later = Duration::from_millis(c.more.range(0, 300));
+            controls.push((at + later, Control::Listen));
+        }
         controls.sort_by_key(|(t, _)| *t);
-        (
-            ServerOptions::new(socket),
-            listen,
-            max,
-            VecDeque::from(controls),
-        )
+        let mut options = ServerOptions::new(socket);
+        if let Some(list) = block_list(&mut c.more) {
+            options = options.block_list(std::sync::Arc::new(list));
+        }
+        (options, listen, max, VecDeque::from(controls))
     };
     let start = rt::now();
     let mut server = rt::create_server(options);
     server.set_max_connections(max);
-    server.listen(listen)?;
+    server.listen(listen.clone())?;
     loop {
         let ev = match controls.front().map(|(t, _)| *t) {
             Some(at) => {
@@ -449,6 +500,7 @@ async fn server_program(ctx: Shared) -> rt::Result {
                                 count(&ctx, "server maxConnections");
                                 server.set_max_connections(m);
                             }
+                            Some(Control::Listen) => listen_again(&ctx, &mut server, &listen),
                             None => {}
                         }
                         continue;
@@ -457,7 +509,18 @@ async fn server_program(ctx: Shared) -> rt::Result {
             }
             None => server.next_event().await,
         };
-        let Some(ev) = ev else { break };
+        let Some(ev) = ev else {
+            // Nothing more can happen, unless the server is to listen again.
+            match controls.front() {
+                Some((at, Control::Listen)) => {
+                    rt::sleep_until(start + *at).await;
+                    controls.pop_front();
+                    listen_again(&ctx, &mut server, &listen);
+                    continue;
+                }
+                _ => break,
+            }
+        };
         let name = match &ev {
             ServerEvent::Listening => "Listening".to_string(),
             ServerEvent::Connection(_) => "Connection".to_string(),
@@ -467,11 +530,46 @@ async fn server_program(ctx: Shared) -> rt::Result {
             ServerEvent::Close => "Close".to_string(),
         };
         count(&ctx, format!("server {name}"));
-        if let ServerEvent::Connection(socket) = ev {
-            rt::spawn(connection(Rc::clone(&ctx), socket));
+        match ev {
+            ServerEvent::Connection(socket) => {
+                rt::spawn(connection(Rc::clone(&ctx), socket));
+            }
+            // Sometimes start over on a failed accept (accepting is paused): the new
+            // listener must accept at once.
+            ServerEvent::Error(e)
+                if e.syscall() == Some("accept") && ctx.borrow_mut().more.chance(300) =>
+            {
+                count(&ctx, "server close on accept error");
+                let _ = server.close();
+                listen_again(&ctx, &mut server, &listen);
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// `server.listen()` again, with the first options (after a `close()` or `shutdown()`).
+fn listen_again(ctx: &Shared, server: &mut rt::Server, listen: &ListenOptions) {
+    count(ctx, "server listen again");
+    if let Err(e) = server.listen(listen.clone()) {
+        count(ctx, format!("server listen threw {}", e.code().as_str()));
+    }
+}
+
+/// Sometimes a `blockList` for the server: one client's IPv4 address, or the IPv6
+/// subnet of every client.
+fn block_list(r: &mut Rng) -> Option<nodenet_core::BlockList> {
+    if !r.chance(150) {
+        return None;
+    }
+    let mut list = nodenet_core::BlockList::new();
+    let added = if r.chance(500) {
+        list.add_address(format!("10.0.1.{}", r.below(3)).as_str(), "ipv4")
+    } else {
+        list.add_subnet("fd00::1:0", 112, "ipv6")
+    };
+    added.ok().map(|()| list)
 }
 
 /// An accepted connection's program, by a random [`Role`].

@@ -469,3 +469,69 @@ fn a_crash_drops_a_connecting_socket_with_queued_bytes() {
     sim.partition("server", "doomed");
     sim.run().unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// A server closed during its accept back-off and listening again accepts on the new
+/// listener at once, as Node does (`close()` then `listen()`: the new handle accepts).
+/// The driver used to keep the old listener's pause: the new one never accepted.
+#[test]
+fn a_new_listener_does_not_inherit_the_accept_pause_of_the_old_one() {
+    let mut relistened = 0;
+    for seed in 0..40 {
+        let faults = Faults {
+            accept_emfile: 500,
+            ..Faults::calm()
+        };
+        let mut sim = Sim::with_faults(seed, faults);
+        let flag = std::rc::Rc::new(std::cell::Cell::new(false));
+        let server_flag = std::rc::Rc::clone(&flag);
+        sim.host("server", move || {
+            let flag = std::rc::Rc::clone(&server_flag);
+            async move {
+                let mut server = create_server(ServerOptions::default());
+                server.listen(ListenOptions::port(80))?;
+                let mut first = true;
+                while let Some(ev) = server.next_event().await {
+                    match ev {
+                        // The first accept failed: accepting is paused; start over.
+                        runtime::ServerEvent::Error(_) if first => {
+                            first = false;
+                            let _ = server.close();
+                            server.listen(ListenOptions::port(80))?;
+                            flag.set(true);
+                        }
+                        runtime::ServerEvent::Connection(conn) => {
+                            first = false;
+                            runtime::spawn(echo(conn));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+        });
+        sim.client("client", async {
+            // The first connection meets the failed accept (and the close's reset).
+            let mut early = connect(ConnectOptions::tcp(80, "server"))?;
+            runtime::spawn(async move { while early.next_event().await.is_some() {} });
+            runtime::sleep(Duration::from_millis(100)).await;
+            let echoed = runtime::timeout(Duration::from_secs(5), ask("server", 80, payload(3)))
+                .await
+                .map_err(|_| "the new listener never accepted".to_string())?;
+            match echoed {
+                Ok(got) if got == payload(3) => Ok(()),
+                other => Err(format!("not served: {other:?}").into()),
+            }
+        });
+        let result = sim.run();
+        if flag.get() {
+            relistened += 1;
+            if let Err(e) = result {
+                panic!("{e}");
+            }
+        }
+    }
+    assert!(
+        relistened >= 10,
+        "only {relistened} seeds failed the first accept"
+    );
+}

@@ -115,6 +115,8 @@ fn the_sweep_covers_every_fault_and_event_kind() {
         "server close",
         "server shutdown",
         "server maxConnections",
+        "server listen again",
+        "server close on accept error",
         // Socket events.
         "Lookup",
         "Connect",
@@ -134,8 +136,19 @@ fn the_sweep_covers_every_fault_and_event_kind() {
         "server Listening",
         "server Connection",
         "server Drop",
+        "server Blocked",
         "server Error(EMFILE)",
         "server Close",
+        // The server invariants ran where they matter (seeds with each check).
+        "seeds checked server events",
+        "seeds checked accounting",
+        "seeds checked accounting after Drop/Blocked",
+        "seeds checked accept error bursts",
+        "seeds checked accept pauses",
+        "seeds checked getConnections with connections open",
+        "seeds checked accept queue waiting",
+        "seeds checked shutdown deadline",
+        "seeds checked shutdown deadline after destroying",
     ];
     let mut total = Counts::default();
     for seed in 0..400 {

@@ -594,12 +594,32 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         let _ = (core, what);
     }
 
-    /// Watch a server's events as they are handed to the user (see
-    /// [`observe`](Runtime::observe)); the default does nothing.
+    /// Watch a server driven on this handle (see [`observe`](Runtime::observe)): its
+    /// events as they are handed to the user, and the start of a `shutdown(deadline)`.
+    /// `core` is the server's state machine. The default does nothing.
     #[inline]
-    fn observe_server<C>(&self, core: &nodenet_core::Server, event: &nodenet_core::ServerEvent<C>) {
-        let _ = (core, event);
+    fn observe_server<C>(&self, core: &nodenet_core::Server, what: ObservedServer<'_, C>) {
+        let _ = (core, what);
     }
+}
+
+/// What [`Runtime::observe_server`] is told about a server.
+#[derive(Debug)]
+pub enum ObservedServer<'a, C> {
+    /// An event is handed to the user; `connections` is `getConnections()` at that
+    /// point (the core's count less the closes not yet fed to it).
+    Event {
+        /// The event.
+        event: &'a nodenet_core::ServerEvent<C>,
+        /// `getConnections()`.
+        connections: usize,
+    },
+    /// Beyond Node: `shutdown(deadline)` began; what is still open at `deadline` is
+    /// destroyed.
+    Shutdown {
+        /// The deadline (a later `shutdown` call while this one runs keeps it).
+        deadline: Instant,
+    },
 }
 
 /// What [`Runtime::observe`] is told about a socket.
@@ -613,6 +633,9 @@ pub enum Observed<'a, S> {
     Written(nodenet_core::WriteResult),
     /// An event is handed to the user.
     Event(&'a nodenet_core::SocketEvent),
+    /// The socket is dropped (a dropped accepted socket counts as closed for its
+    /// server, even when it lingers to flush what it was given).
+    Dropped,
 }
 
 /// A connected stream, as the driver uses it: non-blocking writes, reads of one chunk,

@@ -20,7 +20,7 @@ use nodenet_core::{
 
 use super::registry::{ConnRequest, Registry};
 use super::resolve::Lookup;
-use super::runtime::{BindOptions, BoxFuture, RtListener, Runtime, StdListener};
+use super::runtime::{BindOptions, BoxFuture, ObservedServer, RtListener, Runtime, StdListener};
 use super::socket::SocketDriver;
 use crate::abort::AbortListener;
 use crate::{Step, StepError};
@@ -61,8 +61,10 @@ pub struct ServerDriver<R: Runtime> {
     timer: Option<R::Timer>,
     /// The `signal` option of `listen` (see `signal.rs`); dropped at `Close`.
     signal: Option<AbortListener>,
-    /// `PauseAccept` is in force (an accept error; the core resumes it).
-    accept_paused: bool,
+    /// The listener `PauseAccept` paused (an accept error; the core resumes it). The
+    /// pause is that listener's: a new listener (after `close()`, or a `listen()` that
+    /// replaced it) accepts at once, as the core's back-off starts over with it.
+    accept_paused: Option<ListenerId>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -89,7 +91,7 @@ impl<R: Runtime> ServerDriver<R> {
             lookup: None,
             timer: None,
             signal: None,
-            accept_paused: false,
+            accept_paused: None,
         }
     }
 
@@ -219,8 +221,12 @@ impl<R: Runtime> ServerDriver<R> {
                 }
                 // No answer: the core's contract (libuv ignores the failure too).
                 ServerCommand::Unlink { path } => self.rt.unlink(&path),
-                ServerCommand::PauseAccept { .. } => self.accept_paused = true,
-                ServerCommand::ResumeAccept { .. } => self.accept_paused = false,
+                ServerCommand::PauseAccept { id } => self.accept_paused = Some(id),
+                ServerCommand::ResumeAccept { id } => {
+                    if self.accept_paused == Some(id) {
+                        self.accept_paused = None;
+                    }
+                }
                 ServerCommand::EndConnections => self.registry.request_all(ConnRequest::End),
                 ServerCommand::DestroyConnections => {
                     self.registry.request_all(ConnRequest::Destroy)
@@ -323,7 +329,14 @@ impl<R: Runtime> ServerDriver<R> {
                         ServerEvent::Close
                     }
                 };
-                self.rt.observe_server(&self.core, &out);
+                let connections = self.connections();
+                self.rt.observe_server(
+                    &self.core,
+                    ObservedServer::Event {
+                        event: &out,
+                        connections,
+                    },
+                );
                 return Poll::Ready(Some(out));
             }
             let now = R::now();
@@ -383,12 +396,13 @@ impl<R: Runtime> ServerDriver<R> {
     fn poll_accept(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         // While paused after a failed accept the listener is not polled: it stays
         // readable while the backlog is full, so polling it would spin.
-        if self.listener.is_none() || self.accept_paused {
-            return false;
-        }
         let Some((id, slot)) = self.listener.take() else {
             return false;
         };
+        if self.accept_paused == Some(id) {
+            self.listener = Some((id, slot));
+            return false;
+        }
         let listener = match slot {
             Slot::Rt(l) => l,
             Slot::Bound(l) => match self.rt.register_listener(l) {
@@ -428,6 +442,10 @@ impl<R: Runtime> ServerDriver<R> {
         if !self.core.shutting_down() {
             let now = R::now();
             self.core.shutdown(deadline, now);
+            self.rt.observe_server::<SocketDriver<R>>(
+                &self.core,
+                ObservedServer::Shutdown { deadline },
+            );
             self.run_commands(now);
         }
         loop {

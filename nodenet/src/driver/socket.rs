@@ -709,6 +709,7 @@ impl<R: Runtime> Drop for SocketDriver<R> {
         if let Some(g) = &mut self.0.guard {
             g.report_closed();
         }
+        self.0.rt.observe(&self.0.core, Observed::Dropped);
         if self.has_unsent_bytes() {
             self.linger_in_background();
         }

@@ -16,8 +16,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use nodenet::runtime::{
-    Async, BindOptions, BoxFuture, Observed, ReadChunk, RtListener, RtStream, Runtime, StdListener,
-    StdStream, Step, StepError,
+    Async, BindOptions, BoxFuture, Observed, ObservedServer, ReadChunk, RtListener, RtStream,
+    Runtime, StdListener, StdStream, Step, StepError,
 };
 use nodenet::KeepAlive;
 use nodenet_core::dns::GaiQuery;
@@ -25,7 +25,9 @@ use nodenet_core::{Endpoint, ErrorCode};
 
 use super::exec::{current, with_active};
 use super::kernel::{ConnId, HostIx, ListenerId, Shared, SockId, SockState};
+use super::observe::ServerObservation;
 use super::tcp::os_error;
+use crate::check::{ServerId, SocketId};
 
 /// nodenet's [`Runtime`] on a simulated host: `nodenet::Socket<SimRuntime>` is a socket
 /// of the simulation (named [`Socket`](crate::runtime::Socket) in this crate).
@@ -142,10 +144,13 @@ impl Runtime for SimRuntime {
         options: BindOptions,
     ) -> Result<(SimListener, Option<Endpoint>), StepError> {
         let shared = self.shared().map_err(StepError::at(Step::Socket))?;
-        let (id, addr) = shared.lock().listen(self.host, endpoint, options)?;
+        let (id, addr) = shared
+            .lock()
+            .listen(self.host, self.probe, endpoint, options)?;
         let l = SimListener {
             shared: Arc::clone(shared),
             id,
+            server: self.probe,
         };
         Ok((l, Some(Endpoint::Tcp(addr))))
     }
@@ -157,7 +162,13 @@ impl Runtime for SimRuntime {
     fn register_accepted(&self, mut conn: SimAccepted) -> io::Result<SimStream> {
         let shared = self.shared()?;
         let c = conn.conn.take().ok_or_else(unsupported)?;
-        let sock = shared.lock().register_accepted(c, self.host);
+        let mut st = shared.lock();
+        let sock = st.register_accepted(c, self.host);
+        if let Some(ch) = st.checker.as_mut() {
+            ch.checker
+                .server_socket(ServerId(conn.server), SocketId(self.probe as usize));
+        }
+        drop(st);
         Ok(SimStream {
             shared: Arc::clone(shared),
             sock,
@@ -241,11 +252,19 @@ impl Runtime for SimRuntime {
         }
     }
 
-    fn observe_server<C>(&self, core: &nodenet_core::Server, event: &nodenet_core::ServerEvent<C>) {
+    fn observe_server<C>(&self, core: &nodenet_core::Server, what: ObservedServer<'_, C>) {
         if let Some(shared) = &self.shared {
+            let what = match what {
+                ObservedServer::Event { event, connections } => {
+                    ServerObservation::Event { event, connections }
+                }
+                ObservedServer::Shutdown { deadline } => ServerObservation::Shutdown {
+                    deadline: shared.offset(deadline),
+                },
+            };
             shared
                 .lock()
-                .observe_server(self.probe, self.host, core, event);
+                .observe_server(self.probe, self.host, core, what);
         }
     }
 }
@@ -347,6 +366,8 @@ impl RtStream for SimStream {
 pub struct SimListener {
     shared: Arc<Shared>,
     id: ListenerId,
+    /// The handle number of the server it listens for.
+    server: u32,
 }
 
 impl Drop for SimListener {
@@ -367,6 +388,7 @@ impl RtListener for SimListener {
             let accepted = SimAccepted {
                 shared: Arc::clone(&self.shared),
                 conn: Some(conn),
+                server: self.server,
             };
             (accepted, local, remote)
         })
@@ -379,12 +401,20 @@ impl RtListener for SimListener {
 pub struct SimAccepted {
     shared: Arc<Shared>,
     conn: Option<ConnId>,
+    /// The handle number of the server that accepted it.
+    server: u32,
 }
 
 impl Drop for SimAccepted {
+    /// The server rejected the connection (`Drop`, `Blocked`, or withdrawn by
+    /// `shutdown()`).
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.shared.lock().close_end(conn, 1, false);
+            let mut st = self.shared.lock();
+            st.close_end(conn, 1, false);
+            if let Some(ch) = st.checker.as_mut() {
+                ch.checker.server_rejected(ServerId(self.server));
+            }
         }
     }
 }

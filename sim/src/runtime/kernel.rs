@@ -358,8 +358,11 @@ pub(crate) struct Listener {
     pub(crate) queue: VecDeque<ConnId>,
     pub(crate) waker: Option<Waker>,
     pub(crate) open: bool,
-    /// Connections handed to `accept` (for the server accounting invariant).
-    pub(crate) accepted: u64,
+    /// The handle number of the server that listens (for the server invariants).
+    pub(crate) server: u32,
+    /// Since when a connection has waited for an `accept` (the last call, or the
+    /// arrival of the first connection in an empty queue).
+    pub(crate) waiting_since: Duration,
 }
 
 impl Listener {

@@ -15,9 +15,9 @@
 //!   connects, a broken IPv6 path, `EMFILE` on accept, FIN versus RST on close — all
 //!   drawn from one `u64` seed;
 //! * virtual-time [`sleep`], [`timeout`], [`now`] and [`spawn`] for the programs;
-//! * Node's invariants checked on every socket event, a trace whose hash is the same
-//!   for the same seed, and a failure that prints the command replaying its seed
-//!   ([`replay_command`], [`sweep`]).
+//! * Node's invariants checked on every socket and server event, a trace whose hash is
+//!   the same for the same seed, and a failure that prints the command replaying its
+//!   seed ([`replay_command`], [`sweep`]).
 //!
 //! See [`Sim`] for an example.
 

@@ -1,20 +1,27 @@
 //! The invariant checker and the trace, fed by nodenet's driver through
-//! `Runtime::observe`: every user write and every event of every socket of the
-//! simulation reaches the [`Checker`] of the `check` module (event order, byte streams
-//! against what the peer wrote and its kernel sent, `Drain`, `Close` once, ...), plus
-//! what only the runtime can compare: Node's counters against the simulated kernel
-//! (`bytesRead` = bytes the kernel delivered, `bytesWritten - writableLength` = bytes
-//! the kernel took), no timer armed at `Close`, and a server's `Close` only with no
-//! connection open. Sockets are known by their runtime handle's number (`probe`).
+//! `Runtime::observe` and `Runtime::observe_server`: every user write, every event and
+//! the drop of every socket of the simulation reach the [`Checker`] of the `check`
+//! module (event order, byte streams against what the peer wrote and its kernel sent,
+//! `Drain`, `Close` once, ...), plus what only the runtime can compare: Node's counters
+//! against the simulated kernel (`bytesRead` = bytes the kernel delivered,
+//! `bytesWritten - writableLength` = bytes the kernel took) and no timer armed at
+//! `Close`. Every server event (with `getConnections()` and `accept_failures()`) and
+//! the start of a `shutdown(deadline)` reach the checker's server checks, which the
+//! kernel also feeds (each `accept(2)`, each accepted connection a socket takes or the
+//! server rejects: `tcp.rs`, `io.rs`); `clock_moves` checks the shutdown deadlines the
+//! clock passes and, with `SimConfig::servers_polled`, the connections left waiting in
+//! accept queues. Sockets and servers are known by their runtime handle's number
+//! (`probe`).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use nodenet::runtime::Observed;
 use nodenet_core::{ServerEvent, SocketEvent};
 
 use super::io::SimStream;
 use super::kernel::{ConnId, HostIx, SockId, SockState, State};
-use crate::check::{Checker, SocketId};
+use crate::check::{Checked, Checker, Seen, ServerId, ServerView, SocketId};
 
 /// What the checker knows of one socket.
 #[derive(Debug, Default)]
@@ -30,11 +37,14 @@ struct Probe {
 /// The checker of a simulation.
 #[derive(Default)]
 pub(crate) struct SimChecker {
-    checker: Checker,
+    pub(crate) checker: Checker,
     /// By probe number (handles are numbered densely from 0; never-seen ones are
     /// `Probe::default()`, as a missing entry was).
     probes: Vec<Probe>,
     by_sock: BTreeMap<SockId, u32>,
+    /// `SimConfig::servers_polled`: a connection left waiting in an accept queue is a
+    /// stalled server.
+    pub(crate) servers_polled: bool,
 }
 
 impl SimChecker {
@@ -53,6 +63,22 @@ impl SimChecker {
     pub(crate) fn violations(&self) -> &[String] {
         self.checker.violations()
     }
+
+    pub(crate) fn checked(&self) -> Checked {
+        self.checker.checked()
+    }
+}
+
+/// What the runtime is told about a server (see `Runtime::observe_server`), with the
+/// shutdown deadline in the simulation's time.
+pub(crate) enum ServerObservation<'a, C> {
+    Event {
+        event: &'a ServerEvent<C>,
+        connections: usize,
+    },
+    Shutdown {
+        deadline: Duration,
+    },
 }
 
 impl State {
@@ -134,6 +160,7 @@ impl State {
                 let len = ch.probe_ref(probe).map_or(0, |p| p.writing);
                 ch.checker.on_write_result(id, r, len);
             }
+            Observed::Dropped => ch.checker.server_socket_closed(id, self.now),
             Observed::Event(ev) => {
                 ch.checker.ensure_socket(id, false);
                 let reconnect = matches!(
@@ -156,6 +183,9 @@ impl State {
                 let attached = ch.probe_ref(probe).and_then(|p| p.end);
                 let peer_sent = attached.map(|(conn, side)| self.conns[conn].ends[1 - side].sent);
                 ch.checker.on_socket_event(id, ev, peer_sent);
+                if matches!(ev, SocketEvent::Close { .. }) {
+                    ch.checker.server_socket_closed(id, self.now);
+                }
                 if let Some(s) = sock {
                     let delivered = self.socks[s].delivered;
                     if core.bytes_read() != delivered {
@@ -190,14 +220,24 @@ impl State {
         }
     }
 
-    /// One event of the server with handle `probe`.
+    /// One observation of the server with handle `probe` on `host`.
     pub(crate) fn observe_server<C>(
         &mut self,
         probe: u32,
         host: HostIx,
         core: &nodenet_core::Server,
-        event: &ServerEvent<C>,
+        what: ServerObservation<'_, C>,
     ) {
+        let server = ServerId(probe);
+        let (event, connections) = match what {
+            ServerObservation::Shutdown { deadline } => {
+                if let Some(ch) = &mut self.checker {
+                    ch.checker.server_shutdown(server, deadline);
+                }
+                return;
+            }
+            ServerObservation::Event { event, connections } => (event, connections),
+        };
         if self.trace.enabled() {
             let what = match event {
                 ServerEvent::Listening => "Listening".to_string(),
@@ -214,7 +254,10 @@ impl State {
                 format_args!("{what}"),
             );
         }
-        if let (Some(ch), ServerEvent::Close) = (&mut self.checker, event) {
+        let Some(ch) = &mut self.checker else {
+            return;
+        };
+        if let ServerEvent::Close = event {
             if core.connections() > 0 {
                 ch.checker.violation(format!(
                     "{}#{probe}: Close with {} connections open",
@@ -222,6 +265,39 @@ impl State {
                     core.connections()
                 ));
             }
+        }
+        let seen = match event {
+            ServerEvent::Listening => Seen::Listening,
+            ServerEvent::Connection(_) => Seen::Connection,
+            ServerEvent::Drop(_) | ServerEvent::Blocked { .. } => Seen::Refused,
+            ServerEvent::Error(e) if e.syscall() == Some("accept") => Seen::AcceptError,
+            ServerEvent::Error(_) => Seen::Error,
+            ServerEvent::Close => Seen::Close,
+        };
+        let view = ServerView {
+            connections,
+            accept_failures: core.accept_failures(),
+        };
+        ch.checker.server_event(server, seen, view);
+    }
+
+    /// The clock is about to move on to `next`: the shutdown deadlines it reached are
+    /// checked, and (with `servers_polled`) that no connection is left in an accept
+    /// queue past the longest accept pause.
+    pub(crate) fn clock_moves(&mut self, next: Duration) {
+        let Some(ch) = &mut self.checker else {
+            return;
+        };
+        let listeners = &self.listeners;
+        ch.checker.server_deadlines(self.now, |s| {
+            listeners.iter().any(|l| l.open && l.server == s.0)
+        });
+        if !ch.servers_polled {
+            return;
+        }
+        for l in listeners.iter().filter(|l| l.open && !l.queue.is_empty()) {
+            ch.checker
+                .server_waiting(ServerId(l.server), l.waiting_since, next);
         }
     }
 }

@@ -14,6 +14,7 @@ use super::exec::{Control, Enter, LocalFuture, Polled, TaskBody, Tasks};
 use super::kernel::{HostIx, Shared, State};
 use super::latency::Latency;
 use super::replay::replay_command;
+use crate::check::Checked;
 use crate::faults::{Faults, Injected};
 use crate::trace::{Trace, TraceMode};
 
@@ -35,6 +36,12 @@ pub struct SimConfig {
     pub time_limit: Duration,
     /// Kernel steps after which the run fails (a livelock guard).
     pub step_limit: u64,
+    /// The programs keep polling their servers (as the sweep's scenarios do), so a
+    /// server that stops accepting is a bug: with the checker on, a connection must not
+    /// wait in an open listener's accept queue longer than the longest accept pause
+    /// (250 ms) without an `accept`. Off by default: a program may stop polling a
+    /// server it keeps listening.
+    pub servers_polled: bool,
 }
 
 impl SimConfig {
@@ -54,6 +61,7 @@ impl SimConfig {
             check: true,
             time_limit: Duration::from_secs(3600),
             step_limit: 10_000_000,
+            servers_polled: false,
         }
     }
 
@@ -243,12 +251,15 @@ impl Sim {
 
     /// A simulation from a full configuration.
     pub fn with_config(config: SimConfig) -> Sim {
-        let state = State::new(
+        let mut state = State::new(
             config.seed,
             config.faults.clone(),
             Trace::new(config.trace),
             config.check,
         );
+        if let Some(ch) = state.checker.as_mut() {
+            ch.servers_polled = config.servers_polled;
+        }
         Sim {
             shared: Arc::new(Shared {
                 // The only clock read of the simulation: virtual time is an offset from here.
@@ -451,6 +462,17 @@ impl Sim {
         self.shared.lock().injected
     }
 
+    /// How often the server invariants were checked so far (all zero with the checker
+    /// off).
+    pub fn checked(&self) -> Checked {
+        self.shared
+            .lock()
+            .checker
+            .as_ref()
+            .map(|c| c.checked())
+            .unwrap_or_default()
+    }
+
     /// What the run measured so far.
     pub fn stats(&self) -> RunStats {
         let st = self.shared.lock();
@@ -582,6 +604,9 @@ impl Sim {
         };
         if let Some(u) = stop {
             // Nothing more happens before `u`: the clock stands there.
+            if u > st.now {
+                st.clock_moves(u);
+            }
             st.now = st.now.max(u);
             self.shared
                 .now_nanos
@@ -596,6 +621,9 @@ impl Sim {
         }
         if st.steps > self.config.step_limit {
             return Err(Failure::StepLimit(self.config.step_limit));
+        }
+        if t > st.now {
+            st.clock_moves(t);
         }
         st.now = st.now.max(t);
         self.shared

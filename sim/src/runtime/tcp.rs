@@ -17,7 +17,10 @@ use std::task::{Poll, Waker};
 use bytes::{Bytes, BytesMut};
 use nodenet::runtime::{BindOptions, ReadChunk, Step, StepError};
 use nodenet_core::dns::{GaiQuery, V4MAPPED};
+use nodenet_core::error::code_from_io;
 use nodenet_core::{Endpoint, ErrorCode};
+
+use crate::check::{Accept, ServerId};
 
 use super::kernel::{
     Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState, State, SYN_RETRY,
@@ -215,6 +218,9 @@ impl State {
             conn: Some(conn),
         };
         let l = &mut self.listeners[li];
+        if l.queue.is_empty() {
+            l.waiting_since = self.now;
+        }
         l.queue.push_back(conn);
         if let Some(w) = l.waker.take() {
             w.wake();
@@ -265,10 +271,12 @@ impl State {
 
     // ---- listen and accept ------------------------------------------------------
 
-    /// `socket()` + `bind()` + `listen()` on `host`: the listener and its address.
+    /// `socket()` + `bind()` + `listen()` on `host` for the server with handle `server`:
+    /// the listener and its address.
     pub(crate) fn listen(
         &mut self,
         host: HostIx,
+        server: u32,
         endpoint: &Endpoint,
         options: BindOptions,
     ) -> Result<(ListenerId, SocketAddr), StepError> {
@@ -306,7 +314,8 @@ impl State {
             queue: Default::default(),
             waker: None,
             open: true,
-            accepted: 0,
+            server,
+            waiting_since: self.now,
         });
         self.host_log(host, format_args!("LISTEN {addr}"));
         Ok((id, addr))
@@ -342,8 +351,28 @@ impl State {
         }
     }
 
-    /// `accept4()`: a queued connection with its local and remote endpoints.
+    /// `accept4()`: a queued connection with its local and remote endpoints (each call
+    /// is shown to the checker: see `check::server`).
     pub(crate) fn accept(
+        &mut self,
+        l: ListenerId,
+        waker: &Waker,
+    ) -> Poll<io::Result<(ConnId, Endpoint, Endpoint)>> {
+        let r = self.accept_one(l, waker);
+        self.listeners[l].waiting_since = self.now;
+        if let Some(ch) = self.checker.as_mut() {
+            let outcome = match &r {
+                Poll::Pending => Accept::Empty,
+                Poll::Ready(Ok(_)) => Accept::Handed,
+                Poll::Ready(Err(e)) => Accept::Failed(code_from_io(e)),
+            };
+            let server = ServerId(self.listeners[l].server);
+            ch.checker.server_accept(server, l, self.now, outcome);
+        }
+        r
+    }
+
+    fn accept_one(
         &mut self,
         l: ListenerId,
         waker: &Waker,
@@ -369,7 +398,6 @@ impl State {
         let Some(conn) = listener.queue.pop_front() else {
             return Poll::Pending;
         };
-        listener.accepted += 1;
         let c = &self.conns[conn];
         let (local, remote) = (c.ends[1].addr, c.ends[0].addr);
         let remote = if local.is_ipv6() && remote.is_ipv4() {
