@@ -594,9 +594,16 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         let _ = (core, what);
     }
 
+    /// Whether [`observe_server`](Runtime::observe_server) does anything: when `false`
+    /// (the default) the driver does not compute what it would be told (the server's
+    /// `getConnections()` takes the connection registry's lock).
+    const OBSERVES_SERVERS: bool = false;
+
     /// Watch a server driven on this handle (see [`observe`](Runtime::observe)): its
     /// events as they are handed to the user, and the start of a `shutdown(deadline)`.
-    /// `core` is the server's state machine. The default does nothing.
+    /// `core` is the server's state machine. Called only when
+    /// [`OBSERVES_SERVERS`](Runtime::OBSERVES_SERVERS) is `true`; the default does
+    /// nothing.
     #[inline]
     fn observe_server<C>(&self, core: &nodenet_core::Server, what: ObservedServer<'_, C>) {
         let _ = (core, what);

@@ -329,14 +329,16 @@ impl<R: Runtime> ServerDriver<R> {
                         ServerEvent::Close
                     }
                 };
-                let connections = self.connections();
-                self.rt.observe_server(
-                    &self.core,
-                    ObservedServer::Event {
-                        event: &out,
-                        connections,
-                    },
-                );
+                if R::OBSERVES_SERVERS {
+                    let connections = self.connections();
+                    self.rt.observe_server(
+                        &self.core,
+                        ObservedServer::Event {
+                            event: &out,
+                            connections,
+                        },
+                    );
+                }
                 return Poll::Ready(Some(out));
             }
             let now = R::now();
@@ -442,10 +444,12 @@ impl<R: Runtime> ServerDriver<R> {
         if !self.core.shutting_down() {
             let now = R::now();
             self.core.shutdown(deadline, now);
-            self.rt.observe_server::<SocketDriver<R>>(
-                &self.core,
-                ObservedServer::Shutdown { deadline },
-            );
+            if R::OBSERVES_SERVERS {
+                self.rt.observe_server::<SocketDriver<R>>(
+                    &self.core,
+                    ObservedServer::Shutdown { deadline },
+                );
+            }
             self.run_commands(now);
         }
         loop {

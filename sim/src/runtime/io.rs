@@ -111,6 +111,7 @@ pub(crate) fn sim_now() -> Instant {
 }
 
 impl Runtime for SimRuntime {
+    const OBSERVES_SERVERS: bool = true;
     type Kind = Async;
     type Stream = SimStream;
     type Listener = SimListener;
