@@ -12,7 +12,19 @@ use crate::runtime::Runtime;
 use crate::{Server, Socket};
 
 pub(crate) fn not_connected() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the socket has no connection")
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the socket has no connection (not connected yet: wait for `Connect`, or closed)",
+    )
+}
+
+/// A server's address is asked for before `Listening`: `listen()` with a host binds only
+/// after the lookup, on a later poll (Node's `address()` is `null` until then too).
+fn not_listening() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the server is not listening (yet: its address is known at `ServerEvent::Listening`)",
+    )
 }
 
 pub(crate) fn not_tcp() -> io::Error {
@@ -103,6 +115,10 @@ impl<R: Runtime, K> Server<R, K> {
     /// [`address`](Self::address) as a `SocketAddr`): `NotConnected` when it is not
     /// listening, `Unsupported` for a Unix domain socket (IPC) server.
     ///
+    /// As in Node, `listen()` with a `host` (even `"127.0.0.1"`) binds once the server is
+    /// polled and the name is looked up: ask after `ServerEvent::Listening` (or
+    /// [`listened`](Self::listened)), not right after `listen()`.
+    ///
     /// ```
     /// use nodenet_std::{create_server, ListenOptions, ServerOptions};
     ///
@@ -119,7 +135,7 @@ impl<R: Runtime, K> Server<R, K> {
         match self.address() {
             Some(Endpoint::Tcp(a)) => Ok(a),
             Some(Endpoint::Pipe(_)) => Err(not_tcp()),
-            None => Err(not_connected()),
+            None => Err(not_listening()),
         }
     }
 

@@ -73,6 +73,7 @@ mod connected;
 mod dispose;
 mod driver;
 mod io;
+mod listened;
 mod lookup;
 mod options;
 mod read_into;

@@ -148,7 +148,8 @@ impl<R: Runtime, K> Server<R, K> {
     /// `server.listen(options)`: port/host/backlog/ipv6_only, or path/readable_all/
     /// writable_all. Node's synchronous errors (`ERR_SOCKET_BAD_PORT`,
     /// `ERR_SERVER_ALREADY_LISTEN`, ...) are returned; bind failures arrive as
-    /// [`ServerEvent::Error`](nodenet_core::ServerEvent::Error).
+    /// [`ServerEvent::Error`](nodenet_core::ServerEvent::Error), before any `Listening`.
+    /// `listened()` waits for either (tokio's `TcpListener::bind(addr).await?`).
     pub fn listen(&mut self, options: ListenOptions) -> nodenet_core::Result<()> {
         self.driver.listen(options)
     }
@@ -227,7 +228,9 @@ impl<R: Runtime, K> Server<R, K> {
 
 impl<R: AsyncRuntime> Server<R, Async> {
     /// The next event (`Listening`, `Connection(Socket)`, `Drop`, `Error`, `Close`),
-    /// accepting meanwhile; `None` once nothing more can happen. Cancel-safe.
+    /// accepting meanwhile; `None` once nothing more can happen. Cancel-safe. tokio's
+    /// `TcpListener::accept` is the `Connection` event.
+    #[doc(alias = "accept")]
     pub async fn next_event(&mut self) -> Option<ServerEvent<R>> {
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
@@ -235,7 +238,8 @@ impl<R: AsyncRuntime> Server<R, Async> {
     /// Beyond Node: stop accepting, `end()` every open connection, destroy those still
     /// open at `deadline`, and return once all are closed. The sockets' owners must keep
     /// polling them (their tasks are woken for the requests); dropping a socket counts
-    /// as closing it.
+    /// as closing it. The server's events meanwhile, its `Close` included, are
+    /// discarded: `next_event` returns `None` afterwards.
     pub async fn shutdown(&mut self, deadline: Instant) {
         std::future::poll_fn(|cx| self.driver.poll_shutdown(cx, deadline)).await
     }
@@ -244,6 +248,7 @@ impl<R: AsyncRuntime> Server<R, Async> {
 impl<R: BlockingRuntime> Server<R, Blocking> {
     /// The next event (`Listening`, `Connection(Socket)`, `Drop`, `Error`, `Close`),
     /// blocking while accepting; `None` once nothing more can happen.
+    #[doc(alias = "accept")]
     pub fn next_event(&mut self) -> Option<ServerEvent<R>> {
         let rt = self.driver.runtime().clone();
         rt.block_on(|cx| self.poll_event(cx))
@@ -259,7 +264,8 @@ impl<R: BlockingRuntime> Server<R, Blocking> {
     /// Beyond Node: stop accepting, `end()` every open connection, destroy those still
     /// open at `deadline`, and return once all are closed. The connections' owners (their
     /// threads) must keep calling `next_event`; they are woken for the requests.
-    /// Dropping a socket counts as closing it.
+    /// Dropping a socket counts as closing it. The server's events meanwhile, its
+    /// `Close` included, are discarded: `next_event` returns `None` afterwards.
     pub fn shutdown(&mut self, deadline: Instant) {
         let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
         rt.block_on(|cx| driver.poll_shutdown(cx, deadline))

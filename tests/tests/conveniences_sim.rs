@@ -1,5 +1,5 @@
 //! The conveniences suite (`nodenet_tests::suite::conveniences`: `connected()`,
-//! addresses and descriptors, typed constructors, async `lookup`) on the simulation
+//! `listened()`, addresses and descriptors, typed constructors, async `lookup`) on the simulation
 //! runtime. The bodies whose peer is a `std::net::TcpListener`, that read a descriptor
 //! with getsockopt, or whose lookup is answered by a std thread are ignored.
 
@@ -15,4 +15,5 @@ nodenet_tests::register_tests!(nodenet_sim::runtime::SimRuntime => conveniences 
     addresses_and_descriptors,
     #[ignore = "its lookup is answered by a std thread after a wall-clock delay, which virtual time does not wait for"]
     async_lookup_answers_on_the_socket_s_task,
+    listened_resolves_at_listening_and_keeps_the_events,
 });

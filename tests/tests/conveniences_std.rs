@@ -1,3 +1,3 @@
-//! The conveniences suite (`nodenet_tests::suite::conveniences`: `connected()`,
+//! The conveniences suite (`nodenet_tests::suite::conveniences`: `connected()`, `listened()`,
 //! addresses and descriptors, typed constructors, async `lookup`) on std.
 nodenet_tests::conveniences_tests!(nodenet_std::StdRuntime);

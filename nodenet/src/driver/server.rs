@@ -5,6 +5,7 @@
 //! and performs `shutdown(deadline)`'s end and destroy requests through the same
 //! registry. Every decision (lookups, the accept back-off, the shutdown) is the core's.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -26,6 +27,7 @@ use crate::abort::AbortListener;
 use crate::{Step, StepError};
 
 mod dispose;
+mod listened;
 mod signal;
 
 enum Slot<R: Runtime> {
@@ -65,6 +67,9 @@ pub struct ServerDriver<R: Runtime> {
     /// pause is that listener's: a new listener (after `close()`, or a `listen()` that
     /// replaced it) accepts at once, as the core's back-off starts over with it.
     accept_paused: Option<ListenerId>,
+    /// Events taken out of the core by a `listened()` wait (see `listened.rs`), handed
+    /// out by `poll_event` before any new one.
+    replay: VecDeque<ServerEvent<SocketDriver<R>>>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -92,6 +97,7 @@ impl<R: Runtime> ServerDriver<R> {
             timer: None,
             signal: None,
             accept_paused: None,
+            replay: VecDeque::new(),
         }
     }
 
@@ -283,6 +289,18 @@ impl<R: Runtime> ServerDriver<R> {
     /// Drive the server until it has an event. `Ready(None)` when nothing more can
     /// happen (no listener, no lookup, no open connection).
     pub fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {
+        if let Some(ev) = self.replay.pop_front() {
+            return Poll::Ready(Some(ev));
+        }
+        self.poll_new_event(cx)
+    }
+
+    /// [`poll_event`](Self::poll_event) without the replayed events: the next event the
+    /// core emits.
+    fn poll_new_event(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<ServerEvent<SocketDriver<R>>>> {

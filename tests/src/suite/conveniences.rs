@@ -1,6 +1,6 @@
 //! The conveniences a tokio user expects beside Node's API (issue 20), on every runtime:
-//! `connected()`, `peer_addr`/`local_addr`/`as_fd`, the typed constructors and the async
-//! `lookup`. The owned split is checked per runtime, through each runtime's own IO
+//! `connected()`, `listened()`, `peer_addr`/`local_addr`/`as_fd`, the typed constructors
+//! and the async `lookup`. The owned split is checked per runtime, through each runtime's own IO
 //! traits, in `backend-*/tests/split.rs`.
 //! Loopback only; the tests count no process-wide resource, so they run in parallel, each
 //! bounded by 20 s.
@@ -14,7 +14,7 @@ use nodenet_core::ServerEvent;
 
 use super::support::{connect, create_server};
 use crate::harness::Settings;
-use crate::test_runtime::{connected, next, TestRuntime};
+use crate::test_runtime::{connected, listened, next, TestRuntime};
 
 /// Each test is bounded by 20 s; the tests run in parallel.
 pub const SETTINGS: Settings = Settings {
@@ -338,6 +338,57 @@ pub async fn async_lookup_answers_on_the_socket_s_task<R: TestRuntime>() {
     }
 }
 
+/// `listened()` resolves at `Listening` and keeps the event (also after a cancelled wait);
+/// a busy port gives Node's `EADDRINUSE` and keeps the `Error`; with no listen to wait
+/// for it is `ERR_SERVER_NOT_RUNNING`.
+pub async fn listened_resolves_at_listening_and_keeps_the_events<R: TestRuntime>() {
+    {
+        let mut server = create_server::<R>(ServerOptions::default());
+        assert_eq!(
+            listened(&mut server).await.unwrap_err().code(),
+            ErrorCode::ERR_SERVER_NOT_RUNNING
+        );
+        server
+            .listen(ListenOptions::port(0).host("127.0.0.1"))
+            .unwrap();
+        // A host is looked up first: no address yet, as in Node.
+        assert_eq!(server.address(), None);
+        // A wait dropped after one poll loses no event.
+        let waker = std::task::Waker::noop();
+        let _ = server.poll_listened(&mut std::task::Context::from_waker(waker));
+        listened(&mut server).await.unwrap();
+        listened(&mut server).await.unwrap(); // waiting again is immediate
+        let port = server.local_addr().unwrap().port();
+        assert!(matches!(
+            next(&mut server).await,
+            Some(ServerEvent::Listening)
+        ));
+
+        // The same port again: the bind error, which next_event still returns.
+        let mut busy = create_server::<R>(ServerOptions::default());
+        busy.listen(ListenOptions::port(port).host("127.0.0.1"))
+            .unwrap();
+        let err = listened(&mut busy).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EADDRINUSE);
+        assert_eq!(
+            err.message(),
+            format!("listen EADDRINUSE: address already in use 127.0.0.1:{port}")
+        );
+        match next(&mut busy).await {
+            Some(ServerEvent::Error(e)) => assert_eq!(e, err),
+            other => panic!("expected the listen error, got {other:?}"),
+        }
+        assert!(!busy.listening());
+
+        server.close().unwrap();
+        assert!(matches!(next(&mut server).await, Some(ServerEvent::Close)));
+        assert_eq!(
+            listened(&mut server).await.unwrap_err().code(),
+            ErrorCode::ERR_SERVER_NOT_RUNNING
+        );
+    }
+}
+
 /// Registers every body of this suite as a `#[test]` on `$runtime`.
 #[macro_export]
 macro_rules! conveniences_tests {
@@ -350,6 +401,7 @@ macro_rules! conveniences_tests {
             typed_constructors_listen_connect_and_display,
             addresses_and_descriptors,
             async_lookup_answers_on_the_socket_s_task,
+            listened_resolves_at_listening_and_keeps_the_events,
         });
     };
 }

@@ -51,6 +51,9 @@ pub trait Drive<R: Runtime>: RuntimeKind + Sized {
     /// `socket.connected()`: `Ok` at `Connect`, or the connect error.
     fn connected(s: &mut Socket<R, Self>) -> impl Future<Output = nodenet::Result<()>> + Send + '_;
 
+    /// `server.listened()`: `Ok` at `Listening`, or the listen error.
+    fn listened(s: &mut Server<R, Self>) -> impl Future<Output = nodenet::Result<()>> + Send + '_;
+
     /// Check a socket once for an event without waiting for one, so that one caller can
     /// watch several (the conformance driver). Async: `poll_event` under `cx`'s waker.
     /// Blocking: collect the IO that is ready (`next_event_until` a deadline already due).
@@ -139,6 +142,10 @@ impl<R: AsyncRuntime + Default> Drive<R> for Async {
         s.connected()
     }
 
+    fn listened(s: &mut Server<R, Async>) -> impl Future<Output = nodenet::Result<()>> + Send + '_ {
+        s.listened()
+    }
+
     fn poll_socket(s: &mut Socket<R, Async>, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         s.poll_event(cx)
     }
@@ -195,6 +202,10 @@ impl<R: BlockingRuntime> Drive<R> for Blocking {
 
     async fn connected(s: &mut Socket<R, Blocking>) -> nodenet::Result<()> {
         s.connected()
+    }
+
+    async fn listened(s: &mut Server<R, Blocking>) -> nodenet::Result<()> {
+        s.listened()
     }
 
     fn poll_socket(s: &mut Socket<R, Blocking>, _: &mut Context<'_>) -> Poll<Option<SocketEvent>> {

@@ -165,3 +165,11 @@ pub fn connected<R: TestRuntime>(
 ) -> impl Future<Output = nodenet::Result<()>> + Send + '_ {
     <R::Kind as Drive<R>>::connected(socket)
 }
+
+/// `server.listened()` on any runtime: `Ok` once the server emitted `Listening` (the
+/// events taken meanwhile are replayed by `next_server`), or the listen error.
+pub fn listened<R: TestRuntime>(
+    server: &mut Server<R>,
+) -> impl Future<Output = nodenet::Result<()>> + Send + '_ {
+    <R::Kind as Drive<R>>::listened(server)
+}
