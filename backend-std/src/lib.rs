@@ -1,8 +1,9 @@
 //! `nodenet-std`: Node.js's `net` module on blocking std sockets — no async runtime.
 //!
-//! Every Node rule lives in `nodenet-core`; this crate supplies a small `mio` reactor
-//! per socket (and per server) to the runtime-generic `nodenet` crate, and runs
-//! getaddrinfo on a worker thread. `next_event()` blocks the calling thread until the
+//! Every Node rule lives in `nodenet-core`; this crate supplies a reactor to the
+//! runtime-generic `nodenet` crate — one process-wide `mio` poller thread, and per socket
+//! (and per server) only a parking spot its thread waits on, so a connection costs its
+//! descriptor and nothing more — and runs getaddrinfo on a worker thread. `next_event()` blocks the calling thread until the
 //! next event (the socket's timers become the wait's timeout). The API is the same as in
 //! `nodenet-tokio` and `nodenet-smol`, minus `async`.
 //!

@@ -156,6 +156,29 @@ impl<R: Runtime, K> Socket<R, K> {
     /// the queue reached the high-water mark: wait for [`SocketEvent::Drain`]. No
     /// [`SocketEvent::WriteDone`] follows (Node calls no callback it was not given); a
     /// failure Node reports through `'error'` still arrives as [`SocketEvent::Error`].
+    ///
+    /// `data` is anything that becomes [`Bytes`] without a copy: `Vec<u8>`, `String`,
+    /// `Bytes` (a [`SocketEvent::Data`] chunk, for an echo), `&'static str` or
+    /// `&'static [u8]`. The socket may hold the bytes after the call returns, so a
+    /// borrowed buffer does not fit (rustc then asks for a `'static` borrow); copy it:
+    /// `Bytes::copy_from_slice(&buf[..n])` or `buf[..n].to_vec()`. The IO traits
+    /// (`write_all(&buf[..n])`) take borrowed slices.
+    ///
+    /// ```
+    /// use nodenet_tokio::{connect, Bytes, ConnectOptions};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let mut socket = connect(ConnectOptions::tcp_addr(listener.local_addr()?))?;
+    /// let buf = [b'h', b'i', b'!', 0, 0];
+    /// socket.write("static text");
+    /// socket.write(format!("{} owned", 2));
+    /// socket.write(Bytes::copy_from_slice(&buf[..3])); // a borrowed slice, copied
+    /// assert_eq!(socket.writable_length(), 11 + 7 + 3); // queued until connected
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write(&mut self, data: impl Into<Bytes>) -> bool {
         self.driver.write(data.into())
     }
@@ -168,7 +191,9 @@ impl<R: Runtime, K> Socket<R, K> {
     }
 
     /// `socket.end()`: send the FIN once everything queued is written
-    /// ([`SocketEvent::Finish`]).
+    /// ([`SocketEvent::Finish`]). tokio's `shutdown()` (the IO traits' `shutdown`/`close`
+    /// call this, then wait for `Finish`).
+    #[doc(alias = "shutdown")]
     pub fn end(&mut self) -> nodenet_core::Result<()> {
         let r = self.driver.core_mut().end(R::now());
         self.driver.after_user_call();
@@ -223,13 +248,17 @@ impl<R: Runtime, K> Socket<R, K> {
         self.driver.core_mut().set_timeout(msecs, R::now())
     }
 
-    /// `socket.setNoDelay(enable)`.
+    /// `socket.setNoDelay(enable)`: `TCP_NODELAY` (tokio's `set_nodelay`), applied now
+    /// or once connected.
+    #[doc(alias = "set_nodelay")]
     pub fn set_no_delay(&mut self, enable: bool) {
         self.driver.core_mut().set_no_delay(enable);
         self.driver.after_user_call();
     }
 
-    /// `socket.setKeepAlive(enable, initialDelayMs)`.
+    /// `socket.setKeepAlive(enable, initialDelayMs)`: `SO_KEEPALIVE`, with the first
+    /// probe after `initialDelayMs` of idleness (whole seconds; 0 keeps the OS default).
+    #[doc(alias = "set_keepalive")]
     pub fn set_keep_alive(&mut self, enable: bool, initial_delay_ms: impl Into<NumberArg>) {
         self.driver
             .core_mut()
