@@ -54,6 +54,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! An error read through the traits is an `io::Error` whose kind follows Node's code
+//! (`ConnectionRefused` for `ECONNREFUSED`, ...) and which prints as Node prints it; the
+//! [`Error`] itself, with its `code()`, `syscall()`, `address()`, is inside:
+//!
+//! ```
+//! use tokio::io::AsyncReadExt;
+//! use nodenet_tokio::{connect, ConnectOptions, Error, ErrorCode};
+//!
+//! let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // then closed
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let mut socket = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+//! let e = socket.read_to_end(&mut Vec::new()).await.unwrap_err();
+//! assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
+//! assert_eq!(e.to_string(), format!("Error: connect ECONNREFUSED 127.0.0.1:{port}"));
+//! let node = e.get_ref().and_then(|e| e.downcast_ref::<Error>()).expect("Node's error");
+//! assert_eq!(node.code(), ErrorCode::ECONNREFUSED);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Flushing and drop
 //!
 //! `write` queues what the kernel does not take at once; `Finish` (after `end()`), an
