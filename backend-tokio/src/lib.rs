@@ -26,6 +26,19 @@
 //! assert_eq!(got, b"hello");
 //! # });
 //! ```
+//!
+//! # From `tokio::net`
+//!
+//! `TcpListener::bind(addr).await?` is [`create_server`],
+//! `listen(ListenOptions::tcp_addr(addr))?` and
+//! [`listened().await?`](nodenet::Server::listened); `accept()` is the
+//! `ServerEvent::Connection` that `next_event()` returns;
+//! `TcpStream::connect(addr).await?` is [`connect`]`(ConnectOptions::tcp_addr(addr))?` and
+//! [`connected().await?`](nodenet::Socket::connected). A [`Socket`] is tokio's
+//! `AsyncRead + AsyncWrite` (`tokio::io::copy`, `BufReader`, codecs, `into_split`), with
+//! `peer_addr`/`local_addr`. Sockets and servers need a tokio runtime with IO and timers
+//! (`#[tokio::main]`) around whatever polls them; `docs/coming-from-tokio.md` in the
+//! repository has the full table and what behaves differently.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -14,6 +14,10 @@ pub struct ToolkitDoctests;
 #[doc = include_str!("../../docs/core.md")]
 pub struct CoreDoctests;
 
+/// `docs/coming-from-tokio.md`'s Rust blocks.
+#[doc = include_str!("../../docs/coming-from-tokio.md")]
+pub struct ComingFromTokioDoctests;
+
 /// `docs/simulator.md`'s Rust blocks.
 #[doc = include_str!("../../docs/simulator.md")]
 pub struct SimulatorDoctests;
