@@ -81,7 +81,8 @@
 //! empty [`Socket::writable_length`], or the IO traits' `flush`/`shutdown` tell when the
 //! bytes reached the kernel. Bytes a write accepted are not lost if the socket is dropped
 //! before that: the socket lingers in the background until they are sent and then sends
-//! its FIN, as the kernel does with its own send buffer (bounded: after 30 s without
+//! its FIN (a client dropped before its first poll connects there first, as Node's event
+//! loop would), as the kernel does with its own send buffer (bounded: after 30 s without
 //! progress, or 5 minutes in all, it gives up with an RST, so the peer can tell). Driving
 //! the socket to `Finish` is still the way to *know* the bytes left.
 

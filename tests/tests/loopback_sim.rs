@@ -36,4 +36,5 @@ nodenet_tests::register_tests!(SimRuntime => loopback {
     family_6_with_v4mapped_reaches_an_ipv4_only_name,
     #[ignore = "its peer is a std::net::TcpStream (an OS socket, outside the simulation)"]
     bytes_written_before_a_drop_are_delivered_then_the_fin,
+    a_client_dropped_before_its_first_poll_still_delivers,
 });

@@ -908,6 +908,20 @@ pub async fn bytes_written_before_a_drop_are_delivered_then_the_fin<R: TestRunti
     assert!(got == pattern(DROPPED_WRITE), "in order, intact");
 }
 
+/// A client written to and dropped before it was ever polled (so before it connected)
+/// still connects in the background and delivers its bytes, then the FIN, as Node's
+/// `net.connect(port).end(data)` does without a reference kept.
+pub async fn a_client_dropped_before_its_first_poll_still_delivers<R: TestRuntime>() {
+    let (mut server, port) = loopback_server::<R>(ServerOptions::default()).await;
+    let mut client = connect::<R>(ConnectOptions::tcp(port, "127.0.0.1")).unwrap();
+    client.write("written before the connect");
+    drop(client);
+    let mut c = accept(&mut server).await;
+    let (data, events) = drain(&mut c).await;
+    assert_eq!(data, b"written before the connect", "{events:?}");
+    assert!(events.contains(&SocketEvent::End), "{events:?}");
+}
+
 /// Registers every loopback test for runtime `$runtime` (one `#[test]` per body above).
 #[macro_export]
 macro_rules! loopback_tests {
@@ -937,6 +951,7 @@ macro_rules! loopback_tests {
             many_concurrent_echo_clients,
             family_6_with_v4mapped_reaches_an_ipv4_only_name,
             bytes_written_before_a_drop_are_delivered_then_the_fin,
+            a_client_dropped_before_its_first_poll_still_delivers,
         });
     };
 }

@@ -37,12 +37,17 @@ pub const MAX: Duration = Duration::from_secs(300);
 
 impl<R: Runtime> SocketDriver<R> {
     /// Bytes were accepted by a write API and are still queued, on a socket that is
-    /// not destroyed and still has (or is getting) a connection.
+    /// not destroyed and still has (or is getting) a connection. A client never polled
+    /// has only asked to connect (the connect starts at its first poll, Node's next
+    /// tick): the linger makes that connection, as Node's event loop would.
     pub(super) fn has_unsent_bytes(&self) -> bool {
         let s = &self.0;
         !s.core.destroyed()
             && s.core.writable_length() > 0
-            && (s.stream.is_some() || !s.attempts.is_empty() || s.resolving.is_some())
+            && (s.stream.is_some()
+                || !s.attempts.is_empty()
+                || s.resolving.is_some()
+                || s.core.connecting())
     }
 
     /// Move this socket's state into a background [`Linger`] (the dropped `self` keeps
