@@ -243,7 +243,10 @@ impl<R: Runtime, K> Socket<R, K> {
     }
 
     /// `socket.setTimeout(msecs)`: [`SocketEvent::Timeout`] after `msecs` of inactivity
-    /// (0 disables). Node's validation errors are returned.
+    /// (0 disables). Node's validation errors are returned. `msecs` is any Rust number of
+    /// milliseconds, as in Node (`set_timeout(30_000)`; from a `Duration`:
+    /// `set_timeout(d.as_millis() as u64)`). The socket stays open: end or destroy it
+    /// on `Timeout` if that is what the timeout is for.
     pub fn set_timeout(&mut self, msecs: impl Into<NumberArg>) -> nodenet_core::Result<()> {
         self.driver.core_mut().set_timeout(msecs, R::now())
     }
