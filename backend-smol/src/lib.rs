@@ -73,6 +73,11 @@ pub type ReuniteError = nodenet::ReuniteError<SmolRuntime>;
 /// A refused connection, or one to a name that does not resolve, is not an `Err` here:
 /// it arrives as [`SocketEvent::Error`] (then `Close`), or from `connected()`.
 ///
+/// Unlike async-io's `Async::<TcpStream>::connect`, nothing happens until the socket is
+/// driven: an `.await` on it (`connected()`, `next_event()`, a read) or a task of its
+/// own (`smol::spawn`). A client kept but not driven while the same task waits for its
+/// server to accept it waits forever.
+///
 /// ```
 /// use nodenet_smol::{connect, ConnectOptions, ErrorCode};
 ///

@@ -75,6 +75,11 @@ pub type ReuniteError = nodenet::ReuniteError<StdRuntime>;
 /// A refused connection, or one to a name that does not resolve, is not an `Err` here:
 /// it arrives as [`SocketEvent::Error`] (then `Close`), or from `connected()`.
 ///
+/// Unlike std's `TcpStream::connect`, nothing happens until the socket is driven: a call
+/// that blocks on it (`connected()`, `next_event()`, a read) or a thread of its own. A
+/// client kept but not driven while the same thread waits for its server to accept it
+/// waits forever.
+///
 /// ```
 /// use nodenet_std::{connect, ConnectOptions, ErrorCode};
 ///
