@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use crate::block_list::BlockList;
 use crate::defaults::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout,
@@ -583,7 +585,7 @@ impl Socket {
         self.connected_with(
             attempt,
             local,
-            None::<fn(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> std::result::Result<usize, ErrorCode>>,
             now,
         );
     }
@@ -624,7 +626,7 @@ impl Socket {
         &mut self,
         attempt: AttemptId,
         local: Option<SocketAddr>,
-        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>,
         now: Instant,
     ) {
         self.connected_with(attempt, local, Some(dispatch), now);
@@ -634,7 +636,7 @@ impl Socket {
         &mut self,
         attempt: AttemptId,
         local: Option<SocketAddr>,
-        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>>,
         now: Instant,
     ) {
         self.connected_inner(attempt, local, now);
@@ -703,7 +705,7 @@ impl Socket {
     /// queued writes, reading.
     fn after_connect(
         &mut self,
-        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>>,
     ) {
         if let Some(dispatch) = dispatch {
             if !self.dispatch_parked(dispatch) {
@@ -727,7 +729,7 @@ impl Socket {
     /// with the error at once, then `Error` and `Close` after `Ready`).
     fn dispatch_parked(
         &mut self,
-        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>,
     ) -> bool {
         let Some((first, len)) = self.queue.front() else {
             return true;
@@ -735,7 +737,7 @@ impl Socket {
         let n = if len == 0 {
             0
         } else {
-            let attempt = self.queue.chunks().next().map(dispatch);
+            let attempt = self.queue.chunk_bytes().next().map(dispatch);
             match attempt {
                 Some(Ok(n)) => n,
                 Some(Err(code)) => {

@@ -36,7 +36,7 @@ impl Socket {
             data,
             now,
             true,
-            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> Result<usize, ErrorCode>>,
         )
     }
 
@@ -48,7 +48,7 @@ impl Socket {
             data,
             now,
             false,
-            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> Result<usize, ErrorCode>>,
         )
         .ok
     }
@@ -93,7 +93,7 @@ impl Socket {
     pub fn write_tracked_dispatch(
         &mut self,
         data: Bytes,
-        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> Result<usize, ErrorCode>,
         now: Instant,
     ) -> WriteResult {
         self.write_inner(data, now, true, Some(dispatch))
@@ -132,7 +132,7 @@ impl Socket {
     pub fn write_dispatch(
         &mut self,
         data: Bytes,
-        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> Result<usize, ErrorCode>,
         now: Instant,
     ) -> bool {
         self.write_inner(data, now, false, Some(dispatch)).ok
@@ -143,7 +143,7 @@ impl Socket {
         data: Bytes,
         now: Instant,
         callback: bool,
-        dispatch: Option<impl FnOnce(&[u8]) -> Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> Result<usize, ErrorCode>>,
     ) -> WriteResult {
         self.last_now = Some(now);
         // A write without a callback carries `NO_CALLBACK`, which every completion skips.
@@ -214,7 +214,7 @@ impl Socket {
         if self.is_open() {
             self.timer.refresh(now);
             if let Some(dispatch) = sync {
-                let attempt = self.queue.chunks().next().map(dispatch);
+                let attempt = self.queue.chunk_bytes().next().map(dispatch);
                 match attempt {
                     Some(Ok(n)) => self.advance_written(n),
                     Some(Err(code)) => {
@@ -310,6 +310,14 @@ impl Socket {
     pub fn write_chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let open = self.is_open();
         self.queue.chunks().filter(move |_| open)
+    }
+
+    /// [`write_chunks`](Socket::write_chunks) as the queued [`Bytes`] themselves (for a
+    /// backend that keeps them rather than copying their bytes, as the simulation's
+    /// kernel does).
+    pub fn write_chunk_bytes(&self) -> impl Iterator<Item = &Bytes> + Clone + '_ {
+        let open = self.is_open();
+        self.queue.chunk_bytes().filter(move |_| open)
     }
 
     /// The first chunk of [`write_chunks`](Socket::write_chunks).

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use nodenet::runtime::{
     Async, BindOptions, BoxFuture, Observed, ReadChunk, RtListener, RtStream, Runtime, StdListener,
     StdStream, Step, StepError,
@@ -265,7 +266,14 @@ impl Drop for SimStream {
 
 impl RtStream for SimStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.shared.lock().send(self.sock, bufs)
+        self.shared.lock().send_copy(self.sock, bufs)
+    }
+
+    fn try_write_bytes<'a>(
+        &self,
+        chunks: impl Iterator<Item = &'a Bytes> + Clone,
+    ) -> io::Result<usize> {
+        self.shared.lock().send(self.sock, chunks)
     }
 
     fn poll_read_chunk(
