@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 
-use nodenet_core::socket::{SocketEvent, WriteResult};
+use nodenet_core::socket::{SocketEvent, WriteId, WriteResult};
 
 /// A socket the checker follows: the simulation runtime's handle number (`probe`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -124,7 +124,10 @@ impl Checker {
 
     pub(crate) fn on_write_result(&mut self, s: SocketId, r: WriteResult, len: usize) {
         if let Some(st) = self.sockets.get_mut(s.0) {
-            st.write_lens.insert(r.id.0, len);
+            // A write without a callback never completes: any `WriteDone` for it is wrong.
+            if r.id != WriteId::NO_CALLBACK {
+                st.write_lens.insert(r.id.0, len);
+            }
             if !r.ok {
                 st.drain_armed = true;
             }
@@ -499,7 +502,6 @@ impl SockState {
 mod tests {
     use super::*;
     use nodenet_core::error::Error;
-    use nodenet_core::socket::WriteId;
 
     fn checker_with_pair() -> Checker {
         let mut c = Checker::default();

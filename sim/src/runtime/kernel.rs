@@ -100,6 +100,9 @@ pub(crate) struct Pipe {
     pub(crate) fin: Option<Option<Duration>>,
     /// Anything is held (for the link's retiming).
     pub(crate) held: bool,
+    /// The time of an `Arrive` event queued for this pipe and not processed yet: data
+    /// arriving at that same time needs no event of its own (the reader is woken then).
+    pub(crate) arrive_queued: Option<Duration>,
 }
 
 impl Pipe {

@@ -504,7 +504,11 @@ impl State {
     fn after_push(&mut self, conn: ConnId, to: usize, arrival: Option<std::time::Duration>) {
         match arrival {
             Some(at) => {
-                self.schedule(at, Ev::Arrive { conn, side: to });
+                let pipe = &mut self.conns[conn].ends[to].incoming;
+                if pipe.arrive_queued != Some(at) {
+                    pipe.arrive_queued = Some(at);
+                    self.schedule(at, Ev::Arrive { conn, side: to });
+                }
             }
             None => {
                 self.held_pipes.insert((conn, to));
@@ -868,6 +872,10 @@ impl State {
         self.steps += 1;
         match ev {
             Ev::Arrive { conn, side } => {
+                let pipe = &mut self.conns[conn].ends[side].incoming;
+                if pipe.arrive_queued == Some(self.now) {
+                    pipe.arrive_queued = None;
+                }
                 if let Some(s) = self.conns[conn].ends[side].sock {
                     if let Some(w) = self.socks[s].read_waker.take() {
                         w.wake();
