@@ -141,9 +141,15 @@ async fn nodenet_client(ops: Rc<Cell<u64>>, workload: Workload) -> runtime::Resu
     Ok(())
 }
 
+/// `NODENET_BENCH_LEAN`: the checker off (read once, not per seed).
+fn lean() -> bool {
+    static LEAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LEAN.get_or_init(|| std::env::var("NODENET_BENCH_LEAN").is_ok())
+}
+
 fn nodenet_seed(seed: u64, workload: Workload, ops: &Rc<Cell<u64>>) {
     let mut config = runtime::SimConfig::new(seed);
-    if std::env::var("NODENET_BENCH_LEAN").is_ok() {
+    if lean() {
         config.trace = nodenet_sim::TraceMode::Off;
         config.check = false;
     }

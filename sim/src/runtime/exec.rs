@@ -104,11 +104,15 @@ impl ReadyQueue {
             .push_back(id);
     }
 
-    pub(crate) fn pop(&self) -> Option<(usize, u64)> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
+    /// Move every queued id to the back of `into` (one lock for a batch of tasks).
+    fn take_all(&self, into: &mut VecDeque<(usize, u64)>) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if into.is_empty() {
+            // Swapped, not copied: the two buffers take turns.
+            std::mem::swap(into, &mut *queue);
+        } else {
+            into.extend(queue.drain(..));
+        }
     }
 }
 
@@ -150,6 +154,8 @@ pub(crate) struct Tasks {
     free: Vec<usize>,
     generation: u64,
     pub(crate) ready: Arc<ReadyQueue>,
+    /// Woken tasks taken from `ready`, to poll in order.
+    batch: VecDeque<(usize, u64)>,
 }
 
 /// How polling a task ended.
@@ -185,6 +191,14 @@ impl Tasks {
             waker,
         });
         self.ready.push(id);
+    }
+
+    /// The next woken task, in the order they were woken.
+    pub(crate) fn next_ready(&mut self) -> Option<(usize, u64)> {
+        if self.batch.is_empty() {
+            self.ready.take_all(&mut self.batch);
+        }
+        self.batch.pop_front()
     }
 
     /// Poll task `id` once.

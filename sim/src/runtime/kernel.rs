@@ -125,7 +125,7 @@ impl Pipe {
         self.held |= at.is_none();
         if self.chunks.capacity() == 0 {
             // Sends come in bursts: one allocation rather than a growth per doubling.
-            self.chunks.reserve(16);
+            self.chunks.reserve(32);
         }
         for d in data {
             self.len += d.len();
@@ -245,8 +245,10 @@ thread_local! {
     static JOIN_POOL: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
 }
 
-/// The block a join (or a copying `send`) is copied into.
-const POOL_BLOCK: usize = 64 * 1024;
+/// The block a join (or a copying `send`) is copied into: room for what a typical
+/// simulation joins, so that the next one finds it unshared and reuses it (a smaller
+/// block is replaced several times per simulation, each a large `malloc` and `free`).
+const POOL_BLOCK: usize = 256 * 1024;
 
 /// The first `n` bytes of `pieces`, copied into one buffer of the pool.
 pub(crate) fn copy_to_pool<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> Bytes {

@@ -517,7 +517,7 @@ impl Sim {
                 if until.is_none() && self.clients_done() {
                     return Ok(());
                 }
-                let Some(id) = self.tasks.ready.pop() else {
+                let Some(id) = self.tasks.next_ready() else {
                     break;
                 };
                 self.poll_task(id)?;
@@ -563,7 +563,7 @@ impl Sim {
     fn run_ready(&mut self) -> std::result::Result<(), Failure> {
         loop {
             self.absorb();
-            let Some(id) = self.tasks.ready.pop() else {
+            let Some(id) = self.tasks.next_ready() else {
                 return Ok(());
             };
             self.poll_task(id)?;
