@@ -479,14 +479,24 @@ impl std::fmt::Display for SocketName {
     }
 }
 
+/// The scalar fields of a [`SockState`], copied for one event's checks.
+#[derive(Clone, Copy)]
+struct Flags {
+    peer: Option<SocketId>,
+    received: u64,
+    connected: bool,
+    ended: bool,
+    finished: bool,
+    closed: bool,
+    errors: u32,
+    drain_armed: bool,
+}
+
 impl SockState {
     /// The scalar fields (the byte buffers stay where they are).
-    fn clone_flags(&self) -> SockState {
-        SockState {
+    fn clone_flags(&self) -> Flags {
+        Flags {
             peer: self.peer,
-            written: Written::default(),
-            write_lens: WriteLens::default(),
-            ok_bytes: self.ok_bytes,
             received: self.received,
             connected: self.connected,
             ended: self.ended,

@@ -216,8 +216,7 @@ impl Tasks {
                 a.host = Some(host);
             }
         });
-        let waker = task.waker.clone();
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(&task.waker);
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &mut task.body {
                 TaskBody::Main(f) => f.as_mut().poll(&mut cx).map(Some),
@@ -256,16 +255,23 @@ impl Tasks {
     /// Remove every task of `host`; they are returned so they are dropped outside any
     /// borrow (dropping them closes their sockets).
     pub(crate) fn take_host(&mut self, host: HostIx) -> Vec<Task> {
-        let slots: Vec<usize> = (0..self.slots.len())
-            .filter(|i| matches!(&self.slots[*i], Some(t) if t.host == host))
-            .collect();
-        slots.into_iter().filter_map(|i| self.remove(i)).collect()
+        self.take_where(|t| t.host == host)
     }
 
     /// Remove every task.
     pub(crate) fn take_all(&mut self) -> Vec<Task> {
-        let slots: Vec<usize> = (0..self.slots.len()).collect();
-        slots.into_iter().filter_map(|i| self.remove(i)).collect()
+        self.take_where(|_| true)
+    }
+
+    fn take_where(&mut self, pick: impl Fn(&Task) -> bool) -> Vec<Task> {
+        let mut out = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(&pick) {
+                out.extend(slot.take());
+                self.free.push(i);
+            }
+        }
+        out
     }
 }
 

@@ -677,13 +677,17 @@ impl Sim {
 
     /// Take in what tasks asked for during their polls: new tasks, crashes, restarts.
     fn absorb(&mut self) {
+        // Asked before every poll, and mostly nothing was requested.
         let (spawned, control) = super::exec::with_active(|a| match a {
-            Some(a) => (
+            Some(a) if !a.spawned.is_empty() || !a.control.is_empty() => (
                 std::mem::take(&mut a.spawned),
                 std::mem::take(&mut a.control),
             ),
-            None => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         });
+        if spawned.is_empty() && control.is_empty() {
+            return;
+        }
         for (host, fut) in spawned {
             self.tasks.spawn(host, TaskBody::Spawned(fut));
         }

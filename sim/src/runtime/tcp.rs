@@ -298,18 +298,12 @@ impl State {
                 .enumerate()
                 .filter(move |(_, l)| l.open && l.host == host && l.matches(dst))
         };
-        let exact: Vec<ListenerId> = matching()
-            .filter(|(_, l)| l.addr.ip() == dst.ip())
-            .map(|(i, _)| i)
-            .collect();
-        let group = if exact.is_empty() {
-            matching().map(|(i, _)| i).collect()
-        } else {
-            exact
-        };
-        match group.len() {
+        let exact = |(_, l): &(ListenerId, &Listener)| l.addr.ip() == dst.ip();
+        let only_exact = matching().any(|m| exact(&m));
+        let group = || matching().filter(move |m| !only_exact || exact(m));
+        match group().count() {
             0 => None,
-            n => group.get(usize::from(src.port()) % n).copied(),
+            n => group().nth(usize::from(src.port()) % n).map(|(i, _)| i),
         }
     }
 
