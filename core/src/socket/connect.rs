@@ -595,7 +595,8 @@ impl Socket {
     /// before `Connect`): Node writes it from a `'connect'` listener, so when the kernel
     /// takes all of it at once (libuv's `try_write`) its callback — and a `Drain` that is
     /// then due — run inside the `connect` emission, before `Ready`. `dispatch` is called
-    /// once with that write's bytes (not for an empty write, which completes without IO):
+    /// once with that write's queued `Bytes` (not for an empty write, which completes
+    /// without IO):
     /// write them now without blocking and return how many went out (`Ok(0)`: would
     /// block), or the error code, which destroys the socket as a failed write does.
     /// What is not written, and every later write, goes the usual way

@@ -55,7 +55,8 @@ impl Socket {
 
     /// `socket.write(data)` with Node's synchronous dispatch: when the socket is
     /// connected and no earlier write is still in flight (the queue was empty), `dispatch`
-    /// is called once with `data` — try to write it now without blocking and return how
+    /// is called once with `data` (the queued `Bytes` itself, which a backend may keep
+    /// rather than copy) — try to write it now without blocking and return how
     /// many bytes went out (`Ok(0)` for "would block"), or the error code. Only then is
     /// Node's return value computed (§3.1: `writableLength < highWaterMark ||
     /// writableLength == 0` after the dispatch attempt), so a fully dispatched write
