@@ -9,7 +9,7 @@ use nodenet_core::socket::{Command, SocketEvent};
 use nodenet_core::{ErrorCode, SocketOptions, WriteId};
 use socket_support::*;
 
-fn would_block(_: &[u8]) -> Result<usize, ErrorCode> {
+fn would_block(_: &Bytes) -> Result<usize, ErrorCode> {
     Ok(0)
 }
 

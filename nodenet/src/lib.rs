@@ -117,7 +117,8 @@ pub mod runtime {
         poll_read_chunk_default, poll_read_into_default, read_chunk_now, read_into_now, send_now,
         take_bytes_mut_chunk, Async, AsyncRuntime, BindOptions, Blocking, BlockingRuntime,
         BoxFuture, Observed, ObservedServer, OsListener, OsRuntime, OsStream, ReadChunk,
-        RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, READ_CHUNK,
+        RtListener, RtStream, Runtime, RuntimeKind, StdListener, StdStream, COPY_BELOW, MAX_IOVECS,
+        READ_CHUNK,
     };
     pub use crate::driver::OsRegistered;
     pub use crate::{Step, StepError};

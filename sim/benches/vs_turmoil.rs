@@ -9,10 +9,13 @@
 //! read chunking and short writes (`Faults::calm`) and checks Node's invariants on every
 //! event (its defaults). Socket operations are counted the same way in both programs:
 //! connect, accept, every write call, every read that returned data, every half-close.
-//! Printed: seeds per second and socket operations per second for each, their ratios,
-//! and the time of 10 000 echo seeds on nodenet-sim. `NODENET_BENCH_SEEDS` sets the
-//! seeds per measurement (default 1000), `NODENET_BENCH_SWEEP` the seeds of the echo
-//! sweep (default 10 000; 0 skips it, for profiling).
+//! Each measurement runs one simulator alone: an untimed batch of 100 seeds, then
+//! batches of 100 until at least 1000 seeds and one second (so that a busy moment of a
+//! shared machine weighs little on either). Printed: seeds per second and socket
+//! operations per second for each, their ratios, and the time of 10 000 echo seeds on
+//! nodenet-sim. `NODENET_BENCH_SEEDS` sets an exact seed count per measurement instead
+//! (for profiling), `NODENET_BENCH_SWEEP` the seeds of the echo sweep (default 10 000;
+//! 0 skips it).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -141,9 +144,15 @@ async fn nodenet_client(ops: Rc<Cell<u64>>, workload: Workload) -> runtime::Resu
     Ok(())
 }
 
+/// `NODENET_BENCH_LEAN`: the checker off (read once, not per seed).
+fn lean() -> bool {
+    static LEAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LEAN.get_or_init(|| std::env::var("NODENET_BENCH_LEAN").is_ok())
+}
+
 fn nodenet_seed(seed: u64, workload: Workload, ops: &Rc<Cell<u64>>) {
     let mut config = runtime::SimConfig::new(seed);
-    if std::env::var("NODENET_BENCH_LEAN").is_ok() {
+    if lean() {
         config.trace = nodenet_sim::TraceMode::Off;
         config.check = false;
     }
@@ -266,25 +275,44 @@ struct Rate {
     ops_per_sec: f64,
 }
 
-fn measure(seeds: u64, mut one: impl FnMut(u64, &Rc<Cell<u64>>)) -> Rate {
+/// Seeds per batch of a measurement.
+const BATCH: u64 = 100;
+
+/// One simulator's rate: an untimed batch first (a cold process — the first heap growth,
+/// caches, branch predictors — would otherwise weigh on whichever simulator runs
+/// first), then batches until at least `seeds` seeds and `budget` of time (so that a
+/// busy moment of the shared machine is a small part of either measurement).
+fn measure(seeds: u64, budget: Duration, mut one: impl FnMut(u64, &Rc<Cell<u64>>)) -> Rate {
+    for seed in 0..BATCH.min(seeds) {
+        one(seed, &ops());
+    }
     let ops = ops();
     let t = Instant::now();
-    for seed in 0..seeds {
-        one(seed, &ops);
+    let mut done = 0;
+    while done < seeds || t.elapsed() < budget {
+        for seed in done..done + BATCH {
+            one(seed, &ops);
+        }
+        done += BATCH;
     }
     let secs = t.elapsed().as_secs_f64();
     Rate {
-        seeds_per_sec: seeds as f64 / secs,
+        seeds_per_sec: done as f64 / secs,
         ops_per_sec: ops.get() as f64 / secs,
     }
 }
 
 fn main() {
-    let seeds: u64 = std::env::var("NODENET_BENCH_SEEDS")
+    // A count asked for (profiling) is run exactly (rounded up to whole batches);
+    // otherwise each measurement lasts at least a second.
+    let (seeds, budget) = match std::env::var("NODENET_BENCH_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
-    println!("{seeds} seeds per measurement, one simulation per seed");
+    {
+        Some(n) => (n, Duration::ZERO),
+        None => (1000, Duration::from_secs(1)),
+    };
+    println!("at least {seeds} seeds and {budget:?} per measurement, one simulation per seed");
     println!("| workload | simulator | seeds/s | socket ops/s |\n|---|---|---|---|");
     let only = std::env::var("NODENET_BENCH_WORKLOAD").ok();
     for (name, workload) in [
@@ -294,7 +322,7 @@ fn main() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        let ours = measure(seeds, |s, ops| nodenet_seed(s, workload, ops));
+        let ours = measure(seeds, budget, |s, ops| nodenet_seed(s, workload, ops));
         if std::env::var("NODENET_BENCH_OURS_ONLY").is_ok() {
             println!(
                 "| {name} | nodenet-sim | {:.0} | {:.0} |",
@@ -302,7 +330,7 @@ fn main() {
             );
             continue;
         }
-        let theirs = measure(seeds, |s, ops| turmoil_seed(s, workload, ops));
+        let theirs = measure(seeds, budget, |s, ops| turmoil_seed(s, workload, ops));
         println!(
             "| {name} | nodenet-sim | {:.0} | {:.0} |",
             ours.seeds_per_sec, ours.ops_per_sec

@@ -6,7 +6,14 @@
 //!   `Finish` at most once, `Drain` only after a `write` returned `false`;
 //! * byte streams: what a socket receives is always a prefix of what its peer wrote, and
 //!   at `End` it is exactly what the peer's kernel end sent (nothing lost, nothing
-//!   duplicated, in order), including every write the peer saw complete;
+//!   duplicated, in order), including every write the peer saw complete. Bytes are
+//!   compared unless identity proves them equal: `Bytes` never change, so received
+//!   bytes that lie at the very addresses of what the peer wrote at that stream offset
+//!   are those bytes (the simulated kernel keeps the written `Bytes`, so a read within
+//!   one of them is a slice of it); and when a read joins several, the kernel copies
+//!   them once, from slices it shows to be the written ones at that offset, and received
+//!   bytes at the very addresses of that copy are those bytes too (the one trusted step
+//!   is the kernel's `memcpy`);
 //! * no timer armed on a closed socket, and `bytesRead`/`bytesWritten` against the
 //!   kernel (checked by the simulation runtime itself, in `runtime/observe.rs`);
 //! * servers (`server` module): `Connection` + `Drop` + `Blocked` events = connections
@@ -20,7 +27,7 @@
 
 use bytes::Bytes;
 
-use nodenet_core::socket::{SocketEvent, WriteResult};
+use nodenet_core::socket::{SocketEvent, WriteId, WriteResult};
 
 mod server;
 
@@ -108,6 +115,21 @@ impl Checker {
         }
     }
 
+    /// The simulated kernel joined `sources` (slices of what the peer of socket `s`
+    /// sent) into `copy` for a read of `s` at `offset` of the stream it receives.
+    pub(crate) fn on_kernel_copy<'a>(
+        &mut self,
+        s: SocketId,
+        offset: u64,
+        sources: impl Iterator<Item = &'a [u8]>,
+        copy: &Bytes,
+    ) {
+        let peer = self.sockets.get(s.0).and_then(|st| st.peer);
+        if let Some(st) = peer.and_then(|p| self.sockets.get_mut(p.0)) {
+            st.written.kernel_copy(offset as usize, sources, copy);
+        }
+    }
+
     pub(crate) fn on_write(&mut self, s: SocketId, data: &Bytes) {
         if let Some(st) = self.sockets.get_mut(s.0) {
             st.written.push(data);
@@ -116,7 +138,10 @@ impl Checker {
 
     pub(crate) fn on_write_result(&mut self, s: SocketId, r: WriteResult, len: usize) {
         if let Some(st) = self.sockets.get_mut(s.0) {
-            st.write_lens.insert(r.id.0, len);
+            // A write without a callback never completes: any `WriteDone` for it is wrong.
+            if r.id != WriteId::NO_CALLBACK {
+                st.write_lens.insert(r.id.0, len);
+            }
             if !r.ok {
                 st.drain_armed = true;
             }
@@ -268,12 +293,25 @@ impl WriteLens {
 }
 
 /// What a socket wrote and its peer has not received yet, as the chunks it wrote
-/// (shared, not copied).
+/// (shared, not copied), and where the kernel copied them.
 #[derive(Clone, Debug, Default)]
 struct Written {
     /// Each chunk with its offset in the stream.
     chunks: std::collections::VecDeque<(usize, Bytes)>,
     len: usize,
+    /// The kernel's copies of these bytes whose sources were the written chunks
+    /// themselves (by address), in stream order.
+    copies: std::collections::VecDeque<KernelCopy>,
+}
+
+/// `len` bytes at `at` in the stream, copied by the kernel to address `addr`.
+#[derive(Clone, Debug)]
+struct KernelCopy {
+    at: usize,
+    addr: usize,
+    len: usize,
+    /// The copy itself: while it lives, nothing else is written at `addr`.
+    _keep: Bytes,
 }
 
 impl Written {
@@ -285,6 +323,110 @@ impl Written {
             }
             self.chunks.pop_front();
         }
+        while let Some(c) = self.copies.front() {
+            if c.at + c.len > offset {
+                break;
+            }
+            self.copies.pop_front();
+        }
+    }
+
+    /// Record the kernel's copy of `sources` at `offset`, if the sources are the written
+    /// chunks at that offset (same addresses); otherwise the bytes received from it are
+    /// compared.
+    fn kernel_copy<'a>(
+        &mut self,
+        offset: usize,
+        sources: impl Iterator<Item = &'a [u8]>,
+        copy: &Bytes,
+    ) {
+        let len = copy.len();
+        if len == 0 || !self.written_at(offset, sources, len) {
+            return;
+        }
+        if self.copies.capacity() == 0 {
+            self.copies.reserve(16);
+        }
+        self.copies.push_back(KernelCopy {
+            at: offset,
+            addr: copy.as_ptr() as usize,
+            len,
+            _keep: copy.clone(),
+        });
+    }
+
+    /// The written chunk holding stream offset `at`, by index.
+    fn chunk_at(&self, at: usize) -> Option<usize> {
+        let first = self.chunks.front().map_or(self.len, |(a, _)| *a);
+        if at < first || at >= self.len {
+            return None;
+        }
+        Some(match self.chunks.binary_search_by_key(&at, |(a, _)| *a) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        })
+    }
+
+    /// The first `len` bytes of `sources`, laid end to end from `offset`, are the
+    /// written chunks there: the very same memory (`Bytes` never change, so the same
+    /// address means the same bytes).
+    fn written_at<'a>(
+        &self,
+        offset: usize,
+        sources: impl Iterator<Item = &'a [u8]>,
+        len: usize,
+    ) -> bool {
+        let Some(mut i) = self.chunk_at(offset) else {
+            return false;
+        };
+        let (mut pos, end) = (offset, offset + len);
+        for src in sources {
+            if pos == end {
+                break;
+            }
+            let mut addr = src.as_ptr() as usize;
+            let mut rest = src.len().min(end - pos);
+            while rest > 0 {
+                let Some((at, chunk)) = self.chunks.get(i) else {
+                    return false;
+                };
+                let skip = pos - at;
+                if chunk.as_ptr() as usize + skip != addr {
+                    return false;
+                }
+                let n = (chunk.len() - skip).min(rest);
+                (pos, addr, rest) = (pos + n, addr + n, rest - n);
+                if pos == at + chunk.len() {
+                    i += 1;
+                }
+            }
+        }
+        pos == end
+    }
+
+    /// `data`, received at `from`, lies exactly where the kernel copied the written bytes
+    /// of `from..from + data.len()`.
+    fn is_kernel_copy(&self, from: usize, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return false;
+        }
+        let i = match self.copies.binary_search_by_key(&from, |c| c.at) {
+            Ok(i) => i,
+            Err(0) => return false,
+            Err(i) => i - 1,
+        };
+        let (mut pos, mut addr, mut rest) = (from, data.as_ptr() as usize, data.len());
+        for c in self.copies.range(i..) {
+            if rest == 0 {
+                break;
+            }
+            if pos < c.at || pos >= c.at + c.len || c.addr + (pos - c.at) != addr {
+                return false;
+            }
+            let n = (c.at + c.len - pos).min(rest);
+            (pos, addr, rest) = (pos + n, addr + n, rest - n);
+        }
+        rest == 0
     }
 
     fn push(&mut self, data: &Bytes) {
@@ -298,18 +440,28 @@ impl Written {
         }
     }
 
-    /// The stream holds `data` at offset `from`.
+    /// The stream holds `data` at offset `from`: by identity when `data` is the kernel's
+    /// copy of the written bytes there, else compared byte by byte.
     fn matches(&self, from: usize, data: &[u8]) -> bool {
         if from + data.len() > self.len {
             return false;
         }
+        self.written_at(from, std::iter::once(data), data.len())
+            || self.is_kernel_copy(from, data)
+            || self.equal_at(from, data)
+    }
+
+    /// The written bytes at `from` equal `data` (a comparison).
+    fn equal_at(&self, from: usize, data: &[u8]) -> bool {
         let first = self.chunks.front().map_or(self.len, |(at, _)| *at);
         if from < first {
             return false;
         }
-        let mut i = match self.chunks.binary_search_by_key(&from, |(at, _)| *at) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
+        if data.is_empty() {
+            return true;
+        }
+        let Some(mut i) = self.chunk_at(from) else {
+            return false;
         };
         let mut pos = from;
         let mut rest = data;
@@ -341,14 +493,24 @@ impl std::fmt::Display for SocketName {
     }
 }
 
+/// The scalar fields of a [`SockState`], copied for one event's checks.
+#[derive(Clone, Copy)]
+struct Flags {
+    peer: Option<SocketId>,
+    received: u64,
+    connected: bool,
+    ended: bool,
+    finished: bool,
+    closed: bool,
+    errors: u32,
+    drain_armed: bool,
+}
+
 impl SockState {
     /// The scalar fields (the byte buffers stay where they are).
-    fn clone_flags(&self) -> SockState {
-        SockState {
+    fn clone_flags(&self) -> Flags {
+        Flags {
             peer: self.peer,
-            written: Written::default(),
-            write_lens: WriteLens::default(),
-            ok_bytes: self.ok_bytes,
             received: self.received,
             connected: self.connected,
             ended: self.ended,
@@ -364,7 +526,6 @@ impl SockState {
 mod tests {
     use super::*;
     use nodenet_core::error::Error;
-    use nodenet_core::socket::WriteId;
 
     fn checker_with_pair() -> Checker {
         let mut c = Checker::default();
@@ -416,6 +577,81 @@ mod tests {
         assert_eq!(w.chunks.len(), 2, "abc is gone, de still needed");
         assert!(w.matches(4, b"efg"));
         assert!(!w.matches(0, b"abc"), "forgotten");
+    }
+
+    /// Identity only stands in for a comparison at the very offset the bytes were written
+    /// at: the peer's own `Bytes` received at another offset (duplicated or reordered), a
+    /// different buffer with equal bytes, and a corrupted copy all go to the comparison.
+    #[test]
+    fn identity_holds_only_at_the_written_offset() {
+        let first = Bytes::from_static(b"abcd");
+        let second = Bytes::from_static(b"wxyz");
+        let mut w = Written::default();
+        w.push(&first);
+        w.push(&second);
+        assert!(
+            w.written_at(5, std::iter::once(&second[1..3]), 2),
+            "a slice"
+        );
+        assert!(w.matches(4, &second[..3]));
+        assert!(
+            !w.written_at(4, std::iter::once(&first[..]), 4),
+            "the first write's memory at the second's offset"
+        );
+        assert!(!w.matches(4, &first), "duplicated: compared, and differs");
+        let equal = Bytes::copy_from_slice(b"wxyz");
+        assert!(!w.written_at(4, std::iter::once(&equal[..]), 4));
+        assert!(
+            w.matches(4, &equal),
+            "another buffer, equal bytes: compared"
+        );
+        assert!(!w.matches(4, b"wxzz"), "a corrupted copy");
+        // One buffer written twice: each offset's bytes are that buffer's.
+        let mut twice = Written::default();
+        twice.push(&first);
+        twice.push(&first);
+        assert!(twice.matches(4, &first[..2]));
+        assert!(twice.matches(2, &first[2..]), "the first write's tail");
+    }
+
+    /// A read joined by the kernel is tied to the written bytes only through a recorded
+    /// copy whose sources were the written chunks themselves.
+    #[test]
+    fn kernel_copies_count_only_from_the_written_chunks() {
+        let (a, b) = (Bytes::from_static(b"abcd"), Bytes::from_static(b"efgh"));
+        let mut w = Written::default();
+        w.push(&a);
+        w.push(&b);
+        let joined = Bytes::copy_from_slice(b"cdef");
+        w.kernel_copy(2, [&a[2..], &b[..2]].into_iter(), &joined);
+        assert_eq!(w.copies.len(), 1);
+        assert!(w.is_kernel_copy(2, &joined));
+        assert!(w.is_kernel_copy(3, &joined[1..3]), "a part of it");
+        assert!(!w.is_kernel_copy(1, &joined[..2]), "at another offset");
+        assert!(w.matches(2, &joined));
+        // Sources that are not the written chunks (equal bytes elsewhere): no record,
+        // so what is received is compared.
+        let elsewhere = Bytes::copy_from_slice(b"abcdefgh");
+        let forged = Bytes::copy_from_slice(b"cdex");
+        w.kernel_copy(2, std::iter::once(&elsewhere[2..6]), &forged);
+        assert_eq!(w.copies.len(), 1);
+        assert!(!w.matches(2, &forged), "a corrupted join is caught");
+        w.forget_before(6);
+        assert!(w.copies.is_empty(), "received: forgotten");
+    }
+
+    /// Through the checker: a peer's own bytes delivered twice are reported.
+    #[test]
+    fn catches_the_peers_own_bytes_delivered_twice() {
+        let mut c = checker_with_pair();
+        let first = Bytes::from_static(b"abcd");
+        c.on_write(SocketId(1), &first);
+        c.on_write(SocketId(1), &Bytes::from_static(b"efgh"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(SocketId(0), &SocketEvent::Data(first.clone()), None);
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+        c.on_socket_event(SocketId(0), &SocketEvent::Data(first), None);
+        assert!(c.violations()[0].contains("differ"), "{:?}", c.violations());
     }
 
     #[test]

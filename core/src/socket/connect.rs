@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use crate::block_list::BlockList;
 use crate::defaults::{
     get_default_auto_select_family, get_default_auto_select_family_attempt_timeout,
@@ -583,7 +585,7 @@ impl Socket {
         self.connected_with(
             attempt,
             local,
-            None::<fn(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> std::result::Result<usize, ErrorCode>>,
             now,
         );
     }
@@ -593,7 +595,8 @@ impl Socket {
     /// before `Connect`): Node writes it from a `'connect'` listener, so when the kernel
     /// takes all of it at once (libuv's `try_write`) its callback — and a `Drain` that is
     /// then due — run inside the `connect` emission, before `Ready`. `dispatch` is called
-    /// once with that write's bytes (not for an empty write, which completes without IO):
+    /// once with that write's queued `Bytes` (not for an empty write, which completes
+    /// without IO):
     /// write them now without blocking and return how many went out (`Ok(0)`: would
     /// block), or the error code, which destroys the socket as a failed write does.
     /// What is not written, and every later write, goes the usual way
@@ -624,7 +627,7 @@ impl Socket {
         &mut self,
         attempt: AttemptId,
         local: Option<SocketAddr>,
-        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>,
         now: Instant,
     ) {
         self.connected_with(attempt, local, Some(dispatch), now);
@@ -634,7 +637,7 @@ impl Socket {
         &mut self,
         attempt: AttemptId,
         local: Option<SocketAddr>,
-        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>>,
         now: Instant,
     ) {
         self.connected_inner(attempt, local, now);
@@ -703,7 +706,7 @@ impl Socket {
     /// queued writes, reading.
     fn after_connect(
         &mut self,
-        dispatch: Option<impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>>,
     ) {
         if let Some(dispatch) = dispatch {
             if !self.dispatch_parked(dispatch) {
@@ -727,7 +730,7 @@ impl Socket {
     /// with the error at once, then `Error` and `Close` after `Ready`).
     fn dispatch_parked(
         &mut self,
-        dispatch: impl FnOnce(&[u8]) -> std::result::Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> std::result::Result<usize, ErrorCode>,
     ) -> bool {
         let Some((first, len)) = self.queue.front() else {
             return true;
@@ -735,7 +738,7 @@ impl Socket {
         let n = if len == 0 {
             0
         } else {
-            let attempt = self.queue.chunks().next().map(dispatch);
+            let attempt = self.queue.chunk_bytes().next().map(dispatch);
             match attempt {
                 Some(Ok(n)) => n,
                 Some(Err(code)) => {

@@ -79,7 +79,7 @@ impl<T> InlineDeque<T> {
         self.head.as_mut()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + Clone + '_ {
         self.head.iter().chain(self.rest.iter())
     }
 

@@ -67,9 +67,14 @@ impl WriteQueue {
 
     /// Borrow the unsent bytes, oldest first (empty chunks skipped).
     pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.chunk_bytes().map(Bytes::as_ref)
+    }
+
+    /// [`chunks`](WriteQueue::chunks) as the queued `Bytes` themselves.
+    pub(crate) fn chunk_bytes(&self) -> impl Iterator<Item = &Bytes> + Clone + '_ {
         self.chunks
             .iter()
-            .map(|q| q.data.as_ref())
+            .map(|q| &q.data)
             .filter(|c| !c.is_empty())
     }
 

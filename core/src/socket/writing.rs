@@ -36,7 +36,7 @@ impl Socket {
             data,
             now,
             true,
-            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> Result<usize, ErrorCode>>,
         )
     }
 
@@ -48,14 +48,15 @@ impl Socket {
             data,
             now,
             false,
-            None::<fn(&[u8]) -> Result<usize, ErrorCode>>,
+            None::<fn(&Bytes) -> Result<usize, ErrorCode>>,
         )
         .ok
     }
 
     /// `socket.write(data)` with Node's synchronous dispatch: when the socket is
     /// connected and no earlier write is still in flight (the queue was empty), `dispatch`
-    /// is called once with `data` — try to write it now without blocking and return how
+    /// is called once with `data` (the queued `Bytes` itself, which a backend may keep
+    /// rather than copy) — try to write it now without blocking and return how
     /// many bytes went out (`Ok(0)` for "would block"), or the error code. Only then is
     /// Node's return value computed (§3.1: `writableLength < highWaterMark ||
     /// writableLength == 0` after the dispatch attempt), so a fully dispatched write
@@ -93,7 +94,7 @@ impl Socket {
     pub fn write_tracked_dispatch(
         &mut self,
         data: Bytes,
-        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> Result<usize, ErrorCode>,
         now: Instant,
     ) -> WriteResult {
         self.write_inner(data, now, true, Some(dispatch))
@@ -132,7 +133,7 @@ impl Socket {
     pub fn write_dispatch(
         &mut self,
         data: Bytes,
-        dispatch: impl FnOnce(&[u8]) -> Result<usize, ErrorCode>,
+        dispatch: impl FnOnce(&Bytes) -> Result<usize, ErrorCode>,
         now: Instant,
     ) -> bool {
         self.write_inner(data, now, false, Some(dispatch)).ok
@@ -143,7 +144,7 @@ impl Socket {
         data: Bytes,
         now: Instant,
         callback: bool,
-        dispatch: Option<impl FnOnce(&[u8]) -> Result<usize, ErrorCode>>,
+        dispatch: Option<impl FnOnce(&Bytes) -> Result<usize, ErrorCode>>,
     ) -> WriteResult {
         self.last_now = Some(now);
         // A write without a callback carries `NO_CALLBACK`, which every completion skips.
@@ -214,7 +215,7 @@ impl Socket {
         if self.is_open() {
             self.timer.refresh(now);
             if let Some(dispatch) = sync {
-                let attempt = self.queue.chunks().next().map(dispatch);
+                let attempt = self.queue.chunk_bytes().next().map(dispatch);
                 match attempt {
                     Some(Ok(n)) => self.advance_written(n),
                     Some(Err(code)) => {
@@ -310,6 +311,14 @@ impl Socket {
     pub fn write_chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let open = self.is_open();
         self.queue.chunks().filter(move |_| open)
+    }
+
+    /// [`write_chunks`](Socket::write_chunks) as the queued [`Bytes`] themselves (for a
+    /// backend that keeps them rather than copying their bytes, as the simulation's
+    /// kernel does).
+    pub fn write_chunk_bytes(&self) -> impl Iterator<Item = &Bytes> + Clone + '_ {
+        let open = self.is_open();
+        self.queue.chunk_bytes().filter(move |_| open)
     }
 
     /// The first chunk of [`write_chunks`](Socket::write_chunks).

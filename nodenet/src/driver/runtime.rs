@@ -349,6 +349,9 @@ pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
 pub const READ_CHUNK: usize = 64 * 1024;
 
+/// At most this many queued chunks go into one `sendmsg`.
+pub const MAX_IOVECS: usize = 64;
+
 /// An OS listener registered with a runtime's reactor (what an [`OsRuntime`] adapter
 /// implements; `AsFd`: `Server::as_fd` lends it).
 pub trait OsListener: AsFd + Send + 'static {
@@ -651,6 +654,31 @@ pub trait RtStream: Send + 'static {
     /// Write a vector of slices without blocking (`WouldBlock` when the socket takes
     /// nothing now).
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Write queued chunks without blocking, as the `Bytes` the user wrote (the driver
+    /// passes at most [`MAX_IOVECS`] of them): what a runtime that can keep them rather
+    /// than copy their bytes overrides (the simulation's kernel does). The default is
+    /// [`try_write_vectored`](Self::try_write_vectored) of their slices, one slice for
+    /// one chunk, so an OS socket makes the same `sendmsg` either way.
+    fn try_write_bytes<'a>(
+        &self,
+        mut chunks: impl Iterator<Item = &'a Bytes> + Clone,
+    ) -> io::Result<usize> {
+        let Some(first) = chunks.next() else {
+            return self.try_write_vectored(&[]);
+        };
+        let Some(second) = chunks.next() else {
+            return self.try_write_vectored(&[IoSlice::new(first)]);
+        };
+        // On the stack: a queued write must not cost an allocation per `sendmsg`.
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut count = 0;
+        let all = [first, second].into_iter().chain(chunks);
+        for (slot, chunk) in slices.iter_mut().zip(all) {
+            *slot = IoSlice::new(chunk);
+            count += 1;
+        }
+        self.try_write_vectored(slices.get(..count).unwrap_or_default())
+    }
     /// One read (see [`OsStream::poll_read_chunk`]): what is available, an empty chunk
     /// at end-of-stream, or `Pending` with the waker registered.
     fn poll_read_chunk(

@@ -5,7 +5,7 @@
 //! and the idle timer, and reports its close to the server it was accepted from.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice};
+use std::io;
 use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::task::{Context, Poll};
@@ -23,7 +23,7 @@ use socket2::SockRef;
 use super::async_lookup::CustomLookup;
 use super::registry::{ConnGuard, ConnRequest};
 use super::resolve::LookupOptions;
-use super::runtime::{BoxFuture, Observed, RtListener, RtStream, Runtime, StdStream};
+use super::runtime::{BoxFuture, Observed, RtListener, RtStream, Runtime, StdStream, MAX_IOVECS};
 use crate::abort::AbortListener;
 use crate::Step;
 
@@ -31,9 +31,6 @@ mod read_into;
 mod signal;
 
 mod linger;
-
-/// At most this many queued chunks go into one `sendmsg`.
-const MAX_IOVECS: usize = 64;
 
 /// The time of one poll, read from the runtime's clock only when something needs it.
 struct LazyNow<R>(Option<Instant>, PhantomData<fn() -> R>);
@@ -312,7 +309,7 @@ impl<R: Runtime> SocketDriver<R> {
         }
         self.0.rt.observe(&self.0.core, Observed::Write(&data));
         let stream = &self.0.stream;
-        let dispatch = |chunk: &[u8]| match stream {
+        let dispatch = |chunk: &Bytes| match stream {
             Some(s) => try_write_now(s, chunk),
             None => Ok(0),
         };
@@ -580,7 +577,7 @@ impl<R: Runtime> SocketDriver<R> {
                 self.0.rt.observe(&self.0.core, Observed::Attached(&stream));
                 // Node writes the write parked while connecting from its 'connect'
                 // listener, synchronously when the kernel takes it.
-                let dispatch = |chunk: &[u8]| try_write_now(&stream, chunk);
+                let dispatch = |chunk: &Bytes| try_write_now(&stream, chunk);
                 self.0
                     .core
                     .handle_connected_dispatch(id, local, dispatch, now.get());
@@ -606,18 +603,12 @@ impl<R: Runtime> SocketDriver<R> {
             self.0.writing = false;
             return false;
         };
-        // On the stack: a queued write must not cost an allocation per `sendmsg`.
-        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-        let mut count = 0;
-        for (slot, chunk) in slices.iter_mut().zip(self.0.core.write_chunks()) {
-            *slot = IoSlice::new(chunk);
-            count += 1;
-        }
-        if count == 0 {
+        let chunks = self.0.core.write_chunk_bytes();
+        if chunks.clone().next().is_none() {
             self.0.writing = false;
             return false;
         }
-        let result = stream.try_write_vectored(slices.get(..count).unwrap_or_default());
+        let result = stream.try_write_bytes(chunks.take(MAX_IOVECS));
         let sent = match result {
             Ok(n) => Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
@@ -797,8 +788,8 @@ pub(crate) fn endpoints(
 
 /// One non-blocking write of `chunk` (libuv's `uv_try_write`): the bytes the kernel took
 /// (`Ok(0)` when it would block), or the error's code.
-fn try_write_now<S: RtStream>(stream: &S, chunk: &[u8]) -> Result<usize, ErrorCode> {
-    match stream.try_write_vectored(&[IoSlice::new(chunk)]) {
+fn try_write_now<S: RtStream>(stream: &S, chunk: &Bytes) -> Result<usize, ErrorCode> {
+    match stream.try_write_bytes(std::iter::once(chunk)) {
         Ok(n) => Ok(n),
         Err(e)
             if matches!(

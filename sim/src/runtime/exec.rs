@@ -104,11 +104,15 @@ impl ReadyQueue {
             .push_back(id);
     }
 
-    pub(crate) fn pop(&self) -> Option<(usize, u64)> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
+    /// Move every queued id to the back of `into` (one lock for a batch of tasks).
+    fn take_all(&self, into: &mut VecDeque<(usize, u64)>) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if into.is_empty() {
+            // Swapped, not copied: the two buffers take turns.
+            std::mem::swap(into, &mut *queue);
+        } else {
+            into.extend(queue.drain(..));
+        }
     }
 }
 
@@ -150,6 +154,8 @@ pub(crate) struct Tasks {
     free: Vec<usize>,
     generation: u64,
     pub(crate) ready: Arc<ReadyQueue>,
+    /// Woken tasks taken from `ready`, to poll in order.
+    batch: VecDeque<(usize, u64)>,
 }
 
 /// How polling a task ended.
@@ -187,6 +193,14 @@ impl Tasks {
         self.ready.push(id);
     }
 
+    /// The next woken task, in the order they were woken.
+    pub(crate) fn next_ready(&mut self) -> Option<(usize, u64)> {
+        if self.batch.is_empty() {
+            self.ready.take_all(&mut self.batch);
+        }
+        self.batch.pop_front()
+    }
+
     /// Poll task `id` once.
     pub(crate) fn poll(&mut self, id: (usize, u64)) -> Polled {
         let Some(Some(task)) = self.slots.get_mut(id.0) else {
@@ -202,8 +216,7 @@ impl Tasks {
                 a.host = Some(host);
             }
         });
-        let waker = task.waker.clone();
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(&task.waker);
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &mut task.body {
                 TaskBody::Main(f) => f.as_mut().poll(&mut cx).map(Some),
@@ -242,16 +255,23 @@ impl Tasks {
     /// Remove every task of `host`; they are returned so they are dropped outside any
     /// borrow (dropping them closes their sockets).
     pub(crate) fn take_host(&mut self, host: HostIx) -> Vec<Task> {
-        let slots: Vec<usize> = (0..self.slots.len())
-            .filter(|i| matches!(&self.slots[*i], Some(t) if t.host == host))
-            .collect();
-        slots.into_iter().filter_map(|i| self.remove(i)).collect()
+        self.take_where(|t| t.host == host)
     }
 
     /// Remove every task.
     pub(crate) fn take_all(&mut self) -> Vec<Task> {
-        let slots: Vec<usize> = (0..self.slots.len()).collect();
-        slots.into_iter().filter_map(|i| self.remove(i)).collect()
+        self.take_where(|_| true)
+    }
+
+    fn take_where(&mut self, pick: impl Fn(&Task) -> bool) -> Vec<Task> {
+        let mut out = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(&pick) {
+                out.extend(slot.take());
+                self.free.push(i);
+            }
+        }
+        out
     }
 }
 

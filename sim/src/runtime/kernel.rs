@@ -90,10 +90,9 @@ impl Host {
 /// timed when the link heals. Times are monotone, so TCP's ordering holds.
 #[derive(Debug, Default)]
 pub(crate) struct Pipe {
-    /// Kept mutable so that a read spanning several chunks joins them with
-    /// `BytesMut::unsplit`, without a copy when they lie side by side in the send pool
-    /// (successive sends do).
-    pub(crate) chunks: VecDeque<(Option<Duration>, BytesMut)>,
+    /// The `Bytes` the peer wrote, kept rather than copied (each `send` pushes its
+    /// chunks with one arrival time); a read within one chunk is a slice of it.
+    pub(crate) chunks: VecDeque<(Option<Duration>, Bytes)>,
     /// Bytes in the pipe (in flight and unread): what the sender's window sees.
     pub(crate) len: usize,
     pub(crate) last_ready: Duration,
@@ -101,6 +100,9 @@ pub(crate) struct Pipe {
     pub(crate) fin: Option<Option<Duration>>,
     /// Anything is held (for the link's retiming).
     pub(crate) held: bool,
+    /// The time of an `Arrive` event queued for this pipe and not processed yet: data
+    /// arriving at that same time needs no event of its own (the reader is woken then).
+    pub(crate) arrive_queued: Option<Duration>,
 }
 
 impl Pipe {
@@ -113,15 +115,22 @@ impl Pipe {
         Some(at)
     }
 
-    pub(crate) fn push(&mut self, at: Option<Duration>, data: BytesMut) -> Option<Duration> {
+    /// Queue the chunks of one `send`, all arriving at `at` (or held).
+    pub(crate) fn push(
+        &mut self,
+        at: Option<Duration>,
+        data: impl Iterator<Item = Bytes>,
+    ) -> Option<Duration> {
         let at = self.time(at);
         self.held |= at.is_none();
-        self.len += data.len();
         if self.chunks.capacity() == 0 {
             // Sends come in bursts: one allocation rather than a growth per doubling.
-            self.chunks.reserve(16);
+            self.chunks.reserve(32);
         }
-        self.chunks.push_back((at, data));
+        for d in data {
+            self.len += d.len();
+            self.chunks.push_back((at, d));
+        }
         at
     }
 
@@ -171,31 +180,54 @@ impl Pipe {
         first
     }
 
-    /// Take `n` readable bytes from the front, without copying when they lie in one
-    /// chunk or in chunks adjacent in memory.
+    /// The first chunk holds at least `n` bytes (a read of `n` needs no copy).
+    pub(crate) fn front_holds(&self, n: usize) -> bool {
+        self.chunks.front().is_some_and(|(_, d)| d.len() >= n)
+    }
+
+    /// The first `n` bytes, as slices of the chunks.
+    pub(crate) fn pieces(&self, n: usize) -> impl Iterator<Item = &[u8]> + Clone {
+        let mut left = n;
+        self.chunks.iter().map_while(move |(_, d)| {
+            let k = left.min(d.len());
+            left -= k;
+            (k > 0).then(|| &d[..k])
+        })
+    }
+
+    /// Take `n` readable bytes from the front: a slice of the first chunk when it holds
+    /// them, else the chunks joined by a copy.
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
-        let mut out = match self.chunks.front_mut() {
+        let out = match self.chunks.front_mut() {
             Some((_, d)) if n < d.len() => d.split_to(n),
-            Some(_) => match self.chunks.pop_front() {
+            Some((_, d)) if n == d.len() => match self.chunks.pop_front() {
                 Some((_, d)) => d,
-                None => BytesMut::new(),
+                None => Bytes::new(),
             },
-            None => BytesMut::new(),
-        };
-        while out.len() < n {
-            let want = n - out.len();
-            match self.chunks.front_mut() {
-                Some((_, d)) if want < d.len() => out.unsplit(d.split_to(want)),
-                Some(_) => {
-                    if let Some((_, d)) = self.chunks.pop_front() {
-                        out.unsplit(d);
-                    }
-                }
-                None => break,
+            _ => {
+                let joined = copy_to_pool(self.pieces(n), n);
+                self.advance(joined.len());
+                return joined;
             }
-        }
+        };
         self.len -= out.len();
-        out.freeze()
+        out
+    }
+
+    /// Drop the first `n` bytes (read elsewhere).
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        self.len -= n.min(self.len);
+        while n > 0 {
+            let Some((_, d)) = self.chunks.front_mut() else {
+                break;
+            };
+            if n < d.len() {
+                bytes::Buf::advance(d, n);
+                break;
+            }
+            n -= d.len();
+            self.chunks.pop_front();
+        }
     }
 
     pub(crate) fn discard(&mut self) {
@@ -204,6 +236,37 @@ impl Pipe {
         self.fin = None;
         self.held = false;
     }
+}
+
+thread_local! {
+    /// Reads joining several chunks copy into one block, split off per read and reused
+    /// once the readers dropped what they read (`reserve` reclaims it): no allocation per
+    /// read, and successive simulations reuse the memory.
+    static JOIN_POOL: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// The block a join (or a copying `send`) is copied into: room for what a typical
+/// simulation joins, so that the next one finds it unshared and reuses it (a smaller
+/// block is replaced several times per simulation, each a large `malloc` and `free`).
+const POOL_BLOCK: usize = 256 * 1024;
+
+/// The first `n` bytes of `pieces`, copied into one buffer of the pool.
+pub(crate) fn copy_to_pool<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> Bytes {
+    JOIN_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() < n {
+            pool.reserve(n.max(POOL_BLOCK));
+        }
+        for p in pieces {
+            let want = n - pool.len();
+            if want == 0 {
+                break;
+            }
+            pool.extend_from_slice(&p[..want.min(p.len())]);
+        }
+        pool.split().freeze()
+    })
 }
 
 /// One end of a connection.
@@ -733,5 +796,37 @@ impl State {
                 w.wake();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read within one chunk is a slice of the written `Bytes`; a read across chunks
+    /// is their bytes joined, in order; the count of bytes in the pipe follows.
+    #[test]
+    fn reads_slice_one_chunk_and_join_several() {
+        let (a, b) = (Bytes::from_static(b"abcd"), Bytes::from_static(b"efgh"));
+        let mut pipe = Pipe::default();
+        let t = Some(Duration::from_millis(1));
+        pipe.push(t, [a.clone(), b.slice(..3)].into_iter());
+        pipe.push(t, std::iter::once(b.slice(3..)));
+        assert_eq!(pipe.len, 8);
+        assert_eq!(pipe.ready(Duration::from_millis(1)), 8);
+        let one = pipe.take(2);
+        assert_eq!(
+            (&one[..], one.as_ptr()),
+            (&b"ab"[..], a.as_ptr()),
+            "a slice"
+        );
+        assert!(!pipe.front_holds(3));
+        let pieces: Vec<&[u8]> = pipe.pieces(5).collect();
+        assert_eq!(pieces, [&b"cd"[..], b"efg"]);
+        let joined = pipe.take(5);
+        assert_eq!(&joined[..], b"cdefg");
+        assert_eq!(pipe.len, 1);
+        pipe.advance(1);
+        assert_eq!((pipe.len, pipe.chunks.len()), (0, 0));
     }
 }

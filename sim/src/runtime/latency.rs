@@ -35,7 +35,13 @@ fn uniform(rng: &mut Rng, lo: Duration, hi: Duration) -> Duration {
     if hi <= lo {
         return lo;
     }
-    let span = (hi - lo).as_nanos().min(u128::from(u64::MAX)) as u64;
+    let span = hi - lo;
+    // The span in nanoseconds without 128-bit arithmetic (saturating, as before).
+    let span = span
+        .as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(u64::from(span.subsec_nanos())))
+        .unwrap_or(u64::MAX);
     lo + Duration::from_nanos(rng.below(span.saturating_add(1)))
 }
 

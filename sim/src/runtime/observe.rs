@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use nodenet::runtime::Observed;
 use nodenet_core::{ServerEvent, SocketEvent};
 
@@ -66,6 +68,21 @@ impl SimChecker {
 
     pub(crate) fn checked(&self) -> Checked {
         self.checker.checked()
+    }
+
+    /// The kernel joined `sources` into `copy` for a read of socket `sock` at `offset` of
+    /// the stream it receives (see `Checker::on_kernel_copy`).
+    pub(crate) fn kernel_copy<'a>(
+        &mut self,
+        sock: SockId,
+        offset: u64,
+        sources: impl Iterator<Item = &'a [u8]>,
+        copy: &Bytes,
+    ) {
+        if let Some(&probe) = self.by_sock.get(&sock) {
+            let id = SocketId(probe as usize);
+            self.checker.on_kernel_copy(id, offset, sources, copy);
+        }
     }
 }
 

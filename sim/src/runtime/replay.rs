@@ -8,9 +8,11 @@ use std::ops::Range;
 
 use super::sim::SimError;
 
-/// The seed `NODENET_SIM_SEED` asks to replay, if any.
+/// The seed `NODENET_SIM_SEED` asks to replay, if any (read once per process: every
+/// simulation asks).
 pub fn seed_from_env() -> Option<u64> {
-    std::env::var("NODENET_SIM_SEED").ok()?.trim().parse().ok()
+    static SEED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| std::env::var("NODENET_SIM_SEED").ok()?.trim().parse().ok())
 }
 
 /// The command that reruns the current test on `seed` alone, with its full trace:

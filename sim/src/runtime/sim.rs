@@ -539,7 +539,7 @@ impl Sim {
                 if until.is_none() && self.clients_done() {
                     return Ok(());
                 }
-                let Some(id) = self.tasks.ready.pop() else {
+                let Some(id) = self.tasks.next_ready() else {
                     break;
                 };
                 self.poll_task(id)?;
@@ -585,7 +585,7 @@ impl Sim {
     fn run_ready(&mut self) -> std::result::Result<(), Failure> {
         loop {
             self.absorb();
-            let Some(id) = self.tasks.ready.pop() else {
+            let Some(id) = self.tasks.next_ready() else {
                 return Ok(());
             };
             self.poll_task(id)?;
@@ -705,13 +705,17 @@ impl Sim {
 
     /// Take in what tasks asked for during their polls: new tasks, crashes, restarts.
     fn absorb(&mut self) {
+        // Asked before every poll, and mostly nothing was requested.
         let (spawned, control) = super::exec::with_active(|a| match a {
-            Some(a) => (
+            Some(a) if !a.spawned.is_empty() || !a.control.is_empty() => (
                 std::mem::take(&mut a.spawned),
                 std::mem::take(&mut a.control),
             ),
-            None => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         });
+        if spawned.is_empty() && control.is_empty() {
+            return;
+        }
         for (host, fut) in spawned {
             self.tasks.spawn(host, TaskBody::Spawned(fut));
         }

@@ -14,7 +14,7 @@ use std::io::{self, IoSlice};
 use std::net::{IpAddr, SocketAddr};
 use std::task::{Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use nodenet::runtime::{BindOptions, ReadChunk, Step, StepError};
 use nodenet_core::dns::{GaiQuery, V4MAPPED};
 use nodenet_core::error::code_from_io;
@@ -23,41 +23,12 @@ use nodenet_core::{Endpoint, ErrorCode};
 use crate::check::{Accept, ServerId};
 
 use super::kernel::{
-    Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState, State, SYN_RETRY,
-    SYN_TIMEOUT,
+    copy_to_pool, Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState,
+    State, SYN_RETRY, SYN_TIMEOUT,
 };
 
 /// libuv reads into 64 KiB buffers.
 const READ_BUFFER: usize = 64 * 1024;
-
-/// The block the sent bytes of this thread are copied into.
-const SEND_BLOCK: usize = 64 * 1024;
-
-thread_local! {
-    /// Every `send` of this thread copies into one block, split off per write and reused
-    /// once the receivers dropped what they read (`reserve` reclaims it): a simulation
-    /// then makes no allocation per write, and successive simulations reuse the memory.
-    static SEND_POOL: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
-}
-
-/// The first `n` bytes of `bufs`, copied into the send pool.
-fn copy_in(bufs: &[IoSlice<'_>], n: usize) -> BytesMut {
-    SEND_POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        pool.clear();
-        if pool.capacity() < n {
-            pool.reserve(n.max(SEND_BLOCK));
-        }
-        for b in bufs {
-            let want = n - pool.len();
-            if want == 0 {
-                break;
-            }
-            pool.extend_from_slice(&b[..want.min(b.len())]);
-        }
-        pool.split()
-    })
-}
 
 /// The `io::Error` a syscall failing with `code` gives.
 pub(crate) fn os_error(code: ErrorCode) -> io::Error {
@@ -336,18 +307,12 @@ impl State {
                 .enumerate()
                 .filter(move |(_, l)| l.open && l.host == host && l.matches(dst))
         };
-        let exact: Vec<ListenerId> = matching()
-            .filter(|(_, l)| l.addr.ip() == dst.ip())
-            .map(|(i, _)| i)
-            .collect();
-        let group = if exact.is_empty() {
-            matching().map(|(i, _)| i).collect()
-        } else {
-            exact
-        };
-        match group.len() {
+        let exact = |(_, l): &(ListenerId, &Listener)| l.addr.ip() == dst.ip();
+        let only_exact = matching().any(|m| exact(&m));
+        let group = || matching().filter(move |m| !only_exact || exact(m));
+        match group().count() {
             0 => None,
-            n => group.get(usize::from(src.port()) % n).copied(),
+            n => group().nth(usize::from(src.port()) % n).map(|(i, _)| i),
         }
     }
 
@@ -450,8 +415,50 @@ impl State {
 
     // ---- data path --------------------------------------------------------------
 
-    /// `sendmsg()`.
-    pub(crate) fn send(&mut self, s: SockId, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    /// `sendmsg()` of the driver's queued chunks: the kernel keeps the `Bytes` (a
+    /// prefix of them when it takes only part), as a copy would hold the same bytes.
+    pub(crate) fn send<'a>(
+        &mut self,
+        s: SockId,
+        chunks: impl Iterator<Item = &'a Bytes> + Clone,
+    ) -> io::Result<usize> {
+        let total = chunks.clone().map(Bytes::len).sum();
+        let (conn, side, n) = match self.send_room(s, total)? {
+            Some(room) => room,
+            None => return Ok(0),
+        };
+        let mut left = n;
+        let taken = chunks.map_while(move |c| {
+            let k = left.min(c.len());
+            left -= k;
+            (k > 0).then(|| {
+                if k == c.len() {
+                    c.clone()
+                } else {
+                    c.slice(..k)
+                }
+            })
+        });
+        self.send_taken(conn, side, n, taken);
+        Ok(n)
+    }
+
+    /// `sendmsg()` of plain slices (the write half of a split stream): the kernel copies
+    /// what it takes.
+    pub(crate) fn send_copy(&mut self, s: SockId, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let total = bufs.iter().map(|b| b.len()).sum();
+        let (conn, side, n) = match self.send_room(s, total)? {
+            Some(room) => room,
+            None => return Ok(0),
+        };
+        let data = copy_to_pool(bufs.iter().map(|b| &b[..]), n);
+        self.send_taken(conn, side, n, std::iter::once(data));
+        Ok(n)
+    }
+
+    /// How much of `total` bytes a `send` on `s` takes now (short writes, a full buffer),
+    /// with the connection end it goes out of; `None` for nothing to send.
+    fn send_room(&mut self, s: SockId, total: usize) -> io::Result<Option<(ConnId, usize, usize)>> {
         self.ops += 1;
         let Some((conn, side)) = self.socks[s].end() else {
             return Err(os_error(ErrorCode::ENOTCONN));
@@ -467,14 +474,11 @@ impl State {
         if end.fin_sent {
             return Err(os_error(ErrorCode::EPIPE));
         }
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
-            return Ok(0);
+            return Ok(None);
         }
-        let (from, to) = (end.host, self.conns[conn].ends[1 - side].host);
         let peer = &self.conns[conn].ends[1 - side];
-        let peer_gone = peer.closed;
-        let space = if peer_gone {
+        let space = if peer.closed {
             total
         } else {
             self.faults.buffer.saturating_sub(peer.incoming.len)
@@ -487,7 +491,22 @@ impl State {
             self.injected.short_writes += 1;
             n = self.rng.range(1, n as u64) as usize;
         }
-        let data = copy_in(bufs, n);
+        Ok(Some((conn, side, n)))
+    }
+
+    /// The `n` bytes `data` a `send` took leave end `side` of `conn`.
+    fn send_taken(
+        &mut self,
+        conn: ConnId,
+        side: usize,
+        n: usize,
+        data: impl Iterator<Item = Bytes>,
+    ) {
+        let (from, to) = (
+            self.conns[conn].ends[side].host,
+            self.conns[conn].ends[1 - side].host,
+        );
+        let peer_gone = self.conns[conn].ends[1 - side].closed;
         self.conns[conn].ends[side].sent += n as u64;
         let at = self.transit(from, to);
         if peer_gone && at.is_some() {
@@ -496,11 +515,10 @@ impl State {
                 "data to closed socket, RST back (conn {conn})"
             ));
             self.send_rst(conn, 1 - side);
-            return Ok(n);
+            return;
         }
         let arrival = self.conns[conn].ends[1 - side].incoming.push(at, data);
         self.after_push(conn, 1 - side, arrival);
-        Ok(n)
     }
 
     /// Data or a FIN was queued toward end `to`: wake its reader then, or remember the
@@ -508,7 +526,11 @@ impl State {
     fn after_push(&mut self, conn: ConnId, to: usize, arrival: Option<std::time::Duration>) {
         match arrival {
             Some(at) => {
-                self.schedule(at, Ev::Arrive { conn, side: to });
+                let pipe = &mut self.conns[conn].ends[to].incoming;
+                if pipe.arrive_queued != Some(at) {
+                    pipe.arrive_queued = Some(at);
+                    self.schedule(at, Ev::Arrive { conn, side: to });
+                }
             }
             None => {
                 self.held_pipes.insert((conn, to));
@@ -579,7 +601,19 @@ impl State {
             } else {
                 ready
             };
-            let data = self.conns[conn].ends[side].incoming.take(take);
+            let pipe = &self.conns[conn].ends[side].incoming;
+            let data = if pipe.front_holds(take) {
+                self.conns[conn].ends[side].incoming.take(take)
+            } else {
+                // The read spans chunks: the kernel copies them into one buffer.
+                let joined = copy_to_pool(pipe.pieces(take), take);
+                if let Some(ch) = self.checker.as_deref_mut() {
+                    let offset = self.socks[s].delivered;
+                    ch.kernel_copy(s, offset, pipe.pieces(take), &joined);
+                }
+                self.conns[conn].ends[side].incoming.advance(take);
+                joined
+            };
             self.socks[s].delivered += data.len() as u64;
             // Space freed: a writer blocked on the full buffer may continue.
             if let Some(p) = self.conns[conn].ends[1 - side].sock {
@@ -860,6 +894,10 @@ impl State {
         self.steps += 1;
         match ev {
             Ev::Arrive { conn, side } => {
+                let pipe = &mut self.conns[conn].ends[side].incoming;
+                if pipe.arrive_queued == Some(self.now) {
+                    pipe.arrive_queued = None;
+                }
                 if let Some(s) = self.conns[conn].ends[side].sock {
                     if let Some(w) = self.socks[s].read_waker.take() {
                         w.wake();
