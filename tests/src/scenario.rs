@@ -26,7 +26,8 @@
 //! }
 //! ```
 //!
-//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from.
+//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from (or a
+//! related `test-socket-*.js`; `sequential/test-net-*.js` for one of `test/sequential/`).
 //! `differences` are deliberate (argued) departures from Node; `known_divergences` are
 //! bugs: per runtime (all when `runtimes` is absent), the issue item and the traces nodenet
 //! prints today, checked by the suites so that a fix forces the marker's removal.
@@ -78,7 +79,8 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// The Node test it is ported from (`test-net-*.js` in Node's `test/parallel/`).
+    /// The Node test it is ported from (`test-net-*.js` in Node's `test/parallel/`, or
+    /// `sequential/test-net-*.js` in `test/sequential/`).
     pub node_test: String,
     /// Sections of `docs/node-semantics.md` the scenario exercises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

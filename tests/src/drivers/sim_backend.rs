@@ -34,6 +34,12 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the simulated kernel does not refuse a client's bind to a local port in use \
                  (EADDRINUSE): its ports are unique per connection",
     },
+    Exclusion {
+        scenario: "connect_refused_message",
+        reason: "the simulated host's `localhost` names 127.0.0.1 and ::1 (as many \
+                 /etc/hosts do); the recording machine's names 127.0.0.1 only, which the \
+                 trace shows",
+    },
 ];
 
 /// [`NetDriver<SimRuntime>`] on a seed and a fault mix. A failure of the simulation
