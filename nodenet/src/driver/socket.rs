@@ -385,10 +385,13 @@ impl<R: Runtime> SocketDriver<R> {
                     continue;
                 }
             }
+            // Reads before writes, as libuv's uv__stream_io handles one readiness: when
+            // a reset both fails the read and the write in flight, Node hears the read's
+            // error (the socket destroyed with it, the write cancelled by the close).
             let progress = self.poll_resolve(cx, &mut now)
                 | self.poll_attempts(cx, &mut now)
-                | self.try_write(&mut now, Some(cx))
-                | self.try_read(&mut now, cx);
+                | self.try_read(&mut now, cx)
+                | self.try_write(&mut now, Some(cx));
             if progress {
                 continue;
             }
