@@ -21,8 +21,10 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // The setEncoding scenarios record the decoded text of each read, which depends on
     // how the reads are chunked (on a loopback a small write arrives in one read), and
     // autoselectfamily_ipv4first ends its accepted socket while the request is still
-    // arriving, so with latency `finish` can fall between two chunks of it: their
-    // outcome is printed, not judged.
+    // arriving, so with latency `finish` can fall between two chunks of it, and
+    // destroy_reader_big_write destroys its client at the first data, when latency
+    // decides whether more is unread (an RST for the writer) or still in flight (a FIN):
+    // their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -32,7 +34,9 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
             .failed
             .iter()
             .filter(|(name, _)| {
-                !name.starts_with("set_encoding") && name != "autoselectfamily_ipv4first"
+                !name.starts_with("set_encoding")
+                    && name != "autoselectfamily_ipv4first"
+                    && name != "destroy_reader_big_write"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();

@@ -30,6 +30,10 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
     },
     Exclusion {
+        scenario: "ipc_overlong_path",
+        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+    },
+    Exclusion {
         scenario: "client_bind_twice",
         reason: "the simulated kernel does not refuse a client's bind to a local port in use \
                  (EADDRINUSE): its ports are unique per connection",
