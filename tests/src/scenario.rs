@@ -277,9 +277,10 @@ pub struct ConnectSpec {
     /// `autoSelectFamily`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_select_family: Option<bool>,
-    /// `autoSelectFamilyAttemptTimeout` in milliseconds.
+    /// `autoSelectFamilyAttemptTimeout` in milliseconds (possibly out of range, to see
+    /// the validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_select_family_attempt_timeout: Option<u64>,
+    pub auto_select_family_attempt_timeout: Option<i64>,
     /// `noDelay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_delay: Option<bool>,
@@ -302,6 +303,22 @@ pub struct ConnectSpec {
     /// `blockList` (Node v22.13+; ignored by Node v20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_list: Option<Vec<BlockRule>>,
+    /// `onread` (constructor option): reads land in the caller's buffers and are
+    /// recorded as `read:<text>` (consecutive reads merged), no `data` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onread: Option<OnReadSpec>,
+}
+
+/// The `onread` option of a scenario's socket: `{ buffer, callback }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnReadSpec {
+    /// Bytes per buffer.
+    pub buffer: usize,
+    /// `buffer` given as a function handing out this many buffers in turn (Node's test
+    /// pool); absent: one static buffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<usize>,
 }
 
 impl ConnectSpec {

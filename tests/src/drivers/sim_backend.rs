@@ -40,11 +40,18 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
     },
     Exclusion {
         scenario: "connect_refused_message",
-        reason: "the simulated host's `localhost` names 127.0.0.1 and ::1 (as many \
-                 /etc/hosts do); the recording machine's names 127.0.0.1 only, which the \
-                 trace shows",
+        reason: LOCALHOST,
+    },
+    Exclusion {
+        scenario: "lookup_localhost",
+        reason: LOCALHOST,
     },
 ];
+
+/// Why a scenario that resolves `localhost` is not run on the simulation runtime.
+const LOCALHOST: &str = "the simulated host's `localhost` names 127.0.0.1 and ::1 (as many \
+                         /etc/hosts do); the recording machine's names 127.0.0.1 only, which \
+                         the trace shows";
 
 /// [`NetDriver<SimRuntime>`] on a seed and a fault mix. A failure of the simulation
 /// (an invariant violation, a deadlock) is the scenario's [`DriverError`], with the
