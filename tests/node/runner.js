@@ -289,10 +289,12 @@ function serverProperty(name, prop) {
 // ---- actions ---------------------------------------------------------------------------
 
 function writeUntilBlocked(actor, sock, step) {
-  const chunk = Buffer.alloc(step.chunk_size || 65536, 'x');
+  // `data` (a string, converted by every write as Node does) or `chunk_size` bytes of x.
+  const chunk = step.data !== undefined ? step.data.repeat(step.repeat || 1)
+    : Buffer.alloc(step.chunk_size || 65536, 'x');
   const max = step.max_chunks || 4096;
   for (let i = 0; i < max; i++) {
-    if (!sock.write(chunk)) {
+    if (!sock.write(chunk, step.encoding)) {
       record(actor, 'blocked');
       return;
     }
@@ -368,10 +370,10 @@ function actOn(actor, step) {
     case 'write': {
       const data = step.repeat !== undefined ? step.data.repeat(step.repeat) : step.data;
       if (step.cb !== undefined) {
-        const ret = sock.write(data, labelledCallback(actor, step.cb));
+        const ret = sock.write(data, step.encoding, labelledCallback(actor, step.cb));
         record(actor, `write:${step.cb}=${ret}`);
       } else {
-        sock.write(data);
+        sock.write(data, step.encoding);
       }
       return;
     }

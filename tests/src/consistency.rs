@@ -17,7 +17,8 @@ pub const RUNTIMES: [&str; 4] = ["tokio", "smol", "std", "sim"];
 /// * a newer-Node difference says which version;
 /// * the recording holds no runner failure (`runner` actor);
 /// * it names the Node test it is ported from (`test-net-*.js`, or the related
-///   `test-socket-*.js`; `sequential/` in front for a test of Node's `test/sequential/`);
+///   `test-socket-*.js` or `test-pipe-*.js`; `sequential/` in front for a test of Node's
+///   `test/sequential/`);
 /// * each known divergence names its issue item, only known runtimes, runtimes no other
 ///   divergence of the scenario claims, and traces that really differ from the conforming
 ///   ones.
@@ -110,7 +111,7 @@ pub fn problems(file: &ScenarioFile) -> Vec<String> {
     }
     if !is_node_test_name(&s.node_test) {
         out.push(format!(
-            "node_test {:?} is not a test-net-*.js or test-socket-*.js file name (optionally under sequential/)",
+            "node_test {:?} is not a test-net-*.js, test-socket-*.js or test-pipe-*.js file name (optionally under sequential/)",
             s.node_test
         ));
     }
@@ -153,8 +154,12 @@ pub fn problems(file: &ScenarioFile) -> Vec<String> {
 }
 
 /// Whether `name` names a Node test a scenario can be ported from: `test-net-*.js` or
-/// `test-socket-*.js` of Node's `test/parallel/`, or the same under `sequential/`.
+/// the related `test-socket-*.js` and `test-pipe-*.js` of Node's `test/parallel/`, or
+/// the same under `sequential/`.
 fn is_node_test_name(name: &str) -> bool {
     let file = name.strip_prefix("sequential/").unwrap_or(name);
-    (file.starts_with("test-net-") || file.starts_with("test-socket-")) && file.ends_with(".js")
+    ["test-net-", "test-socket-", "test-pipe-"]
+        .iter()
+        .any(|prefix| file.starts_with(prefix))
+        && file.ends_with(".js")
 }

@@ -276,11 +276,17 @@ impl<'s> ScriptRunner<'s> {
             Op::WriteUntilBlocked {
                 chunk_size,
                 max_chunks,
+                data,
+                repeat,
+                encoding,
             } => {
                 let chunk = Op::Write {
-                    data: "x".repeat(chunk_size.unwrap_or(65536)),
-                    repeat: None,
+                    data: data
+                        .clone()
+                        .unwrap_or_else(|| "x".repeat(chunk_size.unwrap_or(65536))),
+                    repeat: *repeat,
                     cb: None,
+                    encoding: encoding.clone(),
                 };
                 for _ in 0..max_chunks.unwrap_or(4096) {
                     match actors.perform(actor, &chunk) {

@@ -660,7 +660,7 @@ impl<R: Runtime> SocketDriver<R> {
                 return match cx {
                     Some(cx) => stream.poll_write_ready(cx).is_ready(),
                     None => false,
-                }
+                };
             }
             Err(e) => Err(code_from_io(&e)),
         };

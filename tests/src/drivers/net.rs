@@ -70,7 +70,9 @@ impl ReadBuffers {
     /// The buffer the next read lands in.
     pub fn current(&mut self) -> &mut [u8] {
         let i = self.next % self.bufs.len().max(1);
-        self.bufs.get_mut(i).map_or(&mut [][..], |b| b.as_mut_slice())
+        self.bufs
+            .get_mut(i)
+            .map_or(&mut [][..], |b| b.as_mut_slice())
     }
 
     /// Take the `n` bytes the last read put into the current buffer; the next read
@@ -483,13 +485,19 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
                 data,
                 repeat,
                 cb: None,
-            } => return Ok(s.write(Op::write_data(data, *repeat))),
+                encoding,
+            } => {
+                let bytes = Op::encoded_data(data, *repeat, encoding.as_deref())?;
+                return Ok(s.write(bytes));
+            }
             Op::Write {
                 data,
                 repeat,
                 cb: Some(label),
+                encoding,
             } => {
-                let r = s.write_tracked(Op::write_data(data, *repeat));
+                let bytes = Op::encoded_data(data, *repeat, encoding.as_deref())?;
+                let r = s.write_tracked(bytes);
                 callbacks.on_write(actor, r.id, label);
                 return Ok(r.ok);
             }

@@ -19,19 +19,27 @@ use crate::trace::Traces;
 pub const SIM_EXCLUSIONS: &[Exclusion] = &[
     Exclusion {
         scenario: "ipc_listen_connect_unlink",
-        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+        reason: UNIX_SOCKETS,
     },
     Exclusion {
         scenario: "server_listen_path_twice",
-        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+        reason: UNIX_SOCKETS,
     },
     Exclusion {
         scenario: "connect_options_path",
-        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+        reason: UNIX_SOCKETS,
+    },
+    Exclusion {
+        scenario: "ipc_ping_pong",
+        reason: UNIX_SOCKETS,
+    },
+    Exclusion {
+        scenario: "ipc_server_address",
+        reason: UNIX_SOCKETS,
     },
     Exclusion {
         scenario: "ipc_overlong_path",
-        reason: "the simulated kernel models TCP only: no Unix domain sockets, no socket files",
+        reason: UNIX_SOCKETS,
     },
     Exclusion {
         scenario: "client_bind_twice",
@@ -47,6 +55,10 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: LOCALHOST,
     },
 ];
+
+/// Why a scenario with Unix domain sockets is not run on the simulation runtime.
+const UNIX_SOCKETS: &str =
+    "the simulated kernel models TCP only: no Unix domain sockets, no socket files";
 
 /// Why a scenario that resolves `localhost` is not run on the simulation runtime.
 const LOCALHOST: &str = "the simulated host's `localhost` names 127.0.0.1 and ::1 (as many \
