@@ -265,6 +265,33 @@ fn bind_unavailable_address_without_port() {
 }
 
 #[test]
+fn a_local_address_of_the_other_family_fails_the_bind_with_einval() {
+    // Node binds with the target's family, and libuv's address parsing refuses the other
+    // one: `bind EINVAL <localAddress>`, no attempt, no system call.
+    for (host, local) in [("::1", "127.0.0.1"), ("127.0.0.1", "::1")] {
+        let mut h = H::client();
+        let opts = ConnectOptions {
+            local_address: Some(local.into()),
+            ..ConnectOptions::tcp(9, host)
+        };
+        h.s.connect(opts, h.now).unwrap();
+        h.tick();
+        assert!(!h
+            .cmds()
+            .iter()
+            .any(|c| matches!(c, Command::Connect { .. })));
+        let evs = h.evs();
+        assert_eq!(
+            evs.iter().map(name).collect::<Vec<_>>(),
+            ["error", "close(true)"]
+        );
+        let e = error_of(&evs);
+        assert_eq!(e.message(), format!("bind EINVAL {local}"));
+        assert_eq!(e.code(), ErrorCode::EINVAL);
+    }
+}
+
+#[test]
 fn local_address_without_port_has_no_local_details() {
     let mut h = H::client();
     let opts = ConnectOptions {

@@ -398,6 +398,27 @@ fn reset_and_destroy_fails_queued_writes() {
     assert_eq!(write_results(&evs), [Some("ERR_STREAM_DESTROYED".into())]);
 }
 
+#[test]
+fn a_read_error_fails_the_queued_writes_after_the_error_event() {
+    // Node (test-net-stream.js): a reset read while writes wait destroys the socket with
+    // the read's error: 'error' (a tick), then the handle's close settles the writes
+    // (nodenet fails the one in flight too, where Node reports it as successful: the
+    // README's deliberate difference), then 'close'.
+    let mut h = H::connected();
+    h.write("first");
+    h.write("second");
+    h.s.handle_read_error(ErrorCode::ECONNRESET, h.now);
+    let evs = h.evs();
+    assert_eq!(
+        evs.iter().map(name).collect::<Vec<_>>(),
+        ["error", "writeErr", "writeErr", "close(true)"]
+    );
+    assert_eq!(
+        write_results(&evs),
+        [Some("ECONNRESET".into()), Some("ECONNRESET".into())]
+    );
+}
+
 // ---- lifecycle invariants on common paths ----------------------------------------------
 
 #[test]

@@ -94,4 +94,18 @@ impl<R: BlockingRuntime> Socket<R, Blocking> {
         let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
         rt.block_on(|cx| driver.poll_event_into(cx, buf))
     }
+
+    /// [`next_event_into`](Self::next_event_into), waiting at most until `deadline`, as
+    /// [`next_event_until`](Self::next_event_until) does: `Poll::Pending` when the
+    /// deadline passed first (the IO was still checked once). With it one thread can
+    /// drive several sockets, some of them reading into their own buffers.
+    #[doc(alias = "onread")]
+    pub fn next_event_into_until(
+        &mut self,
+        buf: &mut [u8],
+        deadline: std::time::Instant,
+    ) -> Poll<Option<ReadInto>> {
+        let (rt, driver) = (self.driver.runtime().clone(), &mut self.driver);
+        rt.block_until(deadline, |cx| driver.poll_event_into(cx, buf))
+    }
 }

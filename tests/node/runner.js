@@ -76,6 +76,9 @@ function record(actor, entry) {
   } else if (entry.startsWith('data') && last !== undefined && last.startsWith('data') &&
       (last === 'data' || last.startsWith('data:'))) {
     if (!quietData.has(actor)) trace[trace.length - 1] = last + entry.slice('data:'.length);
+  } else if (entry.startsWith('read:') && last !== undefined && last.startsWith('read:')) {
+    // `onread` reads merge like data: their sizes are the kernel's business.
+    trace[trace.length - 1] = last + entry.slice('read:'.length);
   } else {
     trace.push(entry);
   }
@@ -286,10 +289,12 @@ function serverProperty(name, prop) {
 // ---- actions ---------------------------------------------------------------------------
 
 function writeUntilBlocked(actor, sock, step) {
-  const chunk = Buffer.alloc(step.chunk_size || 65536, 'x');
+  // `data` (a string, converted by every write as Node does) or `chunk_size` bytes of x.
+  const chunk = step.data !== undefined ? step.data.repeat(step.repeat || 1)
+    : Buffer.alloc(step.chunk_size || 65536, 'x');
   const max = step.max_chunks || 4096;
   for (let i = 0; i < max; i++) {
-    if (!sock.write(chunk)) {
+    if (!sock.write(chunk, step.encoding)) {
       record(actor, 'blocked');
       return;
     }
@@ -365,10 +370,10 @@ function actOn(actor, step) {
     case 'write': {
       const data = step.repeat !== undefined ? step.data.repeat(step.repeat) : step.data;
       if (step.cb !== undefined) {
-        const ret = sock.write(data, labelledCallback(actor, step.cb));
+        const ret = sock.write(data, step.encoding, labelledCallback(actor, step.cb));
         record(actor, `write:${step.cb}=${ret}`);
       } else {
-        sock.write(data);
+        sock.write(data, step.encoding);
       }
       return;
     }
@@ -428,10 +433,23 @@ function createSocket(actor) {
     if (c[k] !== undefined) opts[k] = c[k];
   }
   if (c.signal !== undefined) opts.signal = signalFor(actor, c.signal);
+  if (c.onread !== undefined) opts.onread = onread(actor, c.onread);
   const sock = new net.Socket(opts);
   instrumentSocket(actor, sock);
   if (c.timeout) sock.setTimeout(c.timeout);
   return sock;
+}
+
+// The `onread` option: one static buffer, or (`pool`) a function handing out `pool`
+// buffers in turn; each read is recorded as `read:<text>`.
+function onread(actor, spec) {
+  const callback = (nread, buf) => {
+    record(actor, 'read:' + Buffer.from(buf.buffer, buf.byteOffset, nread).toString('utf8'));
+  };
+  if (spec.pool === undefined) return { buffer: Buffer.alloc(spec.buffer), callback };
+  const pool = Array.from({ length: spec.pool }, () => Buffer.alloc(spec.buffer));
+  let next = 0;
+  return { buffer: () => pool[next++ % pool.length], callback };
 }
 
 // A callback labelled `label`: records `cb:<label>:ok` or `cb:<label>:<CODE>`.

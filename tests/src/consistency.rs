@@ -16,7 +16,9 @@ pub const RUNTIMES: [&str; 4] = ["tokio", "smol", "std", "sim"];
 /// * a Rust-only difference only adds `sockopt.*` entries to Node's trace;
 /// * a newer-Node difference says which version;
 /// * the recording holds no runner failure (`runner` actor);
-/// * it names the Node test it is ported from (`test-net-*.js`);
+/// * it names the Node test it is ported from (`test-net-*.js`, or the related
+///   `test-socket-*.js` or `test-pipe-*.js`; `sequential/` in front for a test of Node's
+///   `test/sequential/`);
 /// * each known divergence names its issue item, only known runtimes, runtimes no other
 ///   divergence of the scenario claims, and traces that really differ from the conforming
 ///   ones.
@@ -107,9 +109,9 @@ pub fn problems(file: &ScenarioFile) -> Vec<String> {
             _ => {}
         }
     }
-    if !(s.node_test.starts_with("test-net-") && s.node_test.ends_with(".js")) {
+    if !is_node_test_name(&s.node_test) {
         out.push(format!(
-            "node_test {:?} is not a test-net-*.js file name",
+            "node_test {:?} is not a test-net-*.js, test-socket-*.js or test-pipe-*.js file name (optionally under sequential/)",
             s.node_test
         ));
     }
@@ -149,4 +151,15 @@ pub fn problems(file: &ScenarioFile) -> Vec<String> {
         ));
     }
     out
+}
+
+/// Whether `name` names a Node test a scenario can be ported from: `test-net-*.js` or
+/// the related `test-socket-*.js` and `test-pipe-*.js` of Node's `test/parallel/`, or
+/// the same under `sequential/`.
+fn is_node_test_name(name: &str) -> bool {
+    let file = name.strip_prefix("sequential/").unwrap_or(name);
+    ["test-net-", "test-socket-", "test-pipe-"]
+        .iter()
+        .any(|prefix| file.starts_with(prefix))
+        && file.ends_with(".js")
 }

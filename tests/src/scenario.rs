@@ -26,7 +26,9 @@
 //! }
 //! ```
 //!
-//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from.
+//! `node_test` names the `test/parallel/test-net-*.js` the scenario is ported from (or a
+//! related `test-socket-*.js` or `test-pipe-*.js`; `sequential/test-net-*.js` for one of
+//! `test/sequential/`).
 //! `differences` are deliberate (argued) departures from Node; `known_divergences` are
 //! bugs: per runtime (all when `runtimes` is absent), the issue item and the traces nodenet
 //! prints today, checked by the suites so that a fix forces the marker's removal.
@@ -78,7 +80,8 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// The Node test it is ported from (`test-net-*.js` in Node's `test/parallel/`).
+    /// The Node test it is ported from (`test-net-*.js` in Node's `test/parallel/`, or
+    /// `sequential/test-net-*.js` in `test/sequential/`).
     pub node_test: String,
     /// Sections of `docs/node-semantics.md` the scenario exercises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -275,9 +278,10 @@ pub struct ConnectSpec {
     /// `autoSelectFamily`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_select_family: Option<bool>,
-    /// `autoSelectFamilyAttemptTimeout` in milliseconds.
+    /// `autoSelectFamilyAttemptTimeout` in milliseconds (possibly out of range, to see
+    /// the validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_select_family_attempt_timeout: Option<u64>,
+    pub auto_select_family_attempt_timeout: Option<i64>,
     /// `noDelay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_delay: Option<bool>,
@@ -300,6 +304,22 @@ pub struct ConnectSpec {
     /// `blockList` (Node v22.13+; ignored by Node v20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_list: Option<Vec<BlockRule>>,
+    /// `onread` (constructor option): reads land in the caller's buffers and are
+    /// recorded as `read:<text>` (consecutive reads merged), no `data` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onread: Option<OnReadSpec>,
+}
+
+/// The `onread` option of a scenario's socket: `{ buffer, callback }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnReadSpec {
+    /// Bytes per buffer.
+    pub buffer: usize,
+    /// `buffer` given as a function handing out this many buffers in turn (Node's test
+    /// pool); absent: one static buffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<usize>,
 }
 
 impl ConnectSpec {
@@ -452,6 +472,10 @@ pub enum Op {
         /// Label of the write's callback.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cb: Option<String>,
+        /// `write(data, encoding)`: the text's encoding (`utf8` when absent; `latin1`,
+        /// `hex`), which the Rust drivers apply as `Buffer.from(data, encoding)` does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoding: Option<String>,
     },
     /// `end()` or `end(data)` (the end_with_data case). With `cb`, `end` gets a callback,
     /// recorded as `cb:<cb>:ok` / `cb:<cb>:<CODE>` when called.
@@ -511,6 +535,16 @@ pub enum Op {
         /// Bytes per write (default 65536).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chunk_size: Option<usize>,
+        /// Write this text instead (`data` repeated `repeat` times, in `encoding`), as
+        /// the `write` step does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        /// Repeat count of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeat: Option<usize>,
+        /// Encoding of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoding: Option<String>,
         /// Bound on the number of writes (default 4096).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_chunks: Option<usize>,
@@ -604,6 +638,34 @@ impl Op {
     /// The bytes a `write` step writes (`data`, `repeat` times).
     pub fn write_data(data: &str, repeat: Option<usize>) -> bytes::Bytes {
         bytes::Bytes::from(data.repeat(repeat.unwrap_or(1)))
+    }
+
+    /// The bytes a `write` step with an `encoding` writes: `Buffer.from(text, encoding)`
+    /// of `data` repeated `repeat` times, for the encodings the scenarios use (`utf8`,
+    /// `latin1`/`binary`, `hex`: pairs of hex digits up to the first that is not one, as
+    /// Node decodes them). `Err` names an encoding not supported here.
+    pub fn encoded_data(
+        data: &str,
+        repeat: Option<usize>,
+        encoding: Option<&str>,
+    ) -> Result<bytes::Bytes, String> {
+        let text = data.repeat(repeat.unwrap_or(1));
+        match encoding.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("utf8" | "utf-8") => Ok(bytes::Bytes::from(text)),
+            Some("latin1" | "binary") => Ok(text.chars().map(|c| c as u32 as u8).collect()),
+            Some("hex") => {
+                let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+                let mut out = Vec::with_capacity(text.len() / 2);
+                for pair in text.as_bytes().chunks_exact(2) {
+                    match (digit(pair[0]), digit(pair[1])) {
+                        (Some(high), Some(low)) => out.push(high << 4 | low),
+                        _ => break,
+                    }
+                }
+                Ok(bytes::Bytes::from(out))
+            }
+            Some(other) => Err(format!("UNSUPPORTED_ENCODING_{other}")),
+        }
     }
 }
 

@@ -40,7 +40,8 @@ pub trait Actors {
     /// [`ScriptRunner::record`]). Returns `Ok(write())`'s return value for `write`, `Ok(true)`
     /// for others, or `Err(code)` when the call fails synchronously (Node would throw):
     /// recorded as `throw:<code>` — except for an `end` with a callback, whose failure is
-    /// the callback's error (`cb:<label>:<code>`).
+    /// the callback's error (`cb:<label>:<code>`, recorded on Node's next tick: once the
+    /// current run of actions is over).
     ///
     /// A labelled callback (`write`/`end` with `cb`) is the driver's to report, as an
     /// [`Event::Callback`] recorded when Node would call it: a write's when its
@@ -93,6 +94,10 @@ pub struct ScriptRunner<'s> {
     fired: Vec<bool>,
     conns: usize,
     done: bool,
+    /// Entries Node records on the next tick of what the script did (an `end`'s callback
+    /// with its synchronous error: `process.nextTick(cb, err)`): noted once the current
+    /// run of actions is over.
+    next_tick: Vec<(String, String)>,
 }
 
 impl<'s> ScriptRunner<'s> {
@@ -109,11 +114,24 @@ impl<'s> ScriptRunner<'s> {
             fired: vec![false; scenario.on.len()],
             conns: 0,
             done: false,
+            next_tick: Vec::new(),
         }
     }
 
     /// Run every step that can run now; say what to wait for.
     pub fn poll(&mut self, now: Instant, actors: &mut dyn Actors) -> Poll {
+        loop {
+            let poll = self.run_steps(now, actors);
+            // The run of steps is over (Node's tick): what it deferred to the next tick
+            // happens now, and may let the script go on.
+            if self.next_tick.is_empty() {
+                return poll;
+            }
+            self.run_next_tick(actors);
+        }
+    }
+
+    fn run_steps(&mut self, now: Instant, actors: &mut dyn Actors) -> Poll {
         let scenario: &'s Scenario = self.scenario;
         loop {
             if self.done {
@@ -230,6 +248,17 @@ impl<'s> ScriptRunner<'s> {
         if let Some(entry) = self.recorder.record(actor, event) {
             self.fire_rules(actor, &entry, actors);
         }
+        self.run_next_tick(actors);
+    }
+
+    /// Note what the actions run so far deferred to Node's next tick (and what that
+    /// defers in turn).
+    fn run_next_tick(&mut self, actors: &mut dyn Actors) {
+        while !self.next_tick.is_empty() {
+            for (actor, entry) in std::mem::take(&mut self.next_tick) {
+                self.note(&actor, &entry, actors);
+            }
+        }
     }
 
     fn note(&mut self, actor: &str, entry: &str, actors: &mut dyn Actors) {
@@ -276,11 +305,17 @@ impl<'s> ScriptRunner<'s> {
             Op::WriteUntilBlocked {
                 chunk_size,
                 max_chunks,
+                data,
+                repeat,
+                encoding,
             } => {
                 let chunk = Op::Write {
-                    data: "x".repeat(chunk_size.unwrap_or(65536)),
-                    repeat: None,
+                    data: data
+                        .clone()
+                        .unwrap_or_else(|| "x".repeat(chunk_size.unwrap_or(65536))),
+                    repeat: *repeat,
                     cb: None,
+                    encoding: encoding.clone(),
                 };
                 for _ in 0..max_chunks.unwrap_or(4096) {
                     match actors.perform(actor, &chunk) {
@@ -300,12 +335,14 @@ impl<'s> ScriptRunner<'s> {
                 Ok(ret) => self.note(actor, &format!("write:{label}={ret}"), actors),
                 Err(code) => self.note(actor, &format!("throw:{code}"), actors),
             },
-            // `end` never throws: a synchronous failure goes to its callback.
+            // `end` never throws: a synchronous failure goes to its callback, which Node
+            // calls on the next tick.
             Op::End {
                 cb: Some(label), ..
             } => {
                 if let Err(code) = actors.perform(actor, op) {
-                    self.note(actor, &format!("cb:{label}:{code}"), actors);
+                    self.next_tick
+                        .push((actor.to_owned(), format!("cb:{label}:{code}")));
                 }
             }
             other => {

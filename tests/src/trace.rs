@@ -53,6 +53,9 @@ pub enum Event {
     Ready,
     /// `data` (bytes; shown as UTF-8, lossily).
     Data(Vec<u8>),
+    /// `onread`'s callback with the bytes read into the caller's buffer (shown as UTF-8,
+    /// lossily; consecutive reads merged like data).
+    Read(Vec<u8>),
     /// `end`.
     End,
     /// `drain`.
@@ -88,6 +91,7 @@ impl fmt::Display for Event {
             Event::Connect => f.write_str("connect"),
             Event::Ready => f.write_str("ready"),
             Event::Data(bytes) => write!(f, "data:{}", String::from_utf8_lossy(bytes)),
+            Event::Read(bytes) => write!(f, "read:{}", String::from_utf8_lossy(bytes)),
             Event::End => f.write_str("end"),
             Event::Drain => f.write_str("drain"),
             Event::Timeout => f.write_str("timeout"),
@@ -220,6 +224,7 @@ impl TraceRecorder {
                 self.record_count(actor, bytes)
             }
             Event::Data(bytes) => self.record_data(actor, bytes),
+            Event::Read(bytes) => self.record_read(actor, bytes),
             Event::Error(code, text) if self.with_messages.iter().any(|a| a == actor) => {
                 let entry = format!("error:{code}:{}", self.hide_ports(text));
                 self.record_entry(actor, &entry)
@@ -277,6 +282,27 @@ impl TraceRecorder {
         }
     }
 
+    /// `onread` reads: like data, consecutive reads make one `read:<text>` entry (the
+    /// size of each read is the kernel's business, not Node's).
+    fn record_read(&mut self, actor: &str, bytes: &[u8]) -> Option<String> {
+        if self.frozen {
+            return None;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let trace = self.traces.entry(actor.to_owned()).or_default();
+        match trace.last_mut() {
+            Some(last) if last.starts_with("read:") => {
+                last.push_str(&text);
+                Some(last.clone())
+            }
+            _ => {
+                let entry = format!("read:{text}");
+                trace.push(entry.clone());
+                Some(entry)
+            }
+        }
+    }
+
     /// Record a raw entry (marks, property snapshots, throws, runner failures).
     pub fn record_entry(&mut self, actor: &str, entry: &str) -> Option<String> {
         if self.frozen {
@@ -321,6 +347,16 @@ pub fn entry_matches(entry: &str, event: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consecutive_reads_into_the_callers_buffer_are_merged() {
+        let mut r = TraceRecorder::new(&[], None);
+        r.record("c", &Event::Read(b"hello wo".to_vec()));
+        r.record("c", &Event::Read(b"rld".to_vec()));
+        r.record("c", &Event::End);
+        r.record("c", &Event::Read(b"x".to_vec()));
+        assert_eq!(r.trace("c"), ["read:hello world", "end", "read:x"]);
+    }
 
     #[test]
     fn consecutive_data_is_merged_and_broken_by_other_entries() {

@@ -19,10 +19,12 @@ fn every_modelled_scenario_matches_node_on_the_simulation_runtime() {
 fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // Faults::calm: random latency, read chunk sizes and short writes, from the seed.
     // The setEncoding scenarios record the decoded text of each read, which depends on
-    // how the reads are chunked (on a loopback a small write arrives in one read), and
-    // autoselectfamily_ipv4first ends its accepted socket while the request is still
-    // arriving, so with latency `finish` can fall between two chunks of it: their
-    // outcome is printed, not judged.
+    // how the reads are chunked (on a loopback a small write arrives in one read), the
+    // autoselectfamily_* scenarios end their accepted socket while the request is still
+    // arriving, so with latency `finish` can fall between two chunks of it, and
+    // destroy_reader_big_write destroys its client at the first data, when latency
+    // decides whether more is unread (an RST for the writer) or still in flight (a FIN):
+    // their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -32,7 +34,9 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
             .failed
             .iter()
             .filter(|(name, _)| {
-                !name.starts_with("set_encoding") && name != "autoselectfamily_ipv4first"
+                !name.starts_with("set_encoding")
+                    && !name.starts_with("autoselectfamily_")
+                    && name != "destroy_reader_big_write"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();

@@ -261,3 +261,36 @@ fn labelled_writes_record_their_return_and_a_failed_end_its_callback() {
         ]
     );
 }
+
+#[test]
+fn a_failed_end_calls_its_callback_on_the_next_tick() {
+    // Node: `end(cb)` on a finished stream runs `process.nextTick(cb, err)`, so a write
+    // made after it in the same handler is recorded first.
+    let s = scenario(
+        r#"{"name":"t","description":"","node_test":"test-net-x.js",
+            "on":[{"actor":"client","event":"finish","do":[
+                {"op":"end","cb":"e"},
+                {"op":"write","data":"late","cb":"w"}]}],
+            "steps":[{"op":"wait","actor":"client","event":"close"}],"expected":{}}"#,
+    );
+    let t0 = Instant::now();
+    let mut fake = Fake {
+        block_at: 1,
+        fail_op: Some("end"),
+        ..Fake::default()
+    };
+    let mut run = ScriptRunner::new(&s, None, t0);
+    run.poll(t0, &mut fake);
+    run.record("client", &Event::Finish, &mut fake);
+    run.record("client", &Event::Close(Some(true)), &mut fake);
+    let traces = run.into_traces();
+    assert_eq!(
+        traces["client"],
+        [
+            "finish",
+            "write:w=false",
+            "cb:e:ERR_INVALID_HANDLE_TYPE",
+            "close:true"
+        ]
+    );
+}

@@ -490,10 +490,16 @@ impl Socket {
             } else {
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             };
-            local = Some(
-                parse_sockaddr(&la, plan.local_port)
-                    .unwrap_or(SocketAddr::new(unspecified, plan.local_port)),
-            );
+            let parsed = parse_sockaddr(&la, plan.local_port);
+            if parsed.is_some_and(|a| a.is_ipv4() != (family == 4)) {
+                // Node binds with the target's family (`bind` for IPv4, `bind6` for
+                // IPv6), whose address parsing (uv_ip4_addr / uv_ip6_addr) refuses a
+                // local address of the other family before any system call.
+                let err =
+                    Error::with_host_port(ErrorCode::EINVAL, "bind", &la, plan.local_port, None);
+                return self.destroy_inner(Some(err), false);
+            }
+            local = Some(parsed.unwrap_or(SocketAddr::new(unspecified, plan.local_port)));
             bind = Some((la, plan.local_port));
         }
         let local_details = bind.clone().filter(|(_, p)| *p != 0);

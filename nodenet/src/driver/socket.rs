@@ -128,6 +128,9 @@ pub(crate) struct DriverState<R: Runtime> {
     /// `try_read`).
     read_partial: bool,
     writing: bool,
+    /// The last write attempt found the kernel's buffer full (`EAGAIN`): the write waits
+    /// for writability, as libuv's does for `POLLOUT`.
+    write_blocked: bool,
     lookup: Option<CustomLookup>,
     guard: Option<ConnGuard>,
     pub(crate) rx: RxState,
@@ -165,6 +168,7 @@ impl<R: Runtime> DriverState<R> {
             read_now: false,
             read_partial: false,
             writing: false,
+            write_blocked: false,
             lookup: None,
             guard: None,
             rx: RxState::default(),
@@ -382,10 +386,13 @@ impl<R: Runtime> SocketDriver<R> {
                     continue;
                 }
             }
+            // Reads before writes, as libuv's uv__stream_io handles one readiness: when
+            // a reset both fails the read and the write in flight, Node hears the read's
+            // error (the socket destroyed with it, the write cancelled by the close).
             let progress = self.poll_resolve(cx, &mut now)
                 | self.poll_attempts(cx, &mut now)
-                | self.try_write(&mut now, Some(cx))
-                | self.try_read(&mut now, cx);
+                | self.try_read(&mut now, cx)
+                | self.try_write(&mut now, Some(cx));
             if progress {
                 continue;
             }
@@ -494,6 +501,7 @@ impl<R: Runtime> SocketDriver<R> {
                     self.0.resolving = None;
                     self.0.reading = false;
                     self.0.writing = false;
+                    self.0.write_blocked = false;
                 }
                 // No answer: the core's contract (Node ignores option failures).
                 Command::SetNoDelay(on) => {
@@ -595,7 +603,30 @@ impl<R: Runtime> SocketDriver<R> {
     #[inline]
     fn try_write(&mut self, now: &mut LazyNow<R>, cx: Option<&mut Context<'_>>) -> bool {
         // Every poll and every `write` asks; mostly nothing is queued.
-        self.0.writing && self.write_queued(now, cx)
+        if !self.0.writing {
+            return false;
+        }
+        match cx {
+            Some(cx) if self.0.write_blocked => self.read_before_blocked_write(now, cx),
+            cx => self.write_queued(now, cx),
+        }
+    }
+
+    /// A write that waited for writability is tried again: read first if reading, asking
+    /// the kernel whatever the reactor knows, then write. libuv handles one readiness of
+    /// a stream that way (`uv__stream_io`: the read, then the write waiting for
+    /// `POLLOUT`), so when a reset fails both, Node hears the read's error and the
+    /// write is settled by the close; writing first would report the write's error
+    /// instead (and consume the kernel's pending error).
+    #[cold]
+    fn read_before_blocked_write(&mut self, now: &mut LazyNow<R>, cx: &mut Context<'_>) -> bool {
+        if self.0.reading && !self.0.reads_elsewhere {
+            self.0.read_now = true;
+            if self.try_read(now, cx) {
+                return true;
+            }
+        }
+        self.write_queued(now, Some(cx))
     }
 
     fn write_queued(&mut self, now: &mut LazyNow<R>, cx: Option<&mut Context<'_>>) -> bool {
@@ -610,13 +641,17 @@ impl<R: Runtime> SocketDriver<R> {
         }
         let result = stream.try_write_bytes(chunks.take(MAX_IOVECS));
         let sent = match result {
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                self.0.write_blocked = false;
+                Ok(n)
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.0.write_blocked = true;
                 return match cx {
                     Some(cx) => stream.poll_write_ready(cx).is_ready(),
                     None => false,
-                }
+                };
             }
             Err(e) => Err(code_from_io(&e)),
         };

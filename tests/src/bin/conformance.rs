@@ -84,7 +84,7 @@ fn table(files: &[ScenarioFile], reports: &[SuiteReport]) -> String {
         out.push('\n');
     }
     out.push_str("\n### Scenarios\n\n");
-    out.push_str("| scenario | Node test (`test/parallel/`) |");
+    out.push_str("| scenario | Node test (in `test/parallel/` unless prefixed) |");
     for r in &reports[1..] {
         out.push_str(&format!(" {} |", r.driver));
     }

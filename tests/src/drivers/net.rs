@@ -21,7 +21,7 @@ use super::common::{
 };
 use super::wait::{next_of_any, poll_now, Ev};
 use crate::driver::{DriverError, ScenarioDriver};
-use crate::scenario::{ClientSpec, Op, Scenario, ServerSpec, SignalSpec, Target};
+use crate::scenario::{ClientSpec, OnReadSpec, Op, Scenario, ServerSpec, SignalSpec, Target};
 use crate::script::{Actors, Poll, ScriptRunner};
 use crate::test_runtime::TestRuntime;
 use crate::trace::{Event, PropertyValue, Traces};
@@ -38,11 +38,50 @@ pub enum Actor<R: TestRuntime> {
     Server(Box<Server<R>>),
 }
 
+/// One actor of the table, with how it is driven.
 #[derive(Debug)]
-struct Entry<R: TestRuntime> {
-    actor: Actor<R>,
+pub struct Entry<R: TestRuntime> {
+    /// The socket or server.
+    pub actor: Actor<R>,
+    /// A socket with Node's `onread` option: its reads land in these buffers.
+    pub read_into: Option<ReadBuffers>,
     /// `next_event` returned `None`: nothing more can happen until `listen`/`connect`.
     finished: bool,
+}
+
+/// The caller's buffers of a socket with Node's `onread` option: one static buffer, or a
+/// pool handed out in turn (`onread.buffer` given as a function), one per read.
+#[derive(Debug, Clone)]
+pub struct ReadBuffers {
+    bufs: Vec<Vec<u8>>,
+    next: usize,
+}
+
+impl ReadBuffers {
+    /// The buffers an `onread` spec asks for.
+    pub fn new(spec: &OnReadSpec) -> ReadBuffers {
+        let count = spec.pool.unwrap_or(1).max(1);
+        ReadBuffers {
+            bufs: vec![vec![0; spec.buffer]; count],
+            next: 0,
+        }
+    }
+
+    /// The buffer the next read lands in.
+    pub fn current(&mut self) -> &mut [u8] {
+        let i = self.next % self.bufs.len().max(1);
+        self.bufs
+            .get_mut(i)
+            .map_or(&mut [][..], |b| b.as_mut_slice())
+    }
+
+    /// Take the `n` bytes the last read put into the current buffer; the next read
+    /// gets the pool's next buffer.
+    pub fn take(&mut self, n: usize) -> Vec<u8> {
+        let read = self.current().get(..n).unwrap_or_default().to_vec();
+        self.next = self.next.wrapping_add(1);
+        read
+    }
 }
 
 /// The actors of one run, in creation order, with a rotating cursor so that waiting for
@@ -84,6 +123,7 @@ impl<R: TestRuntime> ActorTable<R> {
     fn insert(&mut self, name: &str, actor: Actor<R>) {
         let entry = Entry {
             actor,
+            read_into: None,
             finished: false,
         };
         match self.entry_mut(name) {
@@ -114,7 +154,7 @@ impl<R: TestRuntime> ActorTable<R> {
     /// is live (nothing to wait for), `Pending` otherwise.
     pub fn visit<E>(
         &mut self,
-        mut f: impl FnMut(&mut Actor<R>) -> TaskPoll<Option<E>>,
+        mut f: impl FnMut(&mut Entry<R>) -> TaskPoll<Option<E>>,
     ) -> TaskPoll<Option<(String, E)>> {
         let n = self.entries.len();
         let mut live = false;
@@ -126,7 +166,7 @@ impl<R: TestRuntime> ActorTable<R> {
             if entry.finished {
                 continue;
             }
-            match f(&mut entry.actor) {
+            match f(entry) {
                 TaskPoll::Ready(Some(ev)) => {
                     self.cursor = i + 1;
                     return TaskPoll::Ready(Some((name.clone(), ev)));
@@ -146,7 +186,7 @@ impl<R: TestRuntime> ActorTable<R> {
     pub fn poll_one<E>(
         &mut self,
         name: &str,
-        f: impl FnOnce(&mut Actor<R>) -> TaskPoll<Option<E>>,
+        f: impl FnOnce(&mut Entry<R>) -> TaskPoll<Option<E>>,
     ) -> TaskPoll<Option<E>> {
         let Some(entry) = self.entry_mut(name) else {
             return TaskPoll::Ready(None);
@@ -154,7 +194,7 @@ impl<R: TestRuntime> ActorTable<R> {
         if entry.finished {
             return TaskPoll::Ready(None);
         }
-        let r = f(&mut entry.actor);
+        let r = f(entry);
         if let TaskPoll::Ready(None) = r {
             entry.finished = true;
         }
@@ -318,7 +358,15 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             socket.set_timeout(ms as f64).map_err(code)?;
         }
         self.table.insert(name, Actor::Socket(socket));
+        self.set_read_into(name, spec);
         Ok(true)
+    }
+
+    /// Give a client with the `onread` option its buffers.
+    fn set_read_into(&mut self, name: &str, spec: &ClientSpec) {
+        if let (Some(onread), Some(entry)) = (&spec.connect.onread, self.table.entry_mut(name)) {
+            entry.read_into = Some(ReadBuffers::new(onread));
+        }
     }
 
     fn connect(&mut self, name: &str) -> Result<bool, String> {
@@ -362,6 +410,7 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
         }
         let result = socket.connect(options);
         self.table.insert(name, Actor::Socket(socket));
+        self.set_read_into(name, spec);
         self.table.revive(name);
         result.map(|()| true).map_err(code)
     }
@@ -436,13 +485,19 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
                 data,
                 repeat,
                 cb: None,
-            } => return Ok(s.write(Op::write_data(data, *repeat))),
+                encoding,
+            } => {
+                let bytes = Op::encoded_data(data, *repeat, encoding.as_deref())?;
+                return Ok(s.write(bytes));
+            }
             Op::Write {
                 data,
                 repeat,
                 cb: Some(label),
+                encoding,
             } => {
-                let r = s.write_tracked(Op::write_data(data, *repeat));
+                let bytes = Op::encoded_data(data, *repeat, encoding.as_deref())?;
+                let r = s.write_tracked(bytes);
                 callbacks.on_write(actor, r.id, label);
                 return Ok(r.ok);
             }
@@ -564,6 +619,7 @@ pub fn deliver<R: TestRuntime>(
     ev: Ev<R>,
 ) {
     let event = match ev {
+        Ev::Read(bytes) => Event::Read(bytes),
         Ev::Socket(ev) => {
             for event in actors.callbacks.trace_events(actor, ev) {
                 script.record(actor, &event, actors);
@@ -649,7 +705,7 @@ async fn run_scenario<R: TestRuntime>(
                     let follows = match &ev {
                         Ev::Socket(SocketEvent::Ready) => false,
                         Ev::Socket(e) => emits_follower(e) || connecting,
-                        Ev::Server(_) => false,
+                        Ev::Server(_) | Ev::Read(_) => false,
                     };
                     connecting =
                         follows && (connecting || matches!(&ev, Ev::Socket(SocketEvent::Connect)));

@@ -7,9 +7,9 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use nodenet::{ServerEvent, SocketEvent};
+use nodenet::{ReadInto, ServerEvent, SocketEvent};
 
-use super::net::{Actor, ActorTable};
+use super::net::{Actor, ActorTable, Entry};
 use crate::test_runtime::{Drive, TestRuntime};
 
 /// One event of one actor.
@@ -17,16 +17,31 @@ use crate::test_runtime::{Drive, TestRuntime};
 pub enum Ev<R: TestRuntime> {
     /// A socket event.
     Socket(SocketEvent),
+    /// Bytes a socket with the `onread` option read into its buffer.
+    Read(Vec<u8>),
     /// A server event (a `Connection` carries the accepted socket).
     Server(ServerEvent<R>),
 }
 
-/// Check one actor once ([`Drive::poll_socket`] / [`Drive::poll_server`]; `Ready(None)`:
-/// it is finished).
-fn poll_actor<R: TestRuntime>(actor: &mut Actor<R>, cx: &mut Context<'_>) -> Poll<Option<Ev<R>>> {
-    match actor {
-        Actor::Socket(s) => <R::Kind as Drive<R>>::poll_socket(s, cx).map(|e| e.map(Ev::Socket)),
-        Actor::Server(s) => <R::Kind as Drive<R>>::poll_server(s, cx).map(|e| e.map(Ev::Server)),
+/// Check one actor once ([`Drive::poll_socket`], [`Drive::poll_socket_into`] for a
+/// socket with the `onread` option, [`Drive::poll_server`]; `Ready(None)`: it is
+/// finished).
+fn poll_actor<R: TestRuntime>(entry: &mut Entry<R>, cx: &mut Context<'_>) -> Poll<Option<Ev<R>>> {
+    match (&mut entry.actor, &mut entry.read_into) {
+        (Actor::Socket(s), Some(bufs)) => {
+            <R::Kind as Drive<R>>::poll_socket_into(s, bufs.current(), cx).map(|e| {
+                e.map(|r| match r {
+                    ReadInto::Read(n) => Ev::Read(bufs.take(n)),
+                    ReadInto::Event(ev) => Ev::Socket(ev),
+                })
+            })
+        }
+        (Actor::Socket(s), None) => {
+            <R::Kind as Drive<R>>::poll_socket(s, cx).map(|e| e.map(Ev::Socket))
+        }
+        (Actor::Server(s), _) => {
+            <R::Kind as Drive<R>>::poll_server(s, cx).map(|e| e.map(Ev::Server))
+        }
     }
 }
 

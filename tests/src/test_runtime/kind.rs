@@ -59,6 +59,14 @@ pub trait Drive<R: Runtime>: RuntimeKind + Sized {
     /// Blocking: collect the IO that is ready (`next_event_until` a deadline already due).
     fn poll_socket(s: &mut Socket<R, Self>, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>>;
 
+    /// [`poll_socket`](Self::poll_socket) reading into `buf` (Node's `onread`):
+    /// `poll_event_into` / `next_event_into_until`.
+    fn poll_socket_into(
+        s: &mut Socket<R, Self>,
+        buf: &mut [u8],
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ReadInto>>;
+
     /// [`poll_socket`](Self::poll_socket) for a server.
     fn poll_server(s: &mut Server<R, Self>, cx: &mut Context<'_>) -> Poll<Option<ServerEvent<R>>>;
 
@@ -150,6 +158,14 @@ impl<R: AsyncRuntime + Default> Drive<R> for Async {
         s.poll_event(cx)
     }
 
+    fn poll_socket_into(
+        s: &mut Socket<R, Async>,
+        buf: &mut [u8],
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ReadInto>> {
+        s.poll_event_into(cx, buf)
+    }
+
     fn poll_server(s: &mut Server<R, Async>, cx: &mut Context<'_>) -> Poll<Option<ServerEvent<R>>> {
         s.poll_event(cx)
     }
@@ -210,6 +226,14 @@ impl<R: BlockingRuntime> Drive<R> for Blocking {
 
     fn poll_socket(s: &mut Socket<R, Blocking>, _: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
         s.next_event_until(Instant::now())
+    }
+
+    fn poll_socket_into(
+        s: &mut Socket<R, Blocking>,
+        buf: &mut [u8],
+        _: &mut Context<'_>,
+    ) -> Poll<Option<ReadInto>> {
+        s.next_event_into_until(buf, Instant::now())
     }
 
     fn poll_server(
