@@ -153,6 +153,41 @@ impl ServerOptions {
         self.block_list = Some(list);
         self
     }
+    /// Set `allowHalfOpen` for every accepted connection (Node's
+    /// `net.createServer({ allowHalfOpen: true })`).
+    ///
+    /// ```
+    /// use nodenet_core::server::ServerOptions;
+    /// let o = ServerOptions::default().allow_half_open(true).pause_on_connect(true);
+    /// assert!(o.socket.allow_half_open && o.socket.pause_on_connect);
+    /// ```
+    pub fn allow_half_open(mut self, on: bool) -> ServerOptions {
+        self.socket.allow_half_open = on;
+        self
+    }
+    /// Set `pauseOnConnect`: accepted connections start paused.
+    pub fn pause_on_connect(mut self, on: bool) -> ServerOptions {
+        self.socket.pause_on_connect = on;
+        self
+    }
+    /// Set `noDelay` (`TCP_NODELAY`) for every accepted connection.
+    pub fn no_delay(mut self, on: bool) -> ServerOptions {
+        self.socket.no_delay = on;
+        self
+    }
+    /// Set `keepAlive` and `keepAliveInitialDelay` (milliseconds, as Node takes it) for
+    /// every accepted connection.
+    pub fn keep_alive(mut self, on: bool, initial_delay_ms: f64) -> ServerOptions {
+        self.socket.keep_alive = on;
+        self.socket = self.socket.keep_alive_initial_delay_ms(initial_delay_ms);
+        self
+    }
+    /// Set `highWaterMark` as the server constructor does (a negative value means the
+    /// default; see [`SocketOptions::high_water_mark_signed`]).
+    pub fn high_water_mark(mut self, hwm: i64) -> ServerOptions {
+        self.socket = self.socket.high_water_mark_signed(hwm);
+        self
+    }
 }
 
 /// `net.createServer(options)`.
