@@ -64,9 +64,18 @@ impl ListenOptions {
         }
     }
     /// `listen(path)` / `listen({path})`.
-    pub fn path(path: impl Into<String>) -> ListenOptions {
+    ///
+    /// Takes a `&str`, a `String`, a `&Path` or a `PathBuf`. Node's paths are strings:
+    /// a path that is not UTF-8 is converted lossily (`to_string_lossy`).
+    ///
+    /// ```
+    /// use nodenet_core::server::ListenOptions;
+    /// let sock = std::path::Path::new("/tmp").join("app.sock");
+    /// assert_eq!(ListenOptions::path(&sock).path.as_deref(), Some("/tmp/app.sock"));
+    /// ```
+    pub fn path(path: impl AsRef<std::path::Path>) -> ListenOptions {
         ListenOptions {
-            path: Some(path.into()),
+            path: Some(path.as_ref().to_string_lossy().into_owned()),
             ..ListenOptions::default()
         }
     }

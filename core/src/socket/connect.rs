@@ -98,9 +98,12 @@ impl ConnectOptions {
     }
 
     /// `{path}`: an IPC (Unix domain socket) connection.
-    pub fn path(path: impl Into<String>) -> ConnectOptions {
+    ///
+    /// Takes a `&str`, a `String`, a `&Path` or a `PathBuf`. Node's paths are strings:
+    /// a path that is not UTF-8 is converted lossily (`to_string_lossy`).
+    pub fn path(path: impl AsRef<std::path::Path>) -> ConnectOptions {
         ConnectOptions {
-            path: Some(path.into()),
+            path: Some(path.as_ref().to_string_lossy().into_owned()),
             ..ConnectOptions::default()
         }
     }
