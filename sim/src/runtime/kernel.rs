@@ -250,6 +250,22 @@ thread_local! {
 /// block is replaced several times per simulation, each a large `malloc` and `free`).
 const POOL_BLOCK: usize = 256 * 1024;
 
+/// Start the pool over at the beginning of its block, as a new simulation begins: once
+/// the previous simulations' reads are dropped the block is unshared and `reserve` takes
+/// it back without allocating. Without this a simulation began where the last one
+/// stopped, ran out of block midway while its own reads still held it, and paid for a
+/// new block (a large `malloc`, and a `free` that consolidates the heap) about every
+/// third echo seed.
+pub(crate) fn rewind_pool() {
+    JOIN_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() > 0 && pool.capacity() < POOL_BLOCK {
+            pool.reserve(POOL_BLOCK);
+        }
+    });
+}
+
 /// The first `n` bytes of `pieces`, copied into one buffer of the pool.
 pub(crate) fn copy_to_pool<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> Bytes {
     JOIN_POOL.with(|pool| {
@@ -505,6 +521,8 @@ pub(crate) struct State {
     pub(crate) held_pipes: BTreeSet<(ConnId, usize)>,
     pub(crate) hosts: Vec<Host>,
     pub(crate) host_by_ip: BTreeMap<IpAddr, HostIx>,
+    /// Names added with `Sim::dns`; they come before `localhost` and the hosts' own names
+    /// (see `resolve`), which are not copied in here.
     pub(crate) dns: BTreeMap<String, Vec<IpAddr>>,
     pub(crate) socks: Vec<Sock>,
     pub(crate) conns: Vec<Conn>,
@@ -526,6 +544,12 @@ pub(crate) struct State {
     pub(crate) injected: Injected,
 }
 
+/// What `localhost` resolves to (IPv6 first, as glibc's `/etc/hosts` order gives).
+const LOCALHOST: [IpAddr; 2] = [
+    IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+    IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+];
+
 /// Linux gives up on an unanswered SYN after 6 retries: 1+2+4+8+16+32+64 s.
 pub(crate) const SYN_TIMEOUT: Duration = Duration::from_secs(127);
 /// A SYN dropped on a full backlog is retransmitted after 1 s.
@@ -533,8 +557,9 @@ pub(crate) const SYN_RETRY: Duration = Duration::from_secs(1);
 
 impl State {
     pub(crate) fn new(seed: u64, faults: Faults, trace: Trace, check: bool) -> State {
+        rewind_pool();
         let latency = Latency::Uniform(faults.latency.0, faults.latency.1);
-        let mut s = State {
+        State {
             now: Duration::ZERO,
             rng: Rng::fork(seed, 1),
             faults,
@@ -558,15 +583,23 @@ impl State {
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
             injected: Injected::default(),
-        };
-        s.dns.insert(
-            "localhost".to_string(),
-            vec![
-                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
-                IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-            ],
-        );
-        s
+        }
+    }
+
+    /// The addresses `name` resolves to: a `Sim::dns` record, else `localhost`, else
+    /// the first host of that name (its addresses no earlier host had). Looked up rather
+    /// than copied into the table per host and simulation.
+    pub(crate) fn resolve(&self, name: &str) -> Option<&[IpAddr]> {
+        if let Some(list) = self.dns.get(name) {
+            return Some(list);
+        }
+        if name == "localhost" {
+            return Some(&LOCALHOST);
+        }
+        self.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| &h.addrs[..])
     }
 
     pub(crate) fn log(&mut self, who: impl std::fmt::Display, what: std::fmt::Arguments<'_>) {
@@ -589,11 +622,11 @@ impl State {
 
     // ---- topology ---------------------------------------------------------------
 
-    /// Add a host with these addresses (ones another host has are skipped) and its name
-    /// in the DNS table.
+    /// Add a host with these addresses (ones another host has are skipped); its name
+    /// resolves to them (`resolve`).
     pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
         let h = self.hosts.len();
-        let mut own = Vec::new();
+        let mut own = Vec::with_capacity(addrs.len());
         for ip in addrs {
             if !self.host_by_ip.contains_key(ip) && !own.contains(ip) {
                 own.push(*ip);
@@ -602,11 +635,10 @@ impl State {
         }
         self.hosts.push(Host {
             name: name.to_string(),
-            addrs: own.clone(),
+            addrs: own,
             next_port: 40000,
             up: true,
         });
-        self.dns.entry(name.to_string()).or_insert(own);
         h
     }
 
