@@ -544,6 +544,47 @@ pub(crate) struct State {
     pub(crate) injected: Injected,
 }
 
+/// The emptied collections of the last simulation dropped on this thread, for the next
+/// one: a simulation is short, and growing these from nothing was several allocations of
+/// each of its setup and teardown.
+#[derive(Default)]
+struct Spare {
+    queue: EventQueue,
+    hosts: Vec<Host>,
+    socks: Vec<Sock>,
+    conns: Vec<Conn>,
+    listeners: Vec<Listener>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Spare>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let mut spare = Spare {
+            queue: std::mem::take(&mut self.queue),
+            hosts: std::mem::take(&mut self.hosts),
+            socks: std::mem::take(&mut self.socks),
+            conns: std::mem::take(&mut self.conns),
+            listeners: std::mem::take(&mut self.listeners),
+        };
+        spare.queue.clear();
+        spare.hosts.clear();
+        spare.socks.clear();
+        spare.conns.clear();
+        spare.listeners.clear();
+        // During the thread's own teardown the slot may be gone: then they are just freed.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some(spare);
+                }
+            }
+        });
+    }
+}
+
 /// What `localhost` resolves to (IPv6 first, as glibc's `/etc/hosts` order gives).
 const LOCALHOST: [IpAddr; 2] = [
     IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
@@ -558,6 +599,11 @@ pub(crate) const SYN_RETRY: Duration = Duration::from_secs(1);
 impl State {
     pub(crate) fn new(seed: u64, faults: Faults, trace: Trace, check: bool) -> State {
         rewind_pool();
+        let spare = SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let latency = Latency::Uniform(faults.latency.0, faults.latency.1);
         State {
             now: Duration::ZERO,
@@ -568,13 +614,13 @@ impl State {
             links: BTreeMap::new(),
             held_events: Vec::new(),
             held_pipes: BTreeSet::new(),
-            hosts: Vec::new(),
+            hosts: spare.hosts,
             host_by_ip: BTreeMap::new(),
             dns: BTreeMap::new(),
-            socks: Vec::new(),
-            conns: Vec::new(),
-            listeners: Vec::new(),
-            queue: EventQueue::default(),
+            socks: spare.socks,
+            conns: spare.conns,
+            listeners: spare.listeners,
+            queue: spare.queue,
             timers: BTreeMap::new(),
             seq: 0,
             trace,
