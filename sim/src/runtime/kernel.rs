@@ -520,7 +520,6 @@ pub(crate) struct State {
     /// Pipes with held data, to time when their link heals: (conn, side it flows to).
     pub(crate) held_pipes: BTreeSet<(ConnId, usize)>,
     pub(crate) hosts: Vec<Host>,
-    pub(crate) host_by_ip: BTreeMap<IpAddr, HostIx>,
     /// Names added with `Sim::dns`; they come before `localhost` and the hosts' own names
     /// (see `resolve`), which are not copied in here.
     pub(crate) dns: BTreeMap<String, Vec<IpAddr>>,
@@ -615,7 +614,6 @@ impl State {
             held_events: Vec::new(),
             held_pipes: BTreeSet::new(),
             hosts: spare.hosts,
-            host_by_ip: BTreeMap::new(),
             dns: BTreeMap::new(),
             socks: spare.socks,
             conns: spare.conns,
@@ -674,9 +672,8 @@ impl State {
         let h = self.hosts.len();
         let mut own = Vec::with_capacity(addrs.len());
         for ip in addrs {
-            if !self.host_by_ip.contains_key(ip) && !own.contains(ip) {
+            if self.host_owning(*ip).is_none() && !own.contains(ip) {
                 own.push(*ip);
-                self.host_by_ip.insert(*ip, h);
             }
         }
         self.hosts.push(Host {
@@ -711,7 +708,14 @@ impl State {
         if ip.to_canonical().is_loopback() {
             return Some(from);
         }
-        self.host_by_ip.get(&ip).copied()
+        self.host_owning(ip)
+    }
+
+    /// The host that has address `ip` (at most one: a host skips the addresses an
+    /// earlier one has). A scan rather than an index, as the few hosts of a simulation
+    /// are looked up only per connect.
+    fn host_owning(&self, ip: IpAddr) -> Option<HostIx> {
+        self.hosts.iter().position(|h| h.addrs.contains(&ip))
     }
 
     fn link_key(a: HostIx, b: HostIx) -> (HostIx, HostIx) {
