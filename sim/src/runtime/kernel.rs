@@ -250,6 +250,22 @@ thread_local! {
 /// block is replaced several times per simulation, each a large `malloc` and `free`).
 const POOL_BLOCK: usize = 256 * 1024;
 
+/// Start the pool over at the beginning of its block, as a new simulation begins: once
+/// the previous simulations' reads are dropped the block is unshared and `reserve` takes
+/// it back without allocating. Without this a simulation began where the last one
+/// stopped, ran out of block midway while its own reads still held it, and paid for a
+/// new block (a large `malloc`, and a `free` that consolidates the heap) about every
+/// third echo seed.
+pub(crate) fn rewind_pool() {
+    JOIN_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() > 0 && pool.capacity() < POOL_BLOCK {
+            pool.reserve(POOL_BLOCK);
+        }
+    });
+}
+
 /// The first `n` bytes of `pieces`, copied into one buffer of the pool.
 pub(crate) fn copy_to_pool<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> Bytes {
     JOIN_POOL.with(|pool| {
@@ -504,7 +520,8 @@ pub(crate) struct State {
     /// Pipes with held data, to time when their link heals: (conn, side it flows to).
     pub(crate) held_pipes: BTreeSet<(ConnId, usize)>,
     pub(crate) hosts: Vec<Host>,
-    pub(crate) host_by_ip: BTreeMap<IpAddr, HostIx>,
+    /// Names added with `Sim::dns`; they come before `localhost` and the hosts' own names
+    /// (see `resolve`), which are not copied in here.
     pub(crate) dns: BTreeMap<String, Vec<IpAddr>>,
     pub(crate) socks: Vec<Sock>,
     pub(crate) conns: Vec<Conn>,
@@ -526,6 +543,53 @@ pub(crate) struct State {
     pub(crate) injected: Injected,
 }
 
+/// The emptied collections of the last simulation dropped on this thread, for the next
+/// one: a simulation is short, and growing these from nothing was several allocations of
+/// each of its setup and teardown.
+#[derive(Default)]
+struct Spare {
+    queue: EventQueue,
+    hosts: Vec<Host>,
+    socks: Vec<Sock>,
+    conns: Vec<Conn>,
+    listeners: Vec<Listener>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Spare>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let mut spare = Spare {
+            queue: std::mem::take(&mut self.queue),
+            hosts: std::mem::take(&mut self.hosts),
+            socks: std::mem::take(&mut self.socks),
+            conns: std::mem::take(&mut self.conns),
+            listeners: std::mem::take(&mut self.listeners),
+        };
+        spare.queue.clear();
+        spare.hosts.clear();
+        spare.socks.clear();
+        spare.conns.clear();
+        spare.listeners.clear();
+        // During the thread's own teardown the slot may be gone: then they are just freed.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some(spare);
+                }
+            }
+        });
+    }
+}
+
+/// What `localhost` resolves to (IPv6 first, as glibc's `/etc/hosts` order gives).
+const LOCALHOST: [IpAddr; 2] = [
+    IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+    IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+];
+
 /// Linux gives up on an unanswered SYN after 6 retries: 1+2+4+8+16+32+64 s.
 pub(crate) const SYN_TIMEOUT: Duration = Duration::from_secs(127);
 /// A SYN dropped on a full backlog is retransmitted after 1 s.
@@ -533,8 +597,14 @@ pub(crate) const SYN_RETRY: Duration = Duration::from_secs(1);
 
 impl State {
     pub(crate) fn new(seed: u64, faults: Faults, trace: Trace, check: bool) -> State {
+        rewind_pool();
+        let spare = SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let latency = Latency::Uniform(faults.latency.0, faults.latency.1);
-        let mut s = State {
+        State {
             now: Duration::ZERO,
             rng: Rng::fork(seed, 1),
             faults,
@@ -543,13 +613,12 @@ impl State {
             links: BTreeMap::new(),
             held_events: Vec::new(),
             held_pipes: BTreeSet::new(),
-            hosts: Vec::new(),
-            host_by_ip: BTreeMap::new(),
+            hosts: spare.hosts,
             dns: BTreeMap::new(),
-            socks: Vec::new(),
-            conns: Vec::new(),
-            listeners: Vec::new(),
-            queue: EventQueue::default(),
+            socks: spare.socks,
+            conns: spare.conns,
+            listeners: spare.listeners,
+            queue: spare.queue,
             timers: BTreeMap::new(),
             seq: 0,
             trace,
@@ -558,15 +627,23 @@ impl State {
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
             injected: Injected::default(),
-        };
-        s.dns.insert(
-            "localhost".to_string(),
-            vec![
-                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
-                IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-            ],
-        );
-        s
+        }
+    }
+
+    /// The addresses `name` resolves to: a `Sim::dns` record, else `localhost`, else
+    /// the first host of that name (its addresses no earlier host had). Looked up rather
+    /// than copied into the table per host and simulation.
+    pub(crate) fn resolve(&self, name: &str) -> Option<&[IpAddr]> {
+        if let Some(list) = self.dns.get(name) {
+            return Some(list);
+        }
+        if name == "localhost" {
+            return Some(&LOCALHOST);
+        }
+        self.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| &h.addrs[..])
     }
 
     pub(crate) fn log(&mut self, who: impl std::fmt::Display, what: std::fmt::Arguments<'_>) {
@@ -589,24 +666,22 @@ impl State {
 
     // ---- topology ---------------------------------------------------------------
 
-    /// Add a host with these addresses (ones another host has are skipped) and its name
-    /// in the DNS table.
+    /// Add a host with these addresses (ones another host has are skipped); its name
+    /// resolves to them (`resolve`).
     pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
         let h = self.hosts.len();
-        let mut own = Vec::new();
+        let mut own = Vec::with_capacity(addrs.len());
         for ip in addrs {
-            if !self.host_by_ip.contains_key(ip) && !own.contains(ip) {
+            if self.host_owning(*ip).is_none() && !own.contains(ip) {
                 own.push(*ip);
-                self.host_by_ip.insert(*ip, h);
             }
         }
         self.hosts.push(Host {
             name: name.to_string(),
-            addrs: own.clone(),
+            addrs: own,
             next_port: 40000,
             up: true,
         });
-        self.dns.entry(name.to_string()).or_insert(own);
         h
     }
 
@@ -633,7 +708,14 @@ impl State {
         if ip.to_canonical().is_loopback() {
             return Some(from);
         }
-        self.host_by_ip.get(&ip).copied()
+        self.host_owning(ip)
+    }
+
+    /// The host that has address `ip` (at most one: a host skips the addresses an
+    /// earlier one has). A scan rather than an index, as the few hosts of a simulation
+    /// are looked up only per connect.
+    fn host_owning(&self, ip: IpAddr) -> Option<HostIx> {
+        self.hosts.iter().position(|h| h.addrs.contains(&ip))
     }
 
     fn link_key(a: HostIx, b: HostIx) -> (HostIx, HostIx) {

@@ -54,6 +54,11 @@ impl EventQueue {
         self.0.retain(|Reverse(e)| e.0 != *key);
     }
 
+    /// Drop every event, keeping the room.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
     /// The earliest key.
     pub(crate) fn first_key(&self) -> Option<EvKey> {
         self.0.peek().map(|Reverse(e)| e.0)

@@ -280,12 +280,12 @@ impl Sim {
         self.config.seed
     }
 
-    fn default_addrs(&self) -> Vec<IpAddr> {
+    fn default_addrs(&self) -> [IpAddr; 2] {
         let n = self.hosts.len() + 1;
         let (hi, lo) = ((n / 250) as u8, (n % 250) as u8);
         let v4 = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, hi, lo));
         let v6 = IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n as u16));
-        vec![v4, v6]
+        [v4, v6]
     }
 
     fn add(
@@ -295,11 +295,16 @@ impl Sim {
         software: Option<Software>,
         client: bool,
     ) -> HostIx {
-        let addrs: Vec<IpAddr> = match addrs {
-            Some(list) => list.iter().filter_map(|a| a.parse().ok()).collect(),
-            None => self.default_addrs(),
+        let h = match addrs {
+            Some(list) => {
+                let parsed: Vec<IpAddr> = list.iter().filter_map(|a| a.parse().ok()).collect();
+                self.shared.lock().add_host(name, &parsed)
+            }
+            None => {
+                let defaults = self.default_addrs();
+                self.shared.lock().add_host(name, &defaults)
+            }
         };
-        let h = self.shared.lock().add_host(name, &addrs);
         self.hosts.push(HostEntry {
             name: name.to_string(),
             software,

@@ -868,7 +868,7 @@ impl State {
     /// maps IPv4 answers when the name has no IPv6 one, as glibc does); `ENOTFOUND`
     /// (`EAI_NONAME`) when there is none. The core shapes the answer as `dns.lookup`.
     pub(crate) fn getaddrinfo(&self, query: &GaiQuery) -> Result<Vec<IpAddr>, ErrorCode> {
-        let list = self.dns.get(query.host()).ok_or(ErrorCode::ENOTFOUND)?;
+        let list = self.resolve(query.host()).ok_or(ErrorCode::ENOTFOUND)?;
         let of = |v6: bool| list.iter().filter(move |a| a.is_ipv6() == v6).copied();
         let out: Vec<IpAddr> = match query.family() {
             4 => of(false).collect(),
@@ -879,7 +879,7 @@ impl State {
                 })
                 .collect(),
             6 => of(true).collect(),
-            _ => list.clone(),
+            _ => list.to_vec(),
         };
         if out.is_empty() {
             return Err(ErrorCode::ENOTFOUND);
