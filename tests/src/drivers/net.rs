@@ -467,6 +467,9 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
                     // the callback only, which the scenarios do not pass.
                     Op::Close => {
                         let _ = s.close();
+                        // A server that had nothing more to say (its listen failed) has
+                        // its 'close' to report now.
+                        self.table.revive(actor);
                     }
                     Op::SetMaxConnections { value } => s.set_max_connections(Some(*value)),
                     _ => {}
