@@ -610,6 +610,8 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         }
         match cx {
+            // Reading into the caller's buffer: `poll_event_into` reads, then writes.
+            Some(_) if self.0.write_blocked && self.0.reads_elsewhere => false,
             Some(cx) if self.0.write_blocked => self.read_before_blocked_write(now, cx),
             cx => self.write_queued(now, cx),
         }
