@@ -456,6 +456,10 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
         if !self.acted_on.iter().any(|t| t == actor) {
             self.acted_on.push(actor.to_owned());
         }
+        // An actor whose events had ended may have more to say after this call (the
+        // callback of a write after `close`, the `close` of a server whose listen
+        // failed): ask it again.
+        self.table.revive(actor);
         match op {
             Op::Listen { port } => return self.listen(actor, port.as_ref()),
             Op::Abort => {
@@ -478,9 +482,6 @@ impl<R: TestRuntime> Actors for NetActors<'_, R> {
                     // the callback only, which the scenarios do not pass.
                     Op::Close => {
                         let _ = s.close();
-                        // A server that had nothing more to say (its listen failed) has
-                        // its 'close' to report now.
-                        self.table.revive(actor);
                     }
                     Op::SetMaxConnections { value } => s.set_max_connections(Some(*value)),
                     _ => {}
