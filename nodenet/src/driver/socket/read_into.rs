@@ -31,6 +31,8 @@ impl<R: Runtime> SocketDriver<R> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Option<ReadInto>> {
+        // Node's onread socket: `pause()` stops its reading at once.
+        self.0.core.set_reads_into();
         loop {
             self.0.reads_elsewhere = true;
             let event = self.poll_event(cx);
