@@ -38,26 +38,54 @@ fn data_chunks_keep_their_order() {
 }
 
 #[test]
-fn pause_stops_reading_and_buffers() {
+fn pause_keeps_reading_into_the_buffer_up_to_the_high_water_mark() {
+    // Node's pause() only stops the flow: the socket reads on until push() says the
+    // buffer holds a high-water mark (16 KiB), then stops.
     let mut h = H::connected();
     h.s.pause();
-    assert_eq!(h.cmds(), [Command::StopReading]);
+    assert!(h.cmds().is_empty());
     h.s.handle_data(b("late"), h.now);
     assert!(h.evs().is_empty());
     assert_eq!(h.s.readable_length(), 4);
     assert_eq!(h.s.bytes_read(), 4);
+    assert!(h.cmds().is_empty());
+    h.s.handle_data(Bytes::from(vec![b'x'; 16 * 1024 - 4]), h.now);
+    assert_eq!(h.cmds(), [Command::StopReading]);
     h.s.resume(h.now);
-    assert_eq!(h.evs(), [SocketEvent::Data(b("late"))]);
+    assert_eq!(h.names(), ["data", "data"]);
     assert_eq!(h.s.readable_length(), 0);
     assert_eq!(h.cmds(), [Command::StartReading]);
 }
 
 #[test]
-fn pause_twice_sends_one_stop() {
+fn pause_twice_stops_nothing_while_the_buffer_is_empty() {
     let mut h = H::connected();
     h.s.pause();
     h.s.pause();
-    assert_eq!(h.cmds(), [Command::StopReading]);
+    assert!(h.cmds().is_empty());
+}
+
+#[test]
+fn a_paused_socket_with_nothing_buffered_still_ends_at_eof() {
+    // net's EOF handling calls read(0), which ends an empty stream flowing or not; with
+    // allowHalfOpen false the write side then ends too.
+    let mut h = H::connected();
+    h.s.pause();
+    h.s.handle_eof(h.now);
+    assert_eq!(h.next_names(1), ["end"]);
+    h.tick();
+    assert!(h.cmds().contains(&Command::Shutdown));
+}
+
+#[test]
+fn a_paused_socket_with_data_buffered_ends_after_resume() {
+    let mut h = H::connected();
+    h.s.pause();
+    h.s.handle_data(b("held"), h.now);
+    h.s.handle_eof(h.now);
+    assert!(h.evs().is_empty());
+    h.s.resume(h.now);
+    assert_eq!(h.next_names(2), ["data", "end"]);
 }
 
 #[test]

@@ -23,8 +23,9 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // autoselectfamily_* scenarios end their accepted socket while the request is still
     // arriving, so with latency `finish` can fall between two chunks of it, and
     // destroy_reader_big_write destroys its client at the first data, when latency
-    // decides whether more is unread (an RST for the writer) or still in flight (a FIN):
-    // their outcome is printed, not judged.
+    // decides whether more is unread (an RST for the writer) or still in flight (a FIN),
+    // and in data_then_reset_together latency decides whether the reset comes with the
+    // last bytes or after them: their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -37,6 +38,7 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
                 !name.starts_with("set_encoding")
                     && !name.starts_with("autoselectfamily_")
                     && name != "destroy_reader_big_write"
+                    && name != "data_then_reset_together"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();

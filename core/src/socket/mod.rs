@@ -175,6 +175,8 @@ pub struct Socket {
     // Read side.
     paused: bool,
     reading: bool,
+    /// Reads land in the caller's buffer (Node's `onread`): `pause` stops reading at once.
+    reads_into: bool,
     read_buf: VecDeque<bytes::Bytes>,
     read_buf_len: usize,
     eof: bool,
@@ -248,6 +250,7 @@ impl Socket {
             connecting: false,
             destroyed: false,
             paused: false,
+            reads_into: false,
             reading: false,
             read_buf: VecDeque::new(),
             read_buf_len: 0,

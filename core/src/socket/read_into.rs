@@ -7,6 +7,14 @@ use std::time::Instant;
 use super::Socket;
 
 impl Socket {
+    /// This socket's reads land in the caller's buffer (Node's `onread`; also implied by
+    /// the first [`handle_read_into`](Socket::handle_read_into)): [`pause`](Socket::pause)
+    /// then stops reading at once, as Node's `readStop` for such a socket, where a socket
+    /// that receives chunks reads on into its buffer up to the high-water mark.
+    pub fn set_reads_into(&mut self) {
+        self.reads_into = true;
+    }
+
     /// `nread` bytes were read into the caller's buffer (Node's `onread` option): the
     /// bytes count for `bytes_read` and refresh the idle timer like
     /// [`handle_data`](Socket::handle_data), but no `Data` event is queued — the backend
@@ -42,6 +50,7 @@ impl Socket {
     /// assert!(!s.handle_read_into(1, now)); // after EOF nothing is delivered
     /// ```
     pub fn handle_read_into(&mut self, nread: usize, now: Instant) -> bool {
+        self.reads_into = true;
         self.input(now);
         if !self.is_open() || self.eof || nread == 0 {
             return false;

@@ -14,10 +14,15 @@ use super::state::Tick;
 use super::Socket;
 
 impl Socket {
-    /// `socket.pause()`: stop delivering `Data` and ask the backend to stop reading.
-    /// (Node keeps reading into its buffer up to the high-water mark; nodenet stops at
-    /// once, which is observable only through `bytes_read`.) Data already in flight is
-    /// buffered and delivered on `resume`.
+    /// `socket.pause()`: stop delivering `Data`. As in Node (`flowing = false`), the
+    /// socket keeps reading into its buffer until that holds a high-water mark of bytes,
+    /// then asks the backend to stop; what it read is delivered on `resume`. So an EOF
+    /// that arrives while nothing is buffered still ends the readable side (`End`, and
+    /// with `allow_half_open` false the write side and the socket close), and a reset is
+    /// still heard. A socket that never started reading (paused before it connected,
+    /// `pause_on_connect`) does not start. A socket whose reads land in the caller's
+    /// buffer (Node's `onread`, see [`handle_read_into`](Socket::handle_read_into)) has no
+    /// buffer to fill: it stops reading at once, as Node's `readStop` for it.
     ///
     /// `Data` events that are queued but not yet drained with
     /// [`poll_event`](Socket::poll_event) are taken back into the read buffer too, so a
@@ -29,9 +34,25 @@ impl Socket {
             self.take_back_queued_data();
         }
         self.paused = true;
+        if self.reads_into {
+            self.stop_reading();
+        } else {
+            self.stop_reading_when_full();
+        }
+    }
+
+    fn stop_reading(&mut self) {
         if self.reading {
             self.reading = false;
             self.commands.push_back(Command::StopReading);
+        }
+    }
+
+    /// Node's `onStreamRead`: reading stops once `push` says the buffer is full
+    /// (`length >= highWaterMark`, and not empty).
+    fn stop_reading_when_full(&mut self) {
+        if self.read_buf_len > 0 && self.read_buf_len >= self.high_water_mark {
+            self.stop_reading();
         }
     }
 
@@ -109,6 +130,7 @@ impl Socket {
         if self.paused || !self.read_buf.is_empty() {
             self.read_buf_len += data.len();
             self.read_buf.push_back(data);
+            self.stop_reading_when_full();
         } else {
             self.emit_data(data);
         }
@@ -157,14 +179,11 @@ impl Socket {
     }
 
     /// Node's endReadable: once EOF came and every byte was delivered, `End` is due on
-    /// the next tick (a decoder's leftover text is delivered first).
+    /// the next tick (a decoder's leftover text is delivered first). A paused socket
+    /// ends too when nothing is buffered: net's EOF handling calls `read(0)`, which
+    /// ends an empty stream whether it flows or not.
     fn maybe_end(&mut self) {
-        if !self.eof
-            || self.end_emitted
-            || self.paused
-            || !self.read_buf.is_empty()
-            || self.destroyed
-        {
+        if !self.eof || self.end_emitted || !self.read_buf.is_empty() || self.destroyed {
             return;
         }
         if let Some(rest) = self.decoder.as_mut().and_then(|d| d.end()) {

@@ -607,6 +607,8 @@ impl<R: Runtime> SocketDriver<R> {
             return false;
         }
         match cx {
+            // Reading into the caller's buffer: `poll_event_into` reads, then writes.
+            Some(_) if self.0.write_blocked && self.0.reads_elsewhere => false,
             Some(cx) if self.0.write_blocked => self.read_before_blocked_write(now, cx),
             cx => self.write_queued(now, cx),
         }
@@ -693,12 +695,20 @@ impl<R: Runtime> SocketDriver<R> {
                 let first = state.core.bytes_read() == 0;
                 state.read_now = first && state.read_partial;
                 state.read_drained = chunk.short && !state.read_now;
-                let now = now.for_input(&state.core);
+                let again = state.read_now;
+                let at = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
-                    state.core.handle_eof(now);
+                    state.core.handle_eof(at);
                 } else {
-                    state.core.handle_data(chunk.data, now);
+                    state.core.handle_data(chunk.data, at);
+                }
+                // That read again happens now, before the user hears of the bytes: a reset
+                // the user's own handling causes later (its peer destroyed in response)
+                // is then a later reset, `ECONNRESET`, as in Node, not one that came with
+                // the bytes.
+                if again {
+                    self.try_read(now, cx);
                 }
                 true
             }

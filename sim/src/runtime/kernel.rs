@@ -300,6 +300,9 @@ pub(crate) struct End {
     pub(crate) vanished: bool,
     /// An RST arrived: unread data is gone, the next read or write fails.
     pub(crate) reset: bool,
+    /// The RST arrived after the peer's FIN while this end had not sent its own (Linux's
+    /// `CLOSE_WAIT`): the pending error is `EPIPE`, not `ECONNRESET`.
+    pub(crate) reset_after_fin: bool,
     /// The retransmissions of data toward a partitioned peer gave up (`ETIMEDOUT`).
     pub(crate) timed_out: bool,
     /// The error was reported once (later writes get `EPIPE`).
@@ -322,6 +325,7 @@ impl End {
             closed: false,
             vanished: false,
             reset: false,
+            reset_after_fin: false,
             timed_out: false,
             error_reported: false,
             rst_sent: false,
@@ -332,7 +336,9 @@ impl End {
 
     /// The connection is unusable from this end (`reset` or `timed_out`).
     pub(crate) fn failed(&self) -> Option<ErrorCode> {
-        if self.reset {
+        if self.reset_after_fin {
+            Some(ErrorCode::EPIPE)
+        } else if self.reset {
             Some(ErrorCode::ECONNRESET)
         } else if self.timed_out {
             Some(ErrorCode::ETIMEDOUT)

@@ -746,11 +746,15 @@ impl State {
     }
 
     fn rst_arrives(&mut self, conn: ConnId, side: usize) {
+        let now = self.now;
         let end = &mut self.conns[conn].ends[side];
         if end.closed || end.reset {
             return;
         }
         end.reset = true;
+        // Linux's tcp_reset: in CLOSE_WAIT the error is EPIPE.
+        end.reset_after_fin =
+            !end.fin_sent && matches!(end.incoming.fin, Some(Some(t)) if t <= now);
         end.incoming.discard();
         self.held_pipes.remove(&(conn, side));
         let Some(s) = self.conns[conn].ends[side].sock else {

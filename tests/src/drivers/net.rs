@@ -236,6 +236,12 @@ pub struct NetActors<'s, R: TestRuntime> {
     callbacks: Callbacks,
     /// The `AbortController` behind each actor's live `signal` (for the `abort` step).
     controllers: BTreeMap<String, AbortController>,
+    /// The actors the script acted on in Node's poll phase since they last had nothing
+    /// to say, oldest first: what such an action causes (a callback, a destroyed
+    /// handle's `close`) comes before anyone's new IO, as in Node's loop.
+    touched: std::collections::VecDeque<String>,
+    /// The actors the script acted on since the driver last looked.
+    acted_on: Vec<String>,
     /// The actors.
     pub table: ActorTable<R>,
 }
@@ -249,6 +255,8 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             ports: BTreeMap::new(),
             callbacks: Callbacks::default(),
             controllers: BTreeMap::new(),
+            touched: std::collections::VecDeque::new(),
+            acted_on: Vec::new(),
             table: ActorTable::default(),
         }
     }
@@ -445,6 +453,13 @@ fn sockopt<R: TestRuntime>(socket: &Socket<R>, opt: &str) -> PropertyValue {
 
 impl<R: TestRuntime> Actors for NetActors<'_, R> {
     fn perform(&mut self, actor: &str, op: &Op) -> Result<bool, String> {
+        if !self.acted_on.iter().any(|t| t == actor) {
+            self.acted_on.push(actor.to_owned());
+        }
+        // An actor whose events had ended may have more to say after this call (the
+        // callback of a write after `close`, the `close` of a server whose listen
+        // failed): ask it again.
+        self.table.revive(actor);
         match op {
             Op::Listen { port } => return self.listen(actor, port.as_ref()),
             Op::Abort => {
@@ -675,9 +690,23 @@ async fn run_scenario<R: TestRuntime>(
     let mut actors = NetActors::<R>::new(scenario, tmp);
     let mut script = ScriptRunner::new(scenario, Some(&tmp_text), started);
     let mut outcome = Ok(());
+    // Whether the script's latest actions ran in Node's poll phase (handling an IO
+    // event), where what they cause (a destroyed handle's close) comes before the next
+    // IO; actions after a timer (a `sleep`, a `timeout` event) or in a `close` handler
+    // run in the timers or close phase, which Node's poll phase follows.
+    let mut in_poll_phase = false;
     loop {
         let now = <R as nodenet::Runtime>::now();
-        match script.poll(now, &mut actors) {
+        let poll = script.poll(now, &mut actors);
+        let acted_on = std::mem::take(&mut actors.acted_on);
+        if std::mem::take(&mut in_poll_phase) {
+            for name in acted_on {
+                if !actors.touched.contains(&name) {
+                    actors.touched.push_back(name);
+                }
+            }
+        }
+        match poll {
             Poll::Done => break,
             Poll::Wait { deadline } => {
                 if now >= hard_deadline {
@@ -693,9 +722,33 @@ async fn run_scenario<R: TestRuntime>(
                     R::sleep(until.saturating_duration_since(now)).await;
                     continue;
                 }
-                let Some((actor, mut ev)) = next_of_any(&mut actors.table, until).await else {
+                // Node runs what the script's actions caused (their ticks, a destroyed
+                // handle's close) before it polls for IO again: the actors acted upon are
+                // asked first, each until it has nothing to say right now.
+                let mut next = None;
+                while let Some(name) = actors.touched.front().cloned() {
+                    match poll_now(&mut actors.table, &name).await {
+                        Some(ev) => {
+                            next = Some((name, ev));
+                            break;
+                        }
+                        None => {
+                            actors.touched.pop_front();
+                        }
+                    }
+                }
+                let next = match next {
+                    Some(found) => Some(found),
+                    None => next_of_any(&mut actors.table, until).await,
+                };
+                let Some((actor, mut ev)) = next else {
                     continue;
                 };
+                in_poll_phase = !matches!(
+                    &ev,
+                    Ev::Socket(SocketEvent::Timeout | SocketEvent::Close { .. })
+                        | Ev::Server(ServerEvent::Close)
+                );
                 // Node emits some events back to back in one synchronous call, so a
                 // script step waiting for the first runs after the second: deliver the
                 // follower too when it is there already. Inside the connect emission
