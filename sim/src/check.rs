@@ -40,17 +40,11 @@ pub(crate) struct SocketId(pub(crate) usize);
 
 #[derive(Clone, Debug, Default)]
 struct SockState {
-    peer: Option<SocketId>,
     written: Written,
     write_lens: WriteLens,
     ok_bytes: u64,
-    received: u64,
-    connected: bool,
-    ended: bool,
-    finished: bool,
-    closed: bool,
-    errors: u32,
-    drain_armed: bool,
+    /// The scalar fields, copied out for one event's checks.
+    flags: Flags,
 }
 
 /// The invariant checker the simulation runtime feeds (see `runtime/observe.rs`).
@@ -82,7 +76,7 @@ impl Checker {
             self.sockets.push(SockState::default());
         }
         if accepted {
-            self.sockets[s.0].connected = true;
+            self.sockets[s.0].flags.connected = true;
         }
     }
 
@@ -90,12 +84,14 @@ impl Checker {
     /// wiring).
     #[cfg(test)]
     pub(crate) fn pairing(&self, s: SocketId) -> Option<(Option<SocketId>, u64)> {
-        self.sockets.get(s.0).map(|st| (st.peer, st.received))
+        self.sockets
+            .get(s.0)
+            .map(|st| (st.flags.peer, st.flags.received))
     }
 
     /// Socket `s` emitted `Close`.
     pub(crate) fn closed(&self, s: SocketId) -> bool {
-        self.sockets.get(s.0).is_some_and(|st| st.closed)
+        self.sockets.get(s.0).is_some_and(|st| st.flags.closed)
     }
 
     /// Socket `s` starts a new life (`connect()` after it closed, as Node allows): its
@@ -108,10 +104,10 @@ impl Checker {
 
     pub(crate) fn set_peers(&mut self, a: SocketId, b: SocketId) {
         if let Some(s) = self.sockets.get_mut(a.0) {
-            s.peer = Some(b);
+            s.flags.peer = Some(b);
         }
         if let Some(s) = self.sockets.get_mut(b.0) {
-            s.peer = Some(a);
+            s.flags.peer = Some(a);
         }
     }
 
@@ -124,7 +120,7 @@ impl Checker {
         sources: impl Iterator<Item = &'a [u8]>,
         copy: &Bytes,
     ) {
-        let peer = self.sockets.get(s.0).and_then(|st| st.peer);
+        let peer = self.sockets.get(s.0).and_then(|st| st.flags.peer);
         if let Some(st) = peer.and_then(|p| self.sockets.get_mut(p.0)) {
             st.written.kernel_copy(offset as usize, sources, copy);
         }
@@ -143,7 +139,7 @@ impl Checker {
                 st.write_lens.insert(r.id.0, len);
             }
             if !r.ok {
-                st.drain_armed = true;
+                st.flags.drain_armed = true;
             }
         }
     }
@@ -158,7 +154,7 @@ impl Checker {
         let Some(st) = self.sockets.get(s.0) else {
             return;
         };
-        let st = st.clone_flags();
+        let st = st.flags;
         let mut v: Vec<String> = Vec::new();
         if st.closed && !matches!(ev, SocketEvent::WriteDone { .. }) {
             v.push(format!("{name}: {ev:?} after Close"));
@@ -168,7 +164,7 @@ impl Checker {
                 if st.connected {
                     v.push(format!("{name}: second Connect"));
                 }
-                self.sockets[s.0].connected = true;
+                self.sockets[s.0].flags.connected = true;
             }
             SocketEvent::Data(d) => {
                 if st.ended {
@@ -190,7 +186,7 @@ impl Checker {
                     }
                     None => v.push(format!("{name}: Data without a peer")),
                 }
-                self.sockets[s.0].received += d.len() as u64;
+                self.sockets[s.0].flags.received += d.len() as u64;
                 // What the peer wrote up to here was checked: keep only the rest.
                 if let Some(peer) = st.peer.and_then(|p| self.sockets.get_mut(p.0)) {
                     peer.written.forget_before(from + d.len());
@@ -200,7 +196,7 @@ impl Checker {
                 if st.ended {
                     v.push(format!("{name}: second End"));
                 }
-                self.sockets[s.0].ended = true;
+                self.sockets[s.0].flags.ended = true;
                 if let Some(sent) = peer_sent {
                     if st.received != sent {
                         v.push(format!(
@@ -222,19 +218,19 @@ impl Checker {
                 if !st.drain_armed {
                     v.push(format!("{name}: Drain without a write that returned false"));
                 }
-                self.sockets[s.0].drain_armed = false;
+                self.sockets[s.0].flags.drain_armed = false;
             }
             SocketEvent::Finish => {
                 if st.finished {
                     v.push(format!("{name}: second Finish"));
                 }
-                self.sockets[s.0].finished = true;
+                self.sockets[s.0].flags.finished = true;
             }
             SocketEvent::Error(e) => {
                 if st.errors > 0 {
                     v.push(format!("{name}: second Error {}", e.code().as_str()));
                 }
-                self.sockets[s.0].errors += 1;
+                self.sockets[s.0].flags.errors += 1;
             }
             SocketEvent::Close { had_error } => {
                 if st.closed {
@@ -248,7 +244,7 @@ impl Checker {
                         ));
                     }
                 }
-                self.sockets[s.0].closed = true;
+                self.sockets[s.0].flags.closed = true;
             }
             SocketEvent::WriteDone { id, result } => {
                 let len = self.sockets[s.0].write_lens.remove(&id.0);
@@ -493,8 +489,9 @@ impl std::fmt::Display for SocketName {
     }
 }
 
-/// The scalar fields of a [`SockState`], copied for one event's checks.
-#[derive(Clone, Copy)]
+/// The scalar fields of a [`SockState`] (copied for one event's checks; the byte
+/// buffers stay where they are).
+#[derive(Clone, Copy, Debug, Default)]
 struct Flags {
     peer: Option<SocketId>,
     received: u64,
@@ -504,22 +501,6 @@ struct Flags {
     closed: bool,
     errors: u32,
     drain_armed: bool,
-}
-
-impl SockState {
-    /// The scalar fields (the byte buffers stay where they are).
-    fn clone_flags(&self) -> Flags {
-        Flags {
-            peer: self.peer,
-            received: self.received,
-            connected: self.connected,
-            ended: self.ended,
-            finished: self.finished,
-            closed: self.closed,
-            errors: self.errors,
-            drain_armed: self.drain_armed,
-        }
-    }
 }
 
 #[cfg(test)]
