@@ -10,12 +10,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use atomic_refcell::AtomicRefCell;
+
 use super::io::{sim_now, Sleep};
-use super::kernel::{HostIx, Shared};
+use super::kernel::{borrow, HostIx, Shared};
 
 /// A task's future.
 pub(crate) type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -93,20 +95,17 @@ impl Drop for Enter {
 /// The ready queue shared by the tasks' wakers.
 #[derive(Default)]
 pub(crate) struct ReadyQueue {
-    queue: Mutex<VecDeque<(usize, u64)>>,
+    queue: AtomicRefCell<VecDeque<(usize, u64)>>,
 }
 
 impl ReadyQueue {
     fn push(&self, id: (usize, u64)) {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(id);
+        borrow(&self.queue).push_back(id);
     }
 
     /// Move every queued id to the back of `into` (one lock for a batch of tasks).
     fn take_all(&self, into: &mut VecDeque<(usize, u64)>) {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = borrow(&self.queue);
         if into.is_empty() {
             // Swapped, not copied: the two buffers take turns.
             std::mem::swap(into, &mut *queue);

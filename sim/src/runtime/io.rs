@@ -1,6 +1,6 @@
 //! [`SimRuntime`]: nodenet's [`Runtime`] over the simulated kernel. A handle names the
 //! simulated host its sockets live on; streams, listeners and timers are indices into
-//! the kernel behind the simulation's shared mutex, so the generic driver — the same
+//! the kernel behind the simulation's shared lock, so the generic driver — the same
 //! code tokio, smol and std run — performs its connects, reads, writes, options and
 //! timers in virtual time. Each socket gets its own handle (`for_connection`, a clone,
 //! or `Default` inside a host's task), which is how the invariant checker tells sockets

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::exec::{Control, Enter, LocalFuture, Polled, TaskBody, Tasks};
@@ -266,7 +266,7 @@ impl Sim {
                 base: Instant::now(),
                 now_nanos: AtomicU64::new(0),
                 next_probe: AtomicU32::new(0),
-                state: Mutex::new(state),
+                state: atomic_refcell::AtomicRefCell::new(state),
             }),
             tasks: Tasks::default(),
             hosts: Vec::new(),
