@@ -98,6 +98,9 @@ impl Host {
     }
 }
 
+/// The `Bytes` in a pipe, each with its arrival time.
+pub(crate) type Chunks = VecDeque<(Option<Duration>, Bytes)>;
+
 /// Bytes (and the FIN) travelling toward one end, each with the time it becomes
 /// readable; `None` while held by the network (a partition, a hold, a crashed host),
 /// timed when the link heals. Times are monotone, so TCP's ordering holds.
@@ -105,7 +108,7 @@ impl Host {
 pub(crate) struct Pipe {
     /// The `Bytes` the peer wrote, kept rather than copied (each `send` pushes its
     /// chunks with one arrival time); a read within one chunk is a slice of it.
-    pub(crate) chunks: VecDeque<(Option<Duration>, Bytes)>,
+    pub(crate) chunks: Chunks,
     /// Bytes in the pipe (in flight and unread): what the sender's window sees.
     pub(crate) len: usize,
     pub(crate) last_ready: Duration,
@@ -329,12 +332,16 @@ pub(crate) struct End {
 }
 
 impl End {
-    pub(crate) fn new(sock: Option<SockId>, host: HostIx, addr: SocketAddr) -> End {
+    /// A new end whose pipe buffers into `chunks` (empty; a spare one or a new one).
+    pub(crate) fn new(sock: Option<SockId>, host: HostIx, addr: SocketAddr, chunks: Chunks) -> End {
         End {
             sock,
             host,
             addr,
-            incoming: Pipe::default(),
+            incoming: Pipe {
+                chunks,
+                ..Pipe::default()
+            },
             closed: false,
             vanished: false,
             reset: false,
@@ -560,7 +567,12 @@ pub(crate) struct State {
     pub(crate) give_up_after: Duration,
     /// The faults injected so far.
     pub(crate) injected: Injected,
+    /// Emptied pipe buffers for new connections (from earlier simulations on the thread).
+    pub(crate) spare_pipes: Vec<Chunks>,
 }
+
+/// Pipe buffers kept for the next simulations: the connections of a typical one.
+const MAX_SPARE_PIPES: usize = 64;
 
 /// The emptied collections of the last simulation dropped on this thread, for the next
 /// one: a simulation is short, and growing these from nothing was several allocations of
@@ -572,6 +584,8 @@ struct Spare {
     socks: Vec<Sock>,
     conns: Vec<Conn>,
     listeners: Vec<Listener>,
+    /// The connections' emptied pipe buffers (two per connection).
+    pipes: Vec<Chunks>,
 }
 
 thread_local! {
@@ -586,11 +600,18 @@ impl Drop for State {
             socks: std::mem::take(&mut self.socks),
             conns: std::mem::take(&mut self.conns),
             listeners: std::mem::take(&mut self.listeners),
+            pipes: std::mem::take(&mut self.spare_pipes),
         };
         spare.queue.clear();
         spare.hosts.clear();
         spare.socks.clear();
-        spare.conns.clear();
+        for end in spare.conns.drain(..).flat_map(|c| c.ends) {
+            let mut chunks = end.incoming.chunks;
+            if chunks.capacity() > 0 && spare.pipes.len() < MAX_SPARE_PIPES {
+                chunks.clear();
+                spare.pipes.push(chunks);
+            }
+        }
         spare.listeners.clear();
         // During the thread's own teardown the slot may be gone: then they are just freed.
         let _ = SPARE.try_with(|s| {
@@ -638,6 +659,7 @@ impl State {
             conns: spare.conns,
             listeners: spare.listeners,
             queue: spare.queue,
+            spare_pipes: spare.pipes,
             timers: BTreeMap::new(),
             seq: 0,
             trace,
@@ -647,6 +669,11 @@ impl State {
             give_up_after: Duration::from_millis(924_600),
             injected: Injected::default(),
         }
+    }
+
+    /// An empty pipe buffer for a new connection end: a spare one if there is one.
+    pub(crate) fn spare_pipe(&mut self) -> Chunks {
+        self.spare_pipes.pop().unwrap_or_default()
     }
 
     /// The addresses `name` resolves to: a `Sim::dns` record, else `localhost`, else

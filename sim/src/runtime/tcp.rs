@@ -178,10 +178,11 @@ impl State {
             dst
         };
         let conn = self.conns.len();
+        let (a, b) = (self.spare_pipe(), self.spare_pipe());
         self.conns.push(Conn {
             ends: [
-                End::new(Some(s), host, src),
-                End::new(None, dst_host, local),
+                End::new(Some(s), host, src, a),
+                End::new(None, dst_host, local, b),
             ],
         });
         self.socks[s].state = SockState::Connecting {
