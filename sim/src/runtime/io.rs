@@ -256,13 +256,13 @@ impl Runtime for SimRuntime {
                 return;
             }
         }
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = self.shared.as_ref().filter(|s| s.observed) {
             shared.lock().observe(self.probe, self.host, core, what);
         }
     }
 
     fn observe_server<C>(&self, core: &nodenet_core::Server, what: ObservedServer<'_, C>) {
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = self.shared.as_ref().filter(|s| s.observed) {
             let what = match what {
                 ObservedServer::Event { event, connections } => {
                     ServerObservation::Event { event, connections }

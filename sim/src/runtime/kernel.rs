@@ -37,6 +37,9 @@ pub(crate) struct Shared {
     pub(crate) base: Instant,
     pub(crate) now_nanos: AtomicU64,
     pub(crate) next_probe: AtomicU32,
+    /// The checker or the trace watches the sockets and servers (`Runtime::observe`
+    /// has something to tell them; without either it takes no lock).
+    pub(crate) observed: bool,
     pub(crate) state: AtomicRefCell<State>,
 }
 

@@ -266,6 +266,7 @@ impl Sim {
                 base: Instant::now(),
                 now_nanos: AtomicU64::new(0),
                 next_probe: AtomicU32::new(0),
+                observed: config.check || config.trace != TraceMode::Off,
                 state: atomic_refcell::AtomicRefCell::new(state),
             }),
             tasks: Tasks::default(),
