@@ -77,6 +77,19 @@ pub(crate) struct Host {
     pub(crate) next_port: u16,
     /// False between `crash` and `restart`.
     pub(crate) up: bool,
+    /// The host's filesystem, as far as sockets see it: the Unix socket files by path
+    /// (see `unix`). A file outlives its listener, and a crash, until it is unlinked.
+    pub(crate) files: BTreeMap<String, SocketFile>,
+}
+
+/// A Unix socket file: what `bind(2)` of a path created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SocketFile {
+    /// The listener bound to it (it may have closed since: a stale file).
+    pub(crate) listener: ListenerId,
+    /// `st_mode`: `S_IFSOCK` and the permission bits (`0o755` under the usual umask
+    /// `022`, plus what `readableAll` / `writableAll` added).
+    pub(crate) mode: u32,
 }
 
 impl Host {
@@ -313,6 +326,10 @@ pub(crate) struct End {
     pub(crate) fin_sent: bool,
     /// Bytes this end's socket wrote into the connection.
     pub(crate) sent: u64,
+    /// A Unix socket's pending `ECONNRESET` (`sk_err`): the peer closed with bytes
+    /// unread, or the listener closed with this connection in its queue. Unlike a TCP
+    /// reset it discards nothing: reads give the bytes first, then the error once.
+    pub(crate) unix_reset: bool,
 }
 
 impl End {
@@ -331,6 +348,7 @@ impl End {
             rst_sent: false,
             fin_sent: false,
             sent: 0,
+            unix_reset: false,
         }
     }
 
@@ -348,10 +366,13 @@ impl End {
     }
 }
 
-/// A TCP connection: end 0 connected, end 1 was accepted.
+/// A connection: end 0 connected, end 1 was accepted.
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) ends: [End; 2],
+    /// A Unix domain stream (both ends on one host, no segments: what a close does
+    /// reaches the peer at once, see `unix`), not TCP.
+    pub(crate) unix: bool,
 }
 
 /// Where a socket is in its life.
@@ -389,6 +410,8 @@ pub(crate) struct Sock {
     pub(crate) linger_zero: bool,
     /// Bytes handed to reads.
     pub(crate) delivered: u64,
+    /// A Unix domain socket: no TCP addresses (`local` is a placeholder), no TCP options.
+    pub(crate) unix: bool,
 }
 
 impl Sock {
@@ -411,6 +434,7 @@ impl Sock {
             },
             linger_zero: false,
             delivered: 0,
+            unix: false,
         }
     }
 
@@ -435,7 +459,10 @@ impl Sock {
 #[derive(Debug)]
 pub(crate) struct Listener {
     pub(crate) host: HostIx,
+    /// The TCP address (a placeholder for a Unix listener).
     pub(crate) addr: SocketAddr,
+    /// A Unix listener's path or `\0`-prefixed abstract name.
+    pub(crate) path: Option<String>,
     pub(crate) ipv6_only: bool,
     /// `SO_REUSEPORT`: listeners that all set it share the address.
     pub(crate) reuse_port: bool,
@@ -453,7 +480,7 @@ pub(crate) struct Listener {
 impl Listener {
     /// Does a SYN for `dst` on this listener's host reach it?
     pub(crate) fn matches(&self, dst: &SocketAddr) -> bool {
-        if self.addr.port() != dst.port() {
+        if self.path.is_some() || self.addr.port() != dst.port() {
             return false;
         }
         let ip = self.addr.ip();
@@ -470,7 +497,7 @@ impl Listener {
 
     /// Would binding `other` on the same host collide with this listener?
     pub(crate) fn collides(&self, other: &SocketAddr, other_v6only: bool) -> bool {
-        if self.addr.port() != other.port() {
+        if self.path.is_some() || self.addr.port() != other.port() {
             return false;
         }
         let (a, b) = (self.addr.ip(), other.ip());
@@ -687,6 +714,7 @@ impl State {
             addrs: own,
             next_port: 40000,
             up: true,
+            files: BTreeMap::new(),
         });
         h
     }
@@ -695,7 +723,7 @@ impl State {
         let used = |s: &State, p: u16| {
             s.listeners
                 .iter()
-                .any(|l| l.open && l.host == host && l.addr.port() == p)
+                .any(|l| l.open && l.host == host && l.path.is_none() && l.addr.port() == p)
         };
         for _ in 0..30000 {
             let h = &mut self.hosts[host];

@@ -30,6 +30,7 @@ mod queue;
 mod replay;
 mod sim;
 mod tcp;
+mod unix;
 
 pub use exec::{now, sleep, sleep_until, spawn, timeout, yield_now, Elapsed, JoinHandle};
 pub use io::{SimAccepted, SimListener, SimRuntime, SimStream, Sleep};

@@ -66,8 +66,7 @@ impl State {
         self.ops += 1;
         let dst = match endpoint {
             Endpoint::Tcp(a) => *a,
-            // IPC is not modelled: no such socket file.
-            Endpoint::Pipe(_) => return Err(step_error(Step::Connect, ErrorCode::ENOENT)),
+            Endpoint::Pipe(path) => return self.connect_unix(host, path),
         };
         let local_ip = local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified());
         if let Some(ip) = local_ip {
@@ -183,6 +182,7 @@ impl State {
                 End::new(Some(s), host, src),
                 End::new(None, dst_host, local),
             ],
+            unix: false,
         });
         self.socks[s].state = SockState::Connecting {
             dst,
@@ -243,18 +243,21 @@ impl State {
     // ---- listen and accept ------------------------------------------------------
 
     /// `socket()` + `bind()` + `listen()` on `host` for the server with handle `server`:
-    /// the listener and its address.
+    /// the listener and its address (a Unix listener's: its path).
     pub(crate) fn listen(
         &mut self,
         host: HostIx,
         server: u32,
         endpoint: &Endpoint,
         options: BindOptions,
-    ) -> Result<(ListenerId, SocketAddr), StepError> {
+    ) -> Result<(ListenerId, Endpoint), StepError> {
         self.ops += 1;
         let addr = match endpoint {
             Endpoint::Tcp(a) => *a,
-            Endpoint::Pipe(_) => return Err(step_error(Step::Bind, ErrorCode::EACCES)),
+            Endpoint::Pipe(path) => {
+                let id = self.listen_unix(host, server, path, options)?;
+                return Ok((id, Endpoint::Pipe(path.clone())));
+            }
         };
         let ip = addr.ip();
         if !ip.is_unspecified() && !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
@@ -279,6 +282,7 @@ impl State {
         self.listeners.push(Listener {
             host,
             addr,
+            path: None,
             ipv6_only: v6only,
             reuse_port: options.reuse_port,
             backlog: options.backlog as usize,
@@ -289,7 +293,7 @@ impl State {
             waiting_since: self.now,
         });
         self.host_log(host, format_args!("LISTEN {addr}"));
-        Ok((id, addr))
+        Ok((id, Endpoint::Tcp(addr)))
     }
 
     /// The listener a SYN from `src` to `dst` on `host` reaches: one bound to exactly
@@ -364,6 +368,10 @@ impl State {
             return Poll::Pending;
         };
         let c = &self.conns[conn];
+        if c.unix {
+            let (local, remote) = self.unix_accepted_endpoints(l);
+            return Poll::Ready(Ok((conn, local, remote)));
+        }
         let (local, remote) = (c.ends[1].addr, c.ends[0].addr);
         let remote = if local.is_ipv6() && remote.is_ipv4() {
             mapped(remote)
@@ -379,6 +387,7 @@ impl State {
         let end = &mut self.conns[conn].ends[1];
         let mut sock = Sock::new(host, SockState::Connected { conn, side: 1 }, end.addr);
         let remote = self.conns[conn].ends[0].addr;
+        sock.unix = self.conns[conn].unix;
         sock.peer = Some(if sock.local.is_ipv6() && remote.is_ipv4() {
             mapped(remote)
         } else {
@@ -474,6 +483,17 @@ impl State {
         if end.fin_sent {
             return Err(os_error(ErrorCode::EPIPE));
         }
+        if self.conns[conn].unix {
+            // No RST to wait for: the peer's close shut this end's writing already.
+            let end = &mut self.conns[conn].ends[side];
+            if end.unix_reset && !end.error_reported {
+                end.error_reported = true;
+                return Err(os_error(ErrorCode::ECONNRESET));
+            }
+            if self.conns[conn].ends[1 - side].closed {
+                return Err(os_error(ErrorCode::EPIPE));
+            }
+        }
         if total == 0 {
             return Ok(None);
         }
@@ -508,7 +528,7 @@ impl State {
         );
         let peer_gone = self.conns[conn].ends[1 - side].closed;
         self.conns[conn].ends[side].sent += n as u64;
-        let at = self.transit(from, to);
+        let at = self.arrival(conn, from, to);
         if peer_gone && at.is_some() {
             // Data for a closed socket: the peer's kernel answers with an RST.
             self.kernel_log(format_args!(
@@ -521,9 +541,24 @@ impl State {
         self.after_push(conn, 1 - side, arrival);
     }
 
+    /// When what is sent now from host `from` toward host `to` on `conn` arrives: a
+    /// Unix stream's bytes are in the peer's queue at once (while its host is up); TCP
+    /// segments cross the link (`None` while it is blocked).
+    fn arrival(&mut self, conn: ConnId, from: HostIx, to: HostIx) -> Option<std::time::Duration> {
+        if self.conns[conn].unix {
+            return Some(self.now).filter(|_| self.hosts[to].up);
+        }
+        self.transit(from, to)
+    }
+
     /// Data or a FIN was queued toward end `to`: wake its reader then, or remember the
     /// held pipe (and start the retransmission give-up toward a lost peer).
-    fn after_push(&mut self, conn: ConnId, to: usize, arrival: Option<std::time::Duration>) {
+    pub(crate) fn after_push(
+        &mut self,
+        conn: ConnId,
+        to: usize,
+        arrival: Option<std::time::Duration>,
+    ) {
         match arrival {
             Some(at) => {
                 let pipe = &mut self.conns[conn].ends[to].incoming;
@@ -623,7 +658,13 @@ impl State {
             }
             return Poll::Ready(Ok(data));
         }
-        if self.conns[conn].ends[side].incoming.fin_ready(now) {
+        let end = &mut self.conns[conn].ends[side];
+        if end.unix_reset && !end.error_reported {
+            // A Unix socket's pending error comes after the bytes, before the EOF.
+            end.error_reported = true;
+            return Poll::Ready(Err(os_error(ErrorCode::ECONNRESET)));
+        }
+        if end.incoming.fin_ready(now) {
             return Poll::Ready(Ok(Bytes::new()));
         }
         let slot = &mut self.socks[s].read_waker;
@@ -676,7 +717,7 @@ impl State {
         let (from, to, addr) = (end.host, self.conns[conn].ends[1 - side].host, end.addr);
         self.conns[conn].ends[side].fin_sent = true;
         self.kernel_log(format_args!("FIN from {addr} (conn {conn})"));
-        let at = self.transit(from, to);
+        let at = self.arrival(conn, from, to);
         let arrival = self.conns[conn].ends[1 - side].incoming.fin(at);
         self.after_push(conn, 1 - side, arrival);
     }
@@ -688,7 +729,8 @@ impl State {
         let sock = &mut self.socks[s];
         sock.read_waker = None;
         sock.write_waker = None;
-        let linger = sock.linger_zero;
+        // `SO_LINGER` resets TCP connections only.
+        let linger = sock.linger_zero && !sock.unix;
         if let Some(k) = sock.connect_timeout.take() {
             self.queue.remove(&k);
         }
@@ -703,6 +745,9 @@ impl State {
 
     /// The socket on end `side` closed (or an accept-queue entry was dropped).
     pub(crate) fn close_end(&mut self, conn: ConnId, side: usize, reset: bool) {
+        if self.conns[conn].unix {
+            return self.close_unix_end(conn, side, reset);
+        }
         let end = &mut self.conns[conn].ends[side];
         if end.closed {
             return;
