@@ -328,7 +328,8 @@ pub(crate) struct End {
     pub(crate) sent: u64,
     /// A Unix socket's pending `ECONNRESET` (`sk_err`): the peer closed with bytes
     /// unread, or the listener closed with this connection in its queue. Unlike a TCP
-    /// reset it discards nothing: reads give the bytes first, then the error once.
+    /// reset it discards nothing: reads give the bytes first, then the error once, then
+    /// end-of-stream (writes fail with `EPIPE` all along).
     pub(crate) unix_reset: bool,
 }
 

@@ -18,7 +18,8 @@
 //!   are sent, and a close reaches the peer at once, as `unix_release_sock` does it:
 //!   the peer reads what it has, then end-of-stream, and its writes fail with `EPIPE`;
 //!   bytes left unread by the closing end (or a connection still in a closing
-//!   listener's queue) leave the peer one `ECONNRESET` first, after its unread bytes.
+//!   listener's queue) leave the peer one `ECONNRESET` for a read, after its unread
+//!   bytes and before the end-of-stream.
 //!
 //! Unix sockets report no TCP addresses: an accepted one's local endpoint is the
 //! listener's path and its remote one the empty (unnamed) path, as `getsockname` /
@@ -253,6 +254,172 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::Faults;
+    use crate::trace::{Trace, TraceMode};
+    use std::io;
+    use std::task::{Poll, Waker};
+
+    fn kernel() -> State {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        st.add_host("other", &["10.0.0.2".parse().unwrap()]);
+        st
+    }
+
+    fn options(backlog: u32) -> BindOptions {
+        BindOptions {
+            backlog,
+            ..BindOptions::default()
+        }
+    }
+
+    fn code(e: &io::Error) -> ErrorCode {
+        nodenet_core::error::code_from_io(e)
+    }
+
+    fn listen(st: &mut State, path: &str) -> Result<ListenerId, ErrorCode> {
+        let endpoint = Endpoint::Pipe(path.to_owned());
+        st.listen(0, 1, &endpoint, options(8))
+            .map(|(id, address)| {
+                assert_eq!(address, endpoint);
+                id
+            })
+            .map_err(|e| code(&e.error))
+    }
+
+    fn connect(st: &mut State, host: HostIx, path: &str) -> Result<SockId, ErrorCode> {
+        st.connect(host, &Endpoint::Pipe(path.to_owned()), None)
+            .map_err(|e| code(&e.error))
+    }
+
+    /// Accept the next connection of `l` and give it its socket.
+    fn accept(st: &mut State, l: ListenerId) -> SockId {
+        match st.accept(l, Waker::noop()) {
+            Poll::Ready(Ok((conn, local, remote))) => {
+                let path = st.listeners[l].path.clone().unwrap();
+                assert_eq!(
+                    (local, remote),
+                    (Endpoint::Pipe(path), Endpoint::Pipe("".into()))
+                );
+                st.register_accepted(conn, 0)
+            }
+            other => panic!("nothing to accept: {other:?}"),
+        }
+    }
+
+    fn send(st: &mut State, s: SockId, data: &'static [u8]) -> Result<usize, ErrorCode> {
+        st.send(s, std::iter::once(&bytes::Bytes::from_static(data)))
+            .map_err(|e| code(&e))
+    }
+
+    /// One read: the bytes, `Ok(empty)` at end-of-stream, `None` when nothing is there.
+    fn recv(st: &mut State, s: SockId) -> Option<Result<Vec<u8>, ErrorCode>> {
+        match st.recv(s, Waker::noop()) {
+            Poll::Ready(r) => Some(r.map(|c| c.data.to_vec()).map_err(|e| code(&e))),
+            Poll::Pending => None,
+        }
+    }
+
+    /// Socket files: `EADDRINUSE` while the file is there (listened on or stale),
+    /// `ENOENT` without it, `ECONNREFUSED` when nobody listens, per host; `unlink` frees
+    /// the path; the file has a socket's mode.
+    #[test]
+    fn socket_files_outlive_their_listener_until_unlinked() {
+        let mut st = kernel();
+        assert_eq!(connect(&mut st, 0, "a.sock"), Err(ErrorCode::ENOENT));
+        let l = listen(&mut st, "a.sock").unwrap();
+        assert_eq!(st.socket_file_mode(0, "a.sock"), Some(S_IFSOCK | 0o755));
+        assert_eq!(st.socket_file_mode(1, "a.sock"), None, "per host");
+        assert_eq!(listen(&mut st, "a.sock"), Err(ErrorCode::EADDRINUSE));
+        assert_eq!(connect(&mut st, 1, "a.sock"), Err(ErrorCode::ENOENT));
+        let c = connect(&mut st, 0, "a.sock").unwrap();
+        assert!(matches!(
+            st.socks[c].state,
+            SockState::Connected { side: 0, .. }
+        ));
+        st.close_listener(l);
+        assert!(st.socket_file_mode(0, "a.sock").is_some(), "the file stays");
+        assert_eq!(connect(&mut st, 0, "a.sock"), Err(ErrorCode::ECONNREFUSED));
+        assert_eq!(listen(&mut st, "a.sock"), Err(ErrorCode::EADDRINUSE));
+        st.unlink(0, "a.sock");
+        assert_eq!(connect(&mut st, 0, "a.sock"), Err(ErrorCode::ENOENT));
+        listen(&mut st, "a.sock").unwrap();
+        assert_eq!(
+            listen(&mut st, "no-such-dir-nodenet-sim/a.sock"),
+            Err(ErrorCode::ENOENT)
+        );
+        let long = "x".repeat(SUN_PATH);
+        assert_eq!(listen(&mut st, &long), Err(ErrorCode::EINVAL));
+        assert_eq!(connect(&mut st, 0, &long), Err(ErrorCode::EINVAL));
+    }
+
+    /// Abstract names have no file: taken while their listener is open.
+    #[test]
+    fn abstract_names_are_free_once_their_listener_closed() {
+        let mut st = kernel();
+        let l = listen(&mut st, "\0name").unwrap();
+        assert_eq!(st.socket_file_mode(0, "\0name"), None);
+        assert_eq!(listen(&mut st, "\0name"), Err(ErrorCode::EADDRINUSE));
+        connect(&mut st, 0, "\0name").unwrap();
+        st.close_listener(l);
+        assert_eq!(connect(&mut st, 0, "\0name"), Err(ErrorCode::ECONNREFUSED));
+        listen(&mut st, "\0name").unwrap();
+    }
+
+    /// A full accept queue refuses a non-blocking connect with `EAGAIN`.
+    #[test]
+    fn a_full_backlog_says_eagain() {
+        let mut st = kernel();
+        let path = Endpoint::Pipe("q.sock".into());
+        st.listen(0, 1, &path, options(1)).unwrap();
+        connect(&mut st, 0, "q.sock").unwrap();
+        assert_eq!(connect(&mut st, 0, "q.sock"), Err(ErrorCode::EAGAIN));
+    }
+
+    /// A close reaches the peer at once: it reads what it has, then end-of-stream, and
+    /// its writes fail with `EPIPE`.
+    #[test]
+    fn a_close_shuts_the_peer_at_once() {
+        let mut st = kernel();
+        let l = listen(&mut st, "c.sock").unwrap();
+        let c = connect(&mut st, 0, "c.sock").unwrap();
+        let s = accept(&mut st, l);
+        assert_eq!(send(&mut st, c, b"bye"), Ok(3));
+        st.close_sock(c);
+        assert_eq!(recv(&mut st, s), Some(Ok(b"bye".to_vec())));
+        assert_eq!(recv(&mut st, s), Some(Ok(Vec::new())));
+        assert_eq!(send(&mut st, s, b"late"), Err(ErrorCode::EPIPE));
+    }
+
+    /// Closing with bytes unread leaves the peer one `ECONNRESET` for a read, after the
+    /// bytes it has and before its end-of-stream (its writes fail with `EPIPE` first); a
+    /// connection still queued when its listener closes gets the same. (What Linux does,
+    /// checked with real Unix sockets.)
+    #[test]
+    fn unread_bytes_at_close_leave_the_peer_econnreset() {
+        let mut st = kernel();
+        let l = listen(&mut st, "r.sock").unwrap();
+        let c = connect(&mut st, 0, "r.sock").unwrap();
+        let s = accept(&mut st, l);
+        assert_eq!(send(&mut st, s, b"unread"), Ok(6));
+        assert_eq!(send(&mut st, c, b"last"), Ok(4));
+        st.close_sock(c);
+        assert_eq!(recv(&mut st, s), Some(Ok(b"last".to_vec())));
+        assert_eq!(recv(&mut st, s), Some(Err(ErrorCode::ECONNRESET)));
+        assert_eq!(recv(&mut st, s), Some(Ok(Vec::new())));
+        assert_eq!(send(&mut st, s, b"x"), Err(ErrorCode::EPIPE));
+
+        let queued = connect(&mut st, 0, "r.sock").unwrap();
+        assert_eq!(
+            recv(&mut st, queued),
+            None,
+            "connected, nothing to read yet"
+        );
+        st.close_listener(l);
+        assert_eq!(send(&mut st, queued, b"x"), Err(ErrorCode::EPIPE));
+        assert_eq!(recv(&mut st, queued), Some(Err(ErrorCode::ECONNRESET)));
+        assert_eq!(recv(&mut st, queued), Some(Ok(Vec::new())));
+    }
 
     #[test]
     fn path_lengths_as_sockaddr_un_holds_them() {
