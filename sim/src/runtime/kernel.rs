@@ -413,6 +413,9 @@ pub(crate) struct Sock {
     pub(crate) delivered: u64,
     /// A Unix domain socket: no TCP addresses (`local` is a placeholder), no TCP options.
     pub(crate) unix: bool,
+    /// `SO_REUSEADDR`: set by libuv on an explicit bind (and inherited by accepted
+    /// sockets from their listener); a port the kernel chose has it off.
+    pub(crate) reuse_addr: bool,
 }
 
 impl Sock {
@@ -436,6 +439,7 @@ impl Sock {
             linger_zero: false,
             delivered: 0,
             unix: false,
+            reuse_addr: false,
         }
     }
 

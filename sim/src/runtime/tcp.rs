@@ -91,7 +91,14 @@ impl State {
             self.injected.ipv6_unreachable += 1;
             return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
         }
-        let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
+        let bound_port = local.map(|l| l.port()).filter(|p| *p != 0);
+        if let Some(port) = bound_port {
+            let ip = local_ip.unwrap_or(src_ip);
+            if self.port_taken(host, SocketAddr::new(ip, port)) {
+                return Err(step_error(Step::Bind, ErrorCode::EADDRINUSE));
+            }
+        }
+        let src_port = match bound_port {
             Some(p) => p,
             None => self.ephemeral_port(host),
         };
@@ -99,6 +106,7 @@ impl State {
         let s = self.socks.len();
         let mut sock = Sock::new(host, SockState::Connecting { dst, conn: None }, src);
         sock.peer = Some(dst);
+        sock.reuse_addr = bound_port.is_some();
         self.socks.push(sock);
         self.host_log(host, format_args!("SYN {src} -> {dst}"));
         let ip = dst.ip();
@@ -296,6 +304,37 @@ impl State {
         Ok((id, Endpoint::Tcp(addr)))
     }
 
+    /// Would a client's `bind(addr)` on `host` (with `SO_REUSEADDR`, as libuv sets it)
+    /// fail with `EADDRINUSE`? Linux's `inet_csk_bind_conflict`: an open listener on an
+    /// overlapping address and the port (`SO_REUSEADDR` does not share a listening port),
+    /// or a socket holding the port on an overlapping address without `SO_REUSEADDR` (a
+    /// connection whose port the kernel chose). Closed sockets free their port at once
+    /// (`TIME_WAIT` is not modelled).
+    fn port_taken(&self, host: HostIx, addr: SocketAddr) -> bool {
+        let listening = self
+            .listeners
+            .iter()
+            .any(|l| l.open && l.host == host && l.collides(&addr, false));
+        let overlap = |a: IpAddr, b: IpAddr| {
+            let covers = |w: IpAddr, x: IpAddr| {
+                w.is_unspecified() && (w.is_ipv4() == x.is_ipv4() || w.is_ipv6())
+            };
+            a == b || covers(a, b) || covers(b, a)
+        };
+        let held = self.socks.iter().any(|s| {
+            s.host == host
+                && !s.unix
+                && !s.reuse_addr
+                && matches!(
+                    s.state,
+                    SockState::Connecting { .. } | SockState::Connected { .. }
+                )
+                && s.local.port() == addr.port()
+                && overlap(s.local.ip(), addr.ip())
+        });
+        listening || held
+    }
+
     /// The listener a SYN from `src` to `dst` on `host` reaches: one bound to exactly
     /// `dst` before a wildcard; among listeners sharing a port (`SO_REUSEPORT`) the
     /// source port picks one, as the kernel's hash of the connection does.
@@ -388,6 +427,8 @@ impl State {
         let mut sock = Sock::new(host, SockState::Connected { conn, side: 1 }, end.addr);
         let remote = self.conns[conn].ends[0].addr;
         sock.unix = self.conns[conn].unix;
+        // Inherited from the listener, which libuv gives `SO_REUSEADDR`.
+        sock.reuse_addr = true;
         sock.peer = Some(if sock.local.is_ipv6() && remote.is_ipv4() {
             mapped(remote)
         } else {
@@ -958,5 +999,46 @@ impl State {
             }
             Ev::GiveUp { conn, side } => self.give_up(conn, side),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Faults;
+    use crate::trace::{Trace, TraceMode};
+
+    /// A client's bind refused as Linux refuses it (checked with real sockets): a
+    /// listening port, on its address or the wildcard, and the port of a connection the
+    /// kernel chose; two explicit binds (both `SO_REUSEADDR`) share a port, and closed
+    /// sockets and listeners free theirs.
+    #[test]
+    fn a_client_bind_to_a_port_in_use_says_eaddrinuse() {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let at = |ip: &str, port: u16| SocketAddr::new(ip.parse().unwrap(), port);
+        let listen = Endpoint::Tcp(at("127.0.0.1", 0));
+        let (l, address) = st.listen(0, 1, &listen, BindOptions::default()).unwrap();
+        let Endpoint::Tcp(server) = address else {
+            panic!("{address:?}")
+        };
+        let p = server.port();
+        let connect = |st: &mut State, local: Option<SocketAddr>| {
+            st.connect(0, &Endpoint::Tcp(server), local)
+                .map_err(|e| (e.step, code_from_io(&e.error)))
+        };
+        let in_use = Err((Step::Bind, ErrorCode::EADDRINUSE));
+        assert_eq!(connect(&mut st, Some(at("127.0.0.1", p))), in_use);
+        assert_eq!(connect(&mut st, Some(at("0.0.0.0", p))), in_use);
+        let chosen = connect(&mut st, None).unwrap();
+        let e = st.socks[chosen].local.port();
+        assert_eq!(connect(&mut st, Some(at("127.0.0.1", e))), in_use);
+        let first = connect(&mut st, Some(at("127.0.0.1", 45_000))).unwrap();
+        assert!(connect(&mut st, Some(at("127.0.0.1", 45_000))).is_ok());
+        st.close_sock(first);
+        st.close_sock(chosen);
+        assert!(connect(&mut st, Some(at("127.0.0.1", e))).is_ok(), "freed");
+        st.close_listener(l);
+        assert!(connect(&mut st, Some(at("127.0.0.1", p))).is_ok(), "freed");
     }
 }

@@ -18,11 +18,6 @@ use crate::trace::Traces;
 /// Scenarios the simulation runtime cannot run, with the reason.
 pub const SIM_EXCLUSIONS: &[Exclusion] = &[
     Exclusion {
-        scenario: "client_bind_twice",
-        reason: "the simulated kernel does not refuse a client's bind to a local port in use \
-                 (EADDRINUSE): its ports are unique per connection",
-    },
-    Exclusion {
         scenario: "connect_refused_message",
         reason: LOCALHOST,
     },
