@@ -25,9 +25,12 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // destroy_reader_big_write destroys its client at the first data, when latency
     // decides whether more is unread (an RST for the writer) or still in flight (a FIN),
     // in data_then_reset_together latency decides whether the reset comes with the
-    // last bytes or after them, and ipc_ping_pong destroys its client at its first data,
-    // so a chunked read leaves the rest of PONG unread and the close resets the server's
-    // socket (Linux's unix_release_sock): their outcome is printed, not judged.
+    // last bytes or after them, ipc_ping_pong destroys its client at its first data, so
+    // a chunked read leaves the rest of PONG unread and the close resets the server's
+    // socket (Linux's unix_release_sock), and in destroy_paused_reader and
+    // onread_reset_while_writing the reset crosses a loopback with latency as a segment
+    // (as across a network, not inside close() as on Linux's loopback), so the peer's
+    // writes complete before it is read: their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -42,6 +45,8 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
                     && name != "destroy_reader_big_write"
                     && name != "data_then_reset_together"
                     && name != "ipc_ping_pong"
+                    && name != "destroy_paused_reader"
+                    && name != "onread_reset_while_writing"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();

@@ -243,6 +243,17 @@ impl Pipe {
         }
     }
 
+    /// An RST arrived: keep the bytes that arrived by `now` (still readable), drop
+    /// what was in flight and the FIN.
+    pub(crate) fn keep_arrived(&mut self, now: Duration) {
+        let arrived = |t: &Option<Duration>| t.is_some_and(|t| t <= now);
+        let keep = self.chunks.iter().take_while(|(t, _)| arrived(t)).count();
+        self.chunks.truncate(keep);
+        self.len = self.chunks.iter().map(|(_, d)| d.len()).sum();
+        self.fin = None;
+        self.held = false;
+    }
+
     pub(crate) fn discard(&mut self) {
         self.chunks.clear();
         self.len = 0;
@@ -797,6 +808,19 @@ impl State {
             .copied()
             .unwrap_or(self.latency);
         dist.draw(&mut self.rng)
+    }
+
+    /// A segment host `a` sends to itself is processed inside the syscall that sends
+    /// it, as Linux's loopback does (`netif_rx` then the receive softirq before the
+    /// syscall returns): the same host, up, and no latency on its loopback.
+    pub(crate) fn instant_loopback(&self, a: HostIx, b: HostIx) -> bool {
+        a == b
+            && self.hosts[a].up
+            && self
+                .link_latency
+                .get(&Self::link_key(a, a))
+                .unwrap_or(&self.latency)
+                .always_zero()
     }
 
     /// When a segment sent now from `a` reaches `b`: `None` while the link is blocked or

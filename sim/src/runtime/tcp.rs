@@ -5,7 +5,10 @@
 //! full, `EPIPE`/`ECONNRESET` after a reset), `recv` (whatever has arrived, in random
 //! chunks; end-of-stream after the FIN), `shutdown`, and close — a FIN, or an RST when
 //! unread data is discarded or `SO_LINGER` is zero, as on Linux. Data sent to a closed
-//! socket is answered with an RST; an RST discards what the peer has not read yet.
+//! socket is answered with an RST; an RST loses what was still in flight toward its end
+//! (what arrived stays readable, then the error), and a host's RST to itself over a
+//! loopback without latency is processed inside the syscall that sends it, as Linux's
+//! loopback does. A client's bind to a port in use is refused (`EADDRINUSE`).
 //! Segments cross links that may be partitioned, held or lead to a crashed host (see
 //! `kernel`): they wait, and retransmissions toward a partitioned or crashed peer give up
 //! with `ETIMEDOUT`.
@@ -661,11 +664,11 @@ impl State {
         };
         let now = self.now;
         let end = &mut self.conns[conn].ends[side];
-        if let Some(code) = end.failed() {
+        let ready = end.incoming.ready(now).min(max);
+        if let Some(code) = end.failed().filter(|_| ready == 0) {
             end.error_reported = true;
             return Poll::Ready(Err(os_error(code)));
         }
-        let ready = end.incoming.ready(now).min(max);
         if ready > 0 {
             let take = if self.rng.chance(self.faults.chunking) {
                 self.rng.range(1, ready as u64) as usize
@@ -815,6 +818,12 @@ impl State {
         }
         end.rst_sent = true;
         let (a, b) = (end.host, self.conns[conn].ends[1 - side].host);
+        if self.instant_loopback(a, b) {
+            // Linux processes a loopback RST inside the close (or send) that sends it:
+            // the peer's next read or write already fails.
+            self.rst_arrives(conn, 1 - side);
+            return;
+        }
         self.send_segment(
             a,
             b,
@@ -836,7 +845,9 @@ impl State {
         // Linux's tcp_reset: in CLOSE_WAIT the error is EPIPE.
         end.reset_after_fin =
             !end.fin_sent && matches!(end.incoming.fin, Some(Some(t)) if t <= now);
-        end.incoming.discard();
+        // Linux's tcp_reset purges the write queue, not the receive queue: what arrived
+        // is still read, then the error; what was still in flight is lost.
+        end.incoming.keep_arrived(now);
         self.held_pipes.remove(&(conn, side));
         let Some(s) = self.conns[conn].ends[side].sock else {
             return;
@@ -1007,6 +1018,7 @@ mod tests {
     use super::*;
     use crate::faults::Faults;
     use crate::trace::{Trace, TraceMode};
+    use std::time::Duration;
 
     /// A client's bind refused as Linux refuses it (checked with real sockets): a
     /// listening port, on its address or the wildcard, and the port of a connection the
@@ -1040,5 +1052,92 @@ mod tests {
         assert!(connect(&mut st, Some(at("127.0.0.1", e))).is_ok(), "freed");
         st.close_listener(l);
         assert!(connect(&mut st, Some(at("127.0.0.1", p))).is_ok(), "freed");
+    }
+
+    /// A connection of `st`'s host 0 to itself on 127.0.0.1, established: (client,
+    /// server) sockets, without the clock moving.
+    fn loopback_pair(st: &mut State) -> (SockId, SockId) {
+        loopback_pair_after(st, Duration::ZERO)
+    }
+
+    fn settle(st: &mut State) {
+        while let Some(ev) = st.queue.pop_due(st.now) {
+            st.process(ev);
+        }
+    }
+
+    fn send(st: &mut State, s: SockId, data: &'static [u8]) -> Result<usize, ErrorCode> {
+        st.send(s, std::iter::once(&Bytes::from_static(data)))
+            .map_err(|e| code_from_io(&e))
+    }
+
+    fn recv(st: &mut State, s: SockId) -> Option<Result<Vec<u8>, ErrorCode>> {
+        match st.recv(s, Waker::noop()) {
+            Poll::Ready(r) => Some(r.map(|c| c.data.to_vec()).map_err(|e| code_from_io(&e))),
+            Poll::Pending => None,
+        }
+    }
+
+    /// On a loopback without latency the RST is processed inside the close that sends
+    /// it, as Linux's loopback does: the peer's next write already fails, with no event
+    /// processed in between; bytes that arrived before it are still read, then the
+    /// error. (Checked with real loopback sockets.)
+    #[test]
+    fn a_loopback_reset_is_processed_inside_close() {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let (c, s) = loopback_pair(&mut st);
+        assert_eq!(send(&mut st, s, b"unread"), Ok(6));
+        st.close_sock(c);
+        assert_eq!(send(&mut st, s, b"x"), Err(ErrorCode::ECONNRESET));
+
+        let (c, s) = loopback_pair(&mut st);
+        assert_eq!(send(&mut st, s, b"two"), Ok(3));
+        st.socks[s].linger_zero = true;
+        st.close_sock(s);
+        assert_eq!(recv(&mut st, c), Some(Ok(b"two".to_vec())));
+        assert_eq!(recv(&mut st, c), Some(Err(ErrorCode::ECONNRESET)));
+    }
+
+    /// With latency on the loopback the RST is a segment in transit, as across a
+    /// network: the peer's writes succeed until it arrives.
+    #[test]
+    fn with_latency_the_reset_travels() {
+        let faults = Faults {
+            latency: (Duration::from_millis(1), Duration::from_millis(1)),
+            ..Faults::none()
+        };
+        let mut st = State::new(1, faults, Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let (c, s) = loopback_pair_after(&mut st, Duration::from_millis(10));
+        assert_eq!(send(&mut st, s, b"unread"), Ok(6));
+        st.now += Duration::from_millis(5);
+        settle(&mut st);
+        st.close_sock(c);
+        assert_eq!(send(&mut st, s, b"x"), Ok(1), "the RST is still in transit");
+        st.now += Duration::from_millis(5);
+        settle(&mut st);
+        assert_eq!(send(&mut st, s, b"x"), Err(ErrorCode::ECONNRESET));
+    }
+
+    /// [`loopback_pair`], the clock moving by `wait` for the SYN and for its answer (the
+    /// kernel's events due then are processed).
+    fn loopback_pair_after(st: &mut State, wait: Duration) -> (SockId, SockId) {
+        let listen = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let (l, Endpoint::Tcp(server)) = st.listen(0, 1, &listen, BindOptions::default()).unwrap()
+        else {
+            panic!("a TCP listener")
+        };
+        let c = st.connect(0, &Endpoint::Tcp(server), None).unwrap();
+        st.now += wait;
+        settle(st);
+        let Poll::Ready(Ok((conn, _, _))) = st.accept(l, Waker::noop()) else {
+            panic!("nothing to accept")
+        };
+        let s = st.register_accepted(conn, 0);
+        st.now += wait;
+        settle(st);
+        assert!(matches!(st.socks[c].state, SockState::Connected { .. }));
+        (c, s)
     }
 }
