@@ -22,9 +22,9 @@
 //! * [`scenario`]: the random scenarios of the seeded sweep (`tests/sim_scenarios.rs`).
 //! * [`Rng`], [`Trace`]: the seeded generator and the trace with its FNV-1a hash.
 //!
-//! Not modelled: IPC (pipe) endpoints (a connect gets `ENOENT`, a listen `EACCES`),
-//! socket options (accepted and ignored), and the `::`→`0.0.0.0` fallback (binding `::`
-//! always works).
+//! The kernel has TCP and Unix domain stream sockets (each host its own socket files).
+//! Not modelled: socket options beyond `TCP_NODELAY`, keep-alive and `SO_LINGER` zero
+//! (accepted and ignored), and the `::`→`0.0.0.0` fallback (binding `::` always works).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

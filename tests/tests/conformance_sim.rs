@@ -24,8 +24,13 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // arriving, so with latency `finish` can fall between two chunks of it, and
     // destroy_reader_big_write destroys its client at the first data, when latency
     // decides whether more is unread (an RST for the writer) or still in flight (a FIN),
-    // and in data_then_reset_together latency decides whether the reset comes with the
-    // last bytes or after them: their outcome is printed, not judged.
+    // in data_then_reset_together latency decides whether the reset comes with the
+    // last bytes or after them, ipc_ping_pong destroys its client at its first data, so
+    // a chunked read leaves the rest of PONG unread and the close resets the server's
+    // socket (Linux's unix_release_sock), and in destroy_paused_reader and
+    // onread_reset_while_writing the reset crosses a loopback with latency as a segment
+    // (as across a network, not inside close() as on Linux's loopback), so the peer's
+    // writes complete before it is read: their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -39,6 +44,9 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
                     && !name.starts_with("autoselectfamily_")
                     && name != "destroy_reader_big_write"
                     && name != "data_then_reset_together"
+                    && name != "ipc_ping_pong"
+                    && name != "destroy_paused_reader"
+                    && name != "onread_reset_while_writing"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();
@@ -65,9 +73,9 @@ fn a_wrong_expectation_is_caught_with_a_readable_diff() {
 #[test]
 fn an_excluded_scenario_does_not_pass_when_run_anyway() {
     let files = nodenet_tests::load_dir(&nodenet_tests::scenarios_dir()).unwrap();
-    let ipc = files
+    let excluded = files
         .iter()
-        .find(|f| f.scenario.name == "ipc_listen_connect_unlink")
+        .find(|f| f.scenario.name == "lookup_localhost")
         .unwrap();
-    assert!(nodenet_tests::check(&mut driver(1), &ipc.scenario).is_err());
+    assert!(nodenet_tests::check(&mut driver(1), &excluded.scenario).is_err());
 }

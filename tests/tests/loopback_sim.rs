@@ -1,7 +1,7 @@
 //! The loopback suite (`nodenet_tests::suite::loopback`) on the simulation runtime: every
 //! body runs in a fresh deterministic simulation, as the program of one simulated host,
 //! in virtual time (`nodenet_tests::test_runtime` `SimRuntime`). The bodies that need
-//! what a simulation does not have — Unix domain sockets, OS sockets handed in or out, a
+//! what a simulation does not have — OS sockets handed in or out, a
 //! `std::net::TcpStream` peer — are ignored with the reason.
 use nodenet_sim::runtime::SimRuntime;
 
@@ -10,9 +10,7 @@ nodenet_tests::register_tests!(SimRuntime => loopback {
     ipv4_echo_data_end_close,
     ipv6_loopback,
     dual_stack_sees_mapped_ipv4_peer,
-    #[ignore = "the simulated kernel has no Unix domain sockets"]
     unix_path_modes_unlink_and_eaddrinuse,
-    #[ignore = "the simulated kernel has no Unix domain sockets"]
     unix_abstract_name,
     connect_refused_is_node_shaped,
     system_lookup_failure_is_node_shaped,

@@ -61,6 +61,16 @@ impl SimRuntime {
             .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, "not inside a simulation"))
     }
 
+    /// `stat(path).st_mode` of the Unix socket file at `path` on this handle's host
+    /// (`S_IFSOCK` and the permission bits), or `None` when the host has no socket file
+    /// there (also outside a simulation). The simulated filesystem holds socket files
+    /// only: a server listening on a path creates one, its `close()` unlinks it, and one
+    /// left behind (a crashed host's) stays until unlinked.
+    pub fn socket_file_mode(&self, path: &str) -> Option<u32> {
+        let shared = self.shared.as_ref()?;
+        shared.lock().socket_file_mode(self.host, path)
+    }
+
     /// The name of the simulated host this handle is on (empty outside a simulation).
     pub fn host_name(&self) -> String {
         match &self.shared {
@@ -146,7 +156,7 @@ impl Runtime for SimRuntime {
         options: BindOptions,
     ) -> Result<(SimListener, Option<Endpoint>), StepError> {
         let shared = self.shared().map_err(StepError::at(Step::Socket))?;
-        let (id, addr) = shared
+        let (id, address) = shared
             .lock()
             .listen(self.host, self.probe, endpoint, options)?;
         let l = SimListener {
@@ -154,7 +164,7 @@ impl Runtime for SimRuntime {
             id,
             server: self.probe,
         };
-        Ok((l, Some(Endpoint::Tcp(addr))))
+        Ok((l, Some(address)))
     }
 
     fn register_listener(&self, bound: SimListener) -> io::Result<SimListener> {
@@ -194,7 +204,11 @@ impl Runtime for SimRuntime {
         })
     }
 
-    fn unlink(&self, _path: &str) {}
+    fn unlink(&self, path: &str) {
+        if let Some(shared) = &self.shared {
+            shared.lock().unlink(self.host, path);
+        }
+    }
 
     fn spawn(&self, task: BoxFuture<()>) {
         // On this handle's host while it is up, in the simulation running on this
@@ -331,13 +345,16 @@ impl RtStream for SimStream {
     }
 
     fn local_addr(&self) -> io::Result<Option<SocketAddr>> {
-        Ok(Some(self.shared.lock().socks[self.sock].local))
+        let st = self.shared.lock();
+        let s = &st.socks[self.sock];
+        Ok((!s.unix).then_some(s.local))
     }
 
     fn peer_addr(&self) -> io::Result<Option<SocketAddr>> {
         let st = self.shared.lock();
         let s = &st.socks[self.sock];
         match s.state {
+            SockState::Connected { .. } if s.unix => Ok(None),
             SockState::Connected { .. } => Ok(s.peer),
             _ => Err(os_error(ErrorCode::ENOTCONN)),
         }
@@ -373,7 +390,8 @@ impl RtStream for SimStream {
     fn keep_alive_settings(&self) -> Option<io::Result<(KeepAlive, bool)>> {
         let st = self.shared.lock();
         let s = &st.socks[self.sock];
-        Some(Ok((s.keep_alive, s.no_delay)))
+        // Not TCP: nothing to read back.
+        (!s.unix).then_some(Ok((s.keep_alive, s.no_delay)))
     }
 }
 

@@ -93,6 +93,19 @@ pub(crate) struct Host {
     pub(crate) next_port: u16,
     /// False between `crash` and `restart`.
     pub(crate) up: bool,
+    /// The host's filesystem, as far as sockets see it: the Unix socket files by path
+    /// (see `unix`). A file outlives its listener, and a crash, until it is unlinked.
+    pub(crate) files: BTreeMap<String, SocketFile>,
+}
+
+/// A Unix socket file: what `bind(2)` of a path created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SocketFile {
+    /// The listener bound to it (it may have closed since: a stale file).
+    pub(crate) listener: ListenerId,
+    /// `st_mode`: `S_IFSOCK` and the permission bits (`0o755` under the usual umask
+    /// `022`, plus what `readableAll` / `writableAll` added).
+    pub(crate) mode: u32,
 }
 
 impl Host {
@@ -249,6 +262,17 @@ impl Pipe {
         }
     }
 
+    /// An RST arrived: keep the bytes that arrived by `now` (still readable), drop
+    /// what was in flight and the FIN.
+    pub(crate) fn keep_arrived(&mut self, now: Duration) {
+        let arrived = |t: &Option<Duration>| t.is_some_and(|t| t <= now);
+        let keep = self.chunks.iter().take_while(|(t, _)| arrived(t)).count();
+        self.chunks.truncate(keep);
+        self.len = self.chunks.iter().map(|(_, d)| d.len()).sum();
+        self.fin = None;
+        self.held = false;
+    }
+
     pub(crate) fn discard(&mut self) {
         self.chunks.clear();
         self.len = 0;
@@ -332,6 +356,11 @@ pub(crate) struct End {
     pub(crate) fin_sent: bool,
     /// Bytes this end's socket wrote into the connection.
     pub(crate) sent: u64,
+    /// A Unix socket's pending `ECONNRESET` (`sk_err`): the peer closed with bytes
+    /// unread, or the listener closed with this connection in its queue. Unlike a TCP
+    /// reset it discards nothing: reads give the bytes first, then the error once, then
+    /// end-of-stream (writes fail with `EPIPE` all along).
+    pub(crate) unix_reset: bool,
 }
 
 impl End {
@@ -354,6 +383,7 @@ impl End {
             rst_sent: false,
             fin_sent: false,
             sent: 0,
+            unix_reset: false,
         }
     }
 
@@ -371,10 +401,13 @@ impl End {
     }
 }
 
-/// A TCP connection: end 0 connected, end 1 was accepted.
+/// A connection: end 0 connected, end 1 was accepted.
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) ends: [End; 2],
+    /// A Unix domain stream (both ends on one host, no segments: what a close does
+    /// reaches the peer at once, see `unix`), not TCP.
+    pub(crate) unix: bool,
 }
 
 /// Where a socket is in its life.
@@ -412,6 +445,11 @@ pub(crate) struct Sock {
     pub(crate) linger_zero: bool,
     /// Bytes handed to reads.
     pub(crate) delivered: u64,
+    /// A Unix domain socket: no TCP addresses (`local` is a placeholder), no TCP options.
+    pub(crate) unix: bool,
+    /// `SO_REUSEADDR`: set by libuv on an explicit bind (and inherited by accepted
+    /// sockets from their listener); a port the kernel chose has it off.
+    pub(crate) reuse_addr: bool,
 }
 
 impl Sock {
@@ -434,6 +472,8 @@ impl Sock {
             },
             linger_zero: false,
             delivered: 0,
+            unix: false,
+            reuse_addr: false,
         }
     }
 
@@ -458,7 +498,10 @@ impl Sock {
 #[derive(Debug)]
 pub(crate) struct Listener {
     pub(crate) host: HostIx,
+    /// The TCP address (a placeholder for a Unix listener).
     pub(crate) addr: SocketAddr,
+    /// A Unix listener's path or `\0`-prefixed abstract name.
+    pub(crate) path: Option<String>,
     pub(crate) ipv6_only: bool,
     /// `SO_REUSEPORT`: listeners that all set it share the address.
     pub(crate) reuse_port: bool,
@@ -476,7 +519,7 @@ pub(crate) struct Listener {
 impl Listener {
     /// Does a SYN for `dst` on this listener's host reach it?
     pub(crate) fn matches(&self, dst: &SocketAddr) -> bool {
-        if self.addr.port() != dst.port() {
+        if self.path.is_some() || self.addr.port() != dst.port() {
             return false;
         }
         let ip = self.addr.ip();
@@ -493,7 +536,7 @@ impl Listener {
 
     /// Would binding `other` on the same host collide with this listener?
     pub(crate) fn collides(&self, other: &SocketAddr, other_v6only: bool) -> bool {
-        if self.addr.port() != other.port() {
+        if self.path.is_some() || self.addr.port() != other.port() {
             return false;
         }
         let (a, b) = (self.addr.ip(), other.ip());
@@ -730,6 +773,7 @@ impl State {
             addrs: own,
             next_port: 40000,
             up: true,
+            files: BTreeMap::new(),
         });
         h
     }
@@ -738,7 +782,7 @@ impl State {
         let used = |s: &State, p: u16| {
             s.listeners
                 .iter()
-                .any(|l| l.open && l.host == host && l.addr.port() == p)
+                .any(|l| l.open && l.host == host && l.path.is_none() && l.addr.port() == p)
         };
         for _ in 0..30000 {
             let h = &mut self.hosts[host];
@@ -807,6 +851,19 @@ impl State {
             .copied()
             .unwrap_or(self.latency);
         dist.draw(&mut self.rng)
+    }
+
+    /// A segment host `a` sends to itself is processed inside the syscall that sends
+    /// it, as Linux's loopback does (`netif_rx` then the receive softirq before the
+    /// syscall returns): the same host, up, and no latency on its loopback.
+    pub(crate) fn instant_loopback(&self, a: HostIx, b: HostIx) -> bool {
+        a == b
+            && self.hosts[a].up
+            && self
+                .link_latency
+                .get(&Self::link_key(a, a))
+                .unwrap_or(&self.latency)
+                .always_zero()
     }
 
     /// When a segment sent now from `a` reaches `b`: `None` while the link is blocked or

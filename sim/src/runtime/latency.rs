@@ -46,6 +46,16 @@ fn uniform(rng: &mut Rng, lo: Duration, hi: Duration) -> Duration {
 }
 
 impl Latency {
+    /// Every draw is zero (and draws nothing from the generator): a loopback without
+    /// fault latency.
+    pub(crate) fn always_zero(&self) -> bool {
+        match *self {
+            Latency::Fixed(d) => d.is_zero(),
+            Latency::Uniform(lo, hi) => lo.is_zero() && hi <= lo,
+            _ => false,
+        }
+    }
+
     /// One draw.
     pub fn draw(&self, rng: &mut Rng) -> Duration {
         match *self {

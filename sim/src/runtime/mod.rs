@@ -10,6 +10,9 @@
 //! * hosts with IPv4 and IPv6 addresses and a DNS table (names with several records),
 //!   partitions and repair, hold and release, latency distributions per link
 //!   ([`Latency`]), crash and restart ([`Sim`]);
+//! * TCP, and Unix domain stream sockets with each host's socket files (Node's pipes:
+//!   `ConnectOptions::path`, `ListenOptions::path`; see
+//!   [`SimRuntime::socket_file_mode`]);
 //! * the kernel's faults from [`Faults`](crate::Faults): RST mid-stream, short writes,
 //!   random read chunks, bounded buffers (real backpressure), refused and black-holed
 //!   connects, a broken IPv6 path, `EMFILE` on accept, FIN versus RST on close — all
@@ -30,6 +33,7 @@ mod queue;
 mod replay;
 mod sim;
 mod tcp;
+mod unix;
 
 pub use exec::{now, sleep, sleep_until, spawn, timeout, yield_now, Elapsed, JoinHandle};
 pub use io::{SimAccepted, SimListener, SimRuntime, SimStream, Sleep};

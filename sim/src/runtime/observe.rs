@@ -377,6 +377,35 @@ mod tests {
             Ok(())
         });
         sim.run().unwrap_or_else(|e| panic!("{e}"));
+        assert_pairs(&sim, 5, 2);
+    }
+
+    /// The same over a Unix socket: its two ends are paired as a TCP connection's are.
+    #[test]
+    fn the_checker_sees_both_ends_of_a_unix_connection() {
+        let mut sim = Sim::new(5);
+        sim.client("box", async {
+            let mut server = create_server(ServerOptions::default());
+            server.listen(ListenOptions::path("checked.sock"))?;
+            crate::runtime::spawn(async move {
+                while let Some(ev) = server.next_event().await {
+                    if let ServerEvent::Connection(mut conn) = ev {
+                        conn.end_with("hello");
+                        while conn.next_event().await.is_some() {}
+                    }
+                }
+            });
+            let mut socket = connect(ConnectOptions::path("checked.sock"))?;
+            socket.end_with("hi");
+            while socket.next_event().await.is_some() {}
+            Ok(())
+        });
+        sim.run().unwrap_or_else(|e| panic!("{e}"));
+        assert_pairs(&sim, 5, 2);
+    }
+
+    /// Two sockets of the run are paired, one received `a` bytes, the other `b`.
+    fn assert_pairs(sim: &Sim, a: u64, b: u64) {
         let st = sim.shared.lock();
         let ch = st.checker.as_ref().map(|c| &c.checker);
         let pairs: Vec<(usize, Option<SocketId>, u64)> = (0..8)
@@ -388,6 +417,6 @@ mod tests {
             .collect();
         assert_eq!(pairs.len(), 2, "{pairs:?}");
         let got: Vec<u64> = pairs.iter().map(|p| p.2).collect();
-        assert!(got.contains(&5) && got.contains(&2), "{pairs:?}");
+        assert!(got.contains(&a) && got.contains(&b), "{pairs:?}");
     }
 }

@@ -5,7 +5,10 @@
 //! full, `EPIPE`/`ECONNRESET` after a reset), `recv` (whatever has arrived, in random
 //! chunks; end-of-stream after the FIN), `shutdown`, and close — a FIN, or an RST when
 //! unread data is discarded or `SO_LINGER` is zero, as on Linux. Data sent to a closed
-//! socket is answered with an RST; an RST discards what the peer has not read yet.
+//! socket is answered with an RST; an RST loses what was still in flight toward its end
+//! (what arrived stays readable, then the error), and a host's RST to itself over a
+//! loopback without latency is processed inside the syscall that sends it, as Linux's
+//! loopback does. A client's bind to a port in use is refused (`EADDRINUSE`).
 //! Segments cross links that may be partitioned, held or lead to a crashed host (see
 //! `kernel`): they wait, and retransmissions toward a partitioned or crashed peer give up
 //! with `ETIMEDOUT`.
@@ -66,8 +69,7 @@ impl State {
         self.ops += 1;
         let dst = match endpoint {
             Endpoint::Tcp(a) => *a,
-            // IPC is not modelled: no such socket file.
-            Endpoint::Pipe(_) => return Err(step_error(Step::Connect, ErrorCode::ENOENT)),
+            Endpoint::Pipe(path) => return self.connect_unix(host, path),
         };
         let local_ip = local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified());
         if let Some(ip) = local_ip {
@@ -92,7 +94,14 @@ impl State {
             self.injected.ipv6_unreachable += 1;
             return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
         }
-        let src_port = match local.map(|l| l.port()).filter(|p| *p != 0) {
+        let bound_port = local.map(|l| l.port()).filter(|p| *p != 0);
+        if let Some(port) = bound_port {
+            let ip = local_ip.unwrap_or(src_ip);
+            if self.port_taken(host, SocketAddr::new(ip, port)) {
+                return Err(step_error(Step::Bind, ErrorCode::EADDRINUSE));
+            }
+        }
+        let src_port = match bound_port {
             Some(p) => p,
             None => self.ephemeral_port(host),
         };
@@ -100,6 +109,7 @@ impl State {
         let s = self.socks.len();
         let mut sock = Sock::new(host, SockState::Connecting { dst, conn: None }, src);
         sock.peer = Some(dst);
+        sock.reuse_addr = bound_port.is_some();
         self.socks.push(sock);
         self.host_log(host, format_args!("SYN {src} -> {dst}"));
         let ip = dst.ip();
@@ -184,6 +194,7 @@ impl State {
                 End::new(Some(s), host, src, a),
                 End::new(None, dst_host, local, b),
             ],
+            unix: false,
         });
         self.socks[s].state = SockState::Connecting {
             dst,
@@ -244,18 +255,21 @@ impl State {
     // ---- listen and accept ------------------------------------------------------
 
     /// `socket()` + `bind()` + `listen()` on `host` for the server with handle `server`:
-    /// the listener and its address.
+    /// the listener and its address (a Unix listener's: its path).
     pub(crate) fn listen(
         &mut self,
         host: HostIx,
         server: u32,
         endpoint: &Endpoint,
         options: BindOptions,
-    ) -> Result<(ListenerId, SocketAddr), StepError> {
+    ) -> Result<(ListenerId, Endpoint), StepError> {
         self.ops += 1;
         let addr = match endpoint {
             Endpoint::Tcp(a) => *a,
-            Endpoint::Pipe(_) => return Err(step_error(Step::Bind, ErrorCode::EACCES)),
+            Endpoint::Pipe(path) => {
+                let id = self.listen_unix(host, server, path, options)?;
+                return Ok((id, Endpoint::Pipe(path.clone())));
+            }
         };
         let ip = addr.ip();
         if !ip.is_unspecified() && !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
@@ -280,6 +294,7 @@ impl State {
         self.listeners.push(Listener {
             host,
             addr,
+            path: None,
             ipv6_only: v6only,
             reuse_port: options.reuse_port,
             backlog: options.backlog as usize,
@@ -290,7 +305,38 @@ impl State {
             waiting_since: self.now,
         });
         self.host_log(host, format_args!("LISTEN {addr}"));
-        Ok((id, addr))
+        Ok((id, Endpoint::Tcp(addr)))
+    }
+
+    /// Would a client's `bind(addr)` on `host` (with `SO_REUSEADDR`, as libuv sets it)
+    /// fail with `EADDRINUSE`? Linux's `inet_csk_bind_conflict`: an open listener on an
+    /// overlapping address and the port (`SO_REUSEADDR` does not share a listening port),
+    /// or a socket holding the port on an overlapping address without `SO_REUSEADDR` (a
+    /// connection whose port the kernel chose). Closed sockets free their port at once
+    /// (`TIME_WAIT` is not modelled).
+    fn port_taken(&self, host: HostIx, addr: SocketAddr) -> bool {
+        let listening = self
+            .listeners
+            .iter()
+            .any(|l| l.open && l.host == host && l.collides(&addr, false));
+        let overlap = |a: IpAddr, b: IpAddr| {
+            let covers = |w: IpAddr, x: IpAddr| {
+                w.is_unspecified() && (w.is_ipv4() == x.is_ipv4() || w.is_ipv6())
+            };
+            a == b || covers(a, b) || covers(b, a)
+        };
+        let held = self.socks.iter().any(|s| {
+            s.host == host
+                && !s.unix
+                && !s.reuse_addr
+                && matches!(
+                    s.state,
+                    SockState::Connecting { .. } | SockState::Connected { .. }
+                )
+                && s.local.port() == addr.port()
+                && overlap(s.local.ip(), addr.ip())
+        });
+        listening || held
     }
 
     /// The listener a SYN from `src` to `dst` on `host` reaches: one bound to exactly
@@ -365,6 +411,10 @@ impl State {
             return Poll::Pending;
         };
         let c = &self.conns[conn];
+        if c.unix {
+            let (local, remote) = self.unix_accepted_endpoints(l);
+            return Poll::Ready(Ok((conn, local, remote)));
+        }
         let (local, remote) = (c.ends[1].addr, c.ends[0].addr);
         let remote = if local.is_ipv6() && remote.is_ipv4() {
             mapped(remote)
@@ -380,6 +430,9 @@ impl State {
         let end = &mut self.conns[conn].ends[1];
         let mut sock = Sock::new(host, SockState::Connected { conn, side: 1 }, end.addr);
         let remote = self.conns[conn].ends[0].addr;
+        sock.unix = self.conns[conn].unix;
+        // Inherited from the listener, which libuv gives `SO_REUSEADDR`.
+        sock.reuse_addr = true;
         sock.peer = Some(if sock.local.is_ipv6() && remote.is_ipv4() {
             mapped(remote)
         } else {
@@ -475,6 +528,12 @@ impl State {
         if end.fin_sent {
             return Err(os_error(ErrorCode::EPIPE));
         }
+        if self.conns[conn].unix && self.conns[conn].ends[1 - side].closed {
+            // No RST to wait for: the peer's close shut this end's writing already (a
+            // pending ECONNRESET is left for the next read, as Linux checks
+            // SEND_SHUTDOWN first).
+            return Err(os_error(ErrorCode::EPIPE));
+        }
         if total == 0 {
             return Ok(None);
         }
@@ -509,7 +568,7 @@ impl State {
         );
         let peer_gone = self.conns[conn].ends[1 - side].closed;
         self.conns[conn].ends[side].sent += n as u64;
-        let at = self.transit(from, to);
+        let at = self.arrival(conn, from, to);
         if peer_gone && at.is_some() {
             // Data for a closed socket: the peer's kernel answers with an RST.
             self.kernel_log(format_args!(
@@ -522,9 +581,24 @@ impl State {
         self.after_push(conn, 1 - side, arrival);
     }
 
+    /// When what is sent now from host `from` toward host `to` on `conn` arrives: a
+    /// Unix stream's bytes are in the peer's queue at once (while its host is up); TCP
+    /// segments cross the link (`None` while it is blocked).
+    fn arrival(&mut self, conn: ConnId, from: HostIx, to: HostIx) -> Option<std::time::Duration> {
+        if self.conns[conn].unix {
+            return Some(self.now).filter(|_| self.hosts[to].up);
+        }
+        self.transit(from, to)
+    }
+
     /// Data or a FIN was queued toward end `to`: wake its reader then, or remember the
     /// held pipe (and start the retransmission give-up toward a lost peer).
-    fn after_push(&mut self, conn: ConnId, to: usize, arrival: Option<std::time::Duration>) {
+    pub(crate) fn after_push(
+        &mut self,
+        conn: ConnId,
+        to: usize,
+        arrival: Option<std::time::Duration>,
+    ) {
         match arrival {
             Some(at) => {
                 let pipe = &mut self.conns[conn].ends[to].incoming;
@@ -591,11 +665,11 @@ impl State {
         };
         let now = self.now;
         let end = &mut self.conns[conn].ends[side];
-        if let Some(code) = end.failed() {
+        let ready = end.incoming.ready(now).min(max);
+        if let Some(code) = end.failed().filter(|_| ready == 0) {
             end.error_reported = true;
             return Poll::Ready(Err(os_error(code)));
         }
-        let ready = end.incoming.ready(now).min(max);
         if ready > 0 {
             let take = if self.rng.chance(self.faults.chunking) {
                 self.rng.range(1, ready as u64) as usize
@@ -624,7 +698,13 @@ impl State {
             }
             return Poll::Ready(Ok(data));
         }
-        if self.conns[conn].ends[side].incoming.fin_ready(now) {
+        let end = &mut self.conns[conn].ends[side];
+        if end.unix_reset && !end.error_reported {
+            // A Unix socket's pending error comes after the bytes, before the EOF.
+            end.error_reported = true;
+            return Poll::Ready(Err(os_error(ErrorCode::ECONNRESET)));
+        }
+        if end.incoming.fin_ready(now) {
             return Poll::Ready(Ok(Bytes::new()));
         }
         let slot = &mut self.socks[s].read_waker;
@@ -677,7 +757,7 @@ impl State {
         let (from, to, addr) = (end.host, self.conns[conn].ends[1 - side].host, end.addr);
         self.conns[conn].ends[side].fin_sent = true;
         self.kernel_log(format_args!("FIN from {addr} (conn {conn})"));
-        let at = self.transit(from, to);
+        let at = self.arrival(conn, from, to);
         let arrival = self.conns[conn].ends[1 - side].incoming.fin(at);
         self.after_push(conn, 1 - side, arrival);
     }
@@ -689,7 +769,8 @@ impl State {
         let sock = &mut self.socks[s];
         sock.read_waker = None;
         sock.write_waker = None;
-        let linger = sock.linger_zero;
+        // `SO_LINGER` resets TCP connections only.
+        let linger = sock.linger_zero && !sock.unix;
         if let Some(k) = sock.connect_timeout.take() {
             self.queue.remove(&k);
         }
@@ -704,6 +785,9 @@ impl State {
 
     /// The socket on end `side` closed (or an accept-queue entry was dropped).
     pub(crate) fn close_end(&mut self, conn: ConnId, side: usize, reset: bool) {
+        if self.conns[conn].unix {
+            return self.close_unix_end(conn, side, reset);
+        }
         let end = &mut self.conns[conn].ends[side];
         if end.closed {
             return;
@@ -735,6 +819,12 @@ impl State {
         }
         end.rst_sent = true;
         let (a, b) = (end.host, self.conns[conn].ends[1 - side].host);
+        if self.instant_loopback(a, b) {
+            // Linux processes a loopback RST inside the close (or send) that sends it:
+            // the peer's next read or write already fails.
+            self.rst_arrives(conn, 1 - side);
+            return;
+        }
         self.send_segment(
             a,
             b,
@@ -756,7 +846,9 @@ impl State {
         // Linux's tcp_reset: in CLOSE_WAIT the error is EPIPE.
         end.reset_after_fin =
             !end.fin_sent && matches!(end.incoming.fin, Some(Some(t)) if t <= now);
-        end.incoming.discard();
+        // Linux's tcp_reset purges the write queue, not the receive queue: what arrived
+        // is still read, then the error; what was still in flight is lost.
+        end.incoming.keep_arrived(now);
         self.held_pipes.remove(&(conn, side));
         let Some(s) = self.conns[conn].ends[side].sock else {
             return;
@@ -919,5 +1011,134 @@ impl State {
             }
             Ev::GiveUp { conn, side } => self.give_up(conn, side),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Faults;
+    use crate::trace::{Trace, TraceMode};
+    use std::time::Duration;
+
+    /// A client's bind refused as Linux refuses it (checked with real sockets): a
+    /// listening port, on its address or the wildcard, and the port of a connection the
+    /// kernel chose; two explicit binds (both `SO_REUSEADDR`) share a port, and closed
+    /// sockets and listeners free theirs.
+    #[test]
+    fn a_client_bind_to_a_port_in_use_says_eaddrinuse() {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let at = |ip: &str, port: u16| SocketAddr::new(ip.parse().unwrap(), port);
+        let listen = Endpoint::Tcp(at("127.0.0.1", 0));
+        let (l, address) = st.listen(0, 1, &listen, BindOptions::default()).unwrap();
+        let Endpoint::Tcp(server) = address else {
+            panic!("{address:?}")
+        };
+        let p = server.port();
+        let connect = |st: &mut State, local: Option<SocketAddr>| {
+            st.connect(0, &Endpoint::Tcp(server), local)
+                .map_err(|e| (e.step, code_from_io(&e.error)))
+        };
+        let in_use = Err((Step::Bind, ErrorCode::EADDRINUSE));
+        assert_eq!(connect(&mut st, Some(at("127.0.0.1", p))), in_use);
+        assert_eq!(connect(&mut st, Some(at("0.0.0.0", p))), in_use);
+        let chosen = connect(&mut st, None).unwrap();
+        let e = st.socks[chosen].local.port();
+        assert_eq!(connect(&mut st, Some(at("127.0.0.1", e))), in_use);
+        let first = connect(&mut st, Some(at("127.0.0.1", 45_000))).unwrap();
+        assert!(connect(&mut st, Some(at("127.0.0.1", 45_000))).is_ok());
+        st.close_sock(first);
+        st.close_sock(chosen);
+        assert!(connect(&mut st, Some(at("127.0.0.1", e))).is_ok(), "freed");
+        st.close_listener(l);
+        assert!(connect(&mut st, Some(at("127.0.0.1", p))).is_ok(), "freed");
+    }
+
+    /// A connection of `st`'s host 0 to itself on 127.0.0.1, established: (client,
+    /// server) sockets, without the clock moving.
+    fn loopback_pair(st: &mut State) -> (SockId, SockId) {
+        loopback_pair_after(st, Duration::ZERO)
+    }
+
+    fn settle(st: &mut State) {
+        while let Some(ev) = st.queue.pop_due(st.now) {
+            st.process(ev);
+        }
+    }
+
+    fn send(st: &mut State, s: SockId, data: &'static [u8]) -> Result<usize, ErrorCode> {
+        st.send(s, std::iter::once(&Bytes::from_static(data)))
+            .map_err(|e| code_from_io(&e))
+    }
+
+    fn recv(st: &mut State, s: SockId) -> Option<Result<Vec<u8>, ErrorCode>> {
+        match st.recv(s, Waker::noop()) {
+            Poll::Ready(r) => Some(r.map(|c| c.data.to_vec()).map_err(|e| code_from_io(&e))),
+            Poll::Pending => None,
+        }
+    }
+
+    /// On a loopback without latency the RST is processed inside the close that sends
+    /// it, as Linux's loopback does: the peer's next write already fails, with no event
+    /// processed in between; bytes that arrived before it are still read, then the
+    /// error. (Checked with real loopback sockets.)
+    #[test]
+    fn a_loopback_reset_is_processed_inside_close() {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let (c, s) = loopback_pair(&mut st);
+        assert_eq!(send(&mut st, s, b"unread"), Ok(6));
+        st.close_sock(c);
+        assert_eq!(send(&mut st, s, b"x"), Err(ErrorCode::ECONNRESET));
+
+        let (c, s) = loopback_pair(&mut st);
+        assert_eq!(send(&mut st, s, b"two"), Ok(3));
+        st.socks[s].linger_zero = true;
+        st.close_sock(s);
+        assert_eq!(recv(&mut st, c), Some(Ok(b"two".to_vec())));
+        assert_eq!(recv(&mut st, c), Some(Err(ErrorCode::ECONNRESET)));
+    }
+
+    /// With latency on the loopback the RST is a segment in transit, as across a
+    /// network: the peer's writes succeed until it arrives.
+    #[test]
+    fn with_latency_the_reset_travels() {
+        let faults = Faults {
+            latency: (Duration::from_millis(1), Duration::from_millis(1)),
+            ..Faults::none()
+        };
+        let mut st = State::new(1, faults, Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["10.0.0.1".parse().unwrap()]);
+        let (c, s) = loopback_pair_after(&mut st, Duration::from_millis(10));
+        assert_eq!(send(&mut st, s, b"unread"), Ok(6));
+        st.now += Duration::from_millis(5);
+        settle(&mut st);
+        st.close_sock(c);
+        assert_eq!(send(&mut st, s, b"x"), Ok(1), "the RST is still in transit");
+        st.now += Duration::from_millis(5);
+        settle(&mut st);
+        assert_eq!(send(&mut st, s, b"x"), Err(ErrorCode::ECONNRESET));
+    }
+
+    /// [`loopback_pair`], the clock moving by `wait` for the SYN and for its answer (the
+    /// kernel's events due then are processed).
+    fn loopback_pair_after(st: &mut State, wait: Duration) -> (SockId, SockId) {
+        let listen = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let (l, Endpoint::Tcp(server)) = st.listen(0, 1, &listen, BindOptions::default()).unwrap()
+        else {
+            panic!("a TCP listener")
+        };
+        let c = st.connect(0, &Endpoint::Tcp(server), None).unwrap();
+        st.now += wait;
+        settle(st);
+        let Poll::Ready(Ok((conn, _, _))) = st.accept(l, Waker::noop()) else {
+            panic!("nothing to accept")
+        };
+        let s = st.register_accepted(conn, 0);
+        st.now += wait;
+        settle(st);
+        assert!(matches!(st.socks[c].state, SockState::Connected { .. }));
+        (c, s)
     }
 }

@@ -429,7 +429,8 @@ impl<'s, R: TestRuntime> NetActors<'s, R> {
             .servers
             .get(name)
             .and_then(|s| s.listen.path.as_ref());
-        let path_exists = path.is_some_and(|p| self.tmp.join(p).exists());
+        let path_exists = path
+            .is_some_and(|p| R::socket_file_mode(&self.tmp.join(p).to_string_lossy()).is_some());
         server_property(server.core(), property, server.connections(), path_exists)
     }
 }

@@ -18,35 +18,6 @@ use crate::trace::Traces;
 /// Scenarios the simulation runtime cannot run, with the reason.
 pub const SIM_EXCLUSIONS: &[Exclusion] = &[
     Exclusion {
-        scenario: "ipc_listen_connect_unlink",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "server_listen_path_twice",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "connect_options_path",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "ipc_ping_pong",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "ipc_server_address",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "ipc_overlong_path",
-        reason: UNIX_SOCKETS,
-    },
-    Exclusion {
-        scenario: "client_bind_twice",
-        reason: "the simulated kernel does not refuse a client's bind to a local port in use \
-                 (EADDRINUSE): its ports are unique per connection",
-    },
-    Exclusion {
         scenario: "connect_refused_message",
         reason: LOCALHOST,
     },
@@ -55,10 +26,6 @@ pub const SIM_EXCLUSIONS: &[Exclusion] = &[
         reason: LOCALHOST,
     },
 ];
-
-/// Why a scenario with Unix domain sockets is not run on the simulation runtime.
-const UNIX_SOCKETS: &str =
-    "the simulated kernel models TCP only: no Unix domain sockets, no socket files";
 
 /// Why a scenario that resolves `localhost` is not run on the simulation runtime.
 const LOCALHOST: &str = "the simulated host's `localhost` names 127.0.0.1 and ::1 (as many \

@@ -21,7 +21,8 @@
 //! [`Drive`], implemented once for [`Async`](nodenet::runtime::Async) and once for
 //! [`Blocking`](nodenet::runtime::Blocking). A new runtime (the deterministic simulation
 //! runtime did) therefore plugs in by implementing [`TestRuntime`]'s four items —
-//! `NAME`, `block_on`, `spawn`, `sleep`; bodies take their deadlines from the runtime's
+//! `NAME`, `block_on`, `spawn`, `sleep` (and `socket_file_mode` when its Unix socket
+//! files are not the machine's); bodies take their deadlines from the runtime's
 //! own clock, [`Runtime::now`] (virtual time on a simulation), and [`next_until`] waits
 //! on the runtime's own timer.
 use std::future::Future;
@@ -70,6 +71,15 @@ pub trait TestRuntime: Runtime<Kind: Drive<Self>> + Default {
     /// Let `duration` pass (in the runtime's time; the deadlines and durations a body
     /// computes read the same clock, [`Runtime::now`]).
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
+
+    /// `stat(path).st_mode` of a Unix socket file as the runtime's sockets see the
+    /// filesystem (`None`: no such file): the machine's for OS runtimes (the default),
+    /// the simulated host's for the simulation runtime. Called from inside
+    /// [`block_on`](Self::block_on).
+    fn socket_file_mode(path: &str) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+    }
 }
 
 /// Something with events to wait for: a [`Socket<R>`] or a [`Server<R>`] of a

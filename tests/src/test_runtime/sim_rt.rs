@@ -115,6 +115,11 @@ impl TestRuntime for SimRuntime {
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
         nodenet_sim::runtime::sleep(duration)
     }
+
+    /// The simulated host's socket file (its filesystem has those only).
+    fn socket_file_mode(path: &str) -> Option<u32> {
+        SimRuntime::default().socket_file_mode(path)
+    }
 }
 
 struct TaskState<T> {
