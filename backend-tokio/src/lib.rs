@@ -47,7 +47,10 @@
 //! `Runtime::block_on`, `tokio::spawn`). Polled elsewhere (another executor's
 //! `block_on`, a plain thread), nothing panics: a connecting socket gets Node's
 //! `ERR_INVALID_STATE` as its error (then `Close`), and a server, after `Listening`,
-//! gets it as a `ServerEvent::Error` and accepts nothing. On another executor use
+//! gets it as a `ServerEvent::Error` and accepts nothing. (A socket registered inside
+//! a runtime keeps working when polled elsewhere while that runtime lives, except for
+//! its timers: a `set_timeout` started outside a runtime never fires.) On another
+//! executor use
 //! `nodenet-smol`, whose reactor runs anywhere.
 //!
 //! ```
