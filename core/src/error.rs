@@ -447,6 +447,24 @@ impl Error {
         Error::with_host_port(code, "connect", address, port, local)
     }
 
+    /// `connect <CODE> <address>:<port> - Local (<sockname>)` for a `connect(2)` that
+    /// failed at once: Node adds the socket's `getsockname` to the message only (no
+    /// `localAddress`/`localPort` properties).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let err = Error::connect_at_once(ErrorCode::ENETUNREACH, "224.0.0.1", 80, "0.0.0.0:0");
+    /// assert_eq!(err.message(), "connect ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:0)");
+    /// assert_eq!(err.local_address(), None);
+    /// ```
+    pub fn connect_at_once(code: ErrorCode, address: &str, port: u16, sockname: &str) -> Error {
+        let mut err = Error::with_host_port(code, "connect", address, port, None);
+        err.inner
+            .message
+            .push_str(&format!(" - Local ({sockname})"));
+        err
+    }
+
     /// `UVExceptionWithHostPort` for `listen`: `listen EADDRINUSE: address already in use
     /// :::8080` (port left out when 0).
     pub fn listen(code: ErrorCode, address: &str, port: u16) -> Error {

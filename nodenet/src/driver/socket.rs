@@ -540,6 +540,12 @@ impl<R: Runtime> SocketDriver<R> {
             // the socket's error as it stands, not a `connect <CODE>` failure.
             Err(e) => match Error::in_io(&e.error) {
                 Some(err) => self.0.core.destroy(Some(err.clone())),
+                // `connect(2)` itself refused: Node's synchronous path.
+                None if e.step == Step::Connect => {
+                    self.0
+                        .core
+                        .handle_connect_failed_at_once(attempt, code_from_io(&e.error), now)
+                }
                 None => self
                     .0
                     .core
