@@ -39,6 +39,34 @@
 //! `peer_addr`/`local_addr`. Sockets and servers need a tokio runtime with IO and timers
 //! (`#[tokio::main]`) around whatever polls them; `docs/coming-from-tokio.md` in the
 //! repository has the full table and what behaves differently.
+//!
+//! # Outside a Tokio runtime
+//!
+//! Sockets and servers may be created anywhere, but they register with tokio's reactor
+//! when first polled, so they must be polled inside a runtime (`#[tokio::main]`,
+//! `Runtime::block_on`, `tokio::spawn`). Polled elsewhere (another executor's
+//! `block_on`, a plain thread), nothing panics: a connecting socket gets Node's
+//! `ERR_INVALID_STATE` as its error (then `Close`), and a server, after `Listening`,
+//! gets it as a `ServerEvent::Error` and accepts nothing. (A socket registered inside
+//! a runtime keeps working when polled elsewhere while that runtime lives, except for
+//! its timers: a `set_timeout` started outside a runtime never fires.) On another
+//! executor use
+//! `nodenet-smol`, whose reactor runs anywhere.
+//!
+//! ```
+//! use nodenet_tokio::{connect, ConnectOptions, ErrorCode};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! let mut socket = connect(ConnectOptions::tcp(port, "127.0.0.1"))?;
+//! // No tokio runtime around this poll:
+//! let err = futures_lite::future::block_on(socket.connected()).unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::ERR_INVALID_STATE);
+//! assert!(err.to_string().starts_with(
+//!     "Error [ERR_INVALID_STATE]: Invalid state: nodenet-tokio sockets and servers must \
+//!      be driven inside a Tokio 1.x runtime"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

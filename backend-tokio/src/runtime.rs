@@ -247,18 +247,43 @@ impl OsListener for TokioListener {
     }
 }
 
-/// tokio panics when a socket is registered outside a runtime; report it as an error.
+/// Why a socket or server polled outside a Tokio runtime fails: tokio's own reason,
+/// and what to do instead.
+const NO_RUNTIME: &str = "nodenet-tokio sockets and servers must be driven inside a Tokio 1.x \
+runtime (there is no reactor running): poll them under #[tokio::main], Runtime::block_on or \
+tokio::spawn, or use nodenet-smol on another executor";
+
+/// tokio panics when a socket is registered outside a runtime; report it instead, as
+/// the Node error `ERR_INVALID_STATE` carried whole in the `io::Error` (no errno names
+/// it), which the driver hands to the user as the socket's or server's error.
 fn in_runtime() -> io::Result<()> {
-    tokio::runtime::Handle::try_current()
-        .map(|_| ())
-        .map_err(|e| io::Error::other(e.to_string()))
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(nodenet::Error::invalid_state(NO_RUNTIME).into()),
+    }
+}
+
+/// A tokio `Sleep`, made at the first poll inside a runtime: tokio panics when one is
+/// made outside, so a timer polled there never fires (the socket's registration, which
+/// needs the runtime too, fails with [`in_runtime`]'s error instead).
+#[derive(Debug)]
+pub struct TokioTimer(Option<Pin<Box<tokio::time::Sleep>>>);
+
+impl TokioTimer {
+    fn new(deadline: Instant) -> TokioTimer {
+        TokioTimer(
+            tokio::runtime::Handle::try_current()
+                .ok()
+                .map(|_| Box::pin(tokio::time::sleep_until(deadline.into()))),
+        )
+    }
 }
 
 impl OsRuntime for TokioRuntime {
     type Kind = Async;
     type Stream = TokioStream;
     type Listener = TokioListener;
-    type Timer = Pin<Box<tokio::time::Sleep>>;
+    type Timer = TokioTimer;
 
     fn for_connection(&self) -> Self {
         TokioRuntime
@@ -297,7 +322,7 @@ impl OsRuntime for TokioRuntime {
         })
     }
     fn timer(&self, deadline: Instant) -> Self::Timer {
-        Box::pin(tokio::time::sleep_until(deadline.into()))
+        TokioTimer::new(deadline)
     }
     fn poll_timer(
         &self,
@@ -305,10 +330,16 @@ impl OsRuntime for TokioRuntime {
         deadline: Instant,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if timer.deadline().into_std() != deadline {
-            timer.as_mut().reset(deadline.into());
+        if timer.0.is_none() {
+            *timer = TokioTimer::new(deadline);
         }
-        timer.as_mut().poll(cx)
+        let Some(sleep) = &mut timer.0 else {
+            return Poll::Pending;
+        };
+        if sleep.deadline().into_std() != deadline {
+            sleep.as_mut().reset(deadline.into());
+        }
+        sleep.as_mut().poll(cx)
     }
     /// A task on the current runtime (dropped unstarted outside one).
     fn spawn(&self, task: BoxFuture<()>) {
@@ -321,6 +352,13 @@ impl OsRuntime for TokioRuntime {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        Box::pin(async move { tokio::task::spawn_blocking(f).await.ok() })
+        // Polled outside a runtime (tokio's `spawn_blocking` panics there) the call
+        // runs in place: the socket fails with `in_runtime`'s error once it registers.
+        Box::pin(async move {
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => handle.spawn_blocking(f).await.ok(),
+                Err(_) => Some(f()),
+            }
+        })
     }
 }

@@ -187,6 +187,7 @@ error_codes! {
         ERR_INVALID_ADDRESS, InvalidInput;
         ERR_IP_BLOCKED, PermissionDenied;
         ERR_BUFFER_FULL, OutOfMemory;
+        ERR_INVALID_STATE, Other;
         ABORT_ERR, Interrupted;
     }
 }
@@ -444,6 +445,24 @@ impl Error {
     /// `connect <CODE> <address>:<port>` (with ` - Local (a:p)` when bound locally).
     pub fn connect(code: ErrorCode, address: &str, port: u16, local: Option<(&str, u16)>) -> Error {
         Error::with_host_port(code, "connect", address, port, local)
+    }
+
+    /// `connect <CODE> <address>:<port> - Local (<sockname>)` for a `connect(2)` that
+    /// failed at once: Node adds the socket's `getsockname` to the message only (no
+    /// `localAddress`/`localPort` properties).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let err = Error::connect_at_once(ErrorCode::ENETUNREACH, "224.0.0.1", 80, "0.0.0.0:0");
+    /// assert_eq!(err.message(), "connect ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:0)");
+    /// assert_eq!(err.local_address(), None);
+    /// ```
+    pub fn connect_at_once(code: ErrorCode, address: &str, port: u16, sockname: &str) -> Error {
+        let mut err = Error::with_host_port(code, "connect", address, port, None);
+        err.inner
+            .message
+            .push_str(&format!(" - Local ({sockname})"));
+        err
     }
 
     /// `UVExceptionWithHostPort` for `listen`: `listen EADDRINUSE: address already in use
@@ -714,6 +733,28 @@ impl Error {
             "The operation was aborted",
         )
     }
+    /// Node's `ERR_INVALID_STATE` (`Invalid state: <reason>`): here, a runtime adapter
+    /// that cannot serve the socket from where it is polled (nodenet-tokio outside a
+    /// Tokio runtime).
+    ///
+    /// ```
+    /// use nodenet_core::{Error, ErrorCode};
+    /// let err = Error::invalid_state("no reactor");
+    /// assert_eq!(err.code(), ErrorCode::ERR_INVALID_STATE);
+    /// assert_eq!(err.to_string(), "Error [ERR_INVALID_STATE]: Invalid state: no reactor");
+    /// ```
+    pub fn invalid_state(reason: &str) -> Error {
+        Error::new(
+            ErrorCode::ERR_INVALID_STATE,
+            ErrorClass::Error,
+            format!("Invalid state: {reason}"),
+        )
+    }
+    /// The Node error an `io::Error` carries whole (made with `io::Error::from(Error)`,
+    /// e.g. by a runtime adapter whose reason no errno names), if it is one.
+    pub fn in_io(err: &io::Error) -> Option<&Error> {
+        err.get_ref()?.downcast_ref::<Error>()
+    }
     /// `ERR_BUFFER_FULL` (beyond Node): a write would grow the queue past the socket's
     /// opt-in `max_buffered_bytes` cap.
     pub fn buffer_full(limit: usize) -> Error {
@@ -726,8 +767,12 @@ impl Error {
 }
 
 /// Node's code for an OS error (`io::Error::raw_os_error`), or the closest one for a
-/// synthetic error that only has an `ErrorKind`.
+/// synthetic error that only has an `ErrorKind` (the code of a Node [`Error`] carried
+/// whole, see [`Error::in_io`]).
 pub fn code_from_io(err: &io::Error) -> ErrorCode {
+    if let Some(node) = Error::in_io(err) {
+        return node.code();
+    }
     if let Some(raw) = err.raw_os_error() {
         if raw > 0 {
             return ErrorCode::from_errno(-raw);
@@ -926,5 +971,18 @@ mod tests {
         );
         assert_eq!(ErrorCode::from_errno(-98), ErrorCode::EADDRINUSE);
         assert_eq!(ErrorCode::from_errno(-7777), ErrorCode::Unknown(-7777));
+    }
+
+    #[test]
+    fn a_node_error_carried_in_an_io_error_keeps_its_code() {
+        let e = Error::invalid_state("no reactor");
+        let io: io::Error = e.clone().into();
+        assert_eq!(Error::in_io(&io), Some(&e));
+        assert_eq!(code_from_io(&io), ErrorCode::ERR_INVALID_STATE);
+        assert_eq!(Error::in_io(&io::Error::other("plain")), None);
+        assert_eq!(
+            code_from_io(&io::Error::other("plain")),
+            ErrorCode::Unknown(-4094)
+        );
     }
 }

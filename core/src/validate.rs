@@ -258,19 +258,75 @@ pub fn js_trim(s: &str) -> &str {
     })
 }
 
-/// `util.inspect` of a number (`-0`, `NaN`, `Infinity`, `1.5`, `65536`).
+/// `util.inspect` of a number (`-0`, `NaN`, `Infinity`, `1.5`, `65536`, `1e+21`).
 pub fn inspect_number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else if v == 0.0 {
-        if v.is_sign_negative() { "-0" } else { "0" }.to_string()
-    } else if v.fract() == 0.0 && v.abs() < 1e21 {
-        format!("{}", v as i128)
+    if v == 0.0 && v.is_sign_negative() {
+        "-0".to_string()
     } else {
-        format!("{v}")
+        js_number_to_string(v)
     }
+}
+
+/// JavaScript's `String(number)` (ECMA-262 `Number::toString`): the shortest digits
+/// that round-trip, in positional notation from 1e-6 up to 1e21 and as `d.ddde±x`
+/// outside it (`1e+21`, `1.5e-7`, `18446744073709552000`).
+pub fn js_number_to_string(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    // Rust's `{:e}` gives the same shortest round-trip digits: `d[.ddd]e<exp>`.
+    let sci = format!("{:e}", v.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i64;
+    // The decimal point sits after `n` digits: value = 0.digits × 10^n.
+    let n = exp.parse::<i64>().unwrap_or(0) + 1;
+    let body = if k <= n && n <= 21 {
+        let zeros = usize::try_from(n - k).unwrap_or(0);
+        format!("{digits}{}", "0".repeat(zeros))
+    } else if 0 < n && n <= 21 {
+        let (int, frac) = digits.split_at(usize::try_from(n).unwrap_or(0));
+        format!("{int}.{frac}")
+    } else if -6 < n && n <= 0 {
+        let zeros = usize::try_from(-n).unwrap_or(0);
+        format!("0.{}{digits}", "0".repeat(zeros))
+    } else {
+        let e = n - 1;
+        let e_sign = if e >= 0 { '+' } else { '-' };
+        let (first, rest) = digits.split_at(1);
+        if rest.is_empty() {
+            format!("{first}e{e_sign}{}", e.abs())
+        } else {
+            format!("{first}.{rest}e{e_sign}{}", e.abs())
+        }
+    };
+    format!("{sign}{body}")
+}
+
+/// Node's `addNumericalSeparator`: `_` before every group of three characters from the
+/// right, the sign aside (`4_294_967_297`, `1e_+21` for `String(1e21)` as Node prints it).
+pub fn add_numerical_separator(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let start = usize::from(chars.first() == Some(&'-'));
+    let mut i = chars.len();
+    let mut groups: Vec<String> = Vec::new();
+    while i >= start + 4 {
+        groups.push(chars[i - 3..i].iter().collect());
+        i -= 3;
+    }
+    let mut out: String = chars[..i].iter().collect();
+    for group in groups.iter().rev() {
+        out.push('_');
+        out.push_str(group);
+    }
+    out
 }
 
 /// `util.inspect` of a string: single-quoted (double quotes when it contains a single
@@ -323,23 +379,12 @@ pub fn describe_string(s: &str) -> String {
     format!("type string ({})", inspect_string(&shown))
 }
 
-/// How `ERR_OUT_OF_RANGE` prints a number: integers above 2^32 in magnitude get `_`
-/// separators (`4_294_967_296`), everything else is `util.inspect`ed.
+/// How `ERR_OUT_OF_RANGE` prints a number: integers above 2^32 in magnitude are
+/// `String(v)` with `_` separators (`4_294_967_297`, `18_446_744_073_709_552_000`,
+/// `1e_+21`), everything else is `util.inspect`ed.
 pub fn describe_out_of_range(v: f64) -> String {
     if is_integer(v) && v.abs() > 4_294_967_296.0 {
-        let digits = format!("{}", v.abs() as i128);
-        let mut out = String::new();
-        let first = digits.len() % 3;
-        for (i, ch) in digits.chars().enumerate() {
-            if i != 0 && (i + 3 - first) % 3 == 0 {
-                out.push('_');
-            }
-            out.push(ch);
-        }
-        if v < 0.0 {
-            out.insert(0, '-');
-        }
-        out
+        add_numerical_separator(&js_number_to_string(v))
     } else {
         inspect_number(v)
     }
@@ -348,6 +393,44 @@ pub fn describe_out_of_range(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        let cases = [
+            (1e21, "1e+21"),
+            (1e300, "1e+300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (18446744073709551616.0, "18446744073709552000"),
+            (9007199254740994.0, "9007199254740994"),
+            (1e-7, "1e-7"),
+            (0.000001, "0.000001"),
+            (1.5e-10, "1.5e-10"),
+            (-1e21, "-1e+21"),
+            (5e-324, "5e-324"),
+            (-4294967297.0, "-4294967297"),
+            (0.1, "0.1"),
+            (1e20, "100000000000000000000"),
+            (123.456, "123.456"),
+            (-0.5, "-0.5"),
+            (0.0, "0"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(js_number_to_string(v), text, "{v:e}");
+        }
+        assert_eq!(inspect_number(-0.0), "-0");
+        let ranges = [
+            (1e21, "1e_+21"),
+            (-1e21, "-1e_+21"),
+            (18446744073709551616.0, "18_446_744_073_709_552_000"),
+            (-4294967297.0, "-4_294_967_297"),
+            (f64::MAX, "1._797_693_134_862_315_7e+_308"),
+            (2147483648.0, "2147483648"),
+            (1.5, "1.5"),
+        ];
+        for (v, text) in ranges {
+            assert_eq!(describe_out_of_range(v), text, "{v:e}");
+        }
+    }
 
     #[test]
     fn js_number_conversion() {

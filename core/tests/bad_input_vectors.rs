@@ -108,3 +108,41 @@ fn server_option_normalisation() {
         0
     );
 }
+
+/// Huge and tiny numbers print as JavaScript's `String(n)`: `1e+21`, `18446744073709552000`
+/// (not the exact integer), `1e-7`; `ERR_OUT_OF_RANGE` groups that text with `_` as Node's
+/// `addNumericalSeparator` does (`1e_+21`). Node v20's messages, byte for byte.
+#[test]
+fn huge_and_tiny_numbers_print_as_node_prints_them() {
+    for (port, shown) in [
+        (1e21, "1e+21"),
+        (-1e300, "-1e+300"),
+        (18446744073709551616.0, "18446744073709552000"),
+        (1e-7, "1e-7"),
+    ] {
+        let (_, r) = connect(ConnectOptions::tcp(port, "127.0.0.1"));
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            format!(
+                "RangeError [ERR_SOCKET_BAD_PORT]: Port should be >= 0 and < 65536. \
+                 Received type number ({shown})."
+            )
+        );
+    }
+    for (timeout, shown) in [
+        (1e21, "1e_+21"),
+        (18446744073709551616.0, "18_446_744_073_709_552_000"),
+        (f64::MAX, "1._797_693_134_862_315_7e+_308"),
+    ] {
+        let mut o = ConnectOptions::tcp(80, "127.0.0.1");
+        o.auto_select_family_attempt_timeout = Some(NumberArg(timeout));
+        let (_, r) = connect(o);
+        assert_eq!(
+            r.unwrap_err().message(),
+            format!(
+                "The value of \"options.autoSelectFamilyAttemptTimeout\" is out of range. \
+                 It must be >= 1 && <= 2147483647. Received {shown}"
+            )
+        );
+    }
+}

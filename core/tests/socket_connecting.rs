@@ -132,6 +132,44 @@ fn refused_connect_sequence_and_error_shape() {
     assert_eq!(h.s.ready_state(), ReadyState::Closed);
 }
 
+/// A `connect(2)` that fails at once is Node's synchronous path: the message names the
+/// socket's `getsockname` (` - Local (0.0.0.0:0)`, `:::0`, or the bound address), with
+/// no `localAddress`/`localPort` properties (Node v20: `connect ENETUNREACH
+/// 224.0.0.1:80 - Local (0.0.0.0:0)`, `connect EINVAL fe80::1%eth99:80 - Local (:::0)`).
+#[test]
+fn a_connect_that_fails_at_once_names_the_local_socket() {
+    for (host, local_port, shown) in [
+        (
+            "224.0.0.1",
+            None,
+            "connect ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:0)",
+        ),
+        (
+            "fe80::1",
+            None,
+            "connect ENETUNREACH fe80::1:80 - Local (:::0)",
+        ),
+        (
+            "224.0.0.1",
+            Some(5000),
+            "connect ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:5000)",
+        ),
+    ] {
+        let mut h = H::client();
+        let opts = ConnectOptions {
+            local_port,
+            ..ConnectOptions::tcp(80, host)
+        };
+        let a = h.connect_to(opts);
+        h.s.handle_connect_failed_at_once(a, ErrorCode::ENETUNREACH, h.now);
+        let evs = h.evs();
+        let e = error_of(&evs);
+        assert_eq!(e.message(), shown);
+        assert_eq!((e.local_address(), e.local_port()), (None, None));
+        assert_eq!(name(evs.last().unwrap()), "close(true)");
+    }
+}
+
 #[test]
 fn refused_on_port_zero_has_no_port() {
     let mut h = H::client();

@@ -15,6 +15,15 @@ fn unix_addr(path: &str) -> io::Result<SockAddr> {
     SockAddr::unix(path)
 }
 
+/// The file a socket path names: the path up to its first NUL, as libuv takes it (a C
+/// string) and as the kernel binds it; an abstract name (leading NUL) is no file.
+pub(crate) fn socket_file(path: &str) -> Option<&str> {
+    if path.starts_with('\0') {
+        return None;
+    }
+    path.split('\0').next()
+}
+
 fn new_unix_socket(nonblocking: bool) -> io::Result<Socket> {
     let ty = if nonblocking {
         Type::STREAM.nonblocking()
@@ -41,7 +50,8 @@ pub fn unix_listen(
     socket
         .listen(backlog)
         .map_err(StepError::at(Step::Listen))?;
-    if (readable_all || writable_all) && !path.starts_with('\0') {
+    let file = socket_file(path).filter(|_| readable_all || writable_all);
+    if let Some(path) = file {
         let mut perms = std::fs::metadata(path)
             .map_err(StepError::at(Step::Chmod))?
             .permissions();
@@ -87,6 +97,21 @@ pub fn unix_connect(path: &str, nonblocking: bool) -> Result<UnixConnectStart, S
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+
+    #[test]
+    fn a_path_ends_at_its_first_nul_as_libuv_takes_it() {
+        // Node v20 binds `'/dir/s.sock\0junk'` as `/dir/s.sock` (a C string).
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.sock");
+        let file = file.to_str().unwrap();
+        let path = format!("{file}\0junk");
+        let _listener = unix_listen(&path, 511, true, false, false).unwrap();
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o444;
+        assert_eq!(mode, 0o444, "readableAll reached the bound file");
+        assert_eq!(socket_file(&path), Some(file));
+        assert_eq!(socket_file("\0abstract"), None);
+        unix_connect(&path, false).expect("connects to the bound file");
+    }
 
     #[test]
     fn path_listener_modes_and_eaddrinuse() {

@@ -790,6 +790,26 @@ impl Socket {
     /// `ConnectionAttemptFailed`, then `Error` (`connect ECONNREFUSED 127.0.0.1:80`,
     /// with ` - Local (a:p)` when bound to a local port) and `Close`.
     pub fn handle_connect_failed(&mut self, attempt: AttemptId, code: ErrorCode, now: Instant) {
+        self.connect_failed(attempt, code, false, now);
+    }
+
+    /// The `connect(2)` call of a TCP attempt failed at once (`ENETUNREACH` for an
+    /// unroutable address, `EINVAL` for a bad scope): Node's synchronous path, whose
+    /// message ends with the socket's `getsockname` (` - Local (0.0.0.0:0)`, or the bound
+    /// address) without setting `localAddress`/`localPort`. Otherwise as
+    /// [`handle_connect_failed`](Self::handle_connect_failed). A local port 0 shows as 0
+    /// (the kernel's choice is not known here). Happy-eyeballs attempts and pipes are
+    /// reported as by `handle_connect_failed`.
+    pub fn handle_connect_failed_at_once(
+        &mut self,
+        attempt: AttemptId,
+        code: ErrorCode,
+        now: Instant,
+    ) {
+        self.connect_failed(attempt, code, true, now);
+    }
+
+    fn connect_failed(&mut self, attempt: AttemptId, code: ErrorCode, at_once: bool, now: Instant) {
         self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
@@ -799,8 +819,21 @@ impl Socket {
             return;
         };
         self.announce(&mut a);
-        let local = a.local_details.as_ref().map(|(h, p)| (h.as_str(), *p));
-        let err = Error::connect(code, &a.address, a.port.unwrap_or(0), local);
+        let port = a.port.unwrap_or(0);
+        let err = match (at_once, a.family, &a.bind) {
+            (true, Some(_), Some((host, local_port))) => {
+                let sockname = format!("{host}:{local_port}");
+                Error::connect_at_once(code, &a.address, port, &sockname)
+            }
+            (true, Some(family), None) => {
+                let sockname = if family == 6 { ":::0" } else { "0.0.0.0:0" };
+                Error::connect_at_once(code, &a.address, port, sockname)
+            }
+            _ => {
+                let local = a.local_details.as_ref().map(|(h, p)| (h.as_str(), *p));
+                Error::connect(code, &a.address, port, local)
+            }
+        };
         self.connecting = false;
         self.events.push_back(SocketEvent::ConnectionAttemptFailed {
             address: a.address,

@@ -197,7 +197,9 @@ impl<T: OsRuntime> Runtime for T {
     }
     fn unlink(&self, path: &str) {
         // No answer: the core's contract (libuv ignores the failure too).
-        let _ = std::fs::remove_file(path);
+        if let Some(file) = crate::unix::socket_file(path) {
+            let _ = std::fs::remove_file(file);
+        }
     }
     #[inline]
     fn spawn(&self, task: BoxFuture<()>) {

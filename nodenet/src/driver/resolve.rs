@@ -69,7 +69,10 @@ pub(crate) fn getaddrinfo(query: &GaiQuery) -> Result<Vec<IpAddr>, ErrorCode> {
         socktype: socket2::Type::STREAM.into(),
         protocol: 0,
     };
-    let list = dns_lookup::getaddrinfo(Some(query.host()), None, Some(hints))
+    // Node hands the name to getaddrinfo as a C string, which ends at its first NUL
+    // (`'127.0.0.1\0x'` resolves as `'127.0.0.1'`); the error still names all of it.
+    let host = query.host().split('\0').next().unwrap_or_default();
+    let list = dns_lookup::getaddrinfo(Some(host), None, Some(hints))
         .map_err(|e| gai_code(e.kind(), &std::io::Error::from(e)))?;
     // An entry the wrapper cannot read (an unknown address family) is skipped.
     Ok(list.flatten().map(|a| a.sockaddr.ip()).collect())
@@ -107,6 +110,15 @@ mod tests {
             DnsLookup::Query(q) => q,
             DnsLookup::Answered(a) => panic!("answered: {a:?}"),
         }
+    }
+
+    #[test]
+    fn a_name_ends_at_its_first_nul_as_a_c_string_does() {
+        // Node v20: `'localhost\0junk'` resolves as `localhost`; `'\0x'` as `''`.
+        let answer = resolve_blocking("localhost\0junk", 4, false).unwrap();
+        assert_eq!(answer, [LookupAddress::new("127.0.0.1", 4)]);
+        let e = resolve_blocking("\0x", 0, false).unwrap_err();
+        assert_eq!(e.to_string(), "Error: getaddrinfo ENOTFOUND \0x");
     }
 
     #[test]

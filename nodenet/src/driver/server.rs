@@ -70,6 +70,9 @@ pub struct ServerDriver<R: Runtime> {
     /// Events taken out of the core by a `listened()` wait (see `listened.rs`), handed
     /// out by `poll_event` before any new one.
     replay: VecDeque<ServerEvent<SocketDriver<R>>>,
+    /// The error the runtime gave when it could not take the listener (see
+    /// `poll_accept`), reported by the next `poll_event`.
+    runtime_error: Option<Error>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ServerDriver<R> {
@@ -98,6 +101,7 @@ impl<R: Runtime> ServerDriver<R> {
             signal: None,
             accept_paused: None,
             replay: VecDeque::new(),
+            runtime_error: None,
         }
     }
 
@@ -359,6 +363,10 @@ impl<R: Runtime> ServerDriver<R> {
                 }
                 return Poll::Ready(Some(out));
             }
+            // After the core's events (its `Listening` first).
+            if let Some(err) = self.runtime_error.take() {
+                return Poll::Ready(Some(ServerEvent::Error(err)));
+            }
             let now = R::now();
             let wake = self.core.closes_emit_events();
             self.registry.take_closed(cx, wake, &mut self.closed);
@@ -427,8 +435,14 @@ impl<R: Runtime> ServerDriver<R> {
             Slot::Rt(l) => l,
             Slot::Bound(l) => match self.rt.register_listener(l) {
                 Ok(l) => l,
+                // A reason the runtime put in a whole Node error (tokio: polled outside a
+                // runtime) is not an accept(2) failure to retry: the server's error as
+                // it stands, and the listener (dropped here) accepts nothing.
                 Err(e) => {
-                    self.core.handle_accept_error(id, code_from_io(&e), now);
+                    match Error::in_io(&e) {
+                        Some(err) => self.runtime_error = Some(err.clone()),
+                        None => self.core.handle_accept_error(id, code_from_io(&e), now),
+                    }
                     return true;
                 }
             },

@@ -535,10 +535,22 @@ impl<R: Runtime> SocketDriver<R> {
                     .core
                     .handle_bind_failed(attempt, code_from_io(&e.error), now)
             }
-            Err(e) => self
-                .0
-                .core
-                .handle_connect_failed(attempt, code_from_io(&e.error), now),
+            // The runtime could not take the socket for a reason it put in a whole
+            // Node error (tokio: polled outside a runtime): no errno names it, so it is
+            // the socket's error as it stands, not a `connect <CODE>` failure.
+            Err(e) => match Error::in_io(&e.error) {
+                Some(err) => self.0.core.destroy(Some(err.clone())),
+                // `connect(2)` itself refused: Node's synchronous path.
+                None if e.step == Step::Connect => {
+                    self.0
+                        .core
+                        .handle_connect_failed_at_once(attempt, code_from_io(&e.error), now)
+                }
+                None => self
+                    .0
+                    .core
+                    .handle_connect_failed(attempt, code_from_io(&e.error), now),
+            },
         }
     }
 
