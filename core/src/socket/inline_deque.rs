@@ -105,8 +105,9 @@ impl<T> InlineDeque<T> {
     }
 
     /// Give the overflow's heap memory back when nothing is queued.
+    #[inline]
     pub(crate) fn release_if_empty(&mut self) {
-        if self.rest.is_empty() && self.rest.capacity() != 0 {
+        if self.rest.capacity() != 0 && self.rest.is_empty() {
             self.rest = VecDeque::new();
         }
     }

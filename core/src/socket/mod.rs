@@ -361,6 +361,8 @@ impl Socket {
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         match self.events.pop_front() {
             Some(ev) => Some(ev),
+            // Most polls find nothing deferred either: answer that without the call.
+            None if !self.deferred_pending() => None,
             None => self.next_deferred_event(),
         }
     }
@@ -455,6 +457,10 @@ impl Socket {
     #[inline]
     #[must_use = "the machine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        // The data path's usual answer, asked on every poll: nothing is timed.
+        if self.timer.deadline().is_none() && !self.deferred_pending() && !self.is_multi() {
+            return None;
+        }
         let tick = if self.deferred_pending() {
             self.last_now
         } else {

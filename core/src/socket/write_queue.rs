@@ -45,6 +45,7 @@ impl WriteQueue {
     }
 
     /// Free the chunk list's memory when nothing is queued (an idle socket).
+    #[inline]
     pub(crate) fn release_if_empty(&mut self) {
         self.chunks.release_if_empty();
     }
@@ -58,6 +59,14 @@ impl WriteQueue {
     pub(crate) fn push(&mut self, id: WriteId, data: Bytes) {
         self.queued += data.len();
         self.chunks.push_back(Queued { id, data });
+    }
+
+    /// A write of `n` bytes that went out whole as it was made (the queue was empty):
+    /// counted as sent without being queued, as `push` then `advance(n)` would.
+    #[inline]
+    pub(crate) fn record_sent(&mut self, n: usize) {
+        debug_assert!(self.chunks.is_empty());
+        self.sent += n as u64;
     }
 
     /// The oldest queued write: its id and its unsent length (0 for an empty write).

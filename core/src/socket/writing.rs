@@ -211,22 +211,35 @@ impl Socket {
         // Node dispatches at once only when no earlier write is in flight.
         let idle = self.queue.is_empty();
         let sync = dispatch.filter(|_| idle && self.is_open() && !data.is_empty());
-        self.queue.push(id, data);
-        if self.is_open() {
+        if let Some(dispatch) = sync {
             self.timer.refresh(now);
-            if let Some(dispatch) = sync {
-                let attempt = self.queue.chunk_bytes().next().map(dispatch);
-                match attempt {
-                    Some(Ok(n)) => self.advance_written(n),
-                    Some(Err(code)) => {
-                        let err = Error::errno_exception(code, "write");
-                        self.destroy_with(Some(err), false, true);
-                        return WriteResult { id, ok: false };
+            // Tried before it is queued: a write the kernel takes whole (the usual case)
+            // is accounted as queued-then-written without entering the queue.
+            match dispatch(&data) {
+                Ok(n) if n >= data.len() => {
+                    self.queue.record_sent(data.len());
+                    if callback {
+                        self.ticks.push_back(Tick::WriteDone(id, None));
                     }
-                    None => {}
+                }
+                Ok(n) => {
+                    self.queue.push(id, data);
+                    self.advance_written(n);
+                }
+                Err(code) => {
+                    self.queue.push(id, data);
+                    let err = Error::errno_exception(code, "write");
+                    self.destroy_with(Some(err), false, true);
+                    return WriteResult { id, ok: false };
                 }
             }
             self.flush();
+        } else {
+            self.queue.push(id, data);
+            if self.is_open() {
+                self.timer.refresh(now);
+                self.flush();
+            }
         }
         let len = self.queue.node_len();
         let ok = len < self.high_water_mark || len == 0;
