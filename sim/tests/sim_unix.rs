@@ -108,7 +108,8 @@ fn a_socket_path_is_local_to_its_host() {
 }
 
 /// A crash leaves the socket file behind, as a killed process does: the restarted
-/// server's `listen` gets `EADDRINUSE` until it unlinks the stale file.
+/// server's `listen` gets `EADDRINUSE` until it unlinks the stale file. (Its open Unix
+/// connections vanish with it.)
 #[test]
 fn a_crashed_server_leaves_its_socket_file_behind() {
     let mut sim = Sim::new(4);
@@ -117,6 +118,14 @@ fn a_crashed_server_leaves_its_socket_file_behind() {
     sim.host("box", move || {
         let seen = Rc::clone(&seen);
         async move {
+            // A connection of its own, open when the host crashes.
+            runtime::spawn(async {
+                runtime::sleep(Duration::from_millis(10)).await;
+                if let Ok(mut socket) = connect(ConnectOptions::path("srv.sock")) {
+                    socket.write(payload(100, 1));
+                    while socket.next_event().await.is_some() {}
+                }
+            });
             match echo_server("srv.sock").await {
                 Err(e) if e.to_string().contains("EADDRINUSE") => {
                     seen.set(seen.get() + 1);

@@ -106,8 +106,9 @@ impl State {
             .unix_target(host, path)
             .map_err(|code| step_error(Step::Connect, code))?;
         let l = &self.listeners[li];
-        if l.queue.len() >= l.backlog.max(1) {
-            // Linux's unix_stream_connect on a full queue, non-blocking.
+        if l.queue.len() > l.backlog {
+            // Linux's unix_stream_connect on a full queue (`unix_recvq_full`: more than
+            // the backlog waiting), non-blocking.
             return Err(step_error(Step::Connect, ErrorCode::EAGAIN));
         }
         let s = self.socks.len();
@@ -366,12 +367,15 @@ mod tests {
         listen(&mut st, "\0name").unwrap();
     }
 
-    /// A full accept queue refuses a non-blocking connect with `EAGAIN`.
+    /// A full accept queue refuses a non-blocking connect with `EAGAIN`: with backlog 1,
+    /// the third connect (Linux queues one more than the backlog; checked with real
+    /// Unix sockets).
     #[test]
     fn a_full_backlog_says_eagain() {
         let mut st = kernel();
         let path = Endpoint::Pipe("q.sock".into());
         st.listen(0, 1, &path, options(1)).unwrap();
+        connect(&mut st, 0, "q.sock").unwrap();
         connect(&mut st, 0, "q.sock").unwrap();
         assert_eq!(connect(&mut st, 0, "q.sock"), Err(ErrorCode::EAGAIN));
     }
