@@ -116,10 +116,11 @@ impl State {
         let mut sock = Sock::new(host, SockState::Connected { conn, side: 0 }, NO_ADDR);
         sock.unix = true;
         self.socks.push(sock);
+        let (a, b) = (self.spare_pipe(), self.spare_pipe());
         self.conns.push(Conn {
             ends: [
-                End::new(Some(s), host, NO_ADDR),
-                End::new(None, host, NO_ADDR),
+                End::new(Some(s), host, NO_ADDR, a),
+                End::new(None, host, NO_ADDR, b),
             ],
             unix: true,
         });
