@@ -110,3 +110,15 @@ fn a_socket_made_outside_a_runtime_works_inside_one() {
             client.destroy(None);
         });
 }
+
+#[test]
+fn from_std_outside_a_runtime_is_the_same_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    stream.set_nonblocking(true).unwrap();
+    let err = nodenet_tokio::Socket::from_std(stream, nodenet_tokio::SocketOptions::default())
+        .unwrap_err();
+    let node = nodenet_tokio::Error::in_io(&err).expect("a Node error");
+    assert_no_runtime_error(node);
+    assert_eq!(err.to_string(), node.to_string());
+}

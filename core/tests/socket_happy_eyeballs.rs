@@ -781,3 +781,38 @@ fn rfc8305_destroy_cancels_every_live_attempt() {
 fn socket_options_default_to_node_compat() {
     assert_eq!(ConnectOptions::default().happy_eyeballs, Mode::NodeCompat);
 }
+
+/// Attempts whose `connect(2)` fails at once name the local socket, as Node's
+/// `internalConnectMultiple` does (Node v20, lookup answering 224.0.0.1 then fe80::1:
+/// `connect ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:0)`, `connect EINVAL fe80::1:80 -
+/// Local (:::0)`, each also in its `connectionAttemptFailed`).
+#[test]
+fn attempts_that_fail_at_once_name_the_local_socket() {
+    let mut h = multi(&[("224.0.0.1", 4), ("fe80::1", 6)], |o| {
+        o.auto_select_family = Some(true)
+    });
+    h.tick();
+    let (first, _, _) = connects(&h.cmds())[0];
+    h.s.handle_connect_failed_at_once(first, ErrorCode::ENETUNREACH, h.now);
+    h.tick();
+    let (second, _, _) = connects(&h.cmds())[0];
+    h.s.handle_connect_failed_at_once(second, ErrorCode::EINVAL, h.now);
+    h.tick();
+    let evs = h.evs();
+    let failed: Vec<String> = evs
+        .iter()
+        .filter_map(|e| match e {
+            SocketEvent::ConnectionAttemptFailed { error, .. } => Some(error.message().into()),
+            _ => None,
+        })
+        .collect();
+    let expected = [
+        "connect ENETUNREACH 224.0.0.1:8080 - Local (0.0.0.0:0)",
+        "connect EINVAL fe80::1:8080 - Local (:::0)",
+    ];
+    assert_eq!(failed, expected);
+    let e = error_of(&evs);
+    let msgs: Vec<_> = e.errors().iter().map(|e| e.message().to_string()).collect();
+    assert_eq!(msgs, expected);
+    assert_eq!(e.errors()[0].local_address(), None);
+}

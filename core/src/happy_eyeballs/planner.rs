@@ -279,6 +279,24 @@ impl Planner {
         result: Result<(), ErrorCode>,
         now: Instant,
     ) {
+        self.attempt_result(id, result, false, now);
+    }
+
+    /// The attempt's `connect(2)` failed at once (Node's synchronous path): as
+    /// [`handle_attempt_result`](Self::handle_attempt_result) with `Err(code)`, the
+    /// recorded error naming the socket's `getsockname` as Node's does (`connect
+    /// ENETUNREACH 224.0.0.1:80 - Local (0.0.0.0:0)`).
+    pub fn handle_attempt_failed_at_once(&mut self, id: AttemptId, code: ErrorCode, now: Instant) {
+        self.attempt_result(id, Err(code), true, now);
+    }
+
+    fn attempt_result(
+        &mut self,
+        id: AttemptId,
+        result: Result<(), ErrorCode>,
+        at_once: bool,
+        now: Instant,
+    ) {
         let Some(pos) = self.live_position(id, Phase::Connecting) else {
             return;
         };
@@ -305,7 +323,16 @@ impl Planner {
                 if self.options.mode == Mode::NodeCompat {
                     self.timer = None;
                 }
-                let err = self.connect_error(code, &cand);
+                let err = if at_once {
+                    let sockname = format!(
+                        "{}:{}",
+                        unspecified(cand.family),
+                        self.local_port().unwrap_or(0)
+                    );
+                    Error::connect_at_once(code, &cand.ip, port, &sockname)
+                } else {
+                    self.connect_error(code, &cand)
+                };
                 self.errors.push(err.clone());
                 self.actions.push_back(Action::ConnectionAttemptFailed {
                     ip: cand.ip,

@@ -660,7 +660,7 @@ impl Socket {
         self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
-            return self.multi_result(now, attempt, Ok(local));
+            return self.multi_result(now, attempt, Ok(local), false);
         }
         let Some(mut a) = self.take_attempt(attempt) else {
             return;
@@ -798,8 +798,8 @@ impl Socket {
     /// message ends with the socket's `getsockname` (` - Local (0.0.0.0:0)`, or the bound
     /// address) without setting `localAddress`/`localPort`. Otherwise as
     /// [`handle_connect_failed`](Self::handle_connect_failed). A local port 0 shows as 0
-    /// (the kernel's choice is not known here). Happy-eyeballs attempts and pipes are
-    /// reported as by `handle_connect_failed`.
+    /// (the kernel's choice is not known here). A pipe's is reported as by
+    /// `handle_connect_failed`.
     pub fn handle_connect_failed_at_once(
         &mut self,
         attempt: AttemptId,
@@ -813,7 +813,7 @@ impl Socket {
         self.attempt_answered(attempt);
         self.input(now);
         if self.is_multi() {
-            return self.multi_result(now, attempt, Err(code));
+            return self.multi_result(now, attempt, Err(code), at_once);
         }
         let Some(mut a) = self.take_attempt(attempt) else {
             return;

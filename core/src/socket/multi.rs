@@ -90,6 +90,7 @@ impl Socket {
         now: Instant,
         id: AttemptId,
         result: std::result::Result<Option<SocketAddr>, ErrorCode>,
+        at_once: bool,
     ) {
         let mut bound_at = None;
         self.ticks.retain(|t| match t {
@@ -117,7 +118,11 @@ impl Socket {
             Err(code) => {
                 // The backend dropped the failed attempt's socket itself.
                 m.issued.retain(|i| *i != id);
-                m.planner.handle_attempt_result(id, Err(code), now);
+                if at_once {
+                    m.planner.handle_attempt_failed_at_once(id, code, now);
+                } else {
+                    m.planner.handle_attempt_result(id, Err(code), now);
+                }
                 None
             }
         };
