@@ -31,45 +31,90 @@ pub(crate) enum LaterRead {
     Error(ErrorCode),
 }
 
-/// The waiting reads, oldest first. Boxed and rarely used (a burst of reads): an idle
-/// connection pays one pointer.
+/// The waiting reads, oldest first, and the bytes of reads a destroy dropped. Boxed and
+/// rarely used (a burst of reads): an idle connection pays one pointer.
 #[derive(Debug, Default)]
-pub(crate) struct LaterReads(Option<Box<VecDeque<(LaterRead, Instant)>>>);
+pub(crate) struct LaterReads(Option<Box<Waiting>>);
+
+#[derive(Debug, Default)]
+struct Waiting {
+    queue: VecDeque<(LaterRead, Instant)>,
+    /// Bytes of reads that were waiting when the socket was destroyed: the backend took
+    /// them from the kernel, no read callback ever delivered them.
+    dropped: u64,
+}
 
 impl LaterReads {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(|q| q.is_empty())
+        self.0.as_ref().is_none_or(|w| w.queue.is_empty())
     }
 
     fn push(&mut self, read: LaterRead, at: Instant) {
-        self.0.get_or_insert_default().push_back((read, at));
+        self.0.get_or_insert_default().queue.push_back((read, at));
+    }
+
+    /// Bytes of the waiting reads.
+    fn waiting_bytes(&self) -> u64 {
+        self.0.as_ref().map_or(0, |w| {
+            w.queue
+                .iter()
+                .map(|(r, _)| match r {
+                    LaterRead::Data(d) => d.len() as u64,
+                    _ => 0,
+                })
+                .sum()
+        })
+    }
+
+    fn dropped_bytes(&self) -> u64 {
+        self.0.as_ref().map_or(0, |w| w.dropped)
     }
 
     pub(crate) fn pop(&mut self) -> Option<(LaterRead, Instant)> {
-        self.0.as_mut()?.pop_front()
+        self.0.as_mut()?.queue.pop_front()
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// The socket was destroyed: the waiting reads never run (their bytes are counted).
+    pub(crate) fn drop_waiting(&mut self) {
+        let bytes = self.waiting_bytes();
+        if let Some(w) = &mut self.0 {
+            w.queue = VecDeque::new();
+            w.dropped += bytes;
+        }
+    }
+
+    /// A new connection (`connect()` after `destroy()`) starts from nothing.
+    pub(crate) fn reset(&mut self) {
         self.0 = None;
     }
 
     pub(crate) fn release_if_empty(&mut self) {
-        if self.is_empty() {
+        if self.is_empty() && self.dropped_bytes() == 0 {
             self.0 = None;
         }
     }
 
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, |q| {
-            std::mem::size_of::<VecDeque<(LaterRead, Instant)>>()
-                + q.capacity() * std::mem::size_of::<(LaterRead, Instant)>()
+        self.0.as_ref().map_or(0, |w| {
+            std::mem::size_of::<Waiting>()
+                + w.queue.capacity() * std::mem::size_of::<(LaterRead, Instant)>()
         })
     }
 }
 
 impl Socket {
+    /// Beyond Node: every byte the backend reported with
+    /// [`handle_data`](Socket::handle_data) on this connection, whether its read callback
+    /// ran ([`bytes_read`](Socket::bytes_read)), still waits for the previous read's
+    /// events and ticks, or never will (a `destroy()` came first; in Node that read never
+    /// happened, so it is not in `bytes_read`). What the backend took from the kernel,
+    /// for a backend that checks its own accounting.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_read + self.later_reads.waiting_bytes() + self.later_reads.dropped_bytes()
+    }
+
     /// Keep `read` for later when the previous read callback is not over yet (its events
     /// or ticks are undelivered, or reads wait already); `Some(read)` when it runs now.
     pub(crate) fn defer_read(&mut self, read: LaterRead, now: Instant) -> Option<LaterRead> {

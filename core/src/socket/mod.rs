@@ -848,7 +848,7 @@ impl Socket {
         self.write_armed = false;
         self.reading = false;
         // Reads behind the current callback never ran in Node: the handle closed first.
-        self.later_reads.clear();
+        self.later_reads.drop_waiting();
         // A destroyed stream discards what it buffered; nothing may follow `Close`.
         self.read_buf.clear();
         self.read_buf_len = 0;
@@ -887,6 +887,7 @@ impl Socket {
         self.eof = false;
         self.end_emitted = false;
         self.bytes_read = 0;
+        self.later_reads.reset();
         self.queue.reset();
         self.write_armed = false;
         self.ending = false;
