@@ -10,6 +10,11 @@
 //! from [`poll_event`](super::Socket::poll_event) once they all were: the second read
 //! then sees the socket as the user left it (paused, ended, destroyed: a destroyed socket
 //! drops it, as Node's closed handle reads no more).
+//!
+//! What libuv completes only after the reads of the current readiness (the rest of a
+//! write the kernel did not take inside `write()`, the FIN's shutdown callback) waits
+//! behind those reads too when the backend completes it inside the user's handler while
+//! reads wait: its callbacks, `Drain` and `Finish` then follow them, as in Node.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -18,6 +23,8 @@ use bytes::Bytes;
 
 use crate::error::ErrorCode;
 
+use super::events::WriteId;
+use super::state::Tick;
 use super::Socket;
 
 /// One read completion, as the backend reported it.
@@ -29,6 +36,16 @@ pub(crate) enum LaterRead {
     Eof,
     /// `handle_read_error`.
     Error(ErrorCode),
+    /// A write completion reported while reads wait (the rest of a write the kernel did
+    /// not take inside `write()`, sent by the backend still inside the user's handler):
+    /// libuv completes such a write after the reads of the current readiness (its
+    /// callback is fed to the next loop iteration), so the callbacks of the writes it
+    /// finished and the `Drain` check wait behind those reads. The bytes left the queue
+    /// at once.
+    Written(Vec<WriteId>),
+    /// The FIN completed while reads wait: libuv's shutdown callback comes after the
+    /// reads of the current readiness too, so `Finish` waits behind them.
+    Shutdown,
 }
 
 /// The waiting reads, oldest first, and the bytes of reads a destroy dropped. Boxed and
@@ -67,6 +84,15 @@ impl LaterReads {
         })
     }
 
+    /// A write completion waits (see [`LaterRead::Written`]).
+    fn has_write_completion(&self) -> bool {
+        self.0.as_ref().is_some_and(|w| {
+            w.queue
+                .iter()
+                .any(|(r, _)| matches!(r, LaterRead::Written(_)))
+        })
+    }
+
     fn dropped_bytes(&self) -> u64 {
         self.0.as_ref().map_or(0, |w| w.dropped)
     }
@@ -76,12 +102,20 @@ impl LaterReads {
     }
 
     /// The socket was destroyed: the waiting reads never run (their bytes are counted).
-    pub(crate) fn drop_waiting(&mut self) {
+    /// Returns the writes whose completion waited: they did complete.
+    pub(crate) fn drop_waiting(&mut self) -> Vec<WriteId> {
         let bytes = self.waiting_bytes();
-        if let Some(w) = &mut self.0 {
-            w.queue = VecDeque::new();
-            w.dropped += bytes;
-        }
+        let Some(w) = &mut self.0 else {
+            return Vec::new();
+        };
+        w.dropped += bytes;
+        std::mem::take(&mut w.queue)
+            .into_iter()
+            .flat_map(|(r, _)| match r {
+                LaterRead::Written(done) => done,
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// A new connection (`connect()` after `destroy()`) starts from nothing.
@@ -129,6 +163,25 @@ impl Socket {
         }
     }
 
+    /// Whether IO callbacks wait for the current one's events and ticks: a completion
+    /// reported now is then the backend's, inside the user's handler (see
+    /// [`LaterRead::Written`]).
+    pub(crate) fn reads_waiting(&self) -> bool {
+        !self.later_reads.is_empty()
+    }
+
+    /// A write's completion waits behind reads: for Node that write is still in flight,
+    /// so a new one queues behind it instead of being tried at once (its callback then
+    /// follows the earlier one's, in write order).
+    pub(crate) fn write_in_flight_behind_reads(&self) -> bool {
+        self.later_reads.has_write_completion()
+    }
+
+    /// Keep a completion for its turn behind the waiting reads.
+    pub(crate) fn defer_completion(&mut self, completion: LaterRead, now: Instant) {
+        self.later_reads.push(completion, now);
+    }
+
     /// Node's next read callback, once every tick of the previous one ran.
     pub(crate) fn run_later_read(&mut self, read: LaterRead, at: Instant) {
         // An input made since (a write inside the user's handler) may carry a later time.
@@ -137,6 +190,17 @@ impl Socket {
             LaterRead::Data(data) => self.read_data(data, now),
             LaterRead::Eof => self.read_eof(now),
             LaterRead::Error(code) => self.read_error(code, now),
+            LaterRead::Written(done) => {
+                // Node's afterWrite: `'drain'` when nothing is left and one is due.
+                if self.need_drain && self.queue.is_empty() && !self.ending {
+                    self.need_drain = false;
+                    self.ticks.push_back(Tick::Drain);
+                }
+                for id in done {
+                    self.ticks.push_back(Tick::WriteDone(id, None));
+                }
+            }
+            LaterRead::Shutdown => self.ticks.push_back(Tick::Finish),
         }
     }
 }

@@ -91,7 +91,9 @@ use write_queue::WriteQueue;
 ///   call (a write the kernel took at once, the FIN), where Node would not run them.
 ///   Reads are Node's read callbacks, each followed by its ticks: a read reported while
 ///   the previous one's events or ticks are still undelivered (`handle_data` twice
-///   before polling) waits inside the socket and runs from `poll_event` once they were.
+///   before polling) waits inside the socket and runs from `poll_event` once they were;
+///   a write completion or the FIN reported while reads wait comes after them (libuv
+///   completes those after the reads of the current readiness).
 /// * **Order.** Events come out in Node's order: `Error` (at most one) before `Close`,
 ///   `Close` exactly once per lifecycle. `Close` is Node's handle-close callback: it
 ///   comes after every tick (so a write callback of a write made after `destroy()`
@@ -804,6 +806,17 @@ impl Socket {
         self.connector = Connector::Idle;
         let pending = self.pending_write.take();
         let mut after_close = Vec::new();
+        // Reads behind the current callback never ran in Node: the handle closed first.
+        // Writes whose completion waited behind them did complete: their callbacks come
+        // first, with the close (or on a tick when a write error destroys).
+        for id in self.later_reads.drop_waiting() {
+            let ev = SocketEvent::WriteDone { id, result: Ok(()) };
+            if fail_queue_now {
+                self.ticks.push_back(Tick::emit(ev));
+            } else {
+                before_close.push(ev);
+            }
+        }
         if !self.queue.is_empty() {
             // Built only when a queued write needs it: most sockets are destroyed with an
             // empty queue, and the message costs an allocation and a format.
@@ -847,8 +860,6 @@ impl Socket {
         }
         self.write_armed = false;
         self.reading = false;
-        // Reads behind the current callback never ran in Node: the handle closed first.
-        self.later_reads.drop_waiting();
         // A destroyed stream discards what it buffered; nothing may follow `Close`.
         self.read_buf.clear();
         self.read_buf_len = 0;
