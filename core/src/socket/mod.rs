@@ -7,13 +7,15 @@
 //! happy-eyeballs planner for multi-address lookups), `write_queue` and
 //! `writing` (write accounting, `end`, `Finish`), `reading` (pause/resume, `Data`/`End`),
 //! `decoder` (`set_encoding`), `timer` (idle timeout), `sockopts` (noDelay/keepAlive),
-//! `abort` (the `signal` option), `read_into` (reads into the caller's buffer, `onread`).
+//! `abort` (the `signal` option), `read_into` (reads into the caller's buffer, `onread`),
+//! `later_reads` (read completions that wait for the previous read's ticks).
 
 mod abort;
 mod connect;
 mod decoder;
 mod events;
 mod inline_deque;
+mod later_reads;
 mod multi;
 mod read_into;
 mod reading;
@@ -41,6 +43,7 @@ pub use state::{HandleKind, ReadyState};
 
 use connect::Connector;
 use decoder::Decoder;
+use later_reads::LaterReads;
 use state::Tick;
 use timer::IdleTimer;
 use write_queue::WriteQueue;
@@ -86,6 +89,11 @@ use write_queue::WriteQueue;
 ///   also runs the pending ticks (`poll_timeout` reports them as already due); the
 ///   `handle_*` completions do not, since a backend may report one inside the user's
 ///   call (a write the kernel took at once, the FIN), where Node would not run them.
+///   Reads are Node's read callbacks, each followed by its ticks: a read reported while
+///   the previous one's events or ticks are still undelivered (`handle_data` twice
+///   before polling) waits inside the socket and runs from `poll_event` once they were;
+///   a write completion or the FIN reported while reads wait comes after them (libuv
+///   completes those after the reads of the current readiness).
 /// * **Order.** Events come out in Node's order: `Error` (at most one) before `Close`,
 ///   `Close` exactly once per lifecycle. `Close` is Node's handle-close callback: it
 ///   comes after every tick (so a write callback of a write made after `destroy()`
@@ -232,6 +240,9 @@ pub struct Socket {
     close_phase: Vec<SocketEvent>,
     /// `Close` commands not yet taken by the backend.
     closes_queued: u32,
+    /// Read completions reported while the previous one's events and ticks were still
+    /// undelivered: Node's next read callbacks, run once those ticks ran.
+    later_reads: LaterReads,
     // Outputs.
     events: InlineDeque<SocketEvent>,
     commands: InlineDeque<Command>,
@@ -289,6 +300,7 @@ impl Socket {
             last_now: None,
             close_phase: Vec::new(),
             closes_queued: 0,
+            later_reads: LaterReads::default(),
             events: InlineDeque::default(),
             commands: InlineDeque::default(),
         }
@@ -379,6 +391,11 @@ impl Socket {
                 }
                 continue;
             }
+            // Every tick of the previous read callback ran: Node's next read callback.
+            if let Some((read, at)) = self.later_reads.pop() {
+                self.run_later_read(read, at);
+                continue;
+            }
             if self.close_phase.is_empty() || self.closes_queued > 0 {
                 return None;
             }
@@ -403,6 +420,7 @@ impl Socket {
         self.events.release_if_empty();
         self.commands.release_if_empty();
         self.ticks.release_if_empty();
+        self.later_reads.release_if_empty();
         release(&mut self.read_buf);
         self.queue.release_if_empty();
         if self.close_phase.is_empty() && self.close_phase.capacity() != 0 {
@@ -418,6 +436,7 @@ impl Socket {
         self.events.heap_bytes()
             + self.commands.heap_bytes()
             + self.ticks.heap_bytes()
+            + self.later_reads.heap_bytes()
             + self.read_buf.capacity() * size_of::<bytes::Bytes>()
             + self.queue.capacity_bytes()
             + self.close_phase.capacity() * size_of::<SocketEvent>()
@@ -472,10 +491,11 @@ impl Socket {
             .min()
     }
 
-    /// Ticks or the close phase are waiting for [`poll_event`](Socket::poll_event).
+    /// Ticks, later read completions or the close phase are waiting for
+    /// [`poll_event`](Socket::poll_event).
     #[inline]
     fn deferred_pending(&self) -> bool {
-        !self.ticks.is_empty() || !self.close_phase.is_empty()
+        !self.ticks.is_empty() || !self.close_phase.is_empty() || !self.later_reads.is_empty()
     }
 
     /// Time passed: run deferred ticks, advance the happy-eyeballs attempt timer, then
@@ -786,6 +806,17 @@ impl Socket {
         self.connector = Connector::Idle;
         let pending = self.pending_write.take();
         let mut after_close = Vec::new();
+        // Reads behind the current callback never ran in Node: the handle closed first.
+        // Writes whose completion waited behind them did complete: their callbacks come
+        // first, with the close (or on a tick when a write error destroys).
+        for id in self.later_reads.drop_waiting() {
+            let ev = SocketEvent::WriteDone { id, result: Ok(()) };
+            if fail_queue_now {
+                self.ticks.push_back(Tick::emit(ev));
+            } else {
+                before_close.push(ev);
+            }
+        }
         if !self.queue.is_empty() {
             // Built only when a queued write needs it: most sockets are destroyed with an
             // empty queue, and the message costs an allocation and a format.
@@ -867,6 +898,7 @@ impl Socket {
         self.eof = false;
         self.end_emitted = false;
         self.bytes_read = 0;
+        self.later_reads.reset();
         self.queue.reset();
         self.write_armed = false;
         self.ending = false;

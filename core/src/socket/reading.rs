@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 
 use super::decoder::{Decoder, Encoding};
 use super::events::{Command, SocketEvent};
+use super::later_reads::LaterRead;
 use super::state::Tick;
 use super::Socket;
 
@@ -120,7 +121,20 @@ impl Socket {
     }
 
     /// Bytes arrived. Refreshes the idle timer; delivered as `Data`/`Text` unless paused.
+    ///
+    /// Each read is Node's read callback: one reported before the events and ticks of
+    /// the previous one were handed out (two reads back to back) waits until they were,
+    /// so what the user did while handling them (a write's callback, `Drain`, `pause`,
+    /// `destroy`) comes first, as in Node. The same holds for
+    /// [`handle_eof`](Socket::handle_eof) and [`handle_read_error`](Socket::handle_read_error).
     pub fn handle_data(&mut self, data: Bytes, now: Instant) {
+        if let Some(LaterRead::Data(data)) = self.defer_read(LaterRead::Data(data), now) {
+            self.read_data(data, now);
+        }
+    }
+
+    /// [`handle_data`](Socket::handle_data) once it is this read's turn.
+    pub(crate) fn read_data(&mut self, data: Bytes, now: Instant) {
         self.input(now);
         if !self.is_open() || self.eof {
             return;
@@ -140,6 +154,13 @@ impl Socket {
     /// delivered; with `allow_half_open == false` the write side then ends on the tick
     /// after `End` was handled.
     pub fn handle_eof(&mut self, now: Instant) {
+        if self.defer_read(LaterRead::Eof, now).is_some() {
+            self.read_eof(now);
+        }
+    }
+
+    /// [`handle_eof`](Socket::handle_eof) once it is this read's turn.
+    pub(crate) fn read_eof(&mut self, now: Instant) {
         self.input(now);
         if !self.is_open() || self.eof {
             return;
@@ -152,6 +173,13 @@ impl Socket {
 
     /// Reading failed (`read ECONNRESET` when the peer reset): `Error`, `Close`.
     pub fn handle_read_error(&mut self, code: ErrorCode, now: Instant) {
+        if self.defer_read(LaterRead::Error(code), now).is_some() {
+            self.read_error(code, now);
+        }
+    }
+
+    /// [`handle_read_error`](Socket::handle_read_error) once it is this read's turn.
+    pub(crate) fn read_error(&mut self, code: ErrorCode, now: Instant) {
         self.input(now);
         if !self.is_open() {
             return;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::error::{Error, ErrorCode};
 
 use super::events::{Command, SocketEvent, WriteId, WriteResult};
+use super::later_reads::LaterRead;
 use super::state::Tick;
 use super::Socket;
 
@@ -209,7 +210,7 @@ impl Socket {
             self.pending_write = Some(id);
         }
         // Node dispatches at once only when no earlier write is in flight.
-        let idle = self.queue.is_empty();
+        let idle = self.queue.is_empty() && !self.write_in_flight_behind_reads();
         let sync = dispatch.filter(|_| idle && self.is_open() && !data.is_empty());
         if let Some(dispatch) = sync {
             self.timer.refresh(now);
@@ -349,6 +350,18 @@ impl Socket {
             return;
         }
         self.timer.refresh(now);
+        if self.reads_waiting() {
+            // The bytes are gone; their completion comes behind the waiting reads.
+            let mut done = Vec::new();
+            self.queue.advance(n, |id| done.push(id));
+            if !done.is_empty() || (self.need_drain && self.queue.is_empty()) {
+                self.defer_completion(LaterRead::Written(done), now);
+            }
+            if self.queue.is_empty() {
+                self.flush();
+            }
+            return;
+        }
         let mark = self.ticks.len();
         self.advance_written(n);
         if self.need_drain && self.queue.is_empty() && !self.ending {
@@ -411,7 +424,11 @@ impl Socket {
             return;
         }
         self.prefinished = true;
-        self.ticks.push_back(Tick::Finish);
+        if self.reads_waiting() {
+            self.defer_completion(LaterRead::Shutdown, now);
+        } else {
+            self.ticks.push_back(Tick::Finish);
+        }
     }
 
     /// Writable's finish() (a [`Tick::Finish`]). A backend may complete the FIN inside

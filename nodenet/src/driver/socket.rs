@@ -389,10 +389,14 @@ impl<R: Runtime> SocketDriver<R> {
             // Reads before writes, as libuv's uv__stream_io handles one readiness: when
             // a reset both fails the read and the write in flight, Node hears the read's
             // error (the socket destroyed with it, the write cancelled by the close).
+            // And a read's callback (the user's handlers, then their ticks) runs before
+            // the write completes: after a read the events go out first, the write is
+            // tried on the next round (a `Drain` due to it then follows what the user
+            // wrote while handling the read, as in Node).
             let progress = self.poll_resolve(cx, &mut now)
                 | self.poll_attempts(cx, &mut now)
                 | self.try_read(&mut now, cx)
-                | self.try_write(&mut now, Some(cx));
+                || self.try_write(&mut now, Some(cx));
             if progress {
                 continue;
             }

@@ -263,14 +263,16 @@ impl Pipe {
     }
 
     /// An RST arrived: keep the bytes that arrived by `now` (still readable), drop
-    /// what was in flight and the FIN.
-    pub(crate) fn keep_arrived(&mut self, now: Duration) {
+    /// what was in flight and the FIN. Returns how many bytes were dropped.
+    pub(crate) fn keep_arrived(&mut self, now: Duration) -> u64 {
         let arrived = |t: &Option<Duration>| t.is_some_and(|t| t <= now);
         let keep = self.chunks.iter().take_while(|(t, _)| arrived(t)).count();
         self.chunks.truncate(keep);
+        let before = self.len;
         self.len = self.chunks.iter().map(|(_, d)| d.len()).sum();
         self.fin = None;
         self.held = false;
+        (before - self.len) as u64
     }
 
     pub(crate) fn discard(&mut self) {
@@ -356,6 +358,9 @@ pub(crate) struct End {
     pub(crate) fin_sent: bool,
     /// Bytes this end's socket wrote into the connection.
     pub(crate) sent: u64,
+    /// Bytes the peer sent toward this end that an RST arriving here discarded while
+    /// they were still in flight: sent, and never receivable.
+    pub(crate) lost_to_rst: u64,
     /// A Unix socket's pending `ECONNRESET` (`sk_err`): the peer closed with bytes
     /// unread, or the listener closed with this connection in its queue. Unlike a TCP
     /// reset it discards nothing: reads give the bytes first, then the error once, then
@@ -383,6 +388,7 @@ impl End {
             rst_sent: false,
             fin_sent: false,
             sent: 0,
+            lost_to_rst: 0,
             unix_reset: false,
         }
     }

@@ -23,7 +23,7 @@ use nodenet_core::{ServerEvent, SocketEvent};
 
 use super::io::SimStream;
 use super::kernel::{ConnId, HostIx, SockId, SockState, State};
-use crate::check::{Checked, Checker, Seen, ServerId, ServerView, SocketId};
+use crate::check::{Checked, Checker, PeerSent, Seen, ServerId, ServerView, SocketId};
 
 /// What the checker knows of one socket.
 #[derive(Debug, Default)]
@@ -198,18 +198,24 @@ impl State {
                     _ => None,
                 });
                 let attached = ch.probe_ref(probe).and_then(|p| p.end);
-                let peer_sent = attached.map(|(conn, side)| self.conns[conn].ends[1 - side].sent);
+                let peer_sent = attached.map(|(conn, side)| PeerSent {
+                    sent: self.conns[conn].ends[1 - side].sent,
+                    lost: self.conns[conn].ends[side].lost_to_rst,
+                });
                 ch.checker.on_socket_event(id, ev, peer_sent);
                 if matches!(ev, SocketEvent::Close { .. }) {
                     ch.checker.server_socket_closed(id, self.now);
                 }
                 if let Some(s) = sock {
                     let delivered = self.socks[s].delivered;
-                    if core.bytes_read() != delivered {
+                    // Reads the core holds for their turn (or dropped at a destroy that
+                    // came first) were delivered by the kernel too.
+                    if core.bytes_received() != delivered {
                         ch.checker.violation(format!(
-                            "{}: bytesRead {} but the kernel delivered {delivered}",
+                            "{}: bytesRead {} (received {}) but the kernel delivered {delivered}",
                             name(),
-                            core.bytes_read()
+                            core.bytes_read(),
+                            core.bytes_received()
                         ));
                     }
                 }

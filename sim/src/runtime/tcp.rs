@@ -621,10 +621,14 @@ impl State {
         }
     }
 
-    /// One `recv()` into the 64 KiB read buffer.
+    /// One `recv()` into the 64 KiB read buffer; short when it returned less than that,
+    /// as the real backends tell (the driver's rules after a partial read then apply).
     pub(crate) fn recv(&mut self, s: SockId, waker: &Waker) -> Poll<io::Result<ReadChunk>> {
         self.recv_at_most(s, READ_BUFFER, waker)
-            .map_ok(|data| ReadChunk { data, short: false })
+            .map_ok(|data| ReadChunk {
+                short: !data.is_empty() && data.len() < READ_BUFFER,
+                data,
+            })
     }
 
     /// `recv()` into the caller's buffer (Node's `onread`): `Ok(0)` at end-of-stream.
@@ -848,7 +852,7 @@ impl State {
             !end.fin_sent && matches!(end.incoming.fin, Some(Some(t)) if t <= now);
         // Linux's tcp_reset purges the write queue, not the receive queue: what arrived
         // is still read, then the error; what was still in flight is lost.
-        end.incoming.keep_arrived(now);
+        end.lost_to_rst += end.incoming.keep_arrived(now);
         self.held_pipes.remove(&(conn, side));
         let Some(s) = self.conns[conn].ends[side].sock else {
             return;
