@@ -364,10 +364,22 @@ mod tests {
     #[test]
     fn rules_see_each_events_own_entry_not_the_merged_one() {
         let mut r = TraceRecorder::new(&[], None);
-        assert_eq!(r.record("c", &Event::Data(b"one".to_vec())).as_deref(), Some("data:one"));
-        assert_eq!(r.record("c", &Event::Data(b"two".to_vec())).as_deref(), Some("data:two"));
-        assert_eq!(r.record("c", &Event::Read(b"x".to_vec())).as_deref(), Some("read:x"));
-        assert_eq!(r.record("c", &Event::Read(b"y".to_vec())).as_deref(), Some("read:y"));
+        assert_eq!(
+            r.record("c", &Event::Data(b"one".to_vec())).as_deref(),
+            Some("data:one")
+        );
+        assert_eq!(
+            r.record("c", &Event::Data(b"two".to_vec())).as_deref(),
+            Some("data:two")
+        );
+        assert_eq!(
+            r.record("c", &Event::Read(b"x".to_vec())).as_deref(),
+            Some("read:x")
+        );
+        assert_eq!(
+            r.record("c", &Event::Read(b"y".to_vec())).as_deref(),
+            Some("read:y")
+        );
         assert_eq!(r.trace("c"), ["data:onetwo", "read:xy"]);
     }
 
