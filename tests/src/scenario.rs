@@ -60,8 +60,9 @@
 //! matches an event when it equals it or starts with `<event>:` (`close` matches
 //! `close:true`). `sleep` waits `ms`. Every other step is an action, run at once; a run of
 //! actions between two waits happens without giving the event loop a turn (in Node: in the
-//! same tick). When a rule in `on` matches an event (first occurrence only), its actions run
-//! right away: in Node synchronously inside the event handler, in Rust right after that
+//! same tick). When a rule in `on` matches an event (first occurrence only; matched against
+//! that event's own entry, `data:two`, not the merged `data:onetwo` a wait sees), its
+//! actions run right away: in Node synchronously inside the event handler, in Rust right after that
 //! event was drained. After the last step the runner waits `settle_ms` (default 50) for
 //! late events, then stops recording. A thrown error (Node) or a synchronous `Err` (Rust)
 //! from an action is recorded as `throw:<CODE>` in that actor's trace.
@@ -368,7 +369,8 @@ pub struct BlockRule {
 pub struct Rule {
     /// The actor whose event triggers the rule.
     pub actor: String,
-    /// The event (matched like a `wait`).
+    /// The event (matched like a `wait`, but against each event's own entry: a `data`
+    /// rule sees one chunk, not the merged trace entry).
     pub event: String,
     /// Actions; an action without `actor` acts on the rule's actor.
     #[serde(rename = "do")]

@@ -216,8 +216,9 @@ impl TraceRecorder {
         out
     }
 
-    /// Record an event; returns the entry as it now stands (after merging), or `None`
-    /// when frozen.
+    /// Record an event; returns this event's own entry, before merging (`data:two`, not
+    /// the `data:onetwo` the trace now shows), which is what Node's runner matches the
+    /// reactive rules against; `None` when frozen.
     pub fn record(&mut self, actor: &str, event: &Event) -> Option<String> {
         match event {
             Event::Data(bytes) if self.counted.iter().any(|c| c == actor) => {
@@ -251,9 +252,9 @@ impl TraceRecorder {
                     last.clone_from(&entry);
                 }
             }
-            None => trace.push(entry.clone()),
+            None => trace.push(entry),
         }
-        Some(entry)
+        Some(format!("data#{n}"))
     }
 
     fn record_data(&mut self, actor: &str, bytes: &[u8]) -> Option<String> {
@@ -262,24 +263,21 @@ impl TraceRecorder {
         }
         let quiet = self.quiet.iter().any(|q| q == actor);
         let text = String::from_utf8_lossy(bytes);
+        let entry = if quiet {
+            "data".to_owned()
+        } else {
+            format!("data:{text}")
+        };
         let trace = self.traces.entry(actor.to_owned()).or_default();
         match trace.last_mut() {
             Some(last) if last == "data" || last.starts_with("data:") => {
                 if !quiet {
                     last.push_str(&text);
                 }
-                Some(last.clone())
             }
-            _ => {
-                let entry = if quiet {
-                    "data".to_owned()
-                } else {
-                    format!("data:{text}")
-                };
-                trace.push(entry.clone());
-                Some(entry)
-            }
+            _ => trace.push(entry.clone()),
         }
+        Some(entry)
     }
 
     /// `onread` reads: like data, consecutive reads make one `read:<text>` entry (the
@@ -289,18 +287,13 @@ impl TraceRecorder {
             return None;
         }
         let text = String::from_utf8_lossy(bytes);
+        let entry = format!("read:{text}");
         let trace = self.traces.entry(actor.to_owned()).or_default();
         match trace.last_mut() {
-            Some(last) if last.starts_with("read:") => {
-                last.push_str(&text);
-                Some(last.clone())
-            }
-            _ => {
-                let entry = format!("read:{text}");
-                trace.push(entry.clone());
-                Some(entry)
-            }
+            Some(last) if last.starts_with("read:") => last.push_str(&text),
+            _ => trace.push(entry.clone()),
         }
+        Some(entry)
     }
 
     /// Record a raw entry (marks, property snapshots, throws, runner failures).
@@ -366,6 +359,28 @@ mod tests {
         r.record("c", &Event::End);
         r.record("c", &Event::Data(b"x".to_vec()));
         assert_eq!(r.trace("c"), ["data:hello", "end", "data:x"]);
+    }
+
+    #[test]
+    fn rules_see_each_events_own_entry_not_the_merged_one() {
+        let mut r = TraceRecorder::new(&[], None);
+        assert_eq!(
+            r.record("c", &Event::Data(b"one".to_vec())).as_deref(),
+            Some("data:one")
+        );
+        assert_eq!(
+            r.record("c", &Event::Data(b"two".to_vec())).as_deref(),
+            Some("data:two")
+        );
+        assert_eq!(
+            r.record("c", &Event::Read(b"x".to_vec())).as_deref(),
+            Some("read:x")
+        );
+        assert_eq!(
+            r.record("c", &Event::Read(b"y".to_vec())).as_deref(),
+            Some("read:y")
+        );
+        assert_eq!(r.trace("c"), ["data:onetwo", "read:xy"]);
     }
 
     #[test]

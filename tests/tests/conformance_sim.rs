@@ -30,7 +30,9 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
     // socket (Linux's unix_release_sock), and in destroy_paused_reader and
     // onread_reset_while_writing the reset crosses a loopback with latency as a segment
     // (as across a network, not inside close() as on Linux's loopback), so the peer's
-    // writes complete before it is read: their outcome is printed, not judged.
+    // writes complete before it is read, and in reset_and_destroy_ending latency decides
+    // whether the server's socket hears the client's reset before or after its own FIN
+    // fails (ECONNRESET or EPIPE): their outcome is printed, not judged.
     for seed in [2, 3, 4] {
         let report = run_suite(
             &mut driver_with_faults(seed, Faults::calm()),
@@ -47,6 +49,7 @@ fn traces_do_not_depend_on_latency_chunking_or_short_writes() {
                     && name != "ipc_ping_pong"
                     && name != "destroy_paused_reader"
                     && name != "onread_reset_while_writing"
+                    && name != "reset_and_destroy_ending"
             })
             .map(|(name, why)| format!("{name}: {why}"))
             .collect();

@@ -203,6 +203,9 @@ pub struct Socket {
     need_drain: bool,
     write_after_fin: bool,
     pending_write: Option<WriteId>,
+    /// The first write of a connection that never came (Node's `_pendingData`, which a
+    /// failed or destroyed connect leaves set): `bytesWritten` keeps counting it.
+    parked_bytes: u64,
     destroy_on_finish: bool,
     /// The FIN went out (Node's `prefinish`); `Finish` follows on the next tick.
     prefinished: bool,
@@ -279,6 +282,7 @@ impl Socket {
             need_drain: false,
             write_after_fin: false,
             pending_write: None,
+            parked_bytes: 0,
             destroy_on_finish: false,
             prefinished: false,
             reset_on_connect: false,
@@ -649,9 +653,11 @@ impl Socket {
     pub fn buffer_size(&self) -> Option<usize> {
         (self.handle.is_some() && !self.destroyed()).then(|| self.writable_length())
     }
-    /// `socket.bytesWritten`: bytes written on this handle plus bytes still queued.
+    /// `socket.bytesWritten`: bytes written on this handle plus bytes still queued (and,
+    /// once a connection that never came is destroyed, its first write, as Node's
+    /// `_pendingData` stays counted).
     pub fn bytes_written(&self) -> u64 {
-        self.queue.sent + self.queue.len() as u64
+        self.queue.sent + self.queue.len() as u64 + self.parked_bytes
     }
     /// `socket.bytesRead`.
     pub fn bytes_read(&self) -> u64 {
@@ -798,6 +804,11 @@ impl Socket {
             return;
         }
         self.destroyed = true;
+        if !self.stream_open {
+            // net's _writeGeneric parked the first write in `_pendingData` until
+            // 'connect'; nothing clears it when the connection never comes.
+            self.parked_bytes = self.queue.front().map_or(0, |(_, n)| n as u64);
+        }
         self.connecting = false;
         self.timer.clear();
         // Happy eyeballs mid-algorithm: abort the attempts; their ECANCELED reports come
@@ -908,6 +919,7 @@ impl Socket {
         self.error_emitted = false;
         self.need_drain = false;
         self.pending_write = None;
+        self.parked_bytes = 0;
         self.destroy_on_finish = false;
         self.prefinished = false;
         self.reset_on_connect = false;

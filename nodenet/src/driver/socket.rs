@@ -681,6 +681,12 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// One read (the runtime's [`RtStream::poll_read_chunk`]) handed to the core.
     fn try_read(&mut self, now: &mut LazyNow<R>, cx: &mut Context<'_>) -> bool {
+        self.read_once(now, cx, true)
+    }
+
+    /// [`try_read`](Self::try_read); `look_again`: a partial read may be followed at once
+    /// by one more (see below), which may not.
+    fn read_once(&mut self, now: &mut LazyNow<R>, cx: &mut Context<'_>, look_again: bool) -> bool {
         if !self.0.reading || self.0.reads_elsewhere {
             return false;
         }
@@ -711,7 +717,15 @@ impl<R: Runtime> SocketDriver<R> {
                 let first = state.core.bytes_read() == 0;
                 state.read_now = first && state.read_partial;
                 state.read_drained = chunk.short && !state.read_now;
-                let again = state.read_now;
+                // After any other partial read, look once more the way the next poll
+                // would (tokio: its readiness, which keeps a hang-up; smol, std: a
+                // `recv`, which they make before every wait anyway), but now, before the
+                // user hears of the bytes: whether the reset came with them is decided
+                // by what was there when they were read (libuv's `EPOLLHUP` of the same
+                // poll), not by how long the user's handling took (a reset arriving
+                // meanwhile is `ECONNRESET`, as in Node). Once: a re-read that returns
+                // bytes again leaves the rest to the next poll.
+                let again = look_again && state.read_partial;
                 let at = now.for_input(&state.core);
                 if chunk.data.is_empty() {
                     state.reading = false;
@@ -724,7 +738,7 @@ impl<R: Runtime> SocketDriver<R> {
                 // is then a later reset, `ECONNRESET`, as in Node, not one that came with
                 // the bytes.
                 if again {
-                    self.try_read(now, cx);
+                    self.read_once(now, cx, false);
                 }
                 true
             }

@@ -161,6 +161,7 @@ pub fn socket_property(core: &nodenet_core::Socket, property: &str) -> PropertyV
         "writableFinished" => PropertyValue::Bool(core.writable_finished()),
         "readableEnded" => PropertyValue::Bool(core.readable_ended()),
         "writableLength" => PropertyValue::Number(core.writable_length() as f64),
+        "readableLength" => PropertyValue::Number(core.readable_length() as f64),
         "bufferSize" => core.buffer_size().map_or(PropertyValue::Undefined, |n| {
             PropertyValue::Number(n as f64)
         }),
