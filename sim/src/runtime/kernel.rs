@@ -393,6 +393,19 @@ impl End {
         }
     }
 
+    /// The socket on this end closed: it takes nothing more and drops what it left
+    /// unread. `None` when it had already closed, else whether bytes were left unread.
+    pub(crate) fn release(&mut self) -> Option<bool> {
+        if self.closed {
+            return None;
+        }
+        self.closed = true;
+        self.sock = None;
+        let unread = self.incoming.len > 0;
+        self.incoming.discard();
+        Some(unread)
+    }
+
     /// The connection is unusable from this end (`reset` or `timed_out`).
     pub(crate) fn failed(&self) -> Option<ErrorCode> {
         if self.reset_after_fin {

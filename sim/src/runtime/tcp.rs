@@ -792,14 +792,9 @@ impl State {
         if self.conns[conn].unix {
             return self.close_unix_end(conn, side, reset);
         }
-        let end = &mut self.conns[conn].ends[side];
-        if end.closed {
+        let Some(unread) = self.conns[conn].ends[side].release() else {
             return;
-        }
-        end.closed = true;
-        end.sock = None;
-        let unread = end.incoming.len > 0;
-        end.incoming.discard();
+        };
         self.held_pipes.remove(&(conn, side));
         let end = &self.conns[conn].ends[side];
         if end.failed().is_some() {

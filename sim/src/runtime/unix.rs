@@ -222,14 +222,9 @@ impl State {
     /// bytes this end left unread, or a connection never accepted, leave it a pending
     /// `ECONNRESET`.
     pub(crate) fn close_unix_end(&mut self, conn: ConnId, side: usize, embryo: bool) {
-        let end = &mut self.conns[conn].ends[side];
-        if end.closed {
+        let Some(unread) = self.conns[conn].ends[side].release() else {
             return;
-        }
-        end.closed = true;
-        end.sock = None;
-        let unread = end.incoming.len > 0;
-        end.incoming.discard();
+        };
         let peer = &mut self.conns[conn].ends[1 - side];
         if peer.closed {
             return;
