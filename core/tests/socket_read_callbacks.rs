@@ -85,6 +85,75 @@ fn callbacks_stay_in_write_order_behind_a_waiting_completion() {
     assert_eq!(evs.first(), Some(&SocketEvent::Drain));
 }
 
+/// The write made in the second `'data'` handler while the first write's completion
+/// waits behind that read: Node's Writable still counts the first write in
+/// `state.length` (its `afterWrite` has not run), so even a small write returns `false`
+/// and is owed a `'drain'`, which comes once, first, when the first write's completion
+/// runs (the small one goes out from there at once, its callback follows).
+/// node (v20, loopback: an 8 MiB write partly taken, then `x` arrives and the `'data'`
+/// handler writes `y`): `write(big)->false, data x, write(y)->false (needDrain true),
+/// drain, cb big, cb y`.
+#[test]
+fn small_write_behind_a_waiting_completion_counts_the_earlier_write() {
+    let mut h = H::connected();
+    h.s.handle_data(b("one"), h.now);
+    h.s.handle_data(b("two"), h.now);
+    assert_eq!(h.next_names(1), ["data"]);
+    let big = bytes::Bytes::from(vec![7u8; 32 * 1024]);
+    let w1 = h.s.write_tracked_dispatch(big, |_| Ok(1000), h.now);
+    assert!(!w1.ok);
+    h.flush_all(); // the rest goes out inside the handler: its completion waits
+    assert_eq!(h.next_names(1), ["data"]);
+    let w2 = h.s.write_tracked_dispatch(b("y"), |c| Ok(c.len()), h.now);
+    assert!(!w2.ok, "the first write is still in Node's state.length");
+    assert!(h.s.writable_need_drain());
+    h.flush_all();
+    let evs = h.evs();
+    assert_eq!(
+        evs,
+        [
+            SocketEvent::Drain,
+            SocketEvent::WriteDone {
+                id: w1.id,
+                result: Ok(())
+            },
+            SocketEvent::WriteDone {
+                id: w2.id,
+                result: Ok(())
+            },
+        ]
+    );
+    assert!(!h.s.writable_need_drain());
+    // Once the completion ran, the same small write returns true again.
+    assert!(
+        h.s.write_tracked_dispatch(b("z"), |c| Ok(c.len()), h.now)
+            .ok
+    );
+}
+
+/// Node adds the lengths: a 10 KiB write whose completion waits plus a new 8 KiB one
+/// reach the 16 KiB highWaterMark (each alone stays below it); 10 KiB plus 5 KiB do not.
+/// Writes without a callback count alike.
+#[test]
+fn waiting_completion_and_new_write_add_up_to_the_high_water_mark() {
+    for (second, ok) in [(8 * 1024, false), (5 * 1024, true)] {
+        let mut h = H::connected();
+        h.s.handle_data(b("one"), h.now);
+        h.s.handle_data(b("two"), h.now);
+        assert_eq!(h.next_names(1), ["data"]);
+        let first = bytes::Bytes::from(vec![7u8; 10 * 1024]);
+        assert!(h.s.write_dispatch(first, |_| Ok(1000), h.now));
+        h.flush_all();
+        assert_eq!(h.s.writable_length(), 0, "the bytes left at once");
+        assert_eq!(h.next_names(1), ["data"]);
+        let data = bytes::Bytes::from(vec![8u8; second]);
+        assert_eq!(h.s.write_dispatch(data, |c| Ok(c.len()), h.now), ok);
+        h.flush_all();
+        let names = h.names();
+        assert_eq!(names, if ok { vec![] } else { vec!["drain"] });
+    }
+}
+
 /// With no read waiting, such a completion is a tick after the handler, as before.
 #[test]
 fn drain_of_a_write_completed_in_the_last_data_handler_is_a_tick() {

@@ -41,8 +41,14 @@ pub(crate) enum LaterRead {
     /// libuv completes such a write after the reads of the current readiness (its
     /// callback is fed to the next loop iteration), so the callbacks of the writes it
     /// finished and the `Drain` check wait behind those reads. The bytes left the queue
-    /// at once.
-    Written(Vec<WriteId>),
+    /// at once; `bytes` is the whole length of the writes it finished, which Node's
+    /// Writable `state.length` keeps counting until their completion runs.
+    Written {
+        /// The callbacks of the writes it finished, in write order.
+        done: Vec<WriteId>,
+        /// The full length of the writes it finished.
+        bytes: usize,
+    },
     /// The FIN completed while reads wait: libuv's shutdown callback comes after the
     /// reads of the current readiness too, so `Finish` waits behind them.
     Shutdown,
@@ -89,7 +95,20 @@ impl LaterReads {
         self.0.as_ref().is_some_and(|w| {
             w.queue
                 .iter()
-                .any(|(r, _)| matches!(r, LaterRead::Written(_)))
+                .any(|(r, _)| matches!(r, LaterRead::Written { .. }))
+        })
+    }
+
+    /// The length of the writes whose completion waits (see [`LaterRead::Written`]).
+    fn unreported_write_bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, |w| {
+            w.queue
+                .iter()
+                .map(|(r, _)| match r {
+                    LaterRead::Written { bytes, .. } => *bytes,
+                    _ => 0,
+                })
+                .sum()
         })
     }
 
@@ -112,7 +131,7 @@ impl LaterReads {
         std::mem::take(&mut w.queue)
             .into_iter()
             .flat_map(|(r, _)| match r {
-                LaterRead::Written(done) => done,
+                LaterRead::Written { done, .. } => done,
                 _ => Vec::new(),
             })
             .collect()
@@ -177,6 +196,13 @@ impl Socket {
         self.later_reads.has_write_completion()
     }
 
+    /// Bytes of writes the backend finished whose completion the user has not been told
+    /// of yet (it waits behind reads): Node's `state.length` still counts them, so they
+    /// count toward the next `write()`'s return value.
+    pub(crate) fn unreported_write_bytes(&self) -> usize {
+        self.later_reads.unreported_write_bytes()
+    }
+
     /// Keep a completion for its turn behind the waiting reads.
     pub(crate) fn defer_completion(&mut self, completion: LaterRead, now: Instant) {
         self.later_reads.push(completion, now);
@@ -190,8 +216,11 @@ impl Socket {
             LaterRead::Data(data) => self.read_data(data, now),
             LaterRead::Eof => self.read_eof(now),
             LaterRead::Error(code) => self.read_error(code, now),
-            LaterRead::Written(done) => {
-                // Node's afterWrite: `'drain'` when nothing is left and one is due.
+            LaterRead::Written { done, .. } => {
+                // Node's afterWrite: `'drain'` when nothing is left and one is due. A
+                // later write whose own completion still waits behind reads does not
+                // count: Node dispatches it from this write's completion (clearBuffer),
+                // where the kernel takes it at once, as it did for the backend.
                 if self.need_drain && self.queue.is_empty() && !self.ending {
                     self.need_drain = false;
                     self.ticks.push_back(Tick::Drain);

@@ -242,7 +242,9 @@ impl Socket {
                 self.flush();
             }
         }
-        let len = self.queue.node_len();
+        // Node's `state.length`: a write the backend finished while reads wait is still
+        // in flight for Node until its completion runs behind them.
+        let len = self.queue.node_len() + self.unreported_write_bytes();
         let ok = len < self.high_water_mark || len == 0;
         if !ok {
             self.need_drain = true;
@@ -351,11 +353,14 @@ impl Socket {
         }
         self.timer.refresh(now);
         if self.reads_waiting() {
-            // The bytes are gone; their completion comes behind the waiting reads.
+            // The bytes are gone; their completion comes behind the waiting reads, and
+            // until then the writes it finished still count as Node's `state.length`.
             let mut done = Vec::new();
+            let before = self.queue.node_len();
             self.queue.advance(n, |id| done.push(id));
-            if !done.is_empty() || (self.need_drain && self.queue.is_empty()) {
-                self.defer_completion(LaterRead::Written(done), now);
+            let bytes = before - self.queue.node_len();
+            if bytes > 0 || !done.is_empty() || (self.need_drain && self.queue.is_empty()) {
+                self.defer_completion(LaterRead::Written { done, bytes }, now);
             }
             if self.queue.is_empty() {
                 self.flush();
