@@ -389,6 +389,64 @@ fn reset_and_destroy_when_connected() {
     assert_eq!(h.names(), ["close(false)"]);
 }
 
+/// `end()` then `resetAndDestroy()` while the FIN is in flight: libuv refuses the reset
+/// (`uv_tcp_close_reset` → `EINVAL` while the shutdown request is pending) and Node emits
+/// `'error'` `reset EINVAL` at once; no RST goes out (the FIN stands). Node never emits
+/// `'close'` then (the handle leaks); nodenet closes normally and does.
+/// node (v20, loopback): `error EINVAL "Error: reset EINVAL" syscall reset`, then end's
+/// callback with `ERR_STREAM_DESTROYED`, no `close`.
+#[test]
+fn reset_and_destroy_while_the_fin_is_in_flight_is_refused_then_closes() {
+    let mut h = H::connected();
+    h.s.end(h.now).unwrap();
+    assert_eq!(h.cmds(), [Command::Shutdown]);
+    h.s.handle_shutdown(Ok(()), h.now); // the backend sent the FIN at once
+    h.s.reset_and_destroy().unwrap();
+    assert!(h.s.destroyed());
+    assert_eq!(h.cmds(), [Command::Close { reset: false }]);
+    let evs = h.evs();
+    let err = error_of(&evs);
+    assert_eq!(err.code(), ErrorCode::EINVAL);
+    assert_eq!(err.syscall(), Some("reset"));
+    assert_eq!(err.to_string(), "Error: reset EINVAL");
+    assert_eq!(
+        evs.iter().map(name).collect::<Vec<_>>(),
+        ["error", "close(false)"]
+    );
+    // The stream was destroyed, not errored: end() now reports a destroyed stream.
+    assert_eq!(
+        h.s.end(h.now).unwrap_err().code(),
+        ErrorCode::ERR_STREAM_DESTROYED
+    );
+}
+
+/// Once `Finish` was delivered the shutdown request is over and the reset goes through.
+#[test]
+fn reset_and_destroy_after_finish_resets() {
+    let mut h = H::connected();
+    h.s.end(h.now).unwrap();
+    h.cmds();
+    h.s.handle_shutdown(Ok(()), h.now);
+    assert_eq!(h.names(), ["finish"]);
+    h.s.reset_and_destroy().unwrap();
+    assert_eq!(h.cmds(), [Command::Close { reset: true }]);
+    assert_eq!(h.names(), ["close(false)"]);
+}
+
+/// `end()` with writes still queued has not asked for the FIN yet: the reset is allowed.
+#[test]
+fn reset_and_destroy_while_ending_with_queued_writes_resets() {
+    let mut h = H::connected();
+    h.write("x");
+    h.s.end(h.now).unwrap();
+    h.s.reset_and_destroy().unwrap();
+    let cmds = h.cmds();
+    assert!(!cmds.contains(&Command::Shutdown));
+    assert_eq!(cmds.last(), Some(&Command::Close { reset: true }));
+    let evs = h.evs();
+    assert!(!evs.iter().any(|e| matches!(e, SocketEvent::Error(_))));
+}
+
 #[test]
 fn reset_and_destroy_fails_queued_writes() {
     let mut h = H::connected();

@@ -33,7 +33,7 @@ use std::time::Instant;
 use inline_deque::InlineDeque;
 
 use crate::address::Family;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::options::{Endpoint, SocketOptions};
 
 pub use connect::{ConnectOptions, ADDRCONFIG};
@@ -545,11 +545,27 @@ impl Socket {
     /// local `Close { had_error: Some(false) }`). Deferred until `Connect` while
     /// connecting; without a handle it destroys with `ERR_SOCKET_CLOSED`; on an IPC
     /// socket it fails with `ERR_INVALID_HANDLE_TYPE` (Node throws).
+    ///
+    /// While the FIN of an `end()` is in flight (requested, its completion not yet
+    /// delivered as `Finish`) libuv refuses the reset (`uv_tcp_close_reset` returns
+    /// `EINVAL` while a shutdown request is pending) and Node emits `Error` `reset
+    /// EINVAL` at once, before anything already queued; the socket is destroyed anyway
+    /// (without erroring the stream: `end`'s callback still gets
+    /// `ERR_STREAM_DESTROYED`), and no RST is sent: the FIN stands. Node then never
+    /// closes the handle and never emits `'close'`; nodenet, deliberately, closes the
+    /// socket normally and emits `Close { had_error: Some(false) }` (a descriptor is
+    /// not leaked).
     pub fn reset_and_destroy(&mut self) -> Result<()> {
         match self.handle {
             Some(HandleKind::Pipe) => Err(Error::invalid_handle_type()),
             Some(HandleKind::Tcp) if self.connecting => {
                 self.reset_on_connect = true;
+                Ok(())
+            }
+            Some(HandleKind::Tcp) if self.shutdown_sent && !self.finished => {
+                self.destroy_inner(None, false);
+                let refused = Error::errno_exception(ErrorCode::EINVAL, "reset");
+                self.events.push_front(SocketEvent::Error(refused));
                 Ok(())
             }
             Some(HandleKind::Tcp) => {

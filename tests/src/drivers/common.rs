@@ -310,6 +310,10 @@ impl Callbacks {
                 out.push(Event::Finish);
                 out
             }
+            // A refused reset (`reset EINVAL`, the FIN in flight) is emitted by net's
+            // `_destroy` directly, without erroring the stream: the end callbacks wait
+            // for the close, with `ERR_STREAM_DESTROYED`.
+            SocketEvent::Error(e) if e.syscall() == Some("reset") => vec![error_event(e)],
             SocketEvent::Error(e) => {
                 let mut out = ends(self, Some(code(e.clone())));
                 out.push(error_event(e));
