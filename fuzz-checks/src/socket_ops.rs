@@ -5,7 +5,9 @@
 //!
 //! Invariants checked (per lifecycle; `connect` after `destroy` starts a new one):
 //! `Close` exactly once and last (only failed `WriteDone`s may follow); at most one
-//! `Error`, before `Close`, and `Close { had_error }` agreeing with it; no `Data` after
+//! `Error`, before `Close`, and `Close { had_error }` agreeing with it (a refused
+//! `resetAndDestroy()`'s `reset` error is emitted directly, as Node emits it, and does not
+//! make the close an error close); no `Data` after
 //! `End`; `Connect` before `Data`; `Drain` only after a `write` returned `false`; one
 //! `WriteDone` per write with a callback and none for a write without; bytes reach the backend in write order and `Data` carries the
 //! backend's bytes in order; stale completions produce nothing; no IO command after
@@ -213,6 +215,9 @@ struct Kernel {
 struct Lifecycle {
     closed: bool,
     errors: usize,
+    /// `resetAndDestroy()` refused while a FIN was in flight: Node emits its `reset`
+    /// error directly, not through `destroy(err)`, so `Close` reports no error.
+    refused_resets: usize,
     ended: bool,
     connected: bool,
     finished: bool,
@@ -355,8 +360,8 @@ impl Run {
         match ev {
             SocketEvent::Close { had_error } => {
                 let consistent = match had_error {
-                    Some(true) => l.errors == 1,
-                    Some(false) => l.errors == 0,
+                    Some(true) => l.errors == 1 && l.refused_resets == 0,
+                    Some(false) => l.errors == l.refused_resets,
                     None => true,
                 };
                 self.check(consistent, "Close.had_error disagrees with Error events");
@@ -371,6 +376,9 @@ impl Run {
                 self.check(l.errors == 0, "a second Error");
                 self.check(is_node_code(e.code()), "Error with a non-Node code");
                 self.life.errors += 1;
+                if e.syscall() == Some("reset") {
+                    self.life.refused_resets += 1;
+                }
             }
             SocketEvent::Connect => {
                 self.check(!l.connected, "Connect twice in one lifecycle");
