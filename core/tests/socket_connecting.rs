@@ -167,6 +167,12 @@ fn a_connect_that_fails_at_once_names_the_local_socket() {
         assert_eq!(e.message(), shown);
         assert_eq!((e.local_address(), e.local_port()), (None, None));
         assert_eq!(name(evs.last().unwrap()), "close(true)");
+        // Node's synchronous path destroys directly: no 'connectionAttemptFailed'.
+        assert!(
+            !evs.iter()
+                .any(|ev| matches!(ev, SocketEvent::ConnectionAttemptFailed { .. })),
+            "{evs:?}"
+        );
     }
 }
 

@@ -796,7 +796,9 @@ impl Socket {
     /// The `connect(2)` call of a TCP attempt failed at once (`ENETUNREACH` for an
     /// unroutable address, `EINVAL` for a bad scope): Node's synchronous path, whose
     /// message ends with the socket's `getsockname` (` - Local (0.0.0.0:0)`, or the bound
-    /// address) without setting `localAddress`/`localPort`. Otherwise as
+    /// address) without setting `localAddress`/`localPort`, and without
+    /// `ConnectionAttemptFailed` (Node emits it only for a completion; with several
+    /// addresses, `autoSelectFamily`, it does). Otherwise as
     /// [`handle_connect_failed`](Self::handle_connect_failed). A local port 0 shows as 0
     /// (the kernel's choice is not known here). A pipe's is reported as by
     /// `handle_connect_failed`.
@@ -835,12 +837,16 @@ impl Socket {
             }
         };
         self.connecting = false;
-        self.events.push_back(SocketEvent::ConnectionAttemptFailed {
-            address: a.address,
-            port: a.port,
-            family: a.family,
-            error: err.clone(),
-        });
+        // Node's internalConnect destroys with a synchronous connect error directly; only
+        // afterConnect (a completion) emits 'connectionAttemptFailed'.
+        if !(at_once && a.family.is_some()) {
+            self.events.push_back(SocketEvent::ConnectionAttemptFailed {
+                address: a.address,
+                port: a.port,
+                family: a.family,
+                error: err.clone(),
+            });
+        }
         self.destroy_inner(Some(err), false);
     }
 

@@ -71,6 +71,15 @@ impl State {
             Endpoint::Tcp(a) => *a,
             Endpoint::Pipe(path) => return self.connect_unix(host, path),
         };
+        // Linux's tcp_v4_connect/tcp_v6_connect refuse a broadcast or multicast
+        // destination in the connect(2) call itself: no route takes TCP there.
+        let no_tcp_route = match dst.ip() {
+            IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
+            IpAddr::V6(v6) => v6.is_multicast(),
+        };
+        if no_tcp_route {
+            return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
+        }
         let local_ip = local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified());
         if let Some(ip) = local_ip {
             if !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
