@@ -114,6 +114,14 @@ impl OsStream for TokioStream {
         cx: &mut Context<'_>,
         _drained: bool,
     ) -> Poll<io::Result<ReadChunk>> {
+        // Readiness first: most calls find the stream not readable (the read after a
+        // short one, which cleared tokio's readiness), and they return here without
+        // touching the pool.
+        match self.poll_read_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
         READ_POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             pool.clear();
