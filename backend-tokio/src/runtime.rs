@@ -79,13 +79,15 @@ impl OsStream for TokioStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         // Through tokio's readiness (`try_io` clears it on `EAGAIN`), as `send`/`sendmsg`.
         let mut sent = false;
-        let mut send = || {
-            sent = true;
-            send_now(self, bufs)
-        };
         let r = match self {
-            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, &mut send),
-            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, &mut send),
+            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, || {
+                sent = true;
+                send_now(s, bufs)
+            }),
+            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, || {
+                sent = true;
+                send_now(s, bufs)
+            }),
         };
         match r {
             // tokio answers WouldBlock without a syscall until its reactor has seen the

@@ -336,14 +336,21 @@ pub fn take_bytes_mut_chunk(pool: &mut BytesMut) -> Bytes {
 /// `sendmsg(2)` (several): the socket calls skip the VFS layer that `write`/`writev`
 /// go through, and `MSG_NOSIGNAL` turns a write to a reset peer into `EPIPE` instead of
 /// a `SIGPIPE`, whatever the process's signal disposition. What every backend's
-/// [`OsStream::try_write_vectored`] does.
+/// [`OsStream::try_write_vectored`] does. Straight through rustix (on Linux a raw
+/// syscall: no socket2 wrapper, no libc cancellation-point bookkeeping); `EINTR` is
+/// returned as `Interrupted`, which every caller retries.
 pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-    let sock = socket2::SockRef::from(socket);
-    let flags = rustix::net::SendFlags::NOSIGNAL.bits() as std::ffi::c_int;
-    match bufs {
-        [one] => sock.send_with_flags(one, flags),
-        _ => sock.send_vectored_with_flags(bufs, flags),
-    }
+    let flags = rustix::net::SendFlags::NOSIGNAL;
+    let sent = match bufs {
+        [one] => rustix::net::send(socket, one, flags),
+        _ => rustix::net::sendmsg(
+            socket,
+            bufs,
+            &mut rustix::net::SendAncillaryBuffer::default(),
+            flags,
+        ),
+    };
+    sent.map_err(io::Error::from)
 }
 
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
