@@ -379,7 +379,10 @@ impl<R: Runtime> SocketDriver<R> {
             if self.poll_requests(cx, &mut now) || self.run_commands(&mut now) {
                 continue;
             }
-            if let Some(t) = self.0.core.poll_timeout() {
+            // Asked once per round: the IO below changes no timer unless it made
+            // progress, and progress starts a new round.
+            let deadline = self.0.core.poll_timeout();
+            if let Some(t) = deadline {
                 let at = now.get();
                 if t <= at {
                     self.0.core.handle_timeout(at);
@@ -400,7 +403,7 @@ impl<R: Runtime> SocketDriver<R> {
             if progress {
                 continue;
             }
-            let Some(deadline) = self.0.core.poll_timeout() else {
+            let Some(deadline) = deadline else {
                 if self.0.stream.is_none()
                     && self.0.attempts.is_empty()
                     && self.0.resolving.is_none()
