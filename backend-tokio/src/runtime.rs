@@ -152,6 +152,20 @@ impl OsStream for TokioStream {
             r => Poll::Ready(r),
         }
     }
+    /// A look at tokio's readiness (no waker registered, no coop budget spent) and a
+    /// `recv` through `try_io` only when it says readable. A reset or FIN that came
+    /// with the partial read is still seen: it raised tokio's read-closed readiness,
+    /// which clearing after a short read never removes.
+    fn read_chunk_again(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.read_pool(true)? {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            r => Some(r),
+        }
+    }
     /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
     /// cleared by its own read calls, so a raw `recv` would leave a stale readiness and
     /// spin.
@@ -205,44 +219,57 @@ impl TokioStream {
     /// echo reuses one 64 KiB buffer as a raw tokio loop does; a smaller read is copied
     /// into a chunk of its own size ([`take_bytes_mut_chunk`]).
     fn read_pool(&self, through_tokio: bool) -> Option<io::Result<ReadChunk>> {
-        READ_POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            pool.clear();
-            if pool.capacity() < READ_CHUNK {
-                pool.reserve(READ_CHUNK);
-            }
-            let room = pool.capacity();
-            let read = if through_tokio {
-                let mut got = None;
-                let mut recv = || {
-                    let r = recv_into(self.as_fd(), &mut pool);
-                    let clear = match &r {
-                        Ok(n) => *n > 0 && *n < room,
-                        Err(e) => e.kind() == io::ErrorKind::WouldBlock,
-                    };
-                    got = Some(r);
-                    // `WouldBlock` is how `try_io` is told to clear the readiness; the
-                    // read's own answer is in `got`.
-                    if clear {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    } else {
-                        Ok(())
-                    }
-                };
-                let _ = match self {
-                    TokioStream::Tcp(s) => s.try_io(Interest::READABLE, &mut recv),
-                    TokioStream::Unix(s) => s.try_io(Interest::READABLE, &mut recv),
-                };
-                got?
+        if !through_tokio {
+            return Some(recv_chunk(self.as_fd()).0);
+        }
+        // The pool is touched only inside the closure, which `try_io` runs only when
+        // tokio holds a readable readiness.
+        let mut got = None;
+        let mut recv = || {
+            let (read, clear) = recv_chunk(self.as_fd());
+            got = Some(read);
+            // `WouldBlock` is how `try_io` is told to clear the readiness; the read's
+            // own answer is in `got`.
+            if clear {
+                Err(io::ErrorKind::WouldBlock.into())
             } else {
-                recv_into(self.as_fd(), &mut pool)
-            };
-            Some(read.map(|n| ReadChunk {
-                short: n > 0 && n < room,
-                data: take_bytes_mut_chunk(&mut pool),
-            }))
-        })
+                Ok(())
+            }
+        };
+        let _ = match self {
+            TokioStream::Tcp(s) => s.try_io(Interest::READABLE, &mut recv),
+            TokioStream::Unix(s) => s.try_io(Interest::READABLE, &mut recv),
+        };
+        got
     }
+}
+
+/// One `recv(2)` into the per-thread pool (see [`TokioStream::read_pool`]): the chunk,
+/// and whether the kernel's buffer is now empty (a short read, or `EAGAIN`), which is
+/// when tokio's readiness is cleared.
+fn recv_chunk(fd: BorrowedFd<'_>) -> (io::Result<ReadChunk>, bool) {
+    READ_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() < READ_CHUNK {
+            pool.reserve(READ_CHUNK);
+        }
+        let room = pool.capacity();
+        match recv_into(fd, &mut pool) {
+            Ok(n) => {
+                let short = n > 0 && n < room;
+                let chunk = ReadChunk {
+                    short,
+                    data: take_bytes_mut_chunk(&mut pool),
+                };
+                (Ok(chunk), short)
+            }
+            Err(e) => {
+                let empty = e.kind() == io::ErrorKind::WouldBlock;
+                (Err(e), empty)
+            }
+        }
+    })
 }
 
 /// One `recv(2)` appended to `buf`'s spare capacity (`EINTR` retried): the bytes read,

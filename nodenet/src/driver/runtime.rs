@@ -173,6 +173,23 @@ pub trait OsStream: AsFd + Send + 'static {
     fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
         self.poll_read_chunk(cx, false)
     }
+    /// The read the driver makes right after a partial read, before the user hears of
+    /// its bytes (whether a reset came with them): what the stream has now, or `None`.
+    /// The driver polls the stream again with [`poll_read_chunk`](Self::poll_read_chunk)
+    /// before it waits, so `None` need not register the waker. The default is
+    /// `poll_read_chunk(cx, drained)`; tokio overrides it with a look at its readiness
+    /// (an atomic load) and a `recv` only when that says readable, skipping the waker
+    /// registration (a lock in tokio's reactor) that the driver's next poll makes anyway.
+    fn read_chunk_again(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.poll_read_chunk(cx, drained) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
+    }
     /// One read straight into the caller's buffer (Node's `onread`, see
     /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
     /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
@@ -697,6 +714,19 @@ pub trait RtStream: Send + 'static {
     /// [`OsStream::poll_read_chunk_now`]); the default is `poll_read_chunk(cx, false)`.
     fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
         self.poll_read_chunk(cx, false)
+    }
+    /// The read right after a partial read (see [`OsStream::read_chunk_again`]): what
+    /// the stream has now, or `None`, possibly without registering the waker. The
+    /// default is `poll_read_chunk(cx, drained)`.
+    fn read_chunk_again(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.poll_read_chunk(cx, drained) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
     }
     /// One read straight into the caller's buffer (see [`OsStream::poll_read_into`]).
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;

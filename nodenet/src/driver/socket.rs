@@ -700,6 +700,13 @@ impl<R: Runtime> SocketDriver<R> {
         };
         let poll = if state.read_now {
             stream.poll_read_chunk_now(cx)
+        } else if !look_again {
+            // The look right after a partial read: `None` may leave the waker
+            // unregistered, which the next poll's read does.
+            match stream.read_chunk_again(cx, state.read_drained) {
+                Some(r) => Poll::Ready(r),
+                None => Poll::Pending,
+            }
         } else {
             stream.poll_read_chunk(cx, state.read_drained)
         };
