@@ -1,7 +1,7 @@
 //! The tokio [`OsRuntime`]: streams are tokio's own `TcpStream` and `UnixStream` (their
-//! `try_*` calls clear tokio's readiness on `WouldBlock`; reads take tokio's own
-//! `AsyncRead` path straight into the driver's buffer, where a short read clears the
-//! readiness; an accepted connection's first read asks the kernel before tokio's
+//! `try_*` calls clear tokio's readiness on `WouldBlock`; a read is one `recv` inside
+//! `try_io` into a per-thread pool, and a short read clears the readiness as tokio's own
+//! `AsyncRead` does; an accepted connection's first read asks the kernel before tokio's
 //! reactor has reported the stream, as tokio's own `accept` arranges for its streams),
 //! listeners are the std listeners in an `AsyncFd` (accept4 hands out a non-blocking
 //! socket that is registered once, by the socket that owns it), timers are
@@ -19,12 +19,11 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use nodenet::runtime::{
-    read_chunk_now, read_into_now, send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener,
-    OsRuntime, OsStream, ReadChunk, StdListener, StdStream, READ_CHUNK,
+    read_into_now, send_now, take_bytes_mut_chunk, Async, BoxFuture, OsListener, OsRuntime,
+    OsStream, ReadChunk, StdListener, StdStream, READ_CHUNK,
 };
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
-use tokio::io::AsyncReadExt;
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
@@ -79,13 +78,15 @@ impl OsStream for TokioStream {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         // Through tokio's readiness (`try_io` clears it on `EAGAIN`), as `send`/`sendmsg`.
         let mut sent = false;
-        let mut send = || {
-            sent = true;
-            send_now(self, bufs)
-        };
         let r = match self {
-            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, &mut send),
-            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, &mut send),
+            TokioStream::Tcp(s) => s.try_io(Interest::WRITABLE, || {
+                sent = true;
+                send_now(s, bufs)
+            }),
+            TokioStream::Unix(s) => s.try_io(Interest::WRITABLE, || {
+                sent = true;
+                send_now(s, bufs)
+            }),
         };
         match r {
             // tokio answers WouldBlock without a syscall until its reactor has seen the
@@ -103,57 +104,66 @@ impl OsStream for TokioStream {
             TokioStream::Unix(s) => s.poll_read_ready(cx),
         }
     }
-    /// tokio's own `AsyncRead` path (`read_buf` on a `TcpStream`, polled once; it holds no
-    /// state between polls) into a per-thread `BytesMut`: readiness first, then one read
-    /// into its spare capacity, and a short read clears tokio's readiness, so `drained` is
-    /// not needed. A large read is
-    /// split off the block, which the next read reclaims once the user dropped the chunk
-    /// (an echo reuses one block, as a raw tokio loop over one buffer does).
+    /// Readiness first (tokio's `poll_read_ready`, which registers the waker), then one
+    /// `recv(2)` inside tokio's `try_io` into the per-thread pool's spare capacity
+    /// ([`TokioStream::read_pool`]). A short read clears tokio's readiness, as tokio's own
+    /// `AsyncRead` does, so `drained` is not needed: the next call finds the stream not
+    /// readable and returns `Pending` without touching the pool or the kernel.
     fn poll_read_chunk(
         &mut self,
         cx: &mut Context<'_>,
         _drained: bool,
     ) -> Poll<io::Result<ReadChunk>> {
-        READ_POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            pool.clear();
-            if pool.capacity() < READ_CHUNK {
-                pool.reserve(READ_CHUNK);
+        loop {
+            match self.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
             }
-            let room = pool.capacity();
-            let read = match self {
-                TokioStream::Tcp(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
-                TokioStream::Unix(s) => std::pin::pin!(s.read_buf(&mut *pool)).poll(cx),
-            };
-            read.map_ok(|n| ReadChunk {
-                short: n > 0 && n < room,
-                data: take_bytes_mut_chunk(&mut pool),
-            })
-        })
+            match self.read_pool(true) {
+                // The kernel had nothing (tokio cleared its readiness) or tokio lost the
+                // readiness meanwhile: wait again, which registers the waker.
+                None => continue,
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Some(r) => return Poll::Ready(r),
+            }
+        }
     }
     /// One `recv` before any wait. tokio's readiness of a stream registered with
     /// `from_std` is empty until its reactor's first event for it (tokio marks the
     /// streams its own `accept` returns as ready instead), and waiting for that event
     /// costs an accepted connection a trip through the reactor, often a wake-up of
     /// another thread, for bytes that are usually there already. When tokio already
-    /// knows the stream readable, its own path reads (and clears the readiness after a
-    /// short read); otherwise one `recv` outside tokio, and tokio's path only when the
-    /// kernel had nothing, to register the waker. A `recv` tokio did not see can at
-    /// worst leave it a readiness that its next read finds stale (one `EAGAIN`, which
-    /// clears it), never a lost wake-up.
+    /// knows the stream readable, the `recv` goes through its `try_io` (which clears the
+    /// readiness after a short read or `EAGAIN`); otherwise one `recv` outside tokio, and
+    /// tokio's wait only when the kernel had nothing, to register the waker. A `recv`
+    /// tokio did not see can at worst leave it a readiness that its next read finds stale
+    /// (one `EAGAIN`, which clears it), never a lost wake-up.
     fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
-        // `try_io` runs the closure only when tokio holds a readable readiness, and an
-        // `Ok` leaves that readiness as it is.
-        let known = match self {
-            TokioStream::Tcp(s) => s.try_io(Interest::READABLE, || Ok(())),
-            TokioStream::Unix(s) => s.try_io(Interest::READABLE, || Ok(())),
+        let read = match self.read_pool(true) {
+            Some(r) => r,
+            None => match self.read_pool(false) {
+                Some(r) => r,
+                None => return self.poll_read_chunk(cx, true),
+            },
         };
-        if known.is_ok() {
-            return self.poll_read_chunk(cx, true);
-        }
-        match read_chunk_now(self) {
+        match read {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.poll_read_chunk(cx, true),
             r => Poll::Ready(r),
+        }
+    }
+    /// A look at tokio's readiness (no waker registered, no coop budget spent) and a
+    /// `recv` through `try_io` only when it says readable. A reset or FIN that came
+    /// with the partial read is still seen: it raised tokio's read-closed readiness,
+    /// which clearing after a short read never removes.
+    fn read_chunk_again(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.read_pool(true)? {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            r => Some(r),
         }
     }
     /// tokio's `AsyncRead::poll_read` into the caller's buffer: its readiness is only
@@ -196,6 +206,91 @@ impl OsStream for TokioStream {
     }
 }
 
+impl TokioStream {
+    /// One `recv(2)` into the per-thread `BytesMut` pool, as the chunk the core gets.
+    /// `through_tokio`: inside tokio's `try_io`, which runs it only when tokio holds a
+    /// readable readiness (`None` otherwise: nothing was asked of the kernel) and clears
+    /// that readiness when the read was short or said `EAGAIN`, exactly as tokio's own
+    /// `AsyncRead` does; without it, straight to the kernel.
+    ///
+    /// The kernel writes into the pool's spare capacity (nothing is zeroed first). A
+    /// read of 4 KiB or more is split off the block as the chunk (shared, no copy), and
+    /// once the user dropped it the next read's `reserve` reclaims the same block, so an
+    /// echo reuses one 64 KiB buffer as a raw tokio loop does; a smaller read is copied
+    /// into a chunk of its own size ([`take_bytes_mut_chunk`]).
+    fn read_pool(&self, through_tokio: bool) -> Option<io::Result<ReadChunk>> {
+        if !through_tokio {
+            return Some(recv_chunk(self.as_fd()).0);
+        }
+        // The pool is touched only inside the closure, which `try_io` runs only when
+        // tokio holds a readable readiness.
+        let mut got = None;
+        let mut recv = || {
+            let (read, clear) = recv_chunk(self.as_fd());
+            got = Some(read);
+            // `WouldBlock` is how `try_io` is told to clear the readiness; the read's
+            // own answer is in `got`.
+            if clear {
+                Err(io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(())
+            }
+        };
+        let _ = match self {
+            TokioStream::Tcp(s) => s.try_io(Interest::READABLE, &mut recv),
+            TokioStream::Unix(s) => s.try_io(Interest::READABLE, &mut recv),
+        };
+        got
+    }
+}
+
+/// One `recv(2)` into the per-thread pool (see [`TokioStream::read_pool`]): the chunk,
+/// and whether the kernel's buffer is now empty (a short read, or `EAGAIN`), which is
+/// when tokio's readiness is cleared.
+fn recv_chunk(fd: BorrowedFd<'_>) -> (io::Result<ReadChunk>, bool) {
+    READ_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.clear();
+        if pool.capacity() < READ_CHUNK {
+            pool.reserve(READ_CHUNK);
+        }
+        let room = pool.capacity();
+        match recv_into(fd, &mut pool) {
+            Ok(n) => {
+                let short = n > 0 && n < room;
+                let chunk = ReadChunk {
+                    short,
+                    data: take_bytes_mut_chunk(&mut pool),
+                };
+                (Ok(chunk), short)
+            }
+            Err(e) => {
+                let empty = e.kind() == io::ErrorKind::WouldBlock;
+                (Err(e), empty)
+            }
+        }
+    })
+}
+
+/// One `recv(2)` appended to `buf`'s spare capacity (`EINTR` retried): the bytes read,
+/// `Ok(0)` at end-of-stream, `WouldBlock` when the kernel holds nothing.
+#[allow(unsafe_code)]
+fn recv_into(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<usize> {
+    let n = loop {
+        let into = buf.spare_capacity_mut();
+        match rustix::net::recv(fd, into, rustix::net::RecvFlags::empty()) {
+            Ok(((filled, _), _)) => break filled.len(),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    // SAFETY: `recv` initialised the first `n` bytes of the spare capacity (rustix hands
+    // back exactly the prefix the kernel wrote, never more than the slice it was given),
+    // so the first `len + n` bytes of `buf` are initialised and within its capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
 /// accept4 with `SOCK_NONBLOCK | SOCK_CLOEXEC`: one syscall, and the socket is ready for
 /// the reactor as it comes.
 const ACCEPT_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
@@ -222,8 +317,8 @@ fn poll_accept_fd<L: std::os::fd::AsRawFd + AsFd>(
 /// Register a std listener for readability.
 ///
 /// tokio deprecated the safe `AsyncFd` constructors (its replacement is `unsafe`, which
-/// this crate forbids) because a `T: AsRawFd` could close or swap its descriptor while
-/// registered. A std listener owns its descriptor for its whole life and never changes
+/// this crate denies outside its read path) because a `T: AsRawFd` could close or swap
+/// its descriptor while registered. A std listener owns its descriptor for its whole life and never changes
 /// it, and `into_inner` deregisters before handing it back, so the requirement holds.
 #[allow(deprecated)]
 fn register_listener<L: std::os::fd::AsRawFd>(l: L) -> io::Result<AsyncFd<L>> {

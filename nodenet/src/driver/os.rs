@@ -43,6 +43,14 @@ impl<S: OsStream> RtStream for S {
         OsStream::poll_read_chunk_now(self, cx)
     }
     #[inline]
+    fn read_chunk_again(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        OsStream::read_chunk_again(self, cx, drained)
+    }
+    #[inline]
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         OsStream::poll_read_into(self, cx, buf)
     }

@@ -173,6 +173,23 @@ pub trait OsStream: AsFd + Send + 'static {
     fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
         self.poll_read_chunk(cx, false)
     }
+    /// The read the driver makes right after a partial read, before the user hears of
+    /// its bytes (whether a reset came with them): what the stream has now, or `None`.
+    /// The driver polls the stream again with [`poll_read_chunk`](Self::poll_read_chunk)
+    /// before it waits, so `None` need not register the waker. The default is
+    /// `poll_read_chunk(cx, drained)`; tokio overrides it with a look at its readiness
+    /// (an atomic load) and a `recv` only when that says readable, skipping the waker
+    /// registration (a lock in tokio's reactor) that the driver's next poll makes anyway.
+    fn read_chunk_again(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.poll_read_chunk(cx, drained) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
+    }
     /// One read straight into the caller's buffer (Node's `onread`, see
     /// `Socket::poll_event_into`): `Ok(n)` with the bytes in `buf[..n]`, `Ok(0)` at
     /// end-of-stream (it is never asked with an empty `buf`), or register the waker and
@@ -336,14 +353,21 @@ pub fn take_bytes_mut_chunk(pool: &mut BytesMut) -> Bytes {
 /// `sendmsg(2)` (several): the socket calls skip the VFS layer that `write`/`writev`
 /// go through, and `MSG_NOSIGNAL` turns a write to a reset peer into `EPIPE` instead of
 /// a `SIGPIPE`, whatever the process's signal disposition. What every backend's
-/// [`OsStream::try_write_vectored`] does.
+/// [`OsStream::try_write_vectored`] does. Straight through rustix (on Linux a raw
+/// syscall: no socket2 wrapper, no libc cancellation-point bookkeeping); `EINTR` is
+/// returned as `Interrupted`, which every caller retries.
 pub fn send_now(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-    let sock = socket2::SockRef::from(socket);
-    let flags = rustix::net::SendFlags::NOSIGNAL.bits() as std::ffi::c_int;
-    match bufs {
-        [one] => sock.send_with_flags(one, flags),
-        _ => sock.send_vectored_with_flags(bufs, flags),
-    }
+    let flags = rustix::net::SendFlags::NOSIGNAL;
+    let sent = match bufs {
+        [one] => rustix::net::send(socket, one, flags),
+        _ => rustix::net::sendmsg(
+            socket,
+            bufs,
+            &mut rustix::net::SendAncillaryBuffer::default(),
+            flags,
+        ),
+    };
+    sent.map_err(io::Error::from)
 }
 
 /// Room offered to one read: a read never returns more (libuv reads 64 KiB too).
@@ -690,6 +714,19 @@ pub trait RtStream: Send + 'static {
     /// [`OsStream::poll_read_chunk_now`]); the default is `poll_read_chunk(cx, false)`.
     fn poll_read_chunk_now(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadChunk>> {
         self.poll_read_chunk(cx, false)
+    }
+    /// The read right after a partial read (see [`OsStream::read_chunk_again`]): what
+    /// the stream has now, or `None`, possibly without registering the waker. The
+    /// default is `poll_read_chunk(cx, drained)`.
+    fn read_chunk_again(
+        &mut self,
+        cx: &mut Context<'_>,
+        drained: bool,
+    ) -> Option<io::Result<ReadChunk>> {
+        match self.poll_read_chunk(cx, drained) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
     }
     /// One read straight into the caller's buffer (see [`OsStream::poll_read_into`]).
     fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;

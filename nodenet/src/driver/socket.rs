@@ -379,7 +379,10 @@ impl<R: Runtime> SocketDriver<R> {
             if self.poll_requests(cx, &mut now) || self.run_commands(&mut now) {
                 continue;
             }
-            if let Some(t) = self.0.core.poll_timeout() {
+            // Asked once per round: the IO below changes no timer unless it made
+            // progress, and progress starts a new round.
+            let deadline = self.0.core.poll_timeout();
+            if let Some(t) = deadline {
                 let at = now.get();
                 if t <= at {
                     self.0.core.handle_timeout(at);
@@ -400,7 +403,7 @@ impl<R: Runtime> SocketDriver<R> {
             if progress {
                 continue;
             }
-            let Some(deadline) = self.0.core.poll_timeout() else {
+            let Some(deadline) = deadline else {
                 if self.0.stream.is_none()
                     && self.0.attempts.is_empty()
                     && self.0.resolving.is_none()
@@ -697,6 +700,13 @@ impl<R: Runtime> SocketDriver<R> {
         };
         let poll = if state.read_now {
             stream.poll_read_chunk_now(cx)
+        } else if !look_again {
+            // The look right after a partial read: `None` may leave the waker
+            // unregistered, which the next poll's read does.
+            match stream.read_chunk_again(cx, state.read_drained) {
+                Some(r) => Poll::Ready(r),
+                None => Poll::Pending,
+            }
         } else {
             stream.poll_read_chunk(cx, state.read_drained)
         };
