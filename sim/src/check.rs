@@ -131,7 +131,7 @@ impl Checker {
         &mut self,
         s: SocketId,
         offset: u64,
-        sources: impl Iterator<Item = &'a [u8]>,
+        sources: impl Iterator<Item = &'a [u8]> + Clone,
         copy: &Bytes,
     ) {
         let peer = self.sockets.get(s.0).and_then(|st| st.flags.peer);
@@ -342,17 +342,20 @@ impl Written {
         }
     }
 
-    /// Record the kernel's copy of `sources` at `offset`, if the sources are the written
-    /// chunks at that offset (same addresses); otherwise the bytes received from it are
-    /// compared.
+    /// Record the kernel's copy of `sources` at `offset`, if each source is the written
+    /// chunks at its offset (same addresses), or lies where an earlier recorded copy put
+    /// those bytes (a copy of a copy); otherwise the bytes received from it are compared.
     fn kernel_copy<'a>(
         &mut self,
         offset: usize,
-        sources: impl Iterator<Item = &'a [u8]>,
+        sources: impl Iterator<Item = &'a [u8]> + Clone,
         copy: &Bytes,
     ) {
         let len = copy.len();
-        if len == 0 || !self.written_at(offset, sources, len) {
+        if len == 0 {
+            return;
+        }
+        if !self.written_at(offset, sources.clone(), len) && !self.copied_at(offset, sources, len) {
             return;
         }
         if self.copies.capacity() == 0 {
@@ -364,6 +367,30 @@ impl Written {
             len,
             _keep: copy.clone(),
         });
+    }
+
+    /// The first `len` bytes of `sources`, laid end to end from `offset`, are each the
+    /// written chunks at their offset or where a recorded copy put those bytes.
+    fn copied_at<'a>(
+        &self,
+        offset: usize,
+        sources: impl Iterator<Item = &'a [u8]>,
+        len: usize,
+    ) -> bool {
+        let (mut pos, end) = (offset, offset + len);
+        for src in sources {
+            if pos == end {
+                break;
+            }
+            let piece = &src[..src.len().min(end - pos)];
+            if !self.written_at(pos, std::iter::once(piece), piece.len())
+                && !self.is_kernel_copy(pos, piece)
+            {
+                return false;
+            }
+            pos += piece.len();
+        }
+        pos == end
     }
 
     /// The written chunk holding stream offset `at`, by index.
@@ -381,6 +408,7 @@ impl Written {
     /// The first `len` bytes of `sources`, laid end to end from `offset`, are the
     /// written chunks there: the very same memory (`Bytes` never change, so the same
     /// address means the same bytes).
+    #[inline(always)]
     fn written_at<'a>(
         &self,
         offset: usize,
@@ -634,6 +662,35 @@ mod tests {
         assert!(!w.matches(2, &forged), "a corrupted join is caught");
         w.forget_before(6);
         assert!(w.copies.is_empty(), "received: forgotten");
+    }
+
+    /// A copy whose sources are partly an earlier recorded copy (at the offsets that copy
+    /// holds) and partly the written chunks is recorded too; a source from the earlier
+    /// copy at another offset is not, so what is received from it is compared.
+    #[test]
+    fn a_copy_of_a_recorded_copy_counts_at_its_offset_only() {
+        let (a, b, c) = (
+            Bytes::from_static(b"abcd"),
+            Bytes::from_static(b"efgh"),
+            Bytes::from_static(b"ijkl"),
+        );
+        let mut w = Written::default();
+        for x in [&a, &b, &c] {
+            w.push(x);
+        }
+        let first = Bytes::copy_from_slice(b"cdef");
+        w.kernel_copy(2, [&a[2..], &b[..2]].into_iter(), &first);
+        let second = Bytes::copy_from_slice(b"efghij");
+        w.kernel_copy(4, [&first[2..], &b[2..], &c[..2]].into_iter(), &second);
+        assert_eq!(w.copies.len(), 2);
+        assert!(w.is_kernel_copy(4, &second) && w.matches(5, &second[1..5]));
+        let shifted = Bytes::copy_from_slice(b"dghij");
+        w.kernel_copy(5, [&first[1..2], &b[2..], &c[..2]].into_iter(), &shifted);
+        assert_eq!(
+            w.copies.len(),
+            2,
+            "the first copy's bytes at another offset"
+        );
     }
 
     /// Through the checker: a peer's own bytes delivered twice are reported.

@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use nodenet_core::ErrorCode;
 
 use super::latency::Latency;
 use super::observe::SimChecker;
+use super::pool;
 use super::queue::EventQueue;
 use crate::faults::{Faults, Injected};
 use crate::rng::Rng;
@@ -212,9 +213,9 @@ impl Pipe {
         first
     }
 
-    /// The first chunk holds at least `n` bytes (a read of `n` needs no copy).
-    pub(crate) fn front_holds(&self, n: usize) -> bool {
-        self.chunks.front().is_some_and(|(_, d)| d.len() >= n)
+    /// The pieces of the first `k` chunks.
+    pub(crate) fn chunk_pieces(&self, k: usize) -> impl Iterator<Item = &[u8]> + Clone {
+        self.chunks.iter().take(k).map(|(_, d)| &d[..])
     }
 
     /// The first `n` bytes, as slices of the chunks.
@@ -227,23 +228,66 @@ impl Pipe {
         })
     }
 
-    /// Take `n` readable bytes from the front: a slice of the first chunk when it holds
-    /// them, else the chunks joined by a copy.
-    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+    /// Take `n` readable bytes from the front without copying them: a slice of the
+    /// first chunk when it holds them, else of the pool's copy they lie side by side in.
+    /// `None` when the read needs a copy (see [`Pipe::stretch`]).
+    pub(crate) fn take_slice(&mut self, n: usize) -> Option<Bytes> {
         let out = match self.chunks.front_mut() {
             Some((_, d)) if n < d.len() => d.split_to(n),
-            Some((_, d)) if n == d.len() => match self.chunks.pop_front() {
-                Some((_, d)) => d,
-                None => Bytes::new(),
-            },
-            _ => {
-                let joined = copy_to_pool(self.pieces(n), n);
-                self.advance(joined.len());
-                return joined;
-            }
+            Some((_, d)) if n == d.len() => self.chunks.pop_front().map(|(_, d)| d)?,
+            _ => return self.take_joined(n),
         };
         self.len -= out.len();
-        out
+        Some(out)
+    }
+
+    /// [`Pipe::take_slice`] of bytes across chunks (out of line: a read is usually
+    /// within one).
+    #[inline(never)]
+    fn take_joined(&mut self, n: usize) -> Option<Bytes> {
+        let joined = pool::slice_of(self.pieces(n), n)?;
+        self.advance(n);
+        Some(joined)
+    }
+
+    /// What one copy covers when a read of `n` bytes spans chunks: the chunks it spans
+    /// and those after them that no pool copy holds yet (their reads are then slices of
+    /// the copy too, rather than each a copy of its own). How many chunks, and their
+    /// bytes.
+    pub(crate) fn stretch(&self, n: usize) -> (usize, usize) {
+        let (mut k, mut len) = (0, 0);
+        for (_, d) in &self.chunks {
+            if len >= n && pool::in_copy(d) {
+                break;
+            }
+            k += 1;
+            len += d.len();
+        }
+        (k, len)
+    }
+
+    /// The first `k` chunks are now the slices of `copy` (their bytes, end to end).
+    pub(crate) fn rebase(&mut self, k: usize, copy: &Bytes) {
+        let mut at = 0;
+        for (_, d) in self.chunks.iter_mut().take(k) {
+            let n = d.len();
+            *d = copy.slice(at..at + n);
+            at += n;
+        }
+    }
+
+    /// Take `n` readable bytes from the front: a slice when possible, else a copy of
+    /// the stretch they start (see [`Pipe::stretch`]).
+    #[cfg(test)]
+    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        if let Some(d) = self.take_slice(n) {
+            return d;
+        }
+        let (k, len) = self.stretch(n);
+        let copy = pool::copy(self.chunk_pieces(k), len);
+        self.rebase(k, &copy);
+        self.advance(n);
+        copy.slice(..n)
     }
 
     /// Drop the first `n` bytes (read elsewhere).
@@ -281,53 +325,6 @@ impl Pipe {
         self.fin = None;
         self.held = false;
     }
-}
-
-thread_local! {
-    /// Reads joining several chunks copy into one block, split off per read and reused
-    /// once the readers dropped what they read (`reserve` reclaims it): no allocation per
-    /// read, and successive simulations reuse the memory.
-    static JOIN_POOL: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
-}
-
-/// The block a join (or a copying `send`) is copied into: room for what a typical
-/// simulation joins, so that the next one finds it unshared and reuses it (a smaller
-/// block is replaced several times per simulation, each a large `malloc` and `free`).
-const POOL_BLOCK: usize = 256 * 1024;
-
-/// Start the pool over at the beginning of its block, as a new simulation begins: once
-/// the previous simulations' reads are dropped the block is unshared and `reserve` takes
-/// it back without allocating. Without this a simulation began where the last one
-/// stopped, ran out of block midway while its own reads still held it, and paid for a
-/// new block (a large `malloc`, and a `free` that consolidates the heap) about every
-/// third echo seed.
-pub(crate) fn rewind_pool() {
-    JOIN_POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        pool.clear();
-        if pool.capacity() > 0 && pool.capacity() < POOL_BLOCK {
-            pool.reserve(POOL_BLOCK);
-        }
-    });
-}
-
-/// The first `n` bytes of `pieces`, copied into one buffer of the pool.
-pub(crate) fn copy_to_pool<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> Bytes {
-    JOIN_POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        pool.clear();
-        if pool.capacity() < n {
-            pool.reserve(n.max(POOL_BLOCK));
-        }
-        for p in pieces {
-            let want = n - pool.len();
-            if want == 0 {
-                break;
-            }
-            pool.extend_from_slice(&p[..want.min(p.len())]);
-        }
-        pool.split().freeze()
-    })
 }
 
 /// One end of a connection.
@@ -702,7 +699,7 @@ pub(crate) const SYN_RETRY: Duration = Duration::from_secs(1);
 
 impl State {
     pub(crate) fn new(seed: u64, faults: Faults, trace: Trace, check: bool) -> State {
-        rewind_pool();
+        pool::rewind();
         let spare = SPARE
             .try_with(|s| s.borrow_mut().take())
             .ok()
@@ -1027,13 +1024,15 @@ mod tests {
             (&b"ab"[..], a.as_ptr()),
             "a slice"
         );
-        assert!(!pipe.front_holds(3));
         let pieces: Vec<&[u8]> = pipe.pieces(5).collect();
         assert_eq!(pieces, [&b"cd"[..], b"efg"]);
         let joined = pipe.take(5);
         assert_eq!(&joined[..], b"cdefg");
         assert_eq!(pipe.len, 1);
-        pipe.advance(1);
+        // The copy took the rest of the pipe too: the last byte is a slice of it.
+        let last = pipe.take(1);
+        assert_eq!(&last[..], b"h");
+        assert_eq!(last.as_ptr() as usize, joined.as_ptr() as usize + 5);
         assert_eq!((pipe.len, pipe.chunks.len()), (0, 0));
     }
 }

@@ -29,6 +29,7 @@ mod io;
 mod kernel;
 mod latency;
 mod observe;
+mod pool;
 mod queue;
 mod replay;
 mod sim;

@@ -76,7 +76,7 @@ impl SimChecker {
         &mut self,
         sock: SockId,
         offset: u64,
-        sources: impl Iterator<Item = &'a [u8]>,
+        sources: impl Iterator<Item = &'a [u8]> + Clone,
         copy: &Bytes,
     ) {
         if let Some(&probe) = self.by_sock.get(&sock) {

@@ -26,9 +26,10 @@ use nodenet_core::{Endpoint, ErrorCode};
 use crate::check::{Accept, ServerId};
 
 use super::kernel::{
-    copy_to_pool, Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState,
-    State, SYN_RETRY, SYN_TIMEOUT,
+    Conn, ConnId, End, Ev, HostIx, Listener, ListenerId, Sock, SockId, SockState, State, SYN_RETRY,
+    SYN_TIMEOUT,
 };
+use super::pool;
 
 /// libuv reads into 64 KiB buffers.
 const READ_BUFFER: usize = 64 * 1024;
@@ -514,7 +515,7 @@ impl State {
             Some(room) => room,
             None => return Ok(0),
         };
-        let data = copy_to_pool(bufs.iter().map(|b| &b[..]), n);
+        let data = pool::copy(bufs.iter().map(|b| &b[..]), n);
         self.send_taken(conn, side, n, std::iter::once(data));
         Ok(n)
     }
@@ -689,18 +690,9 @@ impl State {
             } else {
                 ready
             };
-            let pipe = &self.conns[conn].ends[side].incoming;
-            let data = if pipe.front_holds(take) {
-                self.conns[conn].ends[side].incoming.take(take)
-            } else {
-                // The read spans chunks: the kernel copies them into one buffer.
-                let joined = copy_to_pool(pipe.pieces(take), take);
-                if let Some(ch) = self.checker.as_deref_mut() {
-                    let offset = self.socks[s].delivered;
-                    ch.kernel_copy(s, offset, pipe.pieces(take), &joined);
-                }
-                self.conns[conn].ends[side].incoming.advance(take);
-                joined
+            let data = match self.conns[conn].ends[side].incoming.take_slice(take) {
+                Some(data) => data,
+                None => self.copy_read(s, conn, side, take),
             };
             self.socks[s].delivered += data.len() as u64;
             // Space freed: a writer blocked on the full buffer may continue.
@@ -726,6 +718,24 @@ impl State {
             _ => *slot = Some(waker.clone()),
         }
         Poll::Pending
+    }
+
+    /// A read of `take` bytes of socket `s` (on end `side` of `conn`) that spans chunks
+    /// no copy holds side by side: the kernel copies them into one buffer, with the
+    /// chunks after them no copy holds yet (so that their reads are slices of it, not
+    /// copies of their own). Out of line: the usual read is a slice.
+    #[inline(never)]
+    fn copy_read(&mut self, s: SockId, conn: ConnId, side: usize, take: usize) -> Bytes {
+        let pipe = &mut self.conns[conn].ends[side].incoming;
+        let (k, len) = pipe.stretch(take);
+        let copy = pool::copy(pipe.chunk_pieces(k), len);
+        if let Some(ch) = self.checker.as_deref_mut() {
+            let offset = self.socks[s].delivered;
+            ch.kernel_copy(s, offset, pipe.chunk_pieces(k), &copy);
+        }
+        pipe.rebase(k, &copy);
+        pipe.advance(take);
+        copy.slice(..take)
     }
 
     /// Writability: the connect finished, or there is room toward the peer.
