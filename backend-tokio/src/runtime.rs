@@ -105,10 +105,12 @@ impl OsStream for TokioStream {
         }
     }
     /// Readiness first (tokio's `poll_read_ready`, which registers the waker), then one
-    /// `recv(2)` inside tokio's `try_io` into the per-thread pool's spare capacity
-    /// ([`TokioStream::read_pool`]). A short read clears tokio's readiness, as tokio's own
-    /// `AsyncRead` does, so `drained` is not needed: the next call finds the stream not
-    /// readable and returns `Pending` without touching the pool or the kernel.
+    /// `recv(2)` inside tokio's `try_io` into a per-thread `BytesMut` pool's spare
+    /// capacity (no zeroing; a read of 4 KiB or more is split off the pool's block, which
+    /// the next read reclaims once the user dropped it). A short read clears tokio's
+    /// readiness, as tokio's own `AsyncRead` does, so `drained` is not needed: the next
+    /// call finds the stream not readable and returns `Pending` without touching the pool
+    /// or the kernel.
     fn poll_read_chunk(
         &mut self,
         cx: &mut Context<'_>,

@@ -480,10 +480,17 @@ impl Socket {
     #[inline]
     #[must_use = "the machine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        // The data path's usual answer, asked on every poll: nothing is timed.
+        // The data path's usual answer, asked on every poll: nothing is timed. Kept
+        // small so it inlines into the driver's poll; the rest is out of line.
         if self.timer.deadline().is_none() && !self.deferred_pending() && !self.is_multi() {
             return None;
         }
+        self.next_deadline()
+    }
+
+    /// [`poll_timeout`](Socket::poll_timeout) when something may be timed.
+    #[inline(never)]
+    fn next_deadline(&self) -> Option<Instant> {
         let tick = if self.deferred_pending() {
             self.last_now
         } else {
