@@ -405,13 +405,18 @@ impl Socket {
         now: Instant,
     ) {
         self.input(now);
-        let (plan, all) = match &self.connector {
-            Connector::Resolving { id: cur, plan, all } if *cur == id && self.connecting => {
-                (TcpPlan::clone(plan), *all)
-            }
-            _ => return,
+        let current = matches!(&self.connector,
+            Connector::Resolving { id: cur, .. } if *cur == id && self.connecting);
+        if !current {
+            return;
+        }
+        // Moved out, not cloned: the connector is idle from here on.
+        let Connector::Resolving { plan, all, .. } =
+            std::mem::replace(&mut self.connector, Connector::Idle)
+        else {
+            return;
         };
-        self.connector = Connector::Idle;
+        let plan = *plan;
         let list = match result {
             Ok(list) if !list.is_empty() => list,
             Ok(_) => {

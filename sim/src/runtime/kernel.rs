@@ -179,6 +179,13 @@ impl Pipe {
 
     /// Bytes readable at `now`.
     pub(crate) fn ready(&self, now: Duration) -> usize {
+        // Arrival times are monotone (held chunks, untimed, come last): when the last
+        // chunk has arrived, every byte in the pipe has.
+        match self.chunks.back() {
+            None => return 0,
+            Some((Some(t), _)) if *t <= now => return self.len,
+            _ => {}
+        }
         self.chunks
             .iter()
             .take_while(|(t, _)| t.is_some_and(|t| t <= now))
