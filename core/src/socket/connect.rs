@@ -15,7 +15,7 @@ use crate::defaults::{
     MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT,
 };
 use crate::error::{Error, ErrorCode, Result};
-use crate::happy_eyeballs::{sort_candidates, Candidates, Mode};
+use crate::happy_eyeballs::{sort_candidates_owned, Candidates, Mode};
 use crate::ip::is_ip;
 use crate::options::{keep_alive_secs_from_ms, AttemptId, Endpoint, LookupAddress};
 use crate::validate::{js_string_to_number, validate_int32, validate_port, NumberArg, PortArg};
@@ -448,7 +448,7 @@ impl Socket {
             });
         }
         let host = plan.options_host.as_deref().unwrap_or("undefined");
-        match sort_candidates(&list, host, plan.port) {
+        match sort_candidates_owned(list, host, plan.port) {
             Err(err) => self.destroy_inner(Some(err), false),
             // One candidate: Node falls back to the single path (no attempt timer,
             // `autoSelectFamilyAttemptedAddresses` untouched).

@@ -404,7 +404,7 @@ impl Sim {
 
     /// The latency distribution of every link without one of its own.
     pub fn set_default_latency(&mut self, latency: Latency) {
-        self.shared.lock().latency = latency;
+        self.shared.lock().set_default_latency(latency);
     }
 
     /// Crash host `name`: its tasks are dropped and its sockets vanish (peers see
