@@ -445,11 +445,11 @@ mod tests {
             for (i, s) in segs.iter_mut().enumerate() {
                 // Mostly zeros, so that runs of every shape occur.
                 let r = (x >> (i * 8)) as u16;
-                *s = if r % 3 == 0 { r >> 2 } else { 0 };
+                *s = if r.is_multiple_of(3) { r >> 2 } else { 0 };
             }
             cases.push(IpAddr::V6(Ipv6Addr::from(segs)));
             cases.push(IpAddr::V4(Ipv4Addr::from((x >> 16) as u32)));
-            if x % 7 == 0 {
+            if x.is_multiple_of(7) {
                 cases.push(IpAddr::V6(Ipv4Addr::from(x as u32).to_ipv6_mapped()));
             }
         }
