@@ -146,7 +146,7 @@ impl GaiQuery {
             if wanted != 0 && family != wanted {
                 continue;
             }
-            let entry = LookupAddress::new(ip.to_string(), u32::from(family));
+            let entry = LookupAddress::new(crate::ip::ip_text(ip), u32::from(family));
             if !out.contains(&entry) {
                 out.push(entry);
             }

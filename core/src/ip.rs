@@ -307,8 +307,160 @@ fn scan_v6_as<const VALUE: bool>(s: &[u8]) -> Option<(u128, usize)> {
     Some((value, i))
 }
 
+/// `ip.to_string()` (Rust's `Display`, which is Node's text for resolved addresses:
+/// dotted quads, RFC 5952 IPv6, `::ffff:a.b.c.d` for IPv4-mapped) written directly into a
+/// `String` of the right size, without the formatting machinery: the simulator formats
+/// a DNS answer per connect.
+pub(crate) fn ip_text(ip: std::net::IpAddr) -> String {
+    let mut out = String::with_capacity(if ip.is_ipv4() { 15 } else { 39 });
+    match ip {
+        std::net::IpAddr::V4(v4) => push_v4(&mut out, v4),
+        std::net::IpAddr::V6(v6) => push_v6(&mut out, v6),
+    }
+    out
+}
+
+/// `text:port` (`autoSelectFamilyAttemptedAddresses` entries) without `format!`.
+pub(crate) fn with_port(text: &str, port: u16) -> String {
+    let mut out = String::with_capacity(text.len() + 6);
+    out.push_str(text);
+    out.push(':');
+    push_decimal(&mut out, u32::from(port));
+    out
+}
+
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+fn push_v4(out: &mut String, v4: std::net::Ipv4Addr) {
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(out, u32::from(octet));
+    }
+}
+
+fn push_hex(out: &mut String, n: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut started = false;
+    for shift in [12, 8, 4, 0] {
+        let d = (n >> shift) & 0xf;
+        if d != 0 || started || shift == 0 {
+            started = true;
+            out.push(char::from(HEX[usize::from(d)]));
+        }
+    }
+}
+
+fn push_v6(out: &mut String, v6: std::net::Ipv6Addr) {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        out.push_str("::ffff:");
+        return push_v4(out, v4);
+    }
+    let segments = v6.segments();
+    // The longest run of zero segments (the first of equal ones), compressed when it is
+    // longer than one segment.
+    let (mut best, mut best_len, mut start, mut len) = (0, 0, 0, 0);
+    for (i, &seg) in segments.iter().enumerate() {
+        if seg == 0 {
+            if len == 0 {
+                start = i;
+            }
+            len += 1;
+            if len > best_len {
+                (best, best_len) = (start, len);
+            }
+        } else {
+            len = 0;
+        }
+    }
+    let part = |out: &mut String, segs: &[u16]| {
+        for (i, &seg) in segs.iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_hex(out, seg);
+        }
+    };
+    if best_len > 1 {
+        part(out, &segments[..best]);
+        out.push_str("::");
+        part(out, &segments[best + best_len..]);
+    } else {
+        part(out, &segments);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// `ip_text` is `Display`, on the edge cases and on many random addresses (runs of
+    /// zeros of every length and position, IPv4-mapped, equal runs).
+    #[test]
+    fn ip_text_is_display() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let mut cases: Vec<IpAddr> = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.0.1",
+            "1.20.255.9",
+            "::",
+            "::1",
+            "1::",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "1:0:0:2:0:0:0:3",
+            "1:0:0:2:0:0:3:4",
+            "0:0:1:0:0:1:0:0",
+            "fe80::1",
+            "2001:db8::ff00:42:8329",
+            "1:2:3:4:5:6:7:8",
+            "1:0:2:3:4:5:6:7",
+            "::ffff:0:0",
+            "64:ff9b::1.2.3.4",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut segs = [0u16; 8];
+            for (i, s) in segs.iter_mut().enumerate() {
+                // Mostly zeros, so that runs of every shape occur.
+                let r = (x >> (i * 8)) as u16;
+                *s = if r.is_multiple_of(3) { r >> 2 } else { 0 };
+            }
+            cases.push(IpAddr::V6(Ipv6Addr::from(segs)));
+            cases.push(IpAddr::V4(Ipv4Addr::from((x >> 16) as u32)));
+            if x.is_multiple_of(7) {
+                cases.push(IpAddr::V6(Ipv4Addr::from(x as u32).to_ipv6_mapped()));
+            }
+        }
+        for ip in cases {
+            assert_eq!(ip_text(ip), ip.to_string(), "{ip:?}");
+        }
+        assert_eq!(with_port("::1", 80), "::1:80");
+        assert_eq!(with_port("10.0.0.1", 65535), "10.0.0.1:65535");
+        assert_eq!(with_port("h", 0), "h:0");
+    }
+
     use super::*;
 
     #[test]

@@ -274,8 +274,10 @@ impl Checker {
             }
             _ => {}
         }
-        for x in v {
-            self.violation(x);
+        if !v.is_empty() {
+            for x in v {
+                self.violation(x);
+            }
         }
     }
 }
@@ -395,9 +397,17 @@ impl Written {
 
     /// The written chunk holding stream offset `at`, by index.
     fn chunk_at(&self, at: usize) -> Option<usize> {
-        let first = self.chunks.front().map_or(self.len, |(a, _)| *a);
+        let (first, first_len) = self
+            .chunks
+            .front()
+            .map_or((self.len, 0), |(a, c)| (*a, c.len()));
         if at < first || at >= self.len {
             return None;
+        }
+        if at < first + first_len {
+            // Usually: what was received before is forgotten, so the read starts in the
+            // first chunk.
+            return Some(0);
         }
         Some(match self.chunks.binary_search_by_key(&at, |(a, _)| *a) {
             Ok(i) => i,

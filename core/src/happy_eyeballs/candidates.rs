@@ -121,21 +121,7 @@ pub fn sort_candidates(addresses: &[LookupAddress], host: &str, port: u16) -> Re
     let Some(first) = addresses.first() else {
         return Err(Error::getaddrinfo(ErrorCode::ENOTFOUND, host));
     };
-    // groups[0] is the preferred family (that of the first valid entry).
-    let mut groups: [Vec<Candidate>; 2] = [Vec::new(), Vec::new()];
-    let mut preferred: Option<u32> = None;
-    for entry in addresses {
-        let valid = is_ip(&entry.address) != 0 && (entry.family == 4 || entry.family == 6);
-        if !valid {
-            continue;
-        }
-        let pref = *preferred.get_or_insert(entry.family);
-        let group = &mut groups[usize::from(entry.family != pref)];
-        if !group.iter().any(|c| c.ip == entry.address) {
-            group.push(Candidate::new(entry.address.clone(), entry.family as u8));
-        }
-    }
-    if preferred.is_none() {
+    if !addresses.iter().any(valid_entry) {
         if is_ip(&first.address) == 0 {
             return Err(Error::invalid_ip_address(&first.address));
         }
@@ -144,6 +130,47 @@ pub fn sort_candidates(addresses: &[LookupAddress], host: &str, port: u16) -> Re
             host,
             port,
         ));
+    }
+    Ok(interleave(
+        addresses.iter().map(|e| (e.address.clone(), e.family)),
+    ))
+}
+
+/// [`sort_candidates`] of a list it may take apart: the candidates keep the lookup's
+/// strings instead of copies.
+pub(crate) fn sort_candidates_owned(
+    addresses: Vec<LookupAddress>,
+    host: &str,
+    port: u16,
+) -> Result<Candidates> {
+    if !addresses.iter().any(valid_entry) {
+        return sort_candidates(&addresses, host, port);
+    }
+    Ok(interleave(
+        addresses.into_iter().map(|e| (e.address, e.family)),
+    ))
+}
+
+fn valid_entry(entry: &LookupAddress) -> bool {
+    is_ip(&entry.address) != 0 && (entry.family == 4 || entry.family == 6)
+}
+
+/// The valid entries (at least one), deduplicated per family, grouped by family (the
+/// first valid entry's first) and interleaved.
+fn interleave(entries: impl Iterator<Item = (String, u32)>) -> Candidates {
+    // groups[0] is the preferred family (that of the first valid entry).
+    let mut groups: [Vec<Candidate>; 2] = [Vec::new(), Vec::new()];
+    let mut preferred: Option<u32> = None;
+    for (address, family) in entries {
+        let valid = is_ip(&address) != 0 && (family == 4 || family == 6);
+        if !valid {
+            continue;
+        }
+        let pref = *preferred.get_or_insert(family);
+        let group = &mut groups[usize::from(family != pref)];
+        if !group.iter().any(|c| c.ip == address) {
+            group.push(Candidate::new(address, family as u8));
+        }
     }
     let [a, b] = groups;
     let mut out = Vec::with_capacity(a.len() + b.len());
@@ -157,8 +184,8 @@ pub fn sort_candidates(addresses: &[LookupAddress], host: &str, port: u16) -> Re
     }
     if out.len() == 1 {
         if let Some(only) = out.pop() {
-            return Ok(Candidates::Single(only));
+            return Candidates::Single(only);
         }
     }
-    Ok(Candidates::Multiple(out))
+    Candidates::Multiple(out)
 }

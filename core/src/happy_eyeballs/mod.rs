@@ -62,6 +62,7 @@
 mod candidates;
 mod planner;
 
+pub(crate) use candidates::sort_candidates_owned;
 pub use candidates::{
     attempt_timeout_option, sort_candidates, uses_auto_select_family, Candidate, Candidates,
 };

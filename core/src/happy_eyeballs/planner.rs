@@ -512,7 +512,7 @@ impl Planner {
             port,
             family: cand.family,
         });
-        self.attempted.push(format!("{}:{}", cand.ip, port));
+        self.attempted.push(crate::ip::with_port(&cand.ip, port));
         self.actions.push_back(Action::Connect {
             id,
             ip: cand.ip,

@@ -15,7 +15,7 @@ use crate::defaults::{
     MIN_AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT,
 };
 use crate::error::{Error, ErrorCode, Result};
-use crate::happy_eyeballs::{sort_candidates, Candidates, Mode};
+use crate::happy_eyeballs::{sort_candidates_owned, Candidates, Mode};
 use crate::ip::is_ip;
 use crate::options::{keep_alive_secs_from_ms, AttemptId, Endpoint, LookupAddress};
 use crate::validate::{js_string_to_number, validate_int32, validate_port, NumberArg, PortArg};
@@ -405,13 +405,18 @@ impl Socket {
         now: Instant,
     ) {
         self.input(now);
-        let (plan, all) = match &self.connector {
-            Connector::Resolving { id: cur, plan, all } if *cur == id && self.connecting => {
-                (TcpPlan::clone(plan), *all)
-            }
-            _ => return,
+        let current = matches!(&self.connector,
+            Connector::Resolving { id: cur, .. } if *cur == id && self.connecting);
+        if !current {
+            return;
+        }
+        // Moved out, not cloned: the connector is idle from here on.
+        let Connector::Resolving { plan, all, .. } =
+            std::mem::replace(&mut self.connector, Connector::Idle)
+        else {
+            return;
         };
-        self.connector = Connector::Idle;
+        let plan = *plan;
         let list = match result {
             Ok(list) if !list.is_empty() => list,
             Ok(_) => {
@@ -443,7 +448,7 @@ impl Socket {
             });
         }
         let host = plan.options_host.as_deref().unwrap_or("undefined");
-        match sort_candidates(&list, host, plan.port) {
+        match sort_candidates_owned(list, host, plan.port) {
             Err(err) => self.destroy_inner(Some(err), false),
             // One candidate: Node falls back to the single path (no attempt timer,
             // `autoSelectFamilyAttemptedAddresses` untouched).

@@ -74,7 +74,12 @@ impl LaterReads {
     }
 
     fn push(&mut self, read: LaterRead, at: Instant) {
-        self.0.get_or_insert_default().queue.push_back((read, at));
+        let queue = &mut self.0.get_or_insert_default().queue;
+        if queue.capacity() == 0 {
+            // Reads wait in bursts: one allocation rather than a growth per doubling.
+            queue.reserve(8);
+        }
+        queue.push_back((read, at));
     }
 
     /// Bytes of the waiting reads.

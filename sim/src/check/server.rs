@@ -145,6 +145,9 @@ pub(crate) struct Servers {
     servers: BTreeMap<ServerId, ServerState>,
     owner: BTreeMap<SocketId, ServerId>,
     pub(crate) checked: Checked,
+    /// Some server may have a shutdown deadline (false only when none has one: the
+    /// clock's moves then have none to check).
+    deadlines: bool,
 }
 
 /// The pause the core's back-off keeps after the `failures`-th failure of a burst.
@@ -298,6 +301,7 @@ impl Checker {
         let st = self.server(s);
         st.shutdown_called = true;
         st.deadline = Some(st.deadline.map_or(deadline, |d| d.min(deadline)));
+        self.servers.deadlines = true;
     }
 
     /// Server `s` hands event `ev` to the user at `now`; `view` is its state then.
@@ -370,6 +374,9 @@ impl Checker {
     /// reached must have left nothing open. `listening(s)`: whether server `s` still
     /// has an open listener in the kernel.
     pub(crate) fn server_deadlines(&mut self, now: Duration, listening: impl Fn(ServerId) -> bool) {
+        if !self.servers.deadlines {
+            return;
+        }
         let due: Vec<ServerId> = self
             .servers
             .servers
@@ -398,6 +405,11 @@ impl Checker {
                 ));
             }
         }
+        self.servers.deadlines = self
+            .servers
+            .servers
+            .values()
+            .any(|st| st.deadline.is_some());
     }
 }
 

@@ -100,7 +100,12 @@ pub(crate) struct ReadyQueue {
 
 impl ReadyQueue {
     fn push(&self, id: (usize, u64)) {
-        borrow(&self.queue).push_back(id);
+        let mut queue = borrow(&self.queue);
+        if queue.capacity() == 0 {
+            // Room for a simulation's usual wake-ups at once, not a growth per doubling.
+            queue.reserve(16);
+        }
+        queue.push_back(id);
     }
 
     /// Move every queued id to the back of `into` (one lock for a batch of tasks).

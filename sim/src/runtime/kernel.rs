@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use nodenet_core::ErrorCode;
 
-use super::latency::Latency;
+use super::latency::{Latency, Prepared};
 use super::observe::SimChecker;
 use super::pool;
 use super::queue::EventQueue;
@@ -179,6 +179,13 @@ impl Pipe {
 
     /// Bytes readable at `now`.
     pub(crate) fn ready(&self, now: Duration) -> usize {
+        // Arrival times are monotone (held chunks, untimed, come last): when the last
+        // chunk has arrived, every byte in the pipe has.
+        match self.chunks.back() {
+            None => return 0,
+            Some((Some(t), _)) if *t <= now => return self.len,
+            _ => {}
+        }
         self.chunks
             .iter()
             .take_while(|(t, _)| t.is_some_and(|t| t <= now))
@@ -601,6 +608,8 @@ pub(crate) struct State {
     pub(crate) rng: Rng,
     pub(crate) faults: Faults,
     pub(crate) latency: Latency,
+    /// `latency`, ready to draw from (see [`State::set_default_latency`]).
+    default_draw: Prepared,
     pub(crate) link_latency: BTreeMap<(HostIx, HostIx), Latency>,
     pub(crate) links: BTreeMap<(HostIx, HostIx), LinkState>,
     /// Segments (SYN, answers, RSTs) waiting on a blocked link, in order.
@@ -711,6 +720,7 @@ impl State {
             rng: Rng::fork(seed, 1),
             faults,
             latency,
+            default_draw: Prepared::new(latency),
             link_latency: BTreeMap::new(),
             links: BTreeMap::new(),
             held_events: Vec::new(),
@@ -861,12 +871,16 @@ impl State {
     pub(crate) fn latency(&mut self, a: HostIx, b: HostIx) -> Duration {
         // Loopback too: the fault mix's latency applies, so same-host programs see varied
         // schedules.
-        let dist = self
-            .link_latency
-            .get(&Self::link_key(a, b))
-            .copied()
-            .unwrap_or(self.latency);
-        dist.draw(&mut self.rng)
+        match self.link_latency.get(&Self::link_key(a, b)) {
+            Some(dist) => dist.draw(&mut self.rng),
+            None => self.default_draw.draw(&mut self.rng),
+        }
+    }
+
+    /// The latency of every link without one of its own.
+    pub(crate) fn set_default_latency(&mut self, latency: Latency) {
+        self.latency = latency;
+        self.default_draw = Prepared::new(latency);
     }
 
     /// A segment host `a` sends to itself is processed inside the syscall that sends

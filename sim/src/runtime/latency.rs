@@ -79,9 +79,61 @@ impl Latency {
     }
 }
 
+/// A distribution ready to draw from: a `Uniform` whose span is under a second keeps its
+/// floor and its span in nanoseconds, so that a draw is one multiply-shift and one
+/// addition (the very same draws as [`Latency::draw`]: the kernel draws a latency per
+/// segment).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prepared {
+    latency: Latency,
+    /// `Uniform(lo, hi)` as `(lo, span + 1)`, `span` in nanoseconds (`< 10^9`).
+    uniform: Option<(Duration, u64)>,
+}
+
+impl Prepared {
+    pub(crate) fn new(latency: Latency) -> Prepared {
+        let uniform = match latency {
+            Latency::Uniform(lo, hi) if hi > lo && hi - lo < Duration::from_secs(1) => {
+                Some((lo, u64::from((hi - lo).subsec_nanos()) + 1))
+            }
+            _ => None,
+        };
+        Prepared { latency, uniform }
+    }
+
+    /// One draw (as `Latency::draw`).
+    pub(crate) fn draw(&self, rng: &mut Rng) -> Duration {
+        match self.uniform {
+            // `below(n) < n <= 10^9`: a valid nanosecond count, as `Duration::from_nanos`
+            // of it is.
+            Some((lo, n)) => lo + Duration::new(0, rng.below(n) as u32),
+            None => self.latency.draw(rng),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A prepared distribution draws exactly what the distribution draws.
+    #[test]
+    fn prepared_draws_are_the_same_draws() {
+        let us = Duration::from_micros;
+        for latency in [
+            Latency::Uniform(us(100), us(5000)),
+            Latency::Uniform(us(0), us(1)),
+            Latency::Uniform(us(7), us(7)),
+            Latency::Uniform(us(1), Duration::from_secs(3)),
+            Latency::Fixed(us(3)),
+        ] {
+            let prepared = Prepared::new(latency);
+            let (mut a, mut b) = (Rng::new(9), Rng::new(9));
+            for _ in 0..1000 {
+                assert_eq!(prepared.draw(&mut a), latency.draw(&mut b), "{latency:?}");
+            }
+        }
+    }
 
     #[test]
     fn draws_stay_in_their_ranges() {

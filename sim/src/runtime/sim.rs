@@ -236,6 +236,9 @@ pub struct Sim {
     hosts: Vec<HostEntry>,
     config: SimConfig,
     polls: u64,
+    /// Clients whose program has not finished (`clients_done` is asked before every
+    /// poll).
+    clients_running: usize,
 }
 
 impl Sim {
@@ -273,6 +276,7 @@ impl Sim {
             hosts: Vec::new(),
             config,
             polls: 0,
+            clients_running: 0,
         }
     }
 
@@ -312,6 +316,9 @@ impl Sim {
             client,
             done: false,
         });
+        if client {
+            self.clients_running += 1;
+        }
         h
     }
 
@@ -404,7 +411,7 @@ impl Sim {
 
     /// The latency distribution of every link without one of its own.
     pub fn set_default_latency(&mut self, latency: Latency) {
-        self.shared.lock().latency = latency;
+        self.shared.lock().set_default_latency(latency);
     }
 
     /// Crash host `name`: its tasks are dropped and its sockets vanish (peers see
@@ -419,9 +426,7 @@ impl Sim {
         let _enter = Enter::new(Arc::clone(&self.shared));
         drop(self.tasks.take_host(h));
         // A crashed client's program is over (it is not restarted).
-        if self.hosts[h].client {
-            self.hosts[h].done = true;
-        }
+        self.client_finished(h);
     }
 
     /// Restart a crashed host: its software starts again, with no sockets.
@@ -535,7 +540,17 @@ impl Sim {
     }
 
     fn clients_done(&self) -> bool {
-        self.hosts.iter().all(|h| !h.client || h.done)
+        self.clients_running == 0
+    }
+
+    /// Host `h`'s program finished (returned, or its host crashed): a client counts as
+    /// done from then on.
+    fn client_finished(&mut self, h: HostIx) {
+        let host = &mut self.hosts[h];
+        if host.client && !host.done {
+            host.done = true;
+            self.clients_running -= 1;
+        }
     }
 
     fn run_loop(&mut self, until: Option<Duration>) -> std::result::Result<(), Failure> {
@@ -572,9 +587,7 @@ impl Sim {
         match self.tasks.poll(id) {
             Polled::Pending | Polled::SpawnedDone | Polled::Gone => Ok(()),
             Polled::MainDone(h, r) => {
-                if self.hosts[h].client {
-                    self.hosts[h].done = true;
-                }
+                self.client_finished(h);
                 r.map_err(|e| Failure::Error {
                     host: self.hosts[h].name.clone(),
                     message: e.to_string(),
@@ -712,16 +725,24 @@ impl Sim {
     /// Take in what tasks asked for during their polls: new tasks, crashes, restarts.
     fn absorb(&mut self) {
         // Asked before every poll, and mostly nothing was requested.
+        let requested = super::exec::with_active(|a| {
+            a.is_some_and(|a| !a.spawned.is_empty() || !a.control.is_empty())
+        });
+        if requested {
+            self.absorb_requested();
+        }
+    }
+
+    /// [`Sim::absorb`] when something was requested (out of line).
+    #[inline(never)]
+    fn absorb_requested(&mut self) {
         let (spawned, control) = super::exec::with_active(|a| match a {
-            Some(a) if !a.spawned.is_empty() || !a.control.is_empty() => (
+            Some(a) => (
                 std::mem::take(&mut a.spawned),
                 std::mem::take(&mut a.control),
             ),
-            _ => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new()),
         });
-        if spawned.is_empty() && control.is_empty() {
-            return;
-        }
         for (host, fut) in spawned {
             self.tasks.spawn(host, TaskBody::Spawned(fut));
         }
