@@ -7,7 +7,7 @@ use nodenet_tests::suite::support::{
     accept, connect, join_thread, loopback_server, pattern, read_to_end_on_thread, DROPPED_WRITE,
 };
 use nodenet_tests::test_runtime::TestRuntime;
-use nodenet_tokio::{ServerOptions, TokioRuntime};
+use nodenet_tokio::{ServerOptions, SocketOptions, TokioRuntime};
 
 nodenet_tests::loopback_tests!(TokioRuntime);
 
@@ -46,8 +46,15 @@ fn async_write_waits_on_backpressure() {
     run::<TokioRuntime, _>(SETTINGS, || async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         // 4 MiB through tokio::io::copy and back: poll_write must wait at the
-        // high-water mark instead of queueing everything.
-        let (mut server, port) = loopback_server::<TokioRuntime>(ServerOptions::default()).await;
+        // high-water mark instead of queueing everything. The echo ends its side itself
+        // (shutdown after copy), so the server allows half-open connections: with Node's
+        // default, the client's FIN read while copy's last write still waits at the mark
+        // ends the socket at once ('end' then end()), and that write fails with EPIPE.
+        let options = ServerOptions::new(SocketOptions {
+            allow_half_open: true,
+            ..SocketOptions::default()
+        });
+        let (mut server, port) = loopback_server::<TokioRuntime>(options).await;
         let h = TokioRuntime::spawn(async move {
             let c = accept(&mut server).await;
             let (mut r, mut w) = tokio::io::split(c);
