@@ -331,7 +331,9 @@ impl Report {
                 _ => None,
             })
             .unwrap_or(10_000);
-        report.targets = targets::check(&report, &targets::standard(idle_connections));
+        let multi_thread = report.settings.tokio_workers > 0;
+        report.targets =
+            targets::check(&report, &targets::standard(idle_connections, multi_thread));
         report
     }
 

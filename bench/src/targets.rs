@@ -119,11 +119,12 @@ pub struct Check {
 
 /// The issue's targets for the standard workloads (`idle_connections` as run).
 ///
-/// nodenet-tokio against raw tokio: rates ≥ 0.95, CPU per KiB ≤ 1.05, p99 ≤ 1.05, CPU
-/// per connection ≤ 1.1, and at most 2 KiB per idle connection. nodenet-smol: rates
-/// ≥ 0.9 of raw tokio. Both async backends ahead of Node on throughput, round trips/s
-/// and CPU per connection.
-pub fn standard(idle_connections: usize) -> Vec<Target> {
+/// nodenet-tokio against raw tokio: rates ≥ 0.95, CPU per KiB and per round trip ≤ 1.05,
+/// p99 ≤ 1.05, CPU per connection ≤ 1.1 (≤ 1.05 on tokio's multi-thread scheduler, the
+/// bound issue 18 set for what `#[tokio::main]` gives), and at most 2 KiB per idle
+/// connection. nodenet-smol: rates ≥ 0.9 of raw tokio. Both async backends ahead of Node
+/// on throughput, round trips/s and CPU per connection.
+pub fn standard(idle_connections: usize, multi_thread: bool) -> Vec<Target> {
     use Against::{Absolute, Node, RawTokio};
     use Bound::{AtLeast, AtMost};
     use Figure::{IdleKib, Rate, ServerCpu, P99};
@@ -146,13 +147,20 @@ pub fn standard(idle_connections: usize) -> Vec<Target> {
     for w in tput.into_iter().chain(ping) {
         v.push(t(tokio, w, Rate, RawTokio, AtLeast(0.95)));
     }
-    for w in tput {
+    for w in tput.into_iter().chain(ping) {
         v.push(t(tokio, w, ServerCpu, RawTokio, AtMost(1.05)));
     }
     for w in ping {
         v.push(t(tokio, w, P99, RawTokio, AtMost(1.05)));
     }
-    v.push(t(tokio, connect, ServerCpu, RawTokio, AtMost(1.1)));
+    let per_connection = if multi_thread { 1.05 } else { 1.1 };
+    v.push(t(
+        tokio,
+        connect,
+        ServerCpu,
+        RawTokio,
+        AtMost(per_connection),
+    ));
     v.push(t(tokio, idle, IdleKib, Absolute, AtMost(2.0)));
     for w in tput.into_iter().chain(ping).chain([connect]) {
         v.push(t(smol, w, Rate, RawTokio, AtLeast(0.9)));
