@@ -57,6 +57,16 @@ fn mapped(a: SocketAddr) -> SocketAddr {
     }
 }
 
+/// An IPv6 link-local address (`fe80::/10`) without a scope id: Linux's `inet6_bind` and
+/// `tcp_v6_connect` refuse it with `EINVAL` (the kernel cannot tell which interface's link
+/// is meant), before looking at whether the host owns it.
+fn needs_scope(addr: SocketAddr) -> bool {
+    match addr {
+        SocketAddr::V6(a) => a.scope_id() == 0 && (a.ip().segments()[0] & 0xffc0) == 0xfe80,
+        SocketAddr::V4(_) => false,
+    }
+}
+
 impl State {
     // ---- connect ----------------------------------------------------------------
 
@@ -80,6 +90,12 @@ impl State {
         };
         if no_tcp_route {
             return Err(step_error(Step::Connect, ErrorCode::ENETUNREACH));
+        }
+        if local.is_some_and(needs_scope) {
+            return Err(step_error(Step::Bind, ErrorCode::EINVAL));
+        }
+        if needs_scope(dst) {
+            return Err(step_error(Step::Connect, ErrorCode::EINVAL));
         }
         let local_ip = local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified());
         if let Some(ip) = local_ip {
@@ -281,6 +297,9 @@ impl State {
                 return Ok((id, Endpoint::Pipe(path.clone())));
             }
         };
+        if needs_scope(addr) {
+            return Err(step_error(Step::Bind, ErrorCode::EINVAL));
+        }
         let ip = addr.ip();
         if !ip.is_unspecified() && !ip.is_loopback() && !self.hosts[host].addrs.contains(&ip) {
             return Err(step_error(Step::Bind, ErrorCode::EADDRNOTAVAIL));
@@ -1101,6 +1120,45 @@ mod tests {
     /// it, as Linux's loopback does: the peer's next write already fails, with no event
     /// processed in between; bytes that arrived before it are still read, then the
     /// error. (Checked with real loopback sockets.)
+    #[test]
+    fn a_link_local_address_without_a_scope_is_einval() {
+        let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
+        st.add_host("box", &["fe80::1".parse().unwrap()]);
+        let at = |ip: &str, port: u16| SocketAddr::new(ip.parse().unwrap(), port);
+        let listen = |st: &mut State, a: SocketAddr| {
+            st.listen(0, 1, &Endpoint::Tcp(a), BindOptions::default())
+                .map(|_| ())
+                .map_err(|e| (e.step, code_from_io(&e.error)))
+        };
+        // Even an address the host owns: the kernel needs the interface first.
+        assert_eq!(
+            listen(&mut st, at("fe80::1", 0)),
+            Err((Step::Bind, ErrorCode::EINVAL))
+        );
+        assert_eq!(
+            listen(&mut st, at("febf::1", 0)),
+            Err((Step::Bind, ErrorCode::EINVAL))
+        );
+        // fec0:: is past fe80::/10: only not owned.
+        assert_eq!(
+            listen(&mut st, at("fec0::1", 0)),
+            Err((Step::Bind, ErrorCode::EADDRNOTAVAIL))
+        );
+        let connect = |st: &mut State, dst: SocketAddr, local: Option<SocketAddr>| {
+            st.connect(0, &Endpoint::Tcp(dst), local)
+                .map(|_| ())
+                .map_err(|e| (e.step, code_from_io(&e.error)))
+        };
+        assert_eq!(
+            connect(&mut st, at("fe80::2", 9), None),
+            Err((Step::Connect, ErrorCode::EINVAL))
+        );
+        assert_eq!(
+            connect(&mut st, at("::1", 9), Some(at("fe80::1", 0))),
+            Err((Step::Bind, ErrorCode::EINVAL))
+        );
+    }
+
     #[test]
     fn a_loopback_reset_is_processed_inside_close() {
         let mut st = State::new(1, Faults::none(), Trace::new(TraceMode::Off), false);
