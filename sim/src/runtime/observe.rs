@@ -13,7 +13,6 @@
 //! accept queues. Sockets and servers are known by their runtime handle's number
 //! (`probe`).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,7 +42,8 @@ pub(crate) struct SimChecker {
     /// By probe number (handles are numbered densely from 0; never-seen ones are
     /// `Probe::default()`, as a missing entry was).
     probes: Vec<Probe>,
-    by_sock: BTreeMap<SockId, u32>,
+    /// Probe number by kernel socket (sockets are numbered densely from 0).
+    by_sock: Vec<Option<u32>>,
     /// `SimConfig::servers_polled`: a connection left waiting in an accept queue is a
     /// stalled server.
     pub(crate) servers_polled: bool,
@@ -79,7 +79,7 @@ impl SimChecker {
         sources: impl Iterator<Item = &'a [u8]> + Clone,
         copy: &Bytes,
     ) {
-        if let Some(&probe) = self.by_sock.get(&sock) {
+        if let Some(probe) = self.by_sock.get(sock).copied().flatten() {
             let id = SocketId(probe as usize);
             self.checker.on_kernel_copy(id, offset, sources, copy);
         }
@@ -147,13 +147,16 @@ impl State {
                 let p = ch.probe(probe);
                 p.sock = Some(sock);
                 p.end = end;
-                ch.by_sock.insert(sock, probe);
+                if ch.by_sock.len() <= sock {
+                    ch.by_sock.resize(sock + 1, None);
+                }
+                ch.by_sock[sock] = Some(probe);
                 if let Some((conn, side)) = end {
                     let peer_sock = self.conns[conn].ends[1 - side].sock;
                     // A crashed host's end has no kernel socket any more, but the bytes
                     // it sent before the crash still arrive: find its probe by the end.
                     let peer = peer_sock
-                        .and_then(|p| ch.by_sock.get(&p).copied())
+                        .and_then(|p| ch.by_sock.get(p).copied().flatten())
                         .or_else(|| {
                             ch.probes
                                 .iter()
