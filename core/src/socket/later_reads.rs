@@ -16,7 +16,6 @@
 //! behind those reads too when the backend completes it inside the user's handler while
 //! reads wait: its callbacks, `Drain` and `Finish` then follow them, as in Node.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -24,6 +23,7 @@ use bytes::Bytes;
 use crate::error::ErrorCode;
 
 use super::events::WriteId;
+use super::inline_deque::InlineDeque;
 use super::state::Tick;
 use super::Socket;
 
@@ -61,7 +61,9 @@ pub(crate) struct LaterReads(Option<Box<Waiting>>);
 
 #[derive(Debug, Default)]
 struct Waiting {
-    queue: VecDeque<(LaterRead, Instant)>,
+    /// The first waiting read inline: a burst is usually one read behind the current
+    /// one, and then its box is the only allocation.
+    queue: InlineDeque<(LaterRead, Instant)>,
     /// Bytes of reads that were waiting when the socket was destroyed: the backend took
     /// them from the kernel, no read callback ever delivered them.
     dropped: u64,
@@ -75,9 +77,9 @@ impl LaterReads {
 
     fn push(&mut self, read: LaterRead, at: Instant) {
         let queue = &mut self.0.get_or_insert_default().queue;
-        if queue.capacity() == 0 {
+        if queue.len() == 1 {
             // Reads wait in bursts: one allocation rather than a growth per doubling.
-            queue.reserve(8);
+            queue.reserve_rest(8);
         }
         queue.push_back((read, at));
     }
@@ -133,13 +135,15 @@ impl LaterReads {
             return Vec::new();
         };
         w.dropped += bytes;
-        std::mem::take(&mut w.queue)
-            .into_iter()
+        let mut queue = std::mem::take(&mut w.queue);
+        let done = queue
+            .drain()
             .flat_map(|(r, _)| match r {
                 LaterRead::Written { done, .. } => done,
                 _ => Vec::new(),
             })
-            .collect()
+            .collect();
+        done
     }
 
     /// A new connection (`connect()` after `destroy()`) starts from nothing.
@@ -155,10 +159,9 @@ impl LaterReads {
 
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, |w| {
-            std::mem::size_of::<Waiting>()
-                + w.queue.capacity() * std::mem::size_of::<(LaterRead, Instant)>()
-        })
+        self.0
+            .as_ref()
+            .map_or(0, |w| std::mem::size_of::<Waiting>() + w.queue.heap_bytes())
     }
 }
 
