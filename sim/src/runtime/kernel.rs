@@ -624,7 +624,10 @@ pub(crate) struct State {
     pub(crate) conns: Vec<Conn>,
     pub(crate) listeners: Vec<Listener>,
     pub(crate) queue: EventQueue,
-    pub(crate) timers: BTreeMap<(Duration, u64), Option<Waker>>,
+    /// Armed timers by (deadline, arming order), sorted: a simulation has a handful, and
+    /// a `BTreeMap` made the first one a node allocation per simulation (this list is
+    /// left to the next simulation with the other tables).
+    pub(crate) timers: Vec<((Duration, u64), Option<Waker>)>,
     pub(crate) seq: u64,
     pub(crate) trace: Trace,
     /// Boxed: every observation takes it out and puts it back.
@@ -657,6 +660,7 @@ struct Spare {
     listeners: Vec<Listener>,
     /// The connections' emptied pipe buffers (two per connection).
     pipes: Vec<Chunks>,
+    timers: Vec<((Duration, u64), Option<Waker>)>,
 }
 
 thread_local! {
@@ -672,7 +676,9 @@ impl Drop for State {
             conns: std::mem::take(&mut self.conns),
             listeners: std::mem::take(&mut self.listeners),
             pipes: std::mem::take(&mut self.spare_pipes),
+            timers: std::mem::take(&mut self.timers),
         };
+        spare.timers.clear();
         spare.queue.clear();
         spare.hosts.clear();
         spare.socks.clear();
@@ -732,7 +738,7 @@ impl State {
             listeners: spare.listeners,
             queue: spare.queue,
             spare_pipes: spare.pipes,
-            timers: BTreeMap::new(),
+            timers: spare.timers,
             seq: 0,
             trace,
             checker: check.then(Box::default),
@@ -962,7 +968,7 @@ impl State {
     /// The next time something happens: a kernel event or a timer.
     pub(crate) fn next_time(&self) -> Option<Duration> {
         let k = self.queue.first_key().map(|(t, _)| t);
-        let t = self.timers.keys().next().map(|(t, _)| *t);
+        let t = self.timers.first().map(|((t, _), _)| *t);
         match (k, t) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -980,7 +986,7 @@ impl State {
     ) {
         if let Some(k) = *key {
             if k.0 == at {
-                if let Some(slot) = self.timers.get_mut(&k) {
+                if let Some(slot) = self.timer_slot(k) {
                     match slot {
                         Some(w) if w.will_wake(waker) => {}
                         _ => *slot = Some(waker.clone()),
@@ -988,29 +994,43 @@ impl State {
                     return;
                 }
             } else {
-                self.timers.remove(&k);
+                self.remove_timer(k);
             }
         }
         self.seq += 1;
         let k = (at, self.seq);
-        self.timers.insert(k, Some(waker.clone()));
+        // Keys are unique (the arming order is part of them): never found.
+        if let Err(i) = self.timers.binary_search_by_key(&k, |(t, _)| *t) {
+            self.timers.insert(i, (k, Some(waker.clone())));
+        }
         *key = Some(k);
     }
 
     pub(crate) fn disarm_timer(&mut self, key: Option<(Duration, u64)>) {
         if let Some(k) = key {
-            self.timers.remove(&k);
+            self.remove_timer(k);
+        }
+    }
+
+    fn timer_slot(&mut self, k: (Duration, u64)) -> Option<&mut Option<Waker>> {
+        let i = self.timers.binary_search_by_key(&k, |(t, _)| *t).ok()?;
+        Some(&mut self.timers[i].1)
+    }
+
+    fn remove_timer(&mut self, k: (Duration, u64)) {
+        if let Ok(i) = self.timers.binary_search_by_key(&k, |(t, _)| *t) {
+            self.timers.remove(i);
         }
     }
 
     /// Fire every timer due at `now`.
     pub(crate) fn fire_timers(&mut self) {
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > self.now {
+        while let Some(((at, _), _)) = self.timers.first() {
+            if *at > self.now {
                 break;
             }
             self.steps += 1;
-            if let Some(w) = entry.remove() {
+            if let (_, Some(w)) = self.timers.remove(0) {
                 w.wake();
             }
         }
