@@ -153,6 +153,22 @@ pub(crate) struct Servers {
     deadlines: bool,
 }
 
+impl Servers {
+    /// Back to `Servers::default()`, keeping the room of its lists.
+    pub(crate) fn recycle(&mut self) {
+        let Servers {
+            servers,
+            owner,
+            checked,
+            deadlines,
+        } = self;
+        servers.clear();
+        owner.clear();
+        *checked = Checked::default();
+        *deadlines = false;
+    }
+}
+
 /// The pause the core's back-off keeps after the `failures`-th failure of a burst.
 fn pause_after(failures: u32) -> Duration {
     let doublings = failures.saturating_sub(1).min(16);

@@ -690,6 +690,9 @@ impl Drop for State {
             }
         }
         spare.listeners.clear();
+        if let Some(ch) = self.checker.take() {
+            SimChecker::recycle(ch);
+        }
         // During the thread's own teardown the slot may be gone: then they are just freed.
         let _ = SPARE.try_with(|s| {
             if let Ok(mut slot) = s.try_borrow_mut() {
@@ -741,7 +744,7 @@ impl State {
             timers: spare.timers,
             seq: 0,
             trace,
-            checker: check.then(Box::default),
+            checker: check.then(SimChecker::new_boxed),
             steps: 0,
             ops: 0,
             give_up_after: Duration::from_millis(924_600),

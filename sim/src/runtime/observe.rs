@@ -49,7 +49,46 @@ pub(crate) struct SimChecker {
     pub(crate) servers_polled: bool,
 }
 
+thread_local! {
+    /// The checker of the last simulation dropped on this thread, emptied, for the next
+    /// one (its tables and socket states keep their room: a simulation is short, and
+    /// building them from nothing was about ten allocations of its setup and teardown).
+    static SPARE: std::cell::RefCell<Option<Box<SimChecker>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl SimChecker {
+    /// A new checker: the thread's spare one if there is one.
+    pub(crate) fn new_boxed() -> Box<SimChecker> {
+        SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Empty `ch` (back to `SimChecker::default()`) and keep it for the next simulation.
+    pub(crate) fn recycle(mut ch: Box<SimChecker>) {
+        let SimChecker {
+            checker,
+            probes,
+            by_sock,
+            servers_polled,
+        } = &mut *ch;
+        checker.recycle();
+        probes.clear();
+        by_sock.clear();
+        *servers_polled = false;
+        // During the thread's own teardown the slot may be gone: then it is just freed.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some(ch);
+                }
+            }
+        });
+    }
+
     fn probe(&mut self, probe: u32) -> &mut Probe {
         let i = probe as usize;
         if self.probes.len() <= i {
