@@ -272,7 +272,7 @@ impl Sim {
                 observed: config.check || config.trace != TraceMode::Off,
                 state: atomic_refcell::AtomicRefCell::new(state),
             }),
-            tasks: Tasks::default(),
+            tasks: Tasks::new(),
             hosts: Vec::new(),
             config,
             polls: 0,
@@ -794,7 +794,10 @@ impl Drop for Sim {
         // Drop the tasks (and so their sockets) while the simulation is known to the
         // thread, so nothing they do on the way out reaches another simulation.
         let _enter = Enter::new(Arc::clone(&self.shared));
-        drop(self.tasks.take_all());
+        while let Some(task) = self.tasks.take_first() {
+            drop(task);
+        }
+        self.tasks.recycle();
     }
 }
 
