@@ -643,10 +643,14 @@ pub(crate) struct State {
     pub(crate) injected: Injected,
     /// Emptied pipe buffers for new connections (from earlier simulations on the thread).
     pub(crate) spare_pipes: Vec<Chunks>,
+    /// Hosts of earlier simulations, emptied by `add_host` as it reuses them.
+    spare_hosts: Vec<Host>,
 }
 
 /// Pipe buffers kept for the next simulations: the connections of a typical one.
 const MAX_SPARE_PIPES: usize = 64;
+/// Hosts kept for the next simulations (for their buffers).
+const MAX_SPARE_HOSTS: usize = 16;
 
 /// The emptied collections of the last simulation dropped on this thread, for the next
 /// one: a simulation is short, and growing these from nothing was several allocations of
@@ -660,6 +664,8 @@ struct Spare {
     listeners: Vec<Listener>,
     /// The connections' emptied pipe buffers (two per connection).
     pipes: Vec<Chunks>,
+    /// The hosts, for their name and address buffers.
+    old_hosts: Vec<Host>,
     timers: Vec<((Duration, u64), Option<Waker>)>,
 }
 
@@ -672,6 +678,7 @@ impl Drop for State {
         let mut spare = Spare {
             queue: std::mem::take(&mut self.queue),
             hosts: std::mem::take(&mut self.hosts),
+            old_hosts: std::mem::take(&mut self.spare_hosts),
             socks: std::mem::take(&mut self.socks),
             conns: std::mem::take(&mut self.conns),
             listeners: std::mem::take(&mut self.listeners),
@@ -680,7 +687,11 @@ impl Drop for State {
         };
         spare.timers.clear();
         spare.queue.clear();
-        spare.hosts.clear();
+        for host in spare.hosts.drain(..) {
+            if spare.old_hosts.len() < MAX_SPARE_HOSTS {
+                spare.old_hosts.push(host);
+            }
+        }
         spare.socks.clear();
         for end in spare.conns.drain(..).flat_map(|c| c.ends) {
             let mut chunks = end.incoming.chunks;
@@ -741,6 +752,7 @@ impl State {
             listeners: spare.listeners,
             queue: spare.queue,
             spare_pipes: spare.pipes,
+            spare_hosts: spare.old_hosts,
             timers: spare.timers,
             seq: 0,
             trace,
@@ -797,19 +809,40 @@ impl State {
     /// resolves to them (`resolve`).
     pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
         let h = self.hosts.len();
-        let mut own = Vec::with_capacity(addrs.len());
+        let mut host = match self.spare_hosts.pop() {
+            // The same as a new host, with the old one's buffers.
+            Some(Host {
+                name: mut old_name,
+                addrs: mut old_addrs,
+                next_port: _,
+                up: _,
+                files: _,
+            }) => {
+                old_name.clear();
+                old_name.push_str(name);
+                old_addrs.clear();
+                Host {
+                    name: old_name,
+                    addrs: old_addrs,
+                    next_port: 40000,
+                    up: true,
+                    files: BTreeMap::new(),
+                }
+            }
+            None => Host {
+                name: name.to_string(),
+                addrs: Vec::with_capacity(addrs.len()),
+                next_port: 40000,
+                up: true,
+                files: BTreeMap::new(),
+            },
+        };
         for ip in addrs {
-            if self.host_owning(*ip).is_none() && !own.contains(ip) {
-                own.push(*ip);
+            if self.host_owning(*ip).is_none() && !host.addrs.contains(ip) {
+                host.addrs.push(*ip);
             }
         }
-        self.hosts.push(Host {
-            name: name.to_string(),
-            addrs: own,
-            next_port: 40000,
-            up: true,
-            files: BTreeMap::new(),
-        });
+        self.hosts.push(host);
         h
     }
 
