@@ -262,15 +262,17 @@ impl Pipe {
     /// the copy too, rather than each a copy of its own). How many chunks, and their
     /// bytes.
     pub(crate) fn stretch(&self, n: usize) -> (usize, usize) {
-        let (mut k, mut len) = (0, 0);
-        for (_, d) in &self.chunks {
-            if len >= n && pool::in_copy(d) {
-                break;
+        pool::with_in_copy(|in_copy| {
+            let (mut k, mut len) = (0, 0);
+            for (_, d) in &self.chunks {
+                if len >= n && in_copy(d) {
+                    break;
+                }
+                k += 1;
+                len += d.len();
             }
-            k += 1;
-            len += d.len();
-        }
-        (k, len)
+            (k, len)
+        })
     }
 
     /// The first `k` chunks are now the slices of `copy` (their bytes, end to end).
