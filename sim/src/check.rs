@@ -105,9 +105,10 @@ impl Checker {
             violations,
             spare,
         } = self;
-        for mut st in sockets.drain(..) {
+        let from = spare.len();
+        spare.append(sockets);
+        for st in &mut spare[from..] {
             st.reset();
-            spare.push(st);
         }
         servers.recycle();
         violations.clear();
