@@ -137,7 +137,9 @@ pub(crate) struct DriverState<R: Runtime> {
     /// Boxed for the same reason as `resolving`: only a custom lookup sets it.
     lookup: Option<Box<CustomLookup>>,
     guard: Option<ConnGuard>,
-    pub(crate) rx: RxState,
+    /// Boxed, made by the first use of the IO traits (most sockets never use them), so
+    /// that every socket's state stays small (see `resolving`).
+    pub(crate) rx: Option<Box<RxState>>,
     /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
     /// handed out again (first, in order) by `poll_event`.
     pub(crate) replay: VecDeque<SocketEvent>,
@@ -159,6 +161,16 @@ impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
 }
 
 impl<R: Runtime> DriverState<R> {
+    /// The IO traits' state, made on first use.
+    pub(crate) fn rx_mut(&mut self) -> &mut RxState {
+        self.rx.get_or_insert_with(Box::default)
+    }
+
+    /// Whether the IO traits saw the end of the stream.
+    pub(crate) fn rx_eof(&self) -> bool {
+        self.rx.as_ref().is_some_and(|rx| rx.eof)
+    }
+
     fn new(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
         DriverState {
             core,
@@ -175,7 +187,7 @@ impl<R: Runtime> DriverState<R> {
             write_blocked: false,
             lookup: None,
             guard: None,
-            rx: RxState::default(),
+            rx: None,
             replay: VecDeque::new(),
             signal: None,
             reads_elsewhere: false,
