@@ -188,6 +188,11 @@ impl Checker {
         &mut list[i].1
     }
 
+    /// Some server may have a shutdown deadline the clock has not passed yet.
+    pub(crate) fn deadlines_pending(&self) -> bool {
+        self.servers.deadlines
+    }
+
     /// How often the server checks ran.
     pub(crate) fn checked(&self) -> Checked {
         self.servers.checked

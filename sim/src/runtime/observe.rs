@@ -349,7 +349,21 @@ impl State {
     /// The clock is about to move on to `next`: the shutdown deadlines it reached are
     /// checked, and (with `servers_polled`) that no connection is left in an accept
     /// queue past the longest accept pause.
+    #[inline]
     pub(crate) fn clock_moves(&mut self, next: Duration) {
+        // Every move of the clock asks; mostly no server has a deadline and nobody
+        // polls: nothing to check, decided without the call.
+        if self
+            .checker
+            .as_ref()
+            .is_some_and(|ch| ch.servers_polled || ch.checker.deadlines_pending())
+        {
+            self.clock_moves_checked(next);
+        }
+    }
+
+    #[inline(never)]
+    fn clock_moves_checked(&mut self, next: Duration) {
         let Some(ch) = &mut self.checker else {
             return;
         };
