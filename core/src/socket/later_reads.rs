@@ -85,6 +85,7 @@ impl LaterReads {
     }
 
     /// Bytes of the waiting reads.
+    #[inline]
     fn waiting_bytes(&self) -> u64 {
         self.0.as_ref().map_or(0, |w| {
             w.queue
@@ -98,6 +99,7 @@ impl LaterReads {
     }
 
     /// A write completion waits (see [`LaterRead::Written`]).
+    #[inline]
     fn has_write_completion(&self) -> bool {
         self.0.as_ref().is_some_and(|w| {
             w.queue
@@ -107,6 +109,7 @@ impl LaterReads {
     }
 
     /// The length of the writes whose completion waits (see [`LaterRead::Written`]).
+    #[inline]
     fn unreported_write_bytes(&self) -> usize {
         self.0.as_ref().map_or(0, |w| {
             w.queue
@@ -119,6 +122,7 @@ impl LaterReads {
         })
     }
 
+    #[inline]
     fn dropped_bytes(&self) -> u64 {
         self.0.as_ref().map_or(0, |w| w.dropped)
     }
@@ -151,6 +155,7 @@ impl LaterReads {
         self.0 = None;
     }
 
+    #[inline]
     pub(crate) fn release_if_empty(&mut self) {
         if self.is_empty() && self.dropped_bytes() == 0 {
             self.0 = None;
@@ -172,6 +177,7 @@ impl Socket {
     /// events and ticks, or never will (a `destroy()` came first; in Node that read never
     /// happened, so it is not in `bytes_read`). What the backend took from the kernel,
     /// for a backend that checks its own accounting.
+    #[inline]
     pub fn bytes_received(&self) -> u64 {
         self.bytes_read + self.later_reads.waiting_bytes() + self.later_reads.dropped_bytes()
     }
@@ -200,6 +206,7 @@ impl Socket {
     /// A write's completion waits behind reads: for Node that write is still in flight,
     /// so a new one queues behind it instead of being tried at once (its callback then
     /// follows the earlier one's, in write order).
+    #[inline]
     pub(crate) fn write_in_flight_behind_reads(&self) -> bool {
         self.later_reads.has_write_completion()
     }
@@ -207,6 +214,7 @@ impl Socket {
     /// Bytes of writes the backend finished whose completion the user has not been told
     /// of yet (it waits behind reads): Node's `state.length` still counts them, so they
     /// count toward the next `write()`'s return value.
+    #[inline]
     pub(crate) fn unreported_write_bytes(&self) -> usize {
         self.later_reads.unreported_write_bytes()
     }
