@@ -14,7 +14,7 @@ mod abort;
 mod connect;
 mod decoder;
 mod events;
-mod inline_deque;
+pub(crate) mod inline_deque;
 mod later_reads;
 mod multi;
 mod read_into;
