@@ -97,6 +97,14 @@ impl SimChecker {
         &mut self.probes[i]
     }
 
+    /// The socket with handle `probe` writes `data` (see `Checker::on_write`).
+    fn write(&mut self, probe: u32, data: &Bytes) {
+        let id = SocketId(probe as usize);
+        self.checker.ensure_socket(id, false);
+        self.checker.on_write(id, data);
+        self.probe(probe).writing = data.len();
+    }
+
     fn probe_ref(&self, probe: u32) -> Option<&Probe> {
         self.probes.get(probe as usize)
     }
@@ -144,6 +152,25 @@ impl State {
 
     /// One observation of the socket with handle `probe` on `host`.
     pub(crate) fn observe(
+        &mut self,
+        probe: u32,
+        host: HostIx,
+        core: &nodenet_core::Socket,
+        what: Observed<'_, SimStream>,
+    ) {
+        // A write (every write makes one) needs only the checker: no trace line, no
+        // look at the kernel, so it is recorded here without the general path's setup.
+        if let Observed::Write(data) = what {
+            if let Some(ch) = self.checker.as_deref_mut() {
+                ch.write(probe, data);
+            }
+            return;
+        }
+        self.observe_other(probe, host, core, what);
+    }
+
+    #[inline(never)]
+    fn observe_other(
         &mut self,
         probe: u32,
         host: HostIx,
@@ -210,11 +237,7 @@ impl State {
                     }
                 }
             }
-            Observed::Write(data) => {
-                ch.checker.ensure_socket(id, false);
-                ch.checker.on_write(id, data);
-                ch.probe(probe).writing = data.len();
-            }
+            Observed::Write(data) => ch.write(probe, data),
             Observed::Written(r) => {
                 let len = ch.probe_ref(probe).map_or(0, |p| p.writing);
                 ch.checker.on_write_result(id, r, len);
