@@ -151,6 +151,7 @@ impl State {
     }
 
     /// One observation of the socket with handle `probe` on `host`.
+    #[inline]
     pub(crate) fn observe(
         &mut self,
         probe: u32,
