@@ -275,13 +275,39 @@ impl Pipe {
         })
     }
 
-    /// The first `k` chunks are now the slices of `copy` (their bytes, end to end).
-    pub(crate) fn rebase(&mut self, k: usize, copy: &Bytes) {
-        let mut at = 0;
-        for (_, d) in self.chunks.iter_mut().take(k) {
-            let n = d.len();
-            *d = copy.slice(at..at + n);
-            at += n;
+    /// The first `k` chunks are now the slices of `copy` (their bytes, end to end), and
+    /// the first `take` bytes are read: [`Pipe::advance`] after replacing those chunks,
+    /// without making slices for the chunks the read consumes whole (usually most of
+    /// them). `copy` holds at least `take` bytes (the stretch covers the read).
+    pub(crate) fn take_copied(&mut self, k: usize, copy: &Bytes, take: usize) {
+        self.len -= take.min(self.len);
+        // As `advance` drops them: whole chunks while bytes remain to drop.
+        let (mut n, mut at, mut left) = (take, 0, k);
+        while n > 0 && left > 0 {
+            let Some((_, d)) = self.chunks.front() else {
+                break;
+            };
+            let len = d.len();
+            if n < len {
+                break;
+            }
+            n -= len;
+            at += len;
+            left -= 1;
+            self.chunks.pop_front();
+        }
+        // The copy's chunks left: the first of them has `n` bytes read.
+        for (_, d) in self.chunks.iter_mut().take(left) {
+            let len = d.len();
+            *d = copy.slice(at + n..at + len);
+            at += len;
+            n = 0;
+        }
+        if n > 0 {
+            // Past the copy (not reached: `take` is within it), as `advance` would go on.
+            let len = self.len;
+            self.advance(n);
+            self.len = len;
         }
     }
 
@@ -294,8 +320,7 @@ impl Pipe {
         }
         let (k, len) = self.stretch(n);
         let copy = pool::copy(self.chunk_pieces(k), len);
-        self.rebase(k, &copy);
-        self.advance(n);
+        self.take_copied(k, &copy, n);
         copy.slice(..n)
     }
 
@@ -1106,5 +1131,47 @@ mod tests {
         assert_eq!(&last[..], b"h");
         assert_eq!(last.as_ptr() as usize, joined.as_ptr() as usize + 5);
         assert_eq!((pipe.len, pipe.chunks.len()), (0, 0));
+    }
+
+    /// Taking `take` bytes of a copied stretch leaves what replacing the chunks by the
+    /// copy's slices and then advancing would: the same bytes, at the copy's addresses,
+    /// the same count, for every length (zero-length chunks included).
+    #[test]
+    fn take_copied_is_slices_then_advance() {
+        let data = Bytes::from_static(b"abcdefghijk");
+        let cuts = [0, 3, 3, 5, 9, 11];
+        for take in 0..=11 {
+            let mut pipe = Pipe::default();
+            let t = Some(Duration::from_millis(1));
+            pipe.push(t, cuts.windows(2).map(|w| data.slice(w[0]..w[1])));
+            let k = pipe.chunks.len();
+            let copy = Bytes::copy_from_slice(&data);
+            pipe.take_copied(k, &copy, take);
+            assert_eq!(pipe.len, 11 - take, "take {take}");
+            let rest: Vec<u8> = pipe.chunks.iter().flat_map(|(_, d)| d.to_vec()).collect();
+            assert_eq!(&rest[..], &data[take..], "take {take}");
+            let mut at = take;
+            for (_, d) in &pipe.chunks {
+                assert_eq!(
+                    d.as_ptr() as usize,
+                    copy.as_ptr() as usize + at,
+                    "take {take}"
+                );
+                at += d.len();
+            }
+            // As `advance` leaves them: whole chunks dropped while bytes remained.
+            let mut left = take;
+            let mut expect = 0;
+            for w in cuts.windows(2) {
+                let len = w[1] - w[0];
+                if left > 0 && left >= len {
+                    left -= len;
+                } else {
+                    expect += 1;
+                    left = 0;
+                }
+            }
+            assert_eq!(pipe.chunks.len(), expect, "take {take}");
+        }
     }
 }
