@@ -67,9 +67,53 @@ pub(crate) struct Checker {
     sockets: Vec<SockState>,
     servers: server::Servers,
     violations: Vec<String>,
+    /// Socket states of an earlier simulation, emptied (their queues keep their room):
+    /// a simulation's sockets start from these rather than from new allocations.
+    spare: Vec<SockState>,
+}
+
+impl SockState {
+    /// Back to `SockState::default()`, keeping the queues' room.
+    fn reset(&mut self) {
+        let SockState {
+            written,
+            write_lens,
+            ok_bytes,
+            flags,
+        } = self;
+        let Written {
+            chunks,
+            len,
+            copies,
+        } = written;
+        chunks.clear();
+        *len = 0;
+        copies.clear();
+        write_lens.0.clear();
+        *ok_bytes = 0;
+        *flags = Flags::default();
+    }
 }
 
 impl Checker {
+    /// Back to `Checker::default()` for the next simulation, keeping the room of its
+    /// tables and of its socket states (as `spare`).
+    pub(crate) fn recycle(&mut self) {
+        let Checker {
+            sockets,
+            servers,
+            violations,
+            spare,
+        } = self;
+        let from = spare.len();
+        spare.append(sockets);
+        for st in &mut spare[from..] {
+            st.reset();
+        }
+        servers.recycle();
+        violations.clear();
+    }
+
     pub(crate) fn violations(&self) -> &[String] {
         &self.violations
     }
@@ -87,7 +131,8 @@ impl Checker {
     /// connected.
     pub(crate) fn ensure_socket(&mut self, s: SocketId, accepted: bool) {
         while self.sockets.len() <= s.0 {
-            self.sockets.push(SockState::default());
+            let st = self.spare.pop().unwrap_or_default();
+            self.sockets.push(st);
         }
         if accepted {
             self.sockets[s.0].flags.connected = true;
@@ -567,6 +612,29 @@ mod tests {
         c.ensure_socket(SocketId(1), true);
         c.set_peers(SocketId(0), SocketId(1));
         c
+    }
+
+    /// A recycled checker is a new one: no socket, server or violation left, and its
+    /// spare socket states equal new ones (only their room is kept).
+    #[test]
+    fn a_recycled_checker_starts_over() {
+        let mut c = checker_with_pair();
+        c.on_write(SocketId(1), &Bytes::from_static(b"abcd"));
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.on_socket_event(SocketId(0), &SocketEvent::Connect, None);
+        c.server_socket(server::ServerId(3), SocketId(1));
+        assert!(!c.violations().is_empty());
+        c.recycle();
+        let fresh = format!("{:?}", SockState::default());
+        assert!(c.sockets.is_empty() && c.violations.is_empty());
+        assert_eq!(c.spare.len(), 2);
+        assert!(c.spare.iter().all(|st| format!("{st:?}") == fresh));
+        assert_eq!(
+            format!("{:?}", c.servers),
+            format!("{:?}", server::Servers::default())
+        );
+        c.ensure_socket(SocketId(0), false);
+        assert_eq!(format!("{:?}", c.sockets[0]), fresh);
     }
 
     #[test]

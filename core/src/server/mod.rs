@@ -99,7 +99,7 @@ mod id_hash;
 mod listen;
 mod shutdown;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -107,6 +107,7 @@ use crate::block_list::BlockList;
 use crate::dns::LookupOptions;
 use crate::error::{Error, Result};
 use crate::options::{Endpoint, SocketOptions};
+use crate::socket::inline_deque::InlineDeque;
 
 pub use backoff::{ACCEPT_RETRY_FIRST, ACCEPT_RETRY_MAX};
 pub use events::{
@@ -249,8 +250,10 @@ pub struct Server {
     next_id: u64,
     /// A `listen()` was made since the last `Close`: its `signal` closes the server.
     signal_armed: bool,
-    commands: VecDeque<ServerCommand>,
-    events: VecDeque<ServerEvent>,
+    /// Inline first items, as the socket's queues: a server usually holds one command
+    /// or one event at a time (and the first of each was an allocation per server).
+    commands: InlineDeque<ServerCommand>,
+    events: InlineDeque<ServerEvent>,
     /// Accept errors: one report per burst, paused retries.
     backoff: AcceptBackoff,
     /// `shutdown(deadline)` in progress.
@@ -270,8 +273,8 @@ impl Server {
             abandoned: HashMap::new(),
             next_id: 1,
             signal_armed: false,
-            commands: VecDeque::new(),
-            events: VecDeque::new(),
+            commands: InlineDeque::default(),
+            events: InlineDeque::default(),
             backoff: AcceptBackoff::default(),
             shutdown: None,
         }

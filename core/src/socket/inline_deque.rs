@@ -104,6 +104,11 @@ impl<T> InlineDeque<T> {
         self.rest.clear();
     }
 
+    /// Room for `n` more items past the inline one.
+    pub(crate) fn reserve_rest(&mut self, n: usize) {
+        self.rest.reserve(n);
+    }
+
     /// Give the overflow's heap memory back when nothing is queued.
     #[inline]
     pub(crate) fn release_if_empty(&mut self) {

@@ -16,7 +16,6 @@
 //! behind those reads too when the backend completes it inside the user's handler while
 //! reads wait: its callbacks, `Drain` and `Finish` then follow them, as in Node.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -24,6 +23,7 @@ use bytes::Bytes;
 use crate::error::ErrorCode;
 
 use super::events::WriteId;
+use super::inline_deque::InlineDeque;
 use super::state::Tick;
 use super::Socket;
 
@@ -61,7 +61,9 @@ pub(crate) struct LaterReads(Option<Box<Waiting>>);
 
 #[derive(Debug, Default)]
 struct Waiting {
-    queue: VecDeque<(LaterRead, Instant)>,
+    /// The first waiting read inline: a burst is usually one read behind the current
+    /// one, and then its box is the only allocation.
+    queue: InlineDeque<(LaterRead, Instant)>,
     /// Bytes of reads that were waiting when the socket was destroyed: the backend took
     /// them from the kernel, no read callback ever delivered them.
     dropped: u64,
@@ -75,14 +77,15 @@ impl LaterReads {
 
     fn push(&mut self, read: LaterRead, at: Instant) {
         let queue = &mut self.0.get_or_insert_default().queue;
-        if queue.capacity() == 0 {
+        if queue.len() == 1 {
             // Reads wait in bursts: one allocation rather than a growth per doubling.
-            queue.reserve(8);
+            queue.reserve_rest(8);
         }
         queue.push_back((read, at));
     }
 
     /// Bytes of the waiting reads.
+    #[inline]
     fn waiting_bytes(&self) -> u64 {
         self.0.as_ref().map_or(0, |w| {
             w.queue
@@ -96,6 +99,7 @@ impl LaterReads {
     }
 
     /// A write completion waits (see [`LaterRead::Written`]).
+    #[inline]
     fn has_write_completion(&self) -> bool {
         self.0.as_ref().is_some_and(|w| {
             w.queue
@@ -105,6 +109,7 @@ impl LaterReads {
     }
 
     /// The length of the writes whose completion waits (see [`LaterRead::Written`]).
+    #[inline]
     fn unreported_write_bytes(&self) -> usize {
         self.0.as_ref().map_or(0, |w| {
             w.queue
@@ -117,6 +122,7 @@ impl LaterReads {
         })
     }
 
+    #[inline]
     fn dropped_bytes(&self) -> u64 {
         self.0.as_ref().map_or(0, |w| w.dropped)
     }
@@ -133,13 +139,15 @@ impl LaterReads {
             return Vec::new();
         };
         w.dropped += bytes;
-        std::mem::take(&mut w.queue)
-            .into_iter()
+        let mut queue = std::mem::take(&mut w.queue);
+        let done = queue
+            .drain()
             .flat_map(|(r, _)| match r {
                 LaterRead::Written { done, .. } => done,
                 _ => Vec::new(),
             })
-            .collect()
+            .collect();
+        done
     }
 
     /// A new connection (`connect()` after `destroy()`) starts from nothing.
@@ -147,6 +155,7 @@ impl LaterReads {
         self.0 = None;
     }
 
+    #[inline]
     pub(crate) fn release_if_empty(&mut self) {
         if self.is_empty() && self.dropped_bytes() == 0 {
             self.0 = None;
@@ -155,10 +164,9 @@ impl LaterReads {
 
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, |w| {
-            std::mem::size_of::<Waiting>()
-                + w.queue.capacity() * std::mem::size_of::<(LaterRead, Instant)>()
-        })
+        self.0
+            .as_ref()
+            .map_or(0, |w| std::mem::size_of::<Waiting>() + w.queue.heap_bytes())
     }
 }
 
@@ -169,6 +177,7 @@ impl Socket {
     /// events and ticks, or never will (a `destroy()` came first; in Node that read never
     /// happened, so it is not in `bytes_read`). What the backend took from the kernel,
     /// for a backend that checks its own accounting.
+    #[inline]
     pub fn bytes_received(&self) -> u64 {
         self.bytes_read + self.later_reads.waiting_bytes() + self.later_reads.dropped_bytes()
     }
@@ -197,6 +206,7 @@ impl Socket {
     /// A write's completion waits behind reads: for Node that write is still in flight,
     /// so a new one queues behind it instead of being tried at once (its callback then
     /// follows the earlier one's, in write order).
+    #[inline]
     pub(crate) fn write_in_flight_behind_reads(&self) -> bool {
         self.later_reads.has_write_completion()
     }
@@ -204,6 +214,7 @@ impl Socket {
     /// Bytes of writes the backend finished whose completion the user has not been told
     /// of yet (it waits behind reads): Node's `state.length` still counts them, so they
     /// count toward the next `write()`'s return value.
+    #[inline]
     pub(crate) fn unreported_write_bytes(&self) -> usize {
         self.later_reads.unreported_write_bytes()
     }

@@ -14,7 +14,7 @@ mod abort;
 mod connect;
 mod decoder;
 mod events;
-mod inline_deque;
+pub(crate) mod inline_deque;
 mod later_reads;
 mod multi;
 mod read_into;
@@ -240,7 +240,8 @@ pub struct Socket {
     /// Node's close phase: what the closed handle's callback emits (`Close`, with the
     /// write callbacks Node runs around it), once every tick ran and the backend took
     /// the [`Command::Close`].
-    close_phase: Vec<SocketEvent>,
+    /// Usually just `Close`: kept inline, as the event queue's first item is.
+    close_phase: InlineDeque<SocketEvent>,
     /// `Close` commands not yet taken by the backend.
     closes_queued: u32,
     /// Read completions reported while the previous one's events and ticks were still
@@ -302,7 +303,7 @@ impl Socket {
             timeout_value: None,
             ticks: InlineDeque::default(),
             last_now: None,
-            close_phase: Vec::new(),
+            close_phase: InlineDeque::default(),
             closes_queued: 0,
             later_reads: LaterReads::default(),
             events: InlineDeque::default(),
@@ -403,7 +404,7 @@ impl Socket {
             if self.close_phase.is_empty() || self.closes_queued > 0 {
                 return None;
             }
-            self.events.extend(self.close_phase.drain(..));
+            self.events.extend(self.close_phase.drain());
         }
     }
 
@@ -427,9 +428,7 @@ impl Socket {
         self.later_reads.release_if_empty();
         release(&mut self.read_buf);
         self.queue.release_if_empty();
-        if self.close_phase.is_empty() && self.close_phase.capacity() != 0 {
-            self.close_phase = Vec::new();
-        }
+        self.close_phase.release_if_empty();
     }
 
     /// Bytes of heap the internal queues hold (what
@@ -443,7 +442,7 @@ impl Socket {
             + self.later_reads.heap_bytes()
             + self.read_buf.capacity() * size_of::<bytes::Bytes>()
             + self.queue.capacity_bytes()
-            + self.close_phase.capacity() * size_of::<SocketEvent>()
+            + self.close_phase.heap_bytes()
     }
 
     /// The time the next input may carry instead of a fresh clock reading: the last time
@@ -910,7 +909,7 @@ impl Socket {
             self.commands.push_back(Command::Close { reset });
             self.closes_queued += 1;
             self.close_phase.extend(before_close);
-            self.close_phase.push(SocketEvent::Close {
+            self.close_phase.push_back(SocketEvent::Close {
                 had_error: Some(had_error),
             });
             self.close_phase.extend(after_close);

@@ -34,6 +34,7 @@ impl IdleTimer {
     }
 
     /// Activity: push the deadline one period past `now` (also re-arms after a fire).
+    #[inline]
     pub(crate) fn refresh(&mut self, now: Instant) {
         if let Some(p) = self.period {
             self.deadline = now.checked_add(p);

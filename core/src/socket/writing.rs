@@ -303,6 +303,7 @@ impl Socket {
     }
 
     /// Hand queued data to the backend, or send the FIN once everything is written.
+    #[inline]
     pub(crate) fn flush(&mut self) {
         // Zero-length writes at the head complete without IO (their callback on a tick).
         let ticks = &mut self.ticks;

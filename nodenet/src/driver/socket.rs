@@ -114,7 +114,10 @@ pub(crate) struct DriverState<R: Runtime> {
     rt: R,
     pub(crate) stream: Option<R::Stream>,
     attempts: Vec<(AttemptId, R::Stream)>,
-    resolving: Option<Resolving>,
+    /// Boxed: only a client's lookup sets it, and every socket's state (an accepted
+    /// one's too) is one allocation that is cheaper when small (glibc serves one of up
+    /// to 1 KiB from its per-thread cache; with these inline it was 1.1 KiB).
+    resolving: Option<Box<Resolving>>,
     timer: Option<R::Timer>,
     reading: bool,
     /// The last read was short: the kernel buffer was empty after it.
@@ -131,9 +134,12 @@ pub(crate) struct DriverState<R: Runtime> {
     /// The last write attempt found the kernel's buffer full (`EAGAIN`): the write waits
     /// for writability, as libuv's does for `POLLOUT`.
     write_blocked: bool,
-    lookup: Option<CustomLookup>,
+    /// Boxed for the same reason as `resolving`: only a custom lookup sets it.
+    lookup: Option<Box<CustomLookup>>,
     guard: Option<ConnGuard>,
-    pub(crate) rx: RxState,
+    /// Boxed, made by the first use of the IO traits (most sockets never use them), so
+    /// that every socket's state stays small (see `resolving`).
+    pub(crate) rx: Option<Box<RxState>>,
     /// Events taken out of the core by `poll_connected` while waiting for `Connect`,
     /// handed out again (first, in order) by `poll_event`.
     pub(crate) replay: VecDeque<SocketEvent>,
@@ -155,6 +161,16 @@ impl<R: Runtime> std::fmt::Debug for SocketDriver<R> {
 }
 
 impl<R: Runtime> DriverState<R> {
+    /// The IO traits' state, made on first use.
+    pub(crate) fn rx_mut(&mut self) -> &mut RxState {
+        self.rx.get_or_insert_with(Box::default)
+    }
+
+    /// Whether the IO traits saw the end of the stream.
+    pub(crate) fn rx_eof(&self) -> bool {
+        self.rx.as_ref().is_some_and(|rx| rx.eof)
+    }
+
     fn new(rt: R, core: Socket, stream: Option<R::Stream>) -> Self {
         DriverState {
             core,
@@ -171,7 +187,7 @@ impl<R: Runtime> DriverState<R> {
             write_blocked: false,
             lookup: None,
             guard: None,
-            rx: RxState::default(),
+            rx: None,
             replay: VecDeque::new(),
             signal: None,
             reads_elsewhere: false,
@@ -279,7 +295,7 @@ impl<R: Runtime> SocketDriver<R> {
 
     /// Install Node's `lookup` option: used for every later `connect` by name.
     pub(crate) fn set_lookup(&mut self, lookup: CustomLookup) {
-        self.0.lookup = Some(lookup);
+        self.0.lookup = Some(Box::new(lookup));
     }
 
     /// `socket.connect(options)`: validation errors are returned as Node throws them; the
@@ -463,20 +479,21 @@ impl<R: Runtime> SocketDriver<R> {
                     custom,
                 } => {
                     let options = LookupOptions { family, hints, all };
-                    match (&self.0.lookup, custom) {
+                    match (self.0.lookup.as_deref(), custom) {
                         (Some(CustomLookup::Sync(lookup)), true) => {
                             let r = lookup.lookup(&host, options);
                             self.0.core.handle_resolved(id, r, now.get());
                         }
                         (Some(CustomLookup::Async(lookup)), true) => {
                             let answer = lookup.lookup(&host, options);
-                            self.0.resolving = Some(Resolving::Custom(id, answer));
+                            self.0.resolving = Some(Box::new(Resolving::Custom(id, answer)));
                         }
                         _ => match dns_lookup(&host, options) {
                             DnsLookup::Answered(r) => self.0.core.handle_resolved(id, r, now.get()),
                             DnsLookup::Query(query) => {
                                 let fut = self.0.rt.getaddrinfo(query.clone());
-                                self.0.resolving = Some(Resolving::System(id, query, fut));
+                                self.0.resolving =
+                                    Some(Box::new(Resolving::System(id, query, fut)));
                             }
                         },
                     }
@@ -562,7 +579,7 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn poll_resolve(&mut self, cx: &mut Context<'_>, now: &mut LazyNow<R>) -> bool {
-        let (id, answer) = match &mut self.0.resolving {
+        let (id, answer) = match self.0.resolving.as_deref_mut() {
             None => return false,
             Some(Resolving::System(id, query, fut)) => {
                 let Poll::Ready(result) = fut.as_mut().poll(cx) else {

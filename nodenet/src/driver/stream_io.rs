@@ -16,10 +16,10 @@ impl<R: Runtime> SocketDriver<R> {
     /// Keep what the IO traits need from an event.
     fn stash(&mut self, ev: SocketEvent) {
         match ev {
-            SocketEvent::Data(b) => self.0.rx.chunks.push_back(b),
-            SocketEvent::Text(t) => self.0.rx.chunks.push_back(Bytes::from(t)),
-            SocketEvent::End | SocketEvent::Close { .. } => self.0.rx.eof = true,
-            SocketEvent::Error(e) => self.0.rx.error = Some(e),
+            SocketEvent::Data(b) => self.0.rx_mut().chunks.push_back(b),
+            SocketEvent::Text(t) => self.0.rx_mut().chunks.push_back(Bytes::from(t)),
+            SocketEvent::End | SocketEvent::Close { .. } => self.0.rx_mut().eof = true,
+            SocketEvent::Error(e) => self.0.rx_mut().error = Some(e),
             _ => {}
         }
     }
@@ -35,7 +35,7 @@ impl<R: Runtime> SocketDriver<R> {
                 Poll::Ready(true)
             }
             Poll::Ready(None) => {
-                self.0.rx.eof = true;
+                self.0.rx_mut().eof = true;
                 Poll::Ready(false)
             }
             // The queue drained without an event (no `Drain` is due below the
@@ -43,10 +43,11 @@ impl<R: Runtime> SocketDriver<R> {
             // wait for a wake that never comes.
             Poll::Pending if self.0.core.writable_length() != queued => Poll::Ready(true),
             Poll::Pending => {
+                let rx = self.0.rx_mut();
                 let slot = if reader {
-                    &mut self.0.rx.read_waker
+                    &mut rx.read_waker
                 } else {
-                    &mut self.0.rx.write_waker
+                    &mut rx.write_waker
                 };
                 match slot {
                     Some(w) if w.will_wake(cx.waker()) => {}
@@ -55,11 +56,13 @@ impl<R: Runtime> SocketDriver<R> {
                 return Poll::Pending;
             }
         };
-        let other = if reader {
-            self.0.rx.write_waker.take()
-        } else {
-            self.0.rx.read_waker.take()
-        };
+        let other = self.0.rx.as_deref_mut().and_then(|rx| {
+            if reader {
+                rx.write_waker.take()
+            } else {
+                rx.read_waker.take()
+            }
+        });
         if let Some(w) = other {
             w.wake();
         }
@@ -67,7 +70,11 @@ impl<R: Runtime> SocketDriver<R> {
     }
 
     fn take_error(&mut self) -> Option<io::Error> {
-        self.0.rx.error.take().map(io::Error::from)
+        self.0
+            .rx
+            .as_deref_mut()
+            .and_then(|rx| rx.error.take())
+            .map(io::Error::from)
     }
 
     /// `AsyncRead::poll_read` on a plain buffer: received bytes, `Ok(0)` at the end.
@@ -94,21 +101,23 @@ impl<R: Runtime> SocketDriver<R> {
     ) -> Poll<io::Result<usize>> {
         let buf_len = room;
         loop {
-            if let Some(front) = self.0.rx.chunks.front_mut() {
-                let n = front.len().min(buf_len);
-                if let Some(src) = front.get(..n) {
-                    put(src);
+            if let Some(chunks) = self.0.rx.as_deref_mut().map(|rx| &mut rx.chunks) {
+                if let Some(front) = chunks.front_mut() {
+                    let n = front.len().min(buf_len);
+                    if let Some(src) = front.get(..n) {
+                        put(src);
+                    }
+                    front.advance(n);
+                    if front.is_empty() {
+                        chunks.pop_front();
+                    }
+                    return Poll::Ready(Ok(n));
                 }
-                front.advance(n);
-                if front.is_empty() {
-                    self.0.rx.chunks.pop_front();
-                }
-                return Poll::Ready(Ok(n));
             }
             if let Some(e) = self.take_error() {
                 return Poll::Ready(Err(e));
             }
-            if self.0.rx.eof || buf_len == 0 {
+            if self.0.rx_eof() || buf_len == 0 {
                 return Poll::Ready(Ok(0));
             }
             if self.pump(cx, true).is_pending() {

@@ -105,8 +105,8 @@ impl Progress {
         let core = d.core();
         Progress {
             bytes_read: core.bytes_read(),
-            eof: d.0.rx.eof,
-            error: d.0.rx.error.is_some(),
+            eof: d.0.rx_eof(),
+            error: d.0.rx.as_ref().is_some_and(|rx| rx.error.is_some()),
             connecting: core.connecting(),
             queued: core.writable_length(),
             finished: core.writable_finished(),
@@ -402,7 +402,9 @@ impl<R: Runtime, K> Drop for ReadHalf<R, K> {
             return;
         }
         self.shared.with(|d| {
-            d.0.rx.chunks.clear();
+            if let Some(rx) = d.0.rx.as_deref_mut() {
+                rx.chunks.clear();
+            }
             d.core_mut().pause();
             d.after_user_call();
         });

@@ -43,6 +43,18 @@ pub(crate) enum Control {
 
 thread_local! {
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+    /// The emptied task tables of the last simulation dropped on this thread, for the
+    /// next one (as the kernel keeps its tables: growing them from nothing was several
+    /// allocations per simulation).
+    static SPARE_TASKS: RefCell<Option<SpareTasks>> = const { RefCell::new(None) };
+}
+
+/// What [`Tasks`] leaves to the next simulation: its emptied tables.
+struct SpareTasks {
+    slots: Vec<Option<Task>>,
+    free: Vec<usize>,
+    batch: VecDeque<(usize, u64)>,
+    ready: VecDeque<(usize, u64)>,
 }
 
 /// Run `f` with the active simulation of this thread, if any.
@@ -175,6 +187,65 @@ pub(crate) enum Polled {
 }
 
 impl Tasks {
+    /// Empty task tables: the thread's spare ones if there are any (equal to
+    /// `Tasks::default()` but for their room).
+    pub(crate) fn new() -> Tasks {
+        let Some(spare) = SPARE_TASKS
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+        else {
+            return Tasks::default();
+        };
+        let SpareTasks {
+            slots,
+            free,
+            batch,
+            ready,
+        } = spare;
+        Tasks {
+            slots,
+            free,
+            generation: 0,
+            // A new queue (stale wakers of the last simulation may still hold its own),
+            // with the last one's buffer.
+            ready: Arc::new(ReadyQueue {
+                queue: AtomicRefCell::new(ready),
+            }),
+            batch,
+        }
+    }
+
+    /// Leave the emptied tables to the next simulation on this thread (once every task
+    /// was taken out: `take_first`).
+    pub(crate) fn recycle(&mut self) {
+        if self.slots.iter().any(Option::is_some) {
+            return;
+        }
+        let mut slots = std::mem::take(&mut self.slots);
+        let mut free = std::mem::take(&mut self.free);
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut ready = std::mem::take(&mut *borrow(&self.ready.queue));
+        slots.clear();
+        free.clear();
+        batch.clear();
+        ready.clear();
+        let spare = SpareTasks {
+            slots,
+            free,
+            batch,
+            ready,
+        };
+        // During the thread's own teardown the slot may be gone: then they are just freed.
+        let _ = SPARE_TASKS.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some(spare);
+                }
+            }
+        });
+    }
+
     pub(crate) fn spawn(&mut self, host: HostIx, body: TaskBody) {
         self.generation += 1;
         let slot = self.free.pop().unwrap_or_else(|| {
@@ -262,9 +333,11 @@ impl Tasks {
         self.take_where(|t| t.host == host)
     }
 
-    /// Remove every task.
-    pub(crate) fn take_all(&mut self) -> Vec<Task> {
-        self.take_where(|_| true)
+    /// Remove the task in the lowest slot (for dropping them one by one, in slot order,
+    /// as a dropped `take_all` list would, without building that list).
+    pub(crate) fn take_first(&mut self) -> Option<Task> {
+        let i = self.slots.iter().position(Option::is_some)?;
+        self.remove(i)
     }
 
     fn take_where(&mut self, pick: impl Fn(&Task) -> bool) -> Vec<Task> {

@@ -262,24 +262,52 @@ impl Pipe {
     /// the copy too, rather than each a copy of its own). How many chunks, and their
     /// bytes.
     pub(crate) fn stretch(&self, n: usize) -> (usize, usize) {
-        let (mut k, mut len) = (0, 0);
-        for (_, d) in &self.chunks {
-            if len >= n && pool::in_copy(d) {
-                break;
+        pool::with_in_copy(|in_copy| {
+            let (mut k, mut len) = (0, 0);
+            for (_, d) in &self.chunks {
+                if len >= n && in_copy(d) {
+                    break;
+                }
+                k += 1;
+                len += d.len();
             }
-            k += 1;
-            len += d.len();
-        }
-        (k, len)
+            (k, len)
+        })
     }
 
-    /// The first `k` chunks are now the slices of `copy` (their bytes, end to end).
-    pub(crate) fn rebase(&mut self, k: usize, copy: &Bytes) {
-        let mut at = 0;
-        for (_, d) in self.chunks.iter_mut().take(k) {
-            let n = d.len();
-            *d = copy.slice(at..at + n);
-            at += n;
+    /// The first `k` chunks are now the slices of `copy` (their bytes, end to end), and
+    /// the first `take` bytes are read: [`Pipe::advance`] after replacing those chunks,
+    /// without making slices for the chunks the read consumes whole (usually most of
+    /// them). `copy` holds at least `take` bytes (the stretch covers the read).
+    pub(crate) fn take_copied(&mut self, k: usize, copy: &Bytes, take: usize) {
+        self.len -= take.min(self.len);
+        // As `advance` drops them: whole chunks while bytes remain to drop.
+        let (mut n, mut at, mut left) = (take, 0, k);
+        while n > 0 && left > 0 {
+            let Some((_, d)) = self.chunks.front() else {
+                break;
+            };
+            let len = d.len();
+            if n < len {
+                break;
+            }
+            n -= len;
+            at += len;
+            left -= 1;
+            self.chunks.pop_front();
+        }
+        // The copy's chunks left: the first of them has `n` bytes read.
+        for (_, d) in self.chunks.iter_mut().take(left) {
+            let len = d.len();
+            *d = copy.slice(at + n..at + len);
+            at += len;
+            n = 0;
+        }
+        if n > 0 {
+            // Past the copy (not reached: `take` is within it), as `advance` would go on.
+            let len = self.len;
+            self.advance(n);
+            self.len = len;
         }
     }
 
@@ -292,8 +320,7 @@ impl Pipe {
         }
         let (k, len) = self.stretch(n);
         let copy = pool::copy(self.chunk_pieces(k), len);
-        self.rebase(k, &copy);
-        self.advance(n);
+        self.take_copied(k, &copy, n);
         copy.slice(..n)
     }
 
@@ -624,7 +651,10 @@ pub(crate) struct State {
     pub(crate) conns: Vec<Conn>,
     pub(crate) listeners: Vec<Listener>,
     pub(crate) queue: EventQueue,
-    pub(crate) timers: BTreeMap<(Duration, u64), Option<Waker>>,
+    /// Armed timers by (deadline, arming order), sorted: a simulation has a handful, and
+    /// a `BTreeMap` made the first one a node allocation per simulation (this list is
+    /// left to the next simulation with the other tables).
+    pub(crate) timers: Vec<((Duration, u64), Option<Waker>)>,
     pub(crate) seq: u64,
     pub(crate) trace: Trace,
     /// Boxed: every observation takes it out and puts it back.
@@ -640,10 +670,14 @@ pub(crate) struct State {
     pub(crate) injected: Injected,
     /// Emptied pipe buffers for new connections (from earlier simulations on the thread).
     pub(crate) spare_pipes: Vec<Chunks>,
+    /// Hosts of earlier simulations, emptied by `add_host` as it reuses them.
+    spare_hosts: Vec<Host>,
 }
 
 /// Pipe buffers kept for the next simulations: the connections of a typical one.
 const MAX_SPARE_PIPES: usize = 64;
+/// Hosts kept for the next simulations (for their buffers).
+const MAX_SPARE_HOSTS: usize = 16;
 
 /// The emptied collections of the last simulation dropped on this thread, for the next
 /// one: a simulation is short, and growing these from nothing was several allocations of
@@ -657,6 +691,9 @@ struct Spare {
     listeners: Vec<Listener>,
     /// The connections' emptied pipe buffers (two per connection).
     pipes: Vec<Chunks>,
+    /// The hosts, for their name and address buffers.
+    old_hosts: Vec<Host>,
+    timers: Vec<((Duration, u64), Option<Waker>)>,
 }
 
 thread_local! {
@@ -668,13 +705,20 @@ impl Drop for State {
         let mut spare = Spare {
             queue: std::mem::take(&mut self.queue),
             hosts: std::mem::take(&mut self.hosts),
+            old_hosts: std::mem::take(&mut self.spare_hosts),
             socks: std::mem::take(&mut self.socks),
             conns: std::mem::take(&mut self.conns),
             listeners: std::mem::take(&mut self.listeners),
             pipes: std::mem::take(&mut self.spare_pipes),
+            timers: std::mem::take(&mut self.timers),
         };
+        spare.timers.clear();
         spare.queue.clear();
-        spare.hosts.clear();
+        for host in spare.hosts.drain(..) {
+            if spare.old_hosts.len() < MAX_SPARE_HOSTS {
+                spare.old_hosts.push(host);
+            }
+        }
         spare.socks.clear();
         for end in spare.conns.drain(..).flat_map(|c| c.ends) {
             let mut chunks = end.incoming.chunks;
@@ -684,6 +728,9 @@ impl Drop for State {
             }
         }
         spare.listeners.clear();
+        if let Some(ch) = self.checker.take() {
+            SimChecker::recycle(ch);
+        }
         // During the thread's own teardown the slot may be gone: then they are just freed.
         let _ = SPARE.try_with(|s| {
             if let Ok(mut slot) = s.try_borrow_mut() {
@@ -732,10 +779,11 @@ impl State {
             listeners: spare.listeners,
             queue: spare.queue,
             spare_pipes: spare.pipes,
-            timers: BTreeMap::new(),
+            spare_hosts: spare.old_hosts,
+            timers: spare.timers,
             seq: 0,
             trace,
-            checker: check.then(Box::default),
+            checker: check.then(SimChecker::new_boxed),
             steps: 0,
             ops: 0,
             give_up_after: Duration::from_millis(924_600),
@@ -788,19 +836,40 @@ impl State {
     /// resolves to them (`resolve`).
     pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
         let h = self.hosts.len();
-        let mut own = Vec::with_capacity(addrs.len());
+        let mut host = match self.spare_hosts.pop() {
+            // The same as a new host, with the old one's buffers.
+            Some(Host {
+                name: mut old_name,
+                addrs: mut old_addrs,
+                next_port: _,
+                up: _,
+                files: _,
+            }) => {
+                old_name.clear();
+                old_name.push_str(name);
+                old_addrs.clear();
+                Host {
+                    name: old_name,
+                    addrs: old_addrs,
+                    next_port: 40000,
+                    up: true,
+                    files: BTreeMap::new(),
+                }
+            }
+            None => Host {
+                name: name.to_string(),
+                addrs: Vec::with_capacity(addrs.len()),
+                next_port: 40000,
+                up: true,
+                files: BTreeMap::new(),
+            },
+        };
         for ip in addrs {
-            if self.host_owning(*ip).is_none() && !own.contains(ip) {
-                own.push(*ip);
+            if self.host_owning(*ip).is_none() && !host.addrs.contains(ip) {
+                host.addrs.push(*ip);
             }
         }
-        self.hosts.push(Host {
-            name: name.to_string(),
-            addrs: own,
-            next_port: 40000,
-            up: true,
-            files: BTreeMap::new(),
-        });
+        self.hosts.push(host);
         h
     }
 
@@ -962,7 +1031,7 @@ impl State {
     /// The next time something happens: a kernel event or a timer.
     pub(crate) fn next_time(&self) -> Option<Duration> {
         let k = self.queue.first_key().map(|(t, _)| t);
-        let t = self.timers.keys().next().map(|(t, _)| *t);
+        let t = self.timers.first().map(|((t, _), _)| *t);
         match (k, t) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -980,7 +1049,7 @@ impl State {
     ) {
         if let Some(k) = *key {
             if k.0 == at {
-                if let Some(slot) = self.timers.get_mut(&k) {
+                if let Some(slot) = self.timer_slot(k) {
                     match slot {
                         Some(w) if w.will_wake(waker) => {}
                         _ => *slot = Some(waker.clone()),
@@ -988,29 +1057,43 @@ impl State {
                     return;
                 }
             } else {
-                self.timers.remove(&k);
+                self.remove_timer(k);
             }
         }
         self.seq += 1;
         let k = (at, self.seq);
-        self.timers.insert(k, Some(waker.clone()));
+        // Keys are unique (the arming order is part of them): never found.
+        if let Err(i) = self.timers.binary_search_by_key(&k, |(t, _)| *t) {
+            self.timers.insert(i, (k, Some(waker.clone())));
+        }
         *key = Some(k);
     }
 
     pub(crate) fn disarm_timer(&mut self, key: Option<(Duration, u64)>) {
         if let Some(k) = key {
-            self.timers.remove(&k);
+            self.remove_timer(k);
+        }
+    }
+
+    fn timer_slot(&mut self, k: (Duration, u64)) -> Option<&mut Option<Waker>> {
+        let i = self.timers.binary_search_by_key(&k, |(t, _)| *t).ok()?;
+        Some(&mut self.timers[i].1)
+    }
+
+    fn remove_timer(&mut self, k: (Duration, u64)) {
+        if let Ok(i) = self.timers.binary_search_by_key(&k, |(t, _)| *t) {
+            self.timers.remove(i);
         }
     }
 
     /// Fire every timer due at `now`.
     pub(crate) fn fire_timers(&mut self) {
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > self.now {
+        while let Some(((at, _), _)) = self.timers.first() {
+            if *at > self.now {
                 break;
             }
             self.steps += 1;
-            if let Some(w) = entry.remove() {
+            if let (_, Some(w)) = self.timers.remove(0) {
                 w.wake();
             }
         }
@@ -1048,5 +1131,47 @@ mod tests {
         assert_eq!(&last[..], b"h");
         assert_eq!(last.as_ptr() as usize, joined.as_ptr() as usize + 5);
         assert_eq!((pipe.len, pipe.chunks.len()), (0, 0));
+    }
+
+    /// Taking `take` bytes of a copied stretch leaves what replacing the chunks by the
+    /// copy's slices and then advancing would: the same bytes, at the copy's addresses,
+    /// the same count, for every length (zero-length chunks included).
+    #[test]
+    fn take_copied_is_slices_then_advance() {
+        let data = Bytes::from_static(b"abcdefghijk");
+        let cuts = [0, 3, 3, 5, 9, 11];
+        for take in 0..=11 {
+            let mut pipe = Pipe::default();
+            let t = Some(Duration::from_millis(1));
+            pipe.push(t, cuts.windows(2).map(|w| data.slice(w[0]..w[1])));
+            let k = pipe.chunks.len();
+            let copy = Bytes::copy_from_slice(&data);
+            pipe.take_copied(k, &copy, take);
+            assert_eq!(pipe.len, 11 - take, "take {take}");
+            let rest: Vec<u8> = pipe.chunks.iter().flat_map(|(_, d)| d.to_vec()).collect();
+            assert_eq!(&rest[..], &data[take..], "take {take}");
+            let mut at = take;
+            for (_, d) in &pipe.chunks {
+                assert_eq!(
+                    d.as_ptr() as usize,
+                    copy.as_ptr() as usize + at,
+                    "take {take}"
+                );
+                at += d.len();
+            }
+            // As `advance` leaves them: whole chunks dropped while bytes remained.
+            let mut left = take;
+            let mut expect = 0;
+            for w in cuts.windows(2) {
+                let len = w[1] - w[0];
+                if left > 0 && left >= len {
+                    left -= len;
+                } else {
+                    expect += 1;
+                    left = 0;
+                }
+            }
+            assert_eq!(pipe.chunks.len(), expect, "take {take}");
+        }
     }
 }

@@ -13,7 +13,6 @@
 //! accept queues. Sockets and servers are known by their runtime handle's number
 //! (`probe`).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,19 +42,67 @@ pub(crate) struct SimChecker {
     /// By probe number (handles are numbered densely from 0; never-seen ones are
     /// `Probe::default()`, as a missing entry was).
     probes: Vec<Probe>,
-    by_sock: BTreeMap<SockId, u32>,
+    /// Probe number by kernel socket (sockets are numbered densely from 0).
+    by_sock: Vec<Option<u32>>,
     /// `SimConfig::servers_polled`: a connection left waiting in an accept queue is a
     /// stalled server.
     pub(crate) servers_polled: bool,
 }
 
+thread_local! {
+    /// The checker of the last simulation dropped on this thread, emptied, for the next
+    /// one (its tables and socket states keep their room: a simulation is short, and
+    /// building them from nothing was about ten allocations of its setup and teardown).
+    static SPARE: std::cell::RefCell<Option<Box<SimChecker>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl SimChecker {
+    /// A new checker: the thread's spare one if there is one.
+    pub(crate) fn new_boxed() -> Box<SimChecker> {
+        SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Empty `ch` (back to `SimChecker::default()`) and keep it for the next simulation.
+    pub(crate) fn recycle(mut ch: Box<SimChecker>) {
+        let SimChecker {
+            checker,
+            probes,
+            by_sock,
+            servers_polled,
+        } = &mut *ch;
+        checker.recycle();
+        probes.clear();
+        by_sock.clear();
+        *servers_polled = false;
+        // During the thread's own teardown the slot may be gone: then it is just freed.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some(ch);
+                }
+            }
+        });
+    }
+
     fn probe(&mut self, probe: u32) -> &mut Probe {
         let i = probe as usize;
         if self.probes.len() <= i {
             self.probes.resize_with(i + 1, Probe::default);
         }
         &mut self.probes[i]
+    }
+
+    /// The socket with handle `probe` writes `data` (see `Checker::on_write`).
+    fn write(&mut self, probe: u32, data: &Bytes) {
+        let id = SocketId(probe as usize);
+        self.checker.ensure_socket(id, false);
+        self.checker.on_write(id, data);
+        self.probe(probe).writing = data.len();
     }
 
     fn probe_ref(&self, probe: u32) -> Option<&Probe> {
@@ -79,7 +126,7 @@ impl SimChecker {
         sources: impl Iterator<Item = &'a [u8]> + Clone,
         copy: &Bytes,
     ) {
-        if let Some(&probe) = self.by_sock.get(&sock) {
+        if let Some(probe) = self.by_sock.get(sock).copied().flatten() {
             let id = SocketId(probe as usize);
             self.checker.on_kernel_copy(id, offset, sources, copy);
         }
@@ -104,7 +151,27 @@ impl State {
     }
 
     /// One observation of the socket with handle `probe` on `host`.
+    #[inline]
     pub(crate) fn observe(
+        &mut self,
+        probe: u32,
+        host: HostIx,
+        core: &nodenet_core::Socket,
+        what: Observed<'_, SimStream>,
+    ) {
+        // A write (every write makes one) needs only the checker: no trace line, no
+        // look at the kernel, so it is recorded here without the general path's setup.
+        if let Observed::Write(data) = what {
+            if let Some(ch) = self.checker.as_deref_mut() {
+                ch.write(probe, data);
+            }
+            return;
+        }
+        self.observe_other(probe, host, core, what);
+    }
+
+    #[inline(never)]
+    fn observe_other(
         &mut self,
         probe: u32,
         host: HostIx,
@@ -147,13 +214,16 @@ impl State {
                 let p = ch.probe(probe);
                 p.sock = Some(sock);
                 p.end = end;
-                ch.by_sock.insert(sock, probe);
+                if ch.by_sock.len() <= sock {
+                    ch.by_sock.resize(sock + 1, None);
+                }
+                ch.by_sock[sock] = Some(probe);
                 if let Some((conn, side)) = end {
                     let peer_sock = self.conns[conn].ends[1 - side].sock;
                     // A crashed host's end has no kernel socket any more, but the bytes
                     // it sent before the crash still arrive: find its probe by the end.
                     let peer = peer_sock
-                        .and_then(|p| ch.by_sock.get(&p).copied())
+                        .and_then(|p| ch.by_sock.get(p).copied().flatten())
                         .or_else(|| {
                             ch.probes
                                 .iter()
@@ -168,11 +238,7 @@ impl State {
                     }
                 }
             }
-            Observed::Write(data) => {
-                ch.checker.ensure_socket(id, false);
-                ch.checker.on_write(id, data);
-                ch.probe(probe).writing = data.len();
-            }
+            Observed::Write(data) => ch.write(probe, data),
             Observed::Written(r) => {
                 let len = ch.probe_ref(probe).map_or(0, |p| p.writing);
                 ch.checker.on_write_result(id, r, len);
@@ -307,7 +373,21 @@ impl State {
     /// The clock is about to move on to `next`: the shutdown deadlines it reached are
     /// checked, and (with `servers_polled`) that no connection is left in an accept
     /// queue past the longest accept pause.
+    #[inline]
     pub(crate) fn clock_moves(&mut self, next: Duration) {
+        // Every move of the clock asks; mostly no server has a deadline and nobody
+        // polls: nothing to check, decided without the call.
+        if self
+            .checker
+            .as_ref()
+            .is_some_and(|ch| ch.servers_polled || ch.checker.deadlines_pending())
+        {
+            self.clock_moves_checked(next);
+        }
+    }
+
+    #[inline(never)]
+    fn clock_moves_checked(&mut self, next: Duration) {
         let Some(ch) = &mut self.checker else {
             return;
         };

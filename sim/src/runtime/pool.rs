@@ -117,12 +117,22 @@ pub(crate) fn slice_of<'a>(pieces: impl Iterator<Item = &'a [u8]>, n: usize) -> 
 
 /// `b` lies inside a remembered copy (a pipe's stretch of such pieces needs no new
 /// copy: reads of them are slices already, or slices of that copy).
+#[cfg(test)]
 pub(crate) fn in_copy(b: &[u8]) -> bool {
-    let (s, e) = span(b);
+    with_in_copy(|in_copy| in_copy(b))
+}
+
+/// `f` given [`in_copy`] with the pool looked up once (a pipe asks it of each chunk
+/// of a stretch).
+pub(crate) fn with_in_copy<T>(f: impl FnOnce(&dyn Fn(&[u8]) -> bool) -> T) -> T {
     POOL.with(|pool| {
-        pool.borrow().masters.iter().any(|m| {
-            let (ms, me) = span(m);
-            ms <= s && e <= me
+        let pool = pool.borrow();
+        f(&|b: &[u8]| {
+            let (s, e) = span(b);
+            pool.masters.iter().any(|m| {
+                let (ms, me) = span(m);
+                ms <= s && e <= me
+            })
         })
     })
 }

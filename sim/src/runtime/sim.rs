@@ -82,8 +82,8 @@ impl SimConfig {
 
 type Software = Rc<dyn Fn() -> LocalFuture<Result>>;
 
+/// (Its name is the kernel's host's: `State::hosts` has the same index.)
 struct HostEntry {
-    name: String,
     /// Restarted after a crash (hosts; clients run once).
     software: Option<Software>,
     client: bool,
@@ -272,7 +272,7 @@ impl Sim {
                 observed: config.check || config.trace != TraceMode::Off,
                 state: atomic_refcell::AtomicRefCell::new(state),
             }),
-            tasks: Tasks::default(),
+            tasks: Tasks::new(),
             hosts: Vec::new(),
             config,
             polls: 0,
@@ -311,7 +311,6 @@ impl Sim {
             }
         };
         self.hosts.push(HostEntry {
-            name: name.to_string(),
             software,
             client,
             done: false,
@@ -369,8 +368,13 @@ impl Sim {
         self.shared.lock().dns.insert(name.to_string(), list);
     }
 
+    fn host_name(&self, h: HostIx) -> String {
+        self.shared.lock().hosts[h].name.clone()
+    }
+
     fn ix(&self, name: &str) -> HostIx {
-        match self.hosts.iter().position(|h| h.name == name) {
+        let st = self.shared.lock();
+        match st.hosts.iter().position(|h| h.name == name) {
             Some(i) => i,
             None => panic!("no simulated host is named {name:?}"),
         }
@@ -569,11 +573,9 @@ impl Sim {
                 Advance::Moved => {}
                 Advance::Reached => return Ok(()),
                 Advance::Idle => {
-                    let clients = self
-                        .hosts
-                        .iter()
-                        .filter(|h| h.client && !h.done)
-                        .map(|h| h.name.clone())
+                    let clients = (0..self.hosts.len())
+                        .filter(|&h| self.hosts[h].client && !self.hosts[h].done)
+                        .map(|h| self.host_name(h))
                         .collect();
                     return Err(Failure::Stuck { clients });
                 }
@@ -589,12 +591,12 @@ impl Sim {
             Polled::MainDone(h, r) => {
                 self.client_finished(h);
                 r.map_err(|e| Failure::Error {
-                    host: self.hosts[h].name.clone(),
+                    host: self.host_name(h),
                     message: e.to_string(),
                 })
             }
             Polled::Panicked(h, message) => Err(Failure::Panic {
-                host: self.hosts[h].name.clone(),
+                host: self.host_name(h),
                 message,
             }),
         }
@@ -794,7 +796,10 @@ impl Drop for Sim {
         // Drop the tasks (and so their sockets) while the simulation is known to the
         // thread, so nothing they do on the way out reaches another simulation.
         let _enter = Enter::new(Arc::clone(&self.shared));
-        drop(self.tasks.take_all());
+        while let Some(task) = self.tasks.take_first() {
+            drop(task);
+        }
+        self.tasks.recycle();
     }
 }
 
@@ -804,7 +809,13 @@ impl std::fmt::Debug for Sim {
             .field("seed", &self.config.seed)
             .field(
                 "hosts",
-                &self.hosts.iter().map(|h| &h.name).collect::<Vec<_>>(),
+                &self
+                    .shared
+                    .lock()
+                    .hosts
+                    .iter()
+                    .map(|h| h.name.clone())
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }

@@ -752,8 +752,7 @@ impl State {
             let offset = self.socks[s].delivered;
             ch.kernel_copy(s, offset, pipe.chunk_pieces(k), &copy);
         }
-        pipe.rebase(k, &copy);
-        pipe.advance(take);
+        pipe.take_copied(k, &copy, take);
         copy.slice(..take)
     }
 

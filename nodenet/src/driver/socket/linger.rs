@@ -60,7 +60,7 @@ impl<R: Runtime> SocketDriver<R> {
         ));
         let mut driver = SocketDriver(std::mem::replace(&mut self.0, placeholder));
         // Nobody reads the IO traits' stash any more; the server already heard the close.
-        driver.0.rx = Default::default();
+        driver.0.rx = None;
         let now = R::now();
         // Discard what the peer sends instead of leaving it unread (see the module doc).
         driver.0.core.resume(now);
