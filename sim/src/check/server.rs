@@ -329,13 +329,12 @@ impl Checker {
             return;
         };
         let st = self.server(s);
-        let was_open = match st.open.iter().position(|&o| o == sock) {
-            Some(i) => {
-                st.open.swap_remove(i);
-                true
-            }
-            None => false,
-        };
+        let was_open = st
+            .open
+            .iter()
+            .position(|&o| o == sock)
+            .map(|i| st.open.swap_remove(i))
+            .is_some();
         if was_open && st.deadline == Some(now) {
             st.closed_at_deadline += 1;
         }

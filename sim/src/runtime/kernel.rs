@@ -836,33 +836,20 @@ impl State {
     /// resolves to them (`resolve`).
     pub(crate) fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostIx {
         let h = self.hosts.len();
-        let mut host = match self.spare_hosts.pop() {
-            // The same as a new host, with the old one's buffers.
-            Some(Host {
-                name: mut old_name,
-                addrs: mut old_addrs,
-                next_port: _,
-                up: _,
-                files: _,
-            }) => {
-                old_name.clear();
-                old_name.push_str(name);
-                old_addrs.clear();
-                Host {
-                    name: old_name,
-                    addrs: old_addrs,
-                    next_port: 40000,
-                    up: true,
-                    files: BTreeMap::new(),
-                }
-            }
-            None => Host {
-                name: name.to_string(),
-                addrs: Vec::with_capacity(addrs.len()),
-                next_port: 40000,
-                up: true,
-                files: BTreeMap::new(),
-            },
+        // An earlier simulation's host lends its name and address buffers, emptied.
+        let (mut own_name, mut own) = match self.spare_hosts.pop() {
+            Some(old) => (old.name, old.addrs),
+            None => (String::new(), Vec::with_capacity(addrs.len())),
+        };
+        own_name.clear();
+        own_name.push_str(name);
+        own.clear();
+        let mut host = Host {
+            name: own_name,
+            addrs: own,
+            next_port: 40000,
+            up: true,
+            files: BTreeMap::new(),
         };
         for ip in addrs {
             if self.host_owning(*ip).is_none() && !host.addrs.contains(ip) {
